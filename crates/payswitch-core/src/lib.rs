@@ -1,0 +1,1 @@
+//! payswitch-core (work in progress).

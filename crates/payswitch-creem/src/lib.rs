@@ -1,0 +1,1 @@
+//! payswitch-creem (work in progress).

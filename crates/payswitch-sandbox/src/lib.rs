@@ -1,0 +1,1 @@
+//! payswitch-sandbox (work in progress).

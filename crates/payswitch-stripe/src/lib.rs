@@ -1,0 +1,1 @@
+//! payswitch-stripe (work in progress).

@@ -1,0 +1,1 @@
+//! payswitch facade (work in progress).
