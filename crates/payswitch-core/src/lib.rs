@@ -1,1 +1,43 @@
-//! payswitch-core (work in progress).
+//! The payswitch contract: one [`CheckoutProvider`] trait that every payment gateway
+//! implements, the normalized checkout model, money as integer minor units, one error enum,
+//! normalized webhook events, configuration, and test doubles.
+//!
+//! Applications usually depend on the `payswitch` facade crate, which re-exports this crate
+//! and picks a gateway from configuration. Gateway adapters depend on this crate alone.
+//!
+//! - [`CheckoutProvider`]: what a gateway implements; [`CheckoutProviderExt`]: conveniences.
+//! - [`CheckoutRequest`] → [`CheckoutResult`]; [`Money`] and [`Currency`]; [`PaymentError`].
+//! - [`WebhookEvent`]: a verified, normalized webhook.
+//! - [`Config`]: TOML and environment configuration, with secrets that never print.
+//! - [`memory::MemoryProvider`]: an in-memory gateway with the full state machine.
+//! - `mock::MockCheckoutProvider` (feature `mock`): a mockall mock.
+
+#![warn(missing_docs)]
+
+pub mod capability;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod memory;
+#[cfg(feature = "mock")]
+pub mod mock;
+pub mod money;
+pub mod provider;
+pub mod request;
+pub mod result;
+pub mod secret;
+pub mod webhook;
+
+pub use capability::Capabilities;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Catalog, Config, CreemConfig, HttpConfig, RetryConfig, StripeConfig};
+pub use error::{BoxError, GatewayDetails, PaymentError, Result, SignatureError};
+pub use money::{Currency, Money, MoneyError};
+pub use provider::{CheckoutProvider, CheckoutProviderExt, ProviderKind};
+pub use request::{
+    CheckoutMode, CheckoutRequest, CheckoutRequestBuilder, CustomProduct, Interval, LineItem,
+    Product, Recurring, UiMode,
+};
+pub use result::{CheckoutResult, CheckoutStatus, PaymentStatus, ReturnParams};
+pub use secret::Secret;
+pub use webhook::{WebhookEvent, WebhookEventKind};

@@ -1,0 +1,412 @@
+//! The one error type every payswitch operation returns.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use crate::provider::ProviderKind;
+
+/// A boxed error kept as the cause of a transport or decoding failure.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Shorthand for `Result<T, PaymentError>`.
+pub type Result<T, E = PaymentError> = std::result::Result<T, E>;
+
+/// What the gateway said when it refused or failed a request.
+///
+/// Kept on every error that came from a gateway's answer, so logs and support tickets can
+/// quote the HTTP status, the gateway's own error code and its request id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GatewayDetails {
+    /// The gateway that answered.
+    pub provider: ProviderKind,
+    /// The HTTP status of the final attempt.
+    pub status: u16,
+    /// The gateway's machine-readable error code (Stripe `code`, Creem `error`).
+    pub code: Option<String>,
+    /// The gateway's human-readable message.
+    pub message: String,
+    /// The gateway's request id (Stripe `Request-Id`, Creem `trace_id`).
+    pub request_id: Option<String>,
+    /// How many attempts were made in all, retries included.
+    pub attempts: u32,
+}
+
+impl GatewayDetails {
+    /// Describes a gateway answer; `attempts` starts at 1.
+    pub fn new(provider: ProviderKind, status: u16, message: impl Into<String>) -> Self {
+        Self {
+            provider,
+            status,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            attempts: 1,
+        }
+    }
+
+    /// Sets the gateway's error code.
+    pub fn with_code(mut self, code: Option<String>) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Sets the gateway's request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// Sets how many attempts were made.
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+}
+
+impl fmt::Display for GatewayDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} answered HTTP {}", self.provider, self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request {id}]")?;
+        }
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a webhook or redirect signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The signature header (or query parameter) is absent.
+    #[error("the {0} signature is missing")]
+    Missing(Cow<'static, str>),
+    /// The signature header could not be parsed.
+    #[error("the signature header is malformed: {0}")]
+    Malformed(String),
+    /// No configured secret produced the signature: the payload was tampered with or the
+    /// wrong secret is configured.
+    #[error("no signature matches the payload")]
+    Mismatch,
+    /// The signed timestamp is older than the tolerance allows (a possible replay).
+    #[error("the signed timestamp is {age_secs}s old, more than the {tolerance_secs}s tolerance")]
+    Expired {
+        /// How old the timestamp is, in seconds.
+        age_secs: i64,
+        /// The tolerance in force, in seconds.
+        tolerance_secs: u64,
+    },
+    /// No webhook secret is configured, so nothing can be verified.
+    #[error("no webhook secret is configured")]
+    NoSecret,
+}
+
+/// Everything that can go wrong taking a payment, in one enum with meaning-based variants.
+///
+/// Errors caught locally (before any network call) carry no [`GatewayDetails`]; errors that
+/// come from a gateway's answer keep them, with the HTTP status, the gateway's code and its
+/// request id. No variant ever holds an API key, webhook secret or client secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaymentError {
+    /// The request is invalid: caught locally before any network call (`gateway` is `None`)
+    /// or refused by the gateway.
+    #[error("invalid request: {field}: {message}{}", gateway_suffix(.gateway))]
+    InvalidRequest {
+        /// The request field at fault (a dotted path such as `line_items[0].quantity`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+        /// The gateway's answer, when the gateway refused it.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// The total is below the gateway's minimum charge for the currency.
+    #[error("amount too small: {message}{}", gateway_suffix(.gateway))]
+    AmountTooSmall {
+        /// What the gateway (or the local check) said.
+        message: String,
+        /// The gateway's answer, when the gateway refused it.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// The API key is missing, wrong or revoked.
+    #[error("authentication failed{}", gateway_suffix(.gateway))]
+    Authentication {
+        /// The gateway's answer.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// The API key is valid but lacks permission for the operation.
+    #[error("permission denied{}", gateway_suffix(.gateway))]
+    PermissionDenied {
+        /// The gateway's answer.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// No checkout (or other object) has the given id.
+    #[error("not found: {id}{}", gateway_suffix(.gateway))]
+    NotFound {
+        /// The id that was looked up.
+        id: String,
+        /// The gateway's answer.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// The gateway is rate limiting this account.
+    #[error("rate limited{}{}", retry_after_suffix(.retry_after), gateway_suffix(.gateway))]
+    RateLimited {
+        /// How long the gateway asked to wait, when it said.
+        retry_after: Option<Duration>,
+        /// The gateway's answer.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// An idempotency key was reused with different parameters, or is in use concurrently.
+    #[error("idempotency conflict: {message}{}", gateway_suffix(.gateway))]
+    IdempotencyConflict {
+        /// What the gateway said.
+        message: String,
+        /// The gateway's answer.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// The gateway cannot do this (an operation, or a request feature it cannot express).
+    #[error("{provider} does not support {operation}")]
+    Unsupported {
+        /// The gateway.
+        provider: ProviderKind,
+        /// The operation or request feature, e.g. `expire_checkout` or `custom-priced line items`.
+        operation: Cow<'static, str>,
+    },
+    /// A webhook or redirect signature was missing, malformed, wrong or stale.
+    #[error("signature rejected: {0}")]
+    Signature(#[from] SignatureError),
+    /// The gateway failed in a way no other variant describes (typically a 5xx).
+    #[error("{0}")]
+    Provider(Box<GatewayDetails>),
+    /// The request could not be sent or its answer could not be read.
+    #[error("transport error after {attempts} attempt(s): {message}")]
+    Transport {
+        /// What failed.
+        message: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The gateway did not answer in time.
+    #[error("timed out after {attempts} attempt(s)")]
+    Timeout {
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The gateway's answer (or a webhook body) could not be decoded.
+    #[error("could not decode {what}: {message}")]
+    Decode {
+        /// What was being decoded, e.g. `checkout.session` or `webhook body`.
+        what: Cow<'static, str>,
+        /// Why it failed.
+        message: String,
+    },
+    /// The configuration is missing something or contradicts itself.
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+fn gateway_suffix(gateway: &Option<Box<GatewayDetails>>) -> String {
+    match gateway {
+        Some(details) => format!(" ({details})"),
+        None => String::new(),
+    }
+}
+
+fn retry_after_suffix(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(wait) => format!(", retry after {}s", wait.as_secs()),
+        None => String::new(),
+    }
+}
+
+impl PaymentError {
+    /// Builds an `InvalidRequest` caught locally.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            field: field.into(),
+            message: message.into(),
+            gateway: None,
+        }
+    }
+
+    /// Builds an `Unsupported` error.
+    pub fn unsupported(provider: ProviderKind, operation: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unsupported {
+            provider,
+            operation: operation.into(),
+        }
+    }
+
+    /// Builds a `Decode` error.
+    pub fn decode(what: impl Into<Cow<'static, str>>, message: impl fmt::Display) -> Self {
+        Self::Decode {
+            what: what.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Builds a `Config` error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::Config(message.into())
+    }
+
+    /// Says whether trying the same request again later may succeed.
+    ///
+    /// True for transport failures, timeouts, rate limiting and gateway 5xx/409 answers.
+    /// Adapters decide separately whether a retry is *safe* (see their retry policies).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Provider(details) => details.status >= 500 || details.status == 409,
+            Self::IdempotencyConflict { gateway, .. } => {
+                // 409 means the same key is still being processed; a mismatch (400) is final.
+                gateway
+                    .as_ref()
+                    .is_some_and(|details| details.status == 409)
+            }
+            Self::InvalidRequest { .. }
+            | Self::AmountTooSmall { .. }
+            | Self::Authentication { .. }
+            | Self::PermissionDenied { .. }
+            | Self::NotFound { .. }
+            | Self::Unsupported { .. }
+            | Self::Signature(_)
+            | Self::Decode { .. }
+            | Self::Config(_) => false,
+        }
+    }
+
+    /// The gateway's answer, when the error came from one.
+    pub fn gateway(&self) -> Option<&GatewayDetails> {
+        match self {
+            Self::InvalidRequest { gateway, .. }
+            | Self::AmountTooSmall { gateway, .. }
+            | Self::Authentication { gateway }
+            | Self::PermissionDenied { gateway }
+            | Self::NotFound { gateway, .. }
+            | Self::RateLimited { gateway, .. }
+            | Self::IdempotencyConflict { gateway, .. } => gateway.as_deref(),
+            Self::Provider(details) => Some(details),
+            Self::Unsupported { .. }
+            | Self::Signature(_)
+            | Self::Transport { .. }
+            | Self::Timeout { .. }
+            | Self::Decode { .. }
+            | Self::Config(_) => None,
+        }
+    }
+
+    /// The gateway's request id, when the error came from a gateway answer that had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.gateway()?.request_id.as_deref()
+    }
+
+    /// The HTTP status of the gateway's answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.gateway().map(|details| details.status)
+    }
+
+    /// How many attempts were made before this error was returned, when any request was sent.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Transport { attempts, .. } | Self::Timeout { attempts } => Some(*attempts),
+            other => other.gateway().map(|details| details.attempts),
+        }
+    }
+
+    /// Says whether the error was caught locally, before any request left the process.
+    pub fn is_local(&self) -> bool {
+        self.attempts().is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_includes_gateway_details() {
+        let details =
+            GatewayDetails::new(ProviderKind::Stripe, 400, "Amount must be at least $0.50")
+                .with_code(Some("amount_too_small".into()))
+                .with_request_id(Some("req_123".into()))
+                .with_attempts(1);
+        let error = PaymentError::AmountTooSmall {
+            message: details.message.clone(),
+            gateway: Some(Box::new(details)),
+        };
+        assert_eq!(
+            error.to_string(),
+            "amount too small: Amount must be at least $0.50 (stripe answered HTTP 400 \
+             (amount_too_small): Amount must be at least $0.50 [request req_123])"
+        );
+        assert_eq!(error.request_id(), Some("req_123"));
+        assert_eq!(error.status(), Some(400));
+        assert!(!error.is_retryable());
+        assert!(!error.is_local());
+    }
+
+    #[test]
+    fn retryable_classification() {
+        let server = PaymentError::Provider(Box::new(GatewayDetails::new(
+            ProviderKind::Creem,
+            503,
+            "unavailable",
+        )));
+        assert!(server.is_retryable());
+        assert!(PaymentError::Timeout { attempts: 3 }.is_retryable());
+        assert!(PaymentError::RateLimited {
+            retry_after: Some(Duration::from_secs(2)),
+            gateway: None
+        }
+        .is_retryable());
+        assert!(!PaymentError::invalid("line_items", "empty").is_retryable());
+        assert!(PaymentError::invalid("line_items", "empty").is_local());
+        assert!(!PaymentError::Signature(SignatureError::Mismatch).is_retryable());
+        let in_use = PaymentError::IdempotencyConflict {
+            message: "in use".into(),
+            gateway: Some(Box::new(GatewayDetails::new(
+                ProviderKind::Stripe,
+                409,
+                "in use",
+            ))),
+        };
+        assert!(in_use.is_retryable());
+        let mismatch = PaymentError::IdempotencyConflict {
+            message: "mismatch".into(),
+            gateway: Some(Box::new(GatewayDetails::new(
+                ProviderKind::Stripe,
+                400,
+                "mismatch",
+            ))),
+        };
+        assert!(!mismatch.is_retryable());
+    }
+
+    #[test]
+    fn attempts_are_reported() {
+        let error = PaymentError::Transport {
+            message: "connection reset".into(),
+            attempts: 3,
+            source: None,
+        };
+        assert_eq!(error.attempts(), Some(3));
+        assert_eq!(
+            error.to_string(),
+            "transport error after 3 attempt(s): connection reset"
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The `CheckoutProvider` trait every gateway implements, and its blanket extension.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Serialize, Serializer};
+
+use crate::capability::Capabilities;
+use crate::error::PaymentError;
+use crate::request::CheckoutRequest;
+use crate::result::{CheckoutResult, ReturnParams};
+use crate::webhook::WebhookEvent;
+
+/// Which gateway a provider talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ProviderKind {
+    /// Stripe.
+    Stripe,
+    /// Creem.
+    Creem,
+    /// The in-memory fake gateway.
+    Memory,
+    /// A router over several gateways.
+    Router,
+    /// A gateway from a third-party crate, by name.
+    Custom(&'static str),
+}
+
+impl ProviderKind {
+    /// The lower-case name used in configuration (`provider = "stripe"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProviderKind::Stripe => "stripe",
+            ProviderKind::Creem => "creem",
+            ProviderKind::Memory => "memory",
+            ProviderKind::Router => "router",
+            ProviderKind::Custom(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for ProviderKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// A payment gateway that opens hosted checkouts.
+///
+/// This trait is deliberately small: it is what a new gateway must implement. Conveniences
+/// built from these methods live in [`CheckoutProviderExt`], which gateways must not implement.
+/// The trait is dyn-compatible; applications hold an `Arc<dyn CheckoutProvider>` chosen from
+/// configuration.
+///
+/// ```
+/// use std::sync::Arc;
+/// use payswitch_core::{CheckoutProvider, memory::MemoryProvider};
+/// let provider: Arc<dyn CheckoutProvider> = Arc::new(MemoryProvider::new());
+/// assert_eq!(provider.kind().name(), "memory");
+/// ```
+#[async_trait]
+pub trait CheckoutProvider: Send + Sync + fmt::Debug {
+    /// Which gateway this is.
+    fn kind(&self) -> ProviderKind;
+
+    /// What this gateway supports.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Opens a checkout for the request. The request is validated locally first; nothing is
+    /// sent when it is invalid or asks for something the gateway cannot do.
+    async fn create_checkout(
+        &self,
+        request: &CheckoutRequest,
+    ) -> Result<CheckoutResult, PaymentError>;
+
+    /// Fetches a checkout's current state from the gateway.
+    async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError>;
+
+    /// Expires an open checkout so it can no longer be paid. Gateways that cannot do this
+    /// return [`PaymentError::Unsupported`].
+    async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError>;
+
+    /// Checks a webhook's signature over the raw body bytes, then normalizes the event.
+    fn verify_webhook(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, PaymentError>;
+
+    /// Reads a success redirect's query string (without the leading `?`) and says whether
+    /// the gateway's signature proved it.
+    fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError>;
+}
+
+/// Conveniences for every [`CheckoutProvider`]. Implemented for all providers; gateways
+/// must not implement it themselves.
+#[async_trait]
+pub trait CheckoutProviderExt: CheckoutProvider {
+    /// Verifies a success redirect, then retrieves the checkout from the gateway, so the
+    /// answer never rests on what the browser sent alone.
+    async fn confirm_return(&self, query: &str) -> Result<CheckoutResult, PaymentError> {
+        let params = self.verify_return(query)?;
+        self.retrieve_checkout(&params.checkout_id).await
+    }
+
+    /// Retrieves a checkout and says whether it can be fulfilled (complete and paid).
+    async fn is_paid(&self, id: &str) -> Result<bool, PaymentError> {
+        Ok(self.retrieve_checkout(id).await?.is_paid())
+    }
+
+    /// Expires the checkout where the gateway supports it; otherwise returns `Ok(None)`
+    /// without a network call.
+    async fn expire_if_supported(&self, id: &str) -> Result<Option<CheckoutResult>, PaymentError> {
+        if !self.capabilities().expire {
+            return Ok(None);
+        }
+        self.expire_checkout(id).await.map(Some)
+    }
+}
+
+impl<P: CheckoutProvider + ?Sized> CheckoutProviderExt for P {}
+
+#[async_trait]
+impl<P: CheckoutProvider + ?Sized> CheckoutProvider for std::sync::Arc<P> {
+    fn kind(&self) -> ProviderKind {
+        (**self).kind()
+    }
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+    async fn create_checkout(
+        &self,
+        request: &CheckoutRequest,
+    ) -> Result<CheckoutResult, PaymentError> {
+        (**self).create_checkout(request).await
+    }
+    async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
+        (**self).retrieve_checkout(id).await
+    }
+    async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
+        (**self).expire_checkout(id).await
+    }
+    fn verify_webhook(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, PaymentError> {
+        (**self).verify_webhook(headers, body)
+    }
+    fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
+        (**self).verify_return(query)
+    }
+}

@@ -1,0 +1,80 @@
+//! Normalized webhook events.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::provider::ProviderKind;
+use crate::result::CheckoutResult;
+
+/// What happened, across gateways.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WebhookEventKind {
+    /// A checkout completed (check `payment_status` before fulfilling).
+    CheckoutCompleted,
+    /// A checkout expired unpaid.
+    CheckoutExpired,
+    /// A delayed payment for a completed checkout succeeded: fulfil now.
+    AsyncPaymentSucceeded,
+    /// A delayed payment for a completed checkout failed.
+    AsyncPaymentFailed,
+    /// A payment succeeded.
+    PaymentSucceeded,
+    /// A payment failed.
+    PaymentFailed,
+    /// A subscription became active.
+    SubscriptionActive,
+    /// A subscription period was paid.
+    SubscriptionRenewed,
+    /// A subscription was canceled or ended.
+    SubscriptionCanceled,
+    /// A payment was refunded.
+    Refunded,
+    /// A payment was disputed.
+    Disputed,
+    /// Any other event, with the gateway's own type name. Unknown events parse; they never fail.
+    Other(String),
+}
+
+/// A verified webhook, normalized.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct WebhookEvent {
+    /// The gateway's event id: deduplicate on it, deliveries repeat.
+    pub id: String,
+    /// The gateway that sent it.
+    pub provider: ProviderKind,
+    /// What happened.
+    pub kind: WebhookEventKind,
+    /// The gateway's own event type, e.g. `checkout.session.completed`.
+    pub event_type: String,
+    /// When the gateway created the event.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The checkout, when the event carries one.
+    pub checkout: Option<CheckoutResult>,
+    /// The whole event as the gateway sent it.
+    pub raw: serde_json::Value,
+}
+
+impl WebhookEvent {
+    /// Makes an event with no checkout and a null `raw`.
+    pub fn new(
+        id: impl Into<String>,
+        provider: ProviderKind,
+        kind: WebhookEventKind,
+        event_type: impl Into<String>,
+        created_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            provider,
+            kind,
+            event_type: event_type.into(),
+            created_at,
+            checkout: None,
+            raw: serde_json::Value::Null,
+        }
+    }
+}
