@@ -25,6 +25,7 @@ pub mod money;
 pub mod provider;
 pub mod request;
 pub mod result;
+pub mod retry;
 pub mod secret;
 pub mod webhook;
 

@@ -1,0 +1,137 @@
+//! The retry loop the HTTP adapters share.
+//!
+//! Which failures may be retried is each adapter's decision (Stripe retries POSTs under an
+//! idempotency key; Creem only what cannot have created anything), so the adapter classifies
+//! each attempt's failure; this loop only counts attempts and waits per [`RetryConfig`].
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::config::RetryConfig;
+use crate::error::PaymentError;
+
+/// How one failed attempt should be treated.
+#[derive(Debug)]
+pub enum AttemptError {
+    /// Safe to try again, optionally no sooner than `retry_after`.
+    Retry {
+        /// The error to return if no retries are left.
+        error: PaymentError,
+        /// The wait the gateway asked for (`Retry-After`), if any.
+        retry_after: Option<Duration>,
+    },
+    /// Final: return this error now.
+    Stop(PaymentError),
+}
+
+/// Runs `attempt` (called with the attempt number, starting at 1) until it succeeds, fails
+/// with [`AttemptError::Stop`], or `config.max_retries` retries are used up.
+pub async fn with_retries<T, F, Fut>(
+    config: &RetryConfig,
+    mut attempt: F,
+) -> Result<T, PaymentError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, AttemptError>>,
+{
+    let mut number = 1u32;
+    loop {
+        match attempt(number).await {
+            Ok(value) => return Ok(value),
+            Err(AttemptError::Stop(error)) => return Err(error),
+            Err(AttemptError::Retry { error, retry_after }) => {
+                if number > config.max_retries {
+                    return Err(error);
+                }
+                let wait = config.backoff(number, retry_after);
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                tracing::debug!(
+                    attempt = number,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
+                number += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn retryable() -> AttemptError {
+        AttemptError::Retry {
+            error: PaymentError::Timeout { attempts: 0 },
+            retry_after: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn stops_after_max_retries() {
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> = with_retries(&RetryConfig::immediate(2), |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(retryable()) }
+        })
+        .await;
+        assert!(matches!(result, Err(PaymentError::Timeout { .. })));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn stop_is_not_retried_and_success_returns() {
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> = with_retries(&RetryConfig::immediate(5), |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(AttemptError::Stop(PaymentError::config("no"))) }
+        })
+        .await;
+        assert!(matches!(result, Err(PaymentError::Config(_))));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let result = with_retries(&RetryConfig::immediate(5), |number| async move {
+            if number < 3 {
+                Err(retryable())
+            } else {
+                Ok(number)
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let config = RetryConfig {
+            jitter: false,
+            ..RetryConfig::default()
+        };
+        assert_eq!(config.backoff(1, None), Duration::from_millis(500));
+        assert_eq!(config.backoff(2, None), Duration::from_millis(1000));
+        assert_eq!(config.backoff(4, None), Duration::from_millis(4000));
+        assert_eq!(config.backoff(5, None), Duration::from_secs(5));
+        assert_eq!(config.backoff(40, None), Duration::from_secs(5));
+        assert_eq!(
+            config.backoff(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            config.backoff(1, Some(Duration::from_secs(60))),
+            Duration::from_secs(5)
+        );
+        let jittered = RetryConfig::default();
+        for retry in 1..6 {
+            let wait = jittered.backoff(retry, None);
+            assert!(wait >= Duration::from_millis(500) && wait <= Duration::from_secs(5));
+        }
+        assert_eq!(
+            RetryConfig::immediate(3).backoff(3, Some(Duration::from_secs(9))),
+            Duration::ZERO
+        );
+    }
+}
