@@ -1,1 +1,45 @@
-//! payswitch facade (work in progress).
+//! payswitch: take payments through Stripe or Creem behind one trait, and switch gateway by
+//! changing configuration.
+//!
+//! The application codes against [`CheckoutProvider`] (held as `Arc<dyn CheckoutProvider>`),
+//! and [`from_config`] / [`from_env`] pick the gateway at run time. Cargo features pick which
+//! adapters compile:
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `stripe` (default) | [`stripe`]: Checkout Sessions, PaymentIntents, `Stripe-Signature` webhooks |
+//! | `creem` (default) | [`creem`]: checkouts, signed success redirects, `creem-signature` webhooks |
+//! | `sandbox` | `sandbox`: a local emulator of both gateways for offline tests and demos |
+//! | `mock` | `mock::MockCheckoutProvider`, a mockall mock |
+//! | `conformance` | `conformance`: the behaviour suite every adapter passes |
+//!
+//! ```no_run
+//! use payswitch::{CheckoutRequest, Currency, LineItem, Money};
+//!
+//! # async fn run() -> Result<(), payswitch::PaymentError> {
+//! // provider = "stripe" or "creem" in payswitch.toml (or PAYSWITCH_PROVIDER): nothing else changes.
+//! let gateway = payswitch::from_config(&payswitch::Config::from_file("payswitch.toml")?)?;
+//! let request = CheckoutRequest::builder()
+//!     .line_item(LineItem::sku("pro_monthly", 1))
+//!     .success_url("https://app.example/paid?session_id={CHECKOUT_SESSION_ID}")
+//!     .reference("order-1042")
+//!     .build()?;
+//! let checkout = gateway.create_checkout(&request).await?;
+//! println!("send the customer to {}", checkout.url.unwrap_or_default());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+pub use payswitch_core::*;
+
+#[cfg(feature = "creem")]
+pub use payswitch_creem as creem;
+#[cfg(feature = "sandbox")]
+pub use payswitch_sandbox as sandbox;
+#[cfg(feature = "stripe")]
+pub use payswitch_stripe as stripe;
+
+mod select;
+
+pub use select::{available_providers, from_config, from_env};
