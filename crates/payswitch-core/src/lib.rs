@@ -17,6 +17,8 @@
 pub mod capability;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod memory;
 #[cfg(feature = "mock")]

@@ -1,0 +1,46 @@
+//! The conformance target for [`MemoryProvider`].
+
+use async_trait::async_trait;
+
+use super::{Customer, Fixtures, Payment, Target};
+use crate::error::PaymentError;
+use crate::memory::MemoryProvider;
+use crate::money::{Currency, Money};
+use crate::request::LineItem;
+use crate::result::CheckoutResult;
+
+struct MemoryCustomer {
+    gateway: MemoryProvider,
+}
+
+#[async_trait]
+impl Customer for MemoryCustomer {
+    async fn pay(&self, checkout: &CheckoutResult) -> Result<Payment, PaymentError> {
+        let delivery = self.gateway.pay(&checkout.id)?;
+        Ok(Payment {
+            headers: delivery.headers,
+            body: delivery.body,
+            return_query: self.gateway.return_query(&checkout.id)?,
+        })
+    }
+
+    async fn checkouts_created(&self) -> usize {
+        self.gateway.checkout_count()
+    }
+}
+
+/// A conformance target on a fresh [`MemoryProvider`].
+pub async fn memory_target() -> Target {
+    let gateway = MemoryProvider::new();
+    let price = Money::new(1999, Currency::USD);
+    Target {
+        provider: Box::new(gateway.clone()),
+        customer: Box::new(MemoryCustomer { gateway }),
+        fixtures: Fixtures {
+            one_time_item: LineItem::custom("Conformance item", price, 1),
+            one_time_price: price,
+            success_url: "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}".into(),
+        },
+        guard: Box::new(()),
+    }
+}
