@@ -1,0 +1,288 @@
+//! The HTTP side: the `x-api-key` header, JSON bodies, the retry policy and tracing.
+//!
+//! # Retry policy
+//!
+//! Creem documents no idempotency key (`request_id` is only a reference echoed back), so a
+//! `POST /v1/checkouts` that reached Creem may have created a checkout even when the answer
+//! was lost or was a 500. A POST is therefore retried only when it cannot have been
+//! processed: a connection that never opened (nothing was sent), `429 Too Many Requests` and
+//! `503 Service Unavailable` (refused before processing). A 500, a timeout or a connection
+//! dropped after sending is returned at once. GETs change nothing, so they are retried on
+//! every transient failure (connection errors, timeouts, 5xx, 429). `Retry-After` (seconds or
+//! an HTTP date) raises the wait, capped by `RetryConfig::max_backoff`. Stripe differs: its
+//! `Idempotency-Key` makes a retried POST safe, so its adapter retries POSTs far more freely.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, Method};
+use payswitch_core::retry::{with_retries, AttemptError};
+use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+use crate::config::USER_AGENT;
+use crate::error::{map_error, ErrorResponse};
+
+/// The header that carries the API key.
+const API_KEY_HEADER: &str = "x-api-key";
+
+/// One request, before retries.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiRequest<'a> {
+    pub(crate) method: Method,
+    /// The path under the API base, e.g. `/v1/checkouts`.
+    pub(crate) path: &'static str,
+    pub(crate) query: &'a [(&'a str, &'a str)],
+    /// A JSON body (POST only).
+    pub(crate) body: Option<Bytes>,
+    /// The id being looked up, quoted in `NotFound`.
+    pub(crate) looked_up: &'a str,
+}
+
+/// Sends requests to Creem with the key, the retry policy and a tracing span per attempt.
+#[derive(Clone)]
+pub(crate) struct CreemClient {
+    http: reqwest::Client,
+    api_base: String,
+    api_key: Secret,
+    api_key_header: HeaderValue,
+    retry: RetryConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for CreemClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreemClient")
+            .field("api_base", &self.api_base)
+            .field("api_key", &self.api_key)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CreemClient {
+    /// Builds the one `reqwest::Client` this provider uses.
+    pub(crate) fn new(
+        api_base: String,
+        api_key: Secret,
+        http: &HttpConfig,
+        retry: RetryConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, PaymentError> {
+        let mut api_key_header = HeaderValue::from_str(api_key.expose()).map_err(|_| {
+            PaymentError::config("creem.api_key (CREEM_API_KEY) cannot be sent in an HTTP header")
+        })?;
+        // Marks the value so `http`'s Debug prints `Sensitive` instead of the key.
+        api_key_header.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(http.timeout)
+            .connect_timeout(http.connect_timeout)
+            .build()
+            .map_err(|error| {
+                PaymentError::config(format!("cannot build the Creem HTTP client: {error}"))
+            })?;
+        Ok(Self {
+            http,
+            api_base,
+            api_key,
+            api_key_header,
+            retry,
+            clock,
+        })
+    }
+
+    /// The base URL in use.
+    pub(crate) fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
+    /// The API key, which also salts success-redirect signatures.
+    pub(crate) fn api_key(&self) -> &Secret {
+        &self.api_key
+    }
+
+    /// Sends the request under the retry policy and returns the 2xx body.
+    pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<Bytes, PaymentError> {
+        let url = format!("{}{}", self.api_base, request.path);
+        let request = &request;
+        let url = url.as_str();
+        with_retries(&self.retry, |attempt| {
+            let span = tracing::debug_span!(
+                "creem.request",
+                method = %request.method,
+                path = request.path,
+                attempt,
+                status = tracing::field::Empty,
+                trace_id = tracing::field::Empty,
+            );
+            self.attempt(request, url, attempt).instrument(span)
+        })
+        .await
+    }
+
+    async fn attempt(
+        &self,
+        request: &ApiRequest<'_>,
+        url: &str,
+        attempt: u32,
+    ) -> Result<Bytes, AttemptError> {
+        // Only GETs may be repeated after Creem could have acted on the request.
+        let idempotent = request.method == Method::GET;
+        let mut builder = self
+            .http
+            .request(request.method.clone(), url)
+            .header(API_KEY_HEADER, self.api_key_header.clone())
+            .header(ACCEPT, "application/json");
+        if !request.query.is_empty() {
+            builder = builder.query(request.query);
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) => return Err(send_failure(error, idempotent, attempt)),
+        };
+        let status = response.status().as_u16();
+        tracing::Span::current().record("status", status);
+        let retry_after = retry_after(response.headers(), self.clock.now());
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            // The answer came, so Creem acted: only a GET may be asked again.
+            Err(error) => return Err(read_failure(error, idempotent, attempt)),
+        };
+        if (200..300).contains(&status) {
+            tracing::debug!(status, "creem answered");
+            return Ok(body);
+        }
+        let error = map_error(
+            &ErrorResponse {
+                status,
+                body: &body,
+                retry_after,
+                attempts: attempt,
+                looked_up: request.looked_up,
+            },
+            &self.api_key,
+        );
+        if let Some(trace_id) = error.request_id() {
+            tracing::Span::current().record("trace_id", trace_id);
+        }
+        tracing::debug!(status, "creem refused the request");
+        let retry = match status {
+            // Refused before processing: safe even for a POST.
+            429 | 503 => true,
+            500..=599 => idempotent,
+            _ => false,
+        };
+        Err(if retry {
+            AttemptError::Retry { error, retry_after }
+        } else {
+            AttemptError::Stop(error)
+        })
+    }
+}
+
+/// A request that failed before an answer came back.
+fn send_failure(error: reqwest::Error, idempotent: bool, attempts: u32) -> AttemptError {
+    if error.is_connect() {
+        // The connection never opened, so nothing reached Creem: safe to retry any method.
+        let error = if error.is_timeout() {
+            PaymentError::Timeout { attempts }
+        } else {
+            transport("could not connect to Creem", error, attempts)
+        };
+        return AttemptError::Retry {
+            error,
+            retry_after: None,
+        };
+    }
+    let error = if error.is_timeout() {
+        PaymentError::Timeout { attempts }
+    } else {
+        transport("the request to Creem failed", error, attempts)
+    };
+    retry_if(idempotent, error)
+}
+
+/// An answer whose body could not be read.
+fn read_failure(error: reqwest::Error, idempotent: bool, attempts: u32) -> AttemptError {
+    let error = if error.is_timeout() {
+        PaymentError::Timeout { attempts }
+    } else {
+        transport("could not read Creem's answer", error, attempts)
+    };
+    retry_if(idempotent, error)
+}
+
+fn retry_if(idempotent: bool, error: PaymentError) -> AttemptError {
+    if idempotent {
+        AttemptError::Retry {
+            error,
+            retry_after: None,
+        }
+    } else {
+        AttemptError::Stop(error)
+    }
+}
+
+fn transport(what: &str, error: reqwest::Error, attempts: u32) -> PaymentError {
+    // reqwest's message names the URL (never a header), so it carries no key.
+    PaymentError::Transport {
+        message: format!("{what}: {error}"),
+        attempts,
+        source: Some(Box::new(error)),
+    }
+}
+
+/// Reads `Retry-After` as delay seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    let wait = at - now;
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = OffsetDateTime::from_unix_timestamp(784_111_777).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:47 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(10)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn debug_leaves_the_key_out() {
+        let client = CreemClient::new(
+            "http://127.0.0.1:9".into(),
+            Secret::new("creem_test_SECRET"),
+            &HttpConfig::default(),
+            RetryConfig::immediate(0),
+            Arc::new(payswitch_core::SystemClock),
+        )
+        .unwrap();
+        assert!(!format!("{client:?}").contains("SECRET"));
+    }
+}

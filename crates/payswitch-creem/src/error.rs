@@ -1,0 +1,177 @@
+//! Creem's error answers mapped to `PaymentError`, in one function.
+
+use std::time::Duration;
+
+use payswitch_core::{GatewayDetails, PaymentError, ProviderKind, Secret};
+
+use crate::wire;
+
+/// The longest stretch of an unparseable error body kept in a message.
+const MAX_RAW_MESSAGE_CHARS: usize = 300;
+
+/// A non-2xx answer from Creem, as the client saw it.
+#[derive(Debug)]
+pub(crate) struct ErrorResponse<'a> {
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// The body bytes.
+    pub(crate) body: &'a [u8],
+    /// `Retry-After`, when present and readable.
+    pub(crate) retry_after: Option<Duration>,
+    /// Attempts made, this one included.
+    pub(crate) attempts: u32,
+    /// The id the request looked up (a checkout id, or the product id on create), for NotFound.
+    pub(crate) looked_up: &'a str,
+}
+
+/// Maps Creem's `{trace_id, status, error, message}` answer to a `PaymentError`.
+///
+/// The HTTP status decides the variant (Creem's `error` text is unreliable: its documented 404
+/// says "Bad Request"): 400 and other 4xx → `InvalidRequest`, 401/403 → `Authentication`,
+/// 404 → `NotFound`, 429 → `RateLimited`, 5xx → `Provider`. `trace_id` becomes the request id.
+/// The API key is scrubbed from anything quoted, in case a gateway ever echoes it.
+pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> PaymentError {
+    let parsed: Option<wire::ErrorBody> = serde_json::from_slice(response.body).ok();
+    let (code, mut message, request_id) = match parsed {
+        Some(body) => {
+            let messages = match body.message {
+                Some(wire::Messages::List(list)) => list.join("; "),
+                Some(wire::Messages::One(text)) => text,
+                None => String::new(),
+            };
+            match body.error {
+                Some(wire::ErrorField::Text(text)) => (Some(text), messages, body.trace_id),
+                Some(wire::ErrorField::Nested(nested)) => {
+                    let text = match nested.message {
+                        Some(text) if messages.is_empty() => text,
+                        Some(_) | None => messages,
+                    };
+                    let request_id = body.trace_id.or(nested.request_id);
+                    (nested.code.or(nested.error_type), text, request_id)
+                }
+                None => (None, messages, body.trace_id),
+            }
+        }
+        None => (None, raw_text(response.body), None),
+    };
+    let key = api_key.expose();
+    if !key.is_empty() && message.contains(key) {
+        message = message.replace(key, "[redacted]");
+    }
+    let code = code.map(|code| {
+        if !key.is_empty() && code.contains(key) {
+            code.replace(key, "[redacted]")
+        } else {
+            code
+        }
+    });
+    let details = Box::new(
+        GatewayDetails::new(ProviderKind::Creem, response.status, message.clone())
+            .with_code(code)
+            .with_request_id(request_id)
+            .with_attempts(response.attempts),
+    );
+    match response.status {
+        401 | 403 => PaymentError::Authentication {
+            gateway: Some(details),
+        },
+        404 => PaymentError::NotFound {
+            id: response.looked_up.to_owned(),
+            gateway: Some(details),
+        },
+        429 => PaymentError::RateLimited {
+            retry_after: response.retry_after,
+            gateway: Some(details),
+        },
+        400..=499 => PaymentError::InvalidRequest {
+            field: field_named_in(&message).to_owned(),
+            message,
+            gateway: Some(details),
+        },
+        _ => PaymentError::Provider(details),
+    }
+}
+
+/// The request field a Creem validation message starts with ("product_id must be a string"),
+/// named as in `CheckoutRequest`; `request` when none is recognized.
+fn field_named_in(message: &str) -> &'static str {
+    let first = message
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .next()
+        .unwrap_or_default();
+    match first.split('.').next().unwrap_or_default() {
+        "product_id" => "line_items[0].product",
+        "units" => "line_items[0].quantity",
+        "request_id" => "reference",
+        "discount_code" => "discount_code",
+        "success_url" => "success_url",
+        "metadata" => "metadata",
+        "customer" => "customer",
+        _ => "request",
+    }
+}
+
+/// A body that is not Creem's JSON (a proxy's HTML page, say), shortened for the message.
+fn raw_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    let mut short: String = trimmed.chars().take(MAX_RAW_MESSAGE_CHARS).collect();
+    if trimmed.chars().count() > MAX_RAW_MESSAGE_CHARS {
+        short.push('…');
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(status: u16, body: &str) -> PaymentError {
+        map_error(
+            &ErrorResponse {
+                status,
+                body: body.as_bytes(),
+                retry_after: None,
+                attempts: 1,
+                looked_up: "ch_1",
+            },
+            &Secret::new("creem_test_SECRET"),
+        )
+    }
+
+    #[test]
+    fn validation_messages_name_the_field() {
+        let error = map(
+            400,
+            r#"{"trace_id":"t1","status":400,"error":"Bad Request","message":["units must be a positive number"]}"#,
+        );
+        match error {
+            PaymentError::InvalidRequest { field, gateway, .. } => {
+                assert_eq!(field, "line_items[0].quantity");
+                assert_eq!(gateway.unwrap().request_id.as_deref(), Some("t1"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_nested_credits_shape_and_raw_text_are_read() {
+        let nested = map(
+            422,
+            r#"{"error":{"type":"invalid_request_error","code":"unbalanced_transaction","message":"no","request_id":"req_1"}}"#,
+        );
+        let details = nested.gateway().unwrap();
+        assert_eq!(details.code.as_deref(), Some("unbalanced_transaction"));
+        assert_eq!(details.request_id.as_deref(), Some("req_1"));
+        assert_eq!(details.message, "no");
+        let html = map(502, "<html>bad gateway</html>");
+        assert!(matches!(html, PaymentError::Provider(_)));
+        assert_eq!(html.gateway().unwrap().message, "<html>bad gateway</html>");
+    }
+
+    #[test]
+    fn an_echoed_key_is_scrubbed() {
+        let error = map(403, r#"{"message":"key creem_test_SECRET is invalid"}"#);
+        assert!(!format!("{error} {error:?}").contains("SECRET"));
+    }
+}

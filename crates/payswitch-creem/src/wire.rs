@@ -1,0 +1,384 @@
+//! Creem's JSON, mirrored field for field. Normalization happens only in `convert.rs`.
+//!
+//! Decoding is tolerant: unknown fields are skipped, unknown enum values land in an
+//! `Unknown(String)` arm, and most fields are optional because Creem's samples omit fields the
+//! OpenAPI spec calls required (webhook orders carry no `object`, for instance).
+
+// The types mirror the wire, so they hold fields the normalization does not read (yet).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+
+/// Declares a string enum that keeps values it does not know in `Unknown(String)`.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub(crate) enum $name {
+            $($(#[$variant_meta])* $variant,)+
+            /// A value this crate does not know yet, kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The value as Creem spells it.
+            pub(crate) fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Unknown(text) => text,
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                Ok(match text.as_str() {
+                    $($text => Self::$variant,)+
+                    _ => Self::Unknown(text),
+                })
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/checkouts` body (`CreateCheckoutRequest`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct CreateCheckoutRequest<'a> {
+    pub(crate) product_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) units: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) discount_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) customer: Option<CustomerRequest<'a>>,
+    pub(crate) success_url: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) metadata: &'a BTreeMap<String, String>,
+}
+
+/// `CustomerRequestEntity`: Creem accepts an id or an email, never both.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) enum CustomerRequest<'a> {
+    #[serde(rename = "id")]
+    Id(&'a str),
+    #[serde(rename = "email")]
+    Email(&'a str),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------
+
+/// An id string or the expanded object (`oneOf(string, Entity)` in the spec).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Expandable<T> {
+    Id(String),
+    Object(Box<T>),
+}
+
+/// Anything with an `id`, so an expandable field's id can be read without matching.
+pub(crate) trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl<T: HasId> Expandable<T> {
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Expandable::Id(id) => id,
+            Expandable::Object(object) => object.id(),
+        }
+    }
+
+    pub(crate) fn object(&self) -> Option<&T> {
+        match self {
+            Expandable::Id(_) => None,
+            Expandable::Object(object) => Some(object),
+        }
+    }
+}
+
+/// An integer JSON number: counts and amounts in cents.
+///
+/// Creem's spec types these as `number`. Integral spellings such as `1000.0` are accepted by
+/// reading the number's text, never through `f64` arithmetic; fractions are a decode error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Integer(pub(crate) i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        if let Some(value) = number.as_i64() {
+            return Ok(Integer(value));
+        }
+        let text = number.to_string();
+        let whole = text
+            .strip_suffix(".0")
+            .filter(|whole| {
+                let digits = whole.strip_prefix('-').unwrap_or(whole);
+                !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit())
+            })
+            .and_then(|whole| whole.parse::<i64>().ok());
+        whole.map(Integer).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "expected a whole number of minor units, got {text}"
+            ))
+        })
+    }
+}
+
+wire_enum! {
+    /// `EnvironmentMode`; webhook samples also show `local`.
+    EnvironmentMode { Test = "test", Prod = "prod", Sandbox = "sandbox" }
+}
+
+wire_enum! {
+    /// `CheckoutEntity.status`.
+    CheckoutStatus {
+        Pending = "pending",
+        Processing = "processing",
+        Completed = "completed",
+        Expired = "expired",
+    }
+}
+
+wire_enum! {
+    /// `OrderStatus`.
+    OrderStatus { Pending = "pending", Paid = "paid" }
+}
+
+wire_enum! {
+    /// `OrderType` and `ProductBillingType`.
+    BillingType { Recurring = "recurring", Onetime = "onetime" }
+}
+
+wire_enum! {
+    /// `SubscriptionStatus`, with `expired` and `past_due` from the webhook types.
+    SubscriptionStatus {
+        Active = "active",
+        Canceled = "canceled",
+        Unpaid = "unpaid",
+        Paused = "paused",
+        Trialing = "trialing",
+        ScheduledCancel = "scheduled_cancel",
+        Expired = "expired",
+        PastDue = "past_due",
+    }
+}
+
+/// `CheckoutEntity`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Checkout {
+    pub(crate) id: String,
+    pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) object: Option<String>,
+    pub(crate) status: CheckoutStatus,
+    pub(crate) request_id: Option<String>,
+    pub(crate) product: Option<Expandable<Product>>,
+    pub(crate) units: Option<Integer>,
+    pub(crate) order: Option<Expandable<Order>>,
+    pub(crate) subscription: Option<Expandable<Subscription>>,
+    pub(crate) customer: Option<Expandable<Customer>>,
+    pub(crate) checkout_url: Option<String>,
+    pub(crate) success_url: Option<String>,
+    /// Usually an object with mixed value types; one real response echoed an array.
+    pub(crate) metadata: Option<serde_json::Value>,
+}
+
+/// `ProductEntity`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Product {
+    pub(crate) id: String,
+    pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) name: Option<String>,
+    pub(crate) price: Option<Integer>,
+    pub(crate) currency: Option<String>,
+    pub(crate) billing_type: Option<BillingType>,
+    pub(crate) billing_period: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) created_at: Option<OffsetDateTime>,
+}
+
+/// `OrderEntity`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Order {
+    pub(crate) id: String,
+    pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) customer: Option<Expandable<Customer>>,
+    pub(crate) product: Option<Expandable<Product>>,
+    pub(crate) transaction: Option<String>,
+    pub(crate) amount: Option<Integer>,
+    pub(crate) sub_total: Option<Integer>,
+    pub(crate) tax_amount: Option<Integer>,
+    pub(crate) discount_amount: Option<Integer>,
+    pub(crate) amount_due: Option<Integer>,
+    pub(crate) amount_paid: Option<Integer>,
+    pub(crate) currency: Option<String>,
+    pub(crate) status: Option<OrderStatus>,
+    #[serde(rename = "type")]
+    pub(crate) order_type: Option<BillingType>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) created_at: Option<OffsetDateTime>,
+}
+
+/// `CustomerEntity`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Customer {
+    pub(crate) id: String,
+    pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) email: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) country: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) created_at: Option<OffsetDateTime>,
+}
+
+/// `SubscriptionEntity`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Subscription {
+    pub(crate) id: String,
+    pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) product: Option<Expandable<Product>>,
+    pub(crate) customer: Option<Expandable<Customer>>,
+    pub(crate) status: Option<SubscriptionStatus>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) current_period_end_date: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) canceled_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) created_at: Option<OffsetDateTime>,
+}
+
+impl HasId for Product {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Order {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Customer {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Subscription {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The error body: `{trace_id, status, error, message: [..], timestamp}`. `message` may be
+/// absent or a single string; the customer-credits endpoints nest `{error: {...}}` instead.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct ErrorBody {
+    pub(crate) trace_id: Option<String>,
+    pub(crate) status: Option<Integer>,
+    pub(crate) error: Option<ErrorField>,
+    pub(crate) message: Option<Messages>,
+}
+
+/// `error`: a short text (`"Bad Request"`) or the credits endpoints' nested object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ErrorField {
+    Text(String),
+    Nested(NestedError),
+}
+
+/// The credits endpoints' `{type, code, message, param, request_id}`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct NestedError {
+    #[serde(rename = "type")]
+    pub(crate) error_type: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) request_id: Option<String>,
+}
+
+/// `message`: a list of texts, or one text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Messages {
+    List(Vec<String>),
+    One(String),
+}
+
+wire_enum! {
+    /// The webhook `eventType` values Creem documents.
+    EventType {
+        CheckoutCompleted = "checkout.completed",
+        SubscriptionActive = "subscription.active",
+        SubscriptionPaid = "subscription.paid",
+        SubscriptionCanceled = "subscription.canceled",
+        SubscriptionScheduledCancel = "subscription.scheduled_cancel",
+        SubscriptionPastDue = "subscription.past_due",
+        SubscriptionExpired = "subscription.expired",
+        SubscriptionTrialing = "subscription.trialing",
+        SubscriptionPaused = "subscription.paused",
+        SubscriptionUpdate = "subscription.update",
+        SubscriptionUnpaid = "subscription.unpaid",
+        RefundCreated = "refund.created",
+        DisputeCreated = "dispute.created",
+    }
+}
+
+/// The webhook envelope: `{id, eventType, created_at (epoch ms), object}`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WebhookEnvelope {
+    pub(crate) id: String,
+    #[serde(rename = "eventType")]
+    pub(crate) event_type: EventType,
+    pub(crate) created_at: Integer,
+    pub(crate) object: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn integer(text: &str) -> Result<Integer, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    #[test]
+    fn integers_accept_integral_spellings_only() {
+        assert_eq!(integer("1000").unwrap(), Integer(1000));
+        assert_eq!(integer("1000.0").unwrap(), Integer(1000));
+        assert_eq!(integer("-5.0").unwrap(), Integer(-5));
+        assert!(integer("1000.5").is_err());
+        assert!(integer("1e30").is_err());
+        assert!(integer("\"1000\"").is_err());
+    }
+
+    #[test]
+    fn unknown_enum_values_are_kept() {
+        let mode: EnvironmentMode = serde_json::from_str("\"local\"").unwrap();
+        assert_eq!(mode, EnvironmentMode::Unknown("local".into()));
+        assert_eq!(mode.as_str(), "local");
+        let status: CheckoutStatus = serde_json::from_str("\"completed\"").unwrap();
+        assert_eq!(status, CheckoutStatus::Completed);
+    }
+
+    #[test]
+    fn the_customer_is_an_id_or_an_email() {
+        let id = serde_json::to_value(CustomerRequest::Id("cust_1")).unwrap();
+        assert_eq!(id, serde_json::json!({"id": "cust_1"}));
+        let email = serde_json::to_value(CustomerRequest::Email("a@b.co")).unwrap();
+        assert_eq!(email, serde_json::json!({"email": "a@b.co"}));
+    }
+}
