@@ -1,1 +1,61 @@
-//! payswitch-sandbox (work in progress).
+//! A local, stateful emulator of the Stripe and Creem checkout wire APIs,
+//! with hosted pay pages and signed webhooks.
+//!
+//! One server on one port speaks both gateways: Stripe's form-encoded
+//! `/v1/checkout/sessions` and `/v1/payment_intents` (authenticated with
+//! `Authorization`), Creem's JSON `/v1/checkouts` and `/v1/products`
+//! (authenticated with `x-api-key`), the hosted page `/pay/{id}` and the
+//! admin API under `/__sandbox/`. It is an independent implementation of
+//! the wire protocols: it shares no code with the payswitch adapters, so a
+//! bug on one side fails the tests instead of hiding.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use payswitch_sandbox::{Sandbox, WebhookInbox};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let inbox = WebhookInbox::start().await?;
+//! let sandbox = Sandbox::builder()
+//!     .stripe_webhook_endpoint(inbox.url())
+//!     .start()
+//!     .await?;
+//! // Point a Stripe client at sandbox.stripe_api_base() with
+//! // sandbox.stripe_secret_key(), create a session, then:
+//! # let session_id = "cs_test_...";
+//! let redirect = sandbox.pay(session_id, None)?;
+//! let webhooks = inbox.wait_for(1, Duration::from_secs(5)).await;
+//! # let _ = (redirect, webhooks);
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See `docs/sandbox.md` for the endpoints, the admin API, test cards,
+//! faults and webhooks.
+
+#![recursion_limit = "256"]
+
+mod admin;
+mod creem;
+mod faults;
+mod form;
+mod handle;
+mod inbox;
+mod money;
+mod pages;
+mod server;
+mod state;
+mod stripe;
+mod stripe_intents;
+mod stripe_sessions;
+mod webhooks;
+
+pub use faults::{Fault, FaultKind};
+pub use handle::{
+    ProductSeed, Sandbox, SandboxBuilder, SandboxError, SandboxHandle, DEFAULT_CREEM_API_KEY,
+    DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY,
+    DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
+};
+pub use inbox::{ReceivedWebhook, WebhookInbox};
+pub use state::{Delivery, Gateway, ObjectCounts, RecordedRequest};
+pub use webhooks::RetryPolicy;

@@ -1,1 +1,138 @@
-fn main() {}
+//! `payswitch-sandbox`: runs the Stripe + Creem emulator as a standalone
+//! server and prints its URLs, keys and webhook secrets.
+//!
+//! ```text
+//! cargo run -p payswitch-sandbox -- --port 12111 --forward-to http://localhost:3000/webhooks
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use payswitch_sandbox::{Gateway, ProductSeed, RetryPolicy, Sandbox};
+
+const USAGE: &str = "\
+payswitch-sandbox: local emulator of the Stripe and Creem checkout APIs
+
+USAGE:
+    payswitch-sandbox [OPTIONS]
+
+OPTIONS:
+    --port PORT                 port on 127.0.0.1 (default 12111; 0 picks a free one)
+    --forward-to URL            send both gateways' webhooks to URL (repeatable)
+    --stripe-forward-to URL     send Stripe webhooks to URL (repeatable)
+    --creem-forward-to URL      send Creem webhooks to URL (repeatable)
+    --products FILE             seed Creem products from a JSON array of
+                                {id?, name, price, currency, billing_type?, billing_period?}
+    --stripe-secret-key KEY     default sk_test_sandbox
+    --stripe-webhook-secret S   default whsec_sandbox
+    --creem-api-key KEY         default creem_test_sandbox
+    --creem-webhook-secret S    default whsec_creem_sandbox
+    -h, --help                  print this help
+";
+
+fn main() -> ExitCode {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("payswitch-sandbox: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(arguments)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("payswitch-sandbox: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_products(path: &str) -> Result<Vec<ProductSeed>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))?;
+    serde_json::from_str(&text)
+        .map_err(|error| format!("{path} is not a JSON array of products: {error}"))
+}
+
+async fn run(arguments: Vec<String>) -> Result<(), String> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+
+    // Slower than the library default: real receivers restart and deploy.
+    let mut builder = Sandbox::builder().port(12111).webhook_retry(RetryPolicy {
+        max_attempts: 5,
+        initial_backoff: Duration::from_secs(1),
+        max_backoff: Duration::from_secs(30),
+        attempt_timeout: Duration::from_secs(10),
+    });
+    let mut rest = arguments.into_iter();
+    while let Some(flag) = rest.next() {
+        if flag == "-h" || flag == "--help" {
+            print!("{USAGE}");
+            return Ok(());
+        }
+        let mut value = || {
+            rest.next()
+                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
+        };
+        builder = match flag.as_str() {
+            "--port" => {
+                let port = value()?;
+                builder.port(port.parse().map_err(|_| format!("invalid port: {port}"))?)
+            }
+            "--forward-to" => {
+                let url = value()?;
+                builder
+                    .webhook_endpoint(Gateway::Stripe, url.clone())
+                    .webhook_endpoint(Gateway::Creem, url)
+            }
+            "--stripe-forward-to" => builder.stripe_webhook_endpoint(value()?),
+            "--creem-forward-to" => builder.creem_webhook_endpoint(value()?),
+            "--products" => {
+                let mut builder = builder;
+                for product in load_products(&value()?)? {
+                    builder = builder.product(product);
+                }
+                builder
+            }
+            "--stripe-secret-key" => builder.stripe_secret_key(value()?),
+            "--stripe-webhook-secret" => builder.stripe_webhook_secret(value()?),
+            "--creem-api-key" => builder.creem_api_key(value()?),
+            "--creem-webhook-secret" => builder.creem_webhook_secret(value()?),
+            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
+        };
+    }
+    let sandbox = builder.start().await.map_err(|error| error.to_string())?;
+    println!("payswitch sandbox listening on {}", sandbox.base_url());
+    println!();
+    println!("Stripe  API base        {}", sandbox.stripe_api_base());
+    println!("        secret key      {}", sandbox.stripe_secret_key());
+    println!(
+        "        publishable key {}",
+        sandbox.stripe_publishable_key()
+    );
+    println!(
+        "        webhook secret  {}",
+        sandbox.stripe_webhook_secret()
+    );
+    println!("Creem   API base        {}", sandbox.creem_api_base());
+    println!("        API key         {}", sandbox.creem_api_key());
+    println!("        webhook secret  {}", sandbox.creem_webhook_secret());
+    println!("Pay pages               {}/pay/{{id}}", sandbox.base_url());
+    println!("Admin API               {}/__sandbox/", sandbox.base_url());
+    println!();
+    println!(
+        "Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined. Ctrl-C stops."
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,500 @@
+//! The library entry points: [`Sandbox::builder`], [`SandboxBuilder`] and
+//! the running [`SandboxHandle`] with the admin operations as methods.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin;
+use crate::faults::Fault;
+use crate::server::{self, App};
+use crate::state::{Delivery, Gateway, ObjectCounts, RecordedRequest, State};
+use crate::webhooks::RetryPolicy;
+
+/// Default Stripe secret key accepted by the sandbox.
+pub const DEFAULT_STRIPE_SECRET_KEY: &str = "sk_test_sandbox";
+/// Default Stripe publishable key (for client-side PaymentIntent confirm).
+pub const DEFAULT_STRIPE_PUBLISHABLE_KEY: &str = "pk_test_sandbox";
+/// Default secret used to sign Stripe webhooks.
+pub const DEFAULT_STRIPE_WEBHOOK_SECRET: &str = "whsec_sandbox";
+/// Default Creem API key accepted by the sandbox.
+pub const DEFAULT_CREEM_API_KEY: &str = "creem_test_sandbox";
+/// Default secret used to sign Creem webhooks.
+pub const DEFAULT_CREEM_WEBHOOK_SECRET: &str = "whsec_creem_sandbox";
+/// Default Stripe API version (the account default when a request sends
+/// no `Stripe-Version`; also the `api_version` of events).
+pub const DEFAULT_STRIPE_API_VERSION: &str = "2026-09-30.endive";
+
+/// Errors from starting the sandbox or from its admin operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The listener could not be bound.
+    #[error("could not bind the sandbox listener: {0}")]
+    Bind(#[source] std::io::Error),
+    /// No Stripe session or Creem checkout has this id.
+    #[error("no checkout session or checkout with id {0}")]
+    NotFound(String),
+    /// The session exists but is complete or expired.
+    #[error("checkout {id} cannot be changed: {reason}")]
+    NotPayable {
+        /// The session or checkout id.
+        id: String,
+        /// Why, e.g. "this checkout session is already paid".
+        reason: String,
+    },
+    /// The card was declined; the session stays open.
+    #[error("card declined ({code}): {message}")]
+    Declined {
+        /// Decline code such as `generic_decline` or `incorrect_number`.
+        code: String,
+        /// Message shown to the customer.
+        message: String,
+    },
+    /// A product seed failed Creem's product validation.
+    #[error("invalid product: {0}")]
+    InvalidProduct(String),
+    /// A webhook endpoint URL is not an absolute http(s) URL.
+    #[error("invalid webhook endpoint URL: {0}")]
+    InvalidUrl(String),
+}
+
+/// A Creem product to put in the catalog at start or through the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProductSeed {
+    /// Fixed id (e.g. `prod_basic`); a random `prod_...` when `None`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Product name shown on the pay page.
+    pub name: String,
+    /// Description; defaults to the name.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Price in cents: 0 or at least 100, as Creem requires.
+    pub price: i64,
+    /// `USD` or `EUR`.
+    pub currency: String,
+    /// `onetime` or `recurring`.
+    #[serde(default = "onetime")]
+    pub billing_type: String,
+    /// For recurring products: `every-month`, `every-three-months`,
+    /// `every-six-months` or `every-year`.
+    #[serde(default)]
+    pub billing_period: Option<String>,
+    /// Where to send the customer after payment when a checkout has no
+    /// `success_url`.
+    #[serde(default)]
+    pub default_success_url: Option<String>,
+}
+
+fn onetime() -> String {
+    "onetime".to_owned()
+}
+
+impl ProductSeed {
+    /// A one-time product.
+    pub fn one_time(name: &str, price: i64, currency: &str) -> Self {
+        Self {
+            id: None,
+            name: name.to_owned(),
+            description: None,
+            price,
+            currency: currency.to_owned(),
+            billing_type: onetime(),
+            billing_period: None,
+            default_success_url: None,
+        }
+    }
+
+    /// A recurring product billed every `billing_period` (e.g. `every-month`).
+    pub fn recurring(name: &str, price: i64, currency: &str, billing_period: &str) -> Self {
+        Self {
+            billing_type: "recurring".to_owned(),
+            billing_period: Some(billing_period.to_owned()),
+            ..Self::one_time(name, price, currency)
+        }
+    }
+
+    /// Gives the product a fixed id, so tests and examples can refer to it.
+    pub fn with_id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_owned());
+        self
+    }
+
+    /// Sets the product's default success URL.
+    pub fn with_default_success_url(mut self, url: &str) -> Self {
+        self.default_success_url = Some(url.to_owned());
+        self
+    }
+}
+
+/// Resolved configuration of a running sandbox.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) stripe_secret_key: String,
+    pub(crate) stripe_publishable_key: String,
+    pub(crate) stripe_webhook_secret: String,
+    pub(crate) stripe_api_version: String,
+    pub(crate) creem_api_key: String,
+    pub(crate) creem_webhook_secret: String,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) products: Vec<ProductSeed>,
+    pub(crate) endpoints: Vec<(Gateway, String)>,
+    pub(crate) port: u16,
+}
+
+impl fmt::Debug for Config {
+    // Keys and secrets stay out of logs.
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Config")
+            .field("stripe_api_version", &self.stripe_api_version)
+            .field("retry", &self.retry)
+            .field("products", &self.products.len())
+            .field("endpoints", &self.endpoints)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Entry point of the library: `Sandbox::builder()...start().await`.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Returns a builder with the default test keys, secrets and fast retries.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder {
+            config: Config {
+                stripe_secret_key: DEFAULT_STRIPE_SECRET_KEY.to_owned(),
+                stripe_publishable_key: DEFAULT_STRIPE_PUBLISHABLE_KEY.to_owned(),
+                stripe_webhook_secret: DEFAULT_STRIPE_WEBHOOK_SECRET.to_owned(),
+                stripe_api_version: DEFAULT_STRIPE_API_VERSION.to_owned(),
+                creem_api_key: DEFAULT_CREEM_API_KEY.to_owned(),
+                creem_webhook_secret: DEFAULT_CREEM_WEBHOOK_SECRET.to_owned(),
+                retry: RetryPolicy::default(),
+                products: Vec::new(),
+                endpoints: Vec::new(),
+                port: 0,
+            },
+        }
+    }
+}
+
+/// Configures and starts a sandbox.
+#[derive(Debug)]
+pub struct SandboxBuilder {
+    config: Config,
+}
+
+impl SandboxBuilder {
+    /// Sets the Stripe secret key the sandbox accepts (default `sk_test_sandbox`).
+    pub fn stripe_secret_key(mut self, key: impl Into<String>) -> Self {
+        self.config.stripe_secret_key = key.into();
+        self
+    }
+
+    /// Sets the Stripe publishable key (default `pk_test_sandbox`).
+    pub fn stripe_publishable_key(mut self, key: impl Into<String>) -> Self {
+        self.config.stripe_publishable_key = key.into();
+        self
+    }
+
+    /// Sets the secret that signs Stripe webhooks (default `whsec_sandbox`).
+    pub fn stripe_webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.stripe_webhook_secret = secret.into();
+        self
+    }
+
+    /// Sets the account's default Stripe API version.
+    pub fn stripe_api_version(mut self, version: impl Into<String>) -> Self {
+        self.config.stripe_api_version = version.into();
+        self
+    }
+
+    /// Sets the Creem API key the sandbox accepts (default `creem_test_sandbox`).
+    pub fn creem_api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.creem_api_key = key.into();
+        self
+    }
+
+    /// Sets the secret that signs Creem webhooks (default `whsec_creem_sandbox`).
+    pub fn creem_webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.creem_webhook_secret = secret.into();
+        self
+    }
+
+    /// Registers a webhook endpoint for one gateway's events.
+    pub fn webhook_endpoint(mut self, gateway: Gateway, url: impl Into<String>) -> Self {
+        self.config.endpoints.push((gateway, url.into()));
+        self
+    }
+
+    /// Registers a Stripe webhook endpoint.
+    pub fn stripe_webhook_endpoint(self, url: impl Into<String>) -> Self {
+        self.webhook_endpoint(Gateway::Stripe, url)
+    }
+
+    /// Registers a Creem webhook endpoint.
+    pub fn creem_webhook_endpoint(self, url: impl Into<String>) -> Self {
+        self.webhook_endpoint(Gateway::Creem, url)
+    }
+
+    /// Seeds a Creem product into the catalog.
+    pub fn product(mut self, product: ProductSeed) -> Self {
+        self.config.products.push(product);
+        self
+    }
+
+    /// Sets how webhook deliveries are retried.
+    pub fn webhook_retry(mut self, retry: RetryPolicy) -> Self {
+        self.config.retry = retry;
+        self
+    }
+
+    /// Binds this port instead of an ephemeral one (0, the default).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// Binds 127.0.0.1, seeds the catalog and starts serving.
+    ///
+    /// # Errors
+    /// [`SandboxError::Bind`] when the port is taken; the product and URL
+    /// errors when a seed or endpoint is invalid.
+    pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
+        for (_, url) in &self.config.endpoints {
+            admin::check_endpoint_url(url)?;
+        }
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.config.port)))
+            .await
+            .map_err(SandboxError::Bind)?;
+        let address = listener.local_addr().map_err(SandboxError::Bind)?;
+        let (shutdown_sender, shutdown) = watch::channel(false);
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        let app = Arc::new(App {
+            base_url: format!("http://{address}"),
+            state: Mutex::new(State::default()),
+            http,
+            shutdown,
+            runtime: tokio::runtime::Handle::current(),
+            config: self.config,
+        });
+        admin::seed(&app)?;
+        let server = tokio::spawn(server::serve(listener, Arc::clone(&app)));
+        let ticker = tokio::spawn(tick(Arc::clone(&app)));
+        Ok(SandboxHandle {
+            app,
+            address,
+            shutdown: shutdown_sender,
+            tasks: vec![server, ticker],
+        })
+    }
+}
+
+/// Expires due sessions once a second, so expiry webhooks go out even when
+/// nobody touches the session.
+async fn tick(app: Arc<App>) {
+    let mut shutdown = app.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => app.sweep_and_flush(),
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server; [`SandboxHandle::shutdown`]
+/// also waits for it.
+pub struct SandboxHandle {
+    app: Arc<App>,
+    address: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for SandboxHandle {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SandboxHandle")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SandboxHandle {
+    /// Returns `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.app.base_url
+    }
+
+    /// Returns the socket address the sandbox listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Returns the base URL to configure a Stripe client with (paths start
+    /// with `/v1/`).
+    pub fn stripe_api_base(&self) -> String {
+        self.app.base_url.clone()
+    }
+
+    /// Returns the base URL to configure a Creem client with (paths start
+    /// with `/v1/`).
+    pub fn creem_api_base(&self) -> String {
+        self.app.base_url.clone()
+    }
+
+    /// Returns the Stripe secret key the sandbox accepts.
+    pub fn stripe_secret_key(&self) -> &str {
+        &self.app.config.stripe_secret_key
+    }
+
+    /// Returns the Stripe publishable key the sandbox accepts.
+    pub fn stripe_publishable_key(&self) -> &str {
+        &self.app.config.stripe_publishable_key
+    }
+
+    /// Returns the secret Stripe webhooks are signed with.
+    pub fn stripe_webhook_secret(&self) -> &str {
+        &self.app.config.stripe_webhook_secret
+    }
+
+    /// Returns the Creem API key the sandbox accepts (also the redirect
+    /// signature salt).
+    pub fn creem_api_key(&self) -> &str {
+        &self.app.config.creem_api_key
+    }
+
+    /// Returns the secret Creem webhooks are signed with.
+    pub fn creem_webhook_secret(&self) -> &str {
+        &self.app.config.creem_webhook_secret
+    }
+
+    /// Returns the hosted pay page URL of a session or checkout.
+    pub fn pay_url(&self, id: &str) -> String {
+        format!("{}/pay/{id}", self.app.base_url)
+    }
+
+    /// Pays a Stripe session or Creem checkout as a customer would, with
+    /// `card` (default `4242 4242 4242 4242`), and returns the URL the
+    /// browser would be redirected to.
+    ///
+    /// # Errors
+    /// [`SandboxError::Declined`] for a declining card (the session stays
+    /// open), [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
+    pub fn pay(&self, id: &str, card: Option<&str>) -> Result<String, SandboxError> {
+        admin::pay(&self.app, id, card, None)
+    }
+
+    /// Like [`SandboxHandle::pay`], with the customer's email.
+    ///
+    /// # Errors
+    /// As [`SandboxHandle::pay`].
+    pub fn pay_with_email(
+        &self,
+        id: &str,
+        card: Option<&str>,
+        email: &str,
+    ) -> Result<String, SandboxError> {
+        admin::pay(&self.app, id, card, Some(email))
+    }
+
+    /// Attempts a payment with the declined test card; the session stays open.
+    ///
+    /// # Errors
+    /// [`SandboxError::NotFound`] or [`SandboxError::NotPayable`].
+    pub fn decline(&self, id: &str) -> Result<(), SandboxError> {
+        admin::decline(&self.app, id)
+    }
+
+    /// Expires an open session or pending checkout now.
+    ///
+    /// # Errors
+    /// [`SandboxError::NotFound`] or [`SandboxError::NotPayable`].
+    pub fn expire(&self, id: &str) -> Result<(), SandboxError> {
+        admin::expire(&self.app, id)
+    }
+
+    /// Moves the sandbox clock forward, expiring what became due.
+    pub fn advance_clock(&self, by: Duration) {
+        admin::advance_clock(&self.app, by);
+    }
+
+    /// Returns the sandbox time in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.app.lock().now()
+    }
+
+    /// Adds a Creem product and returns its id.
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidProduct`] when Creem's validation rejects it.
+    pub fn add_product(&self, product: ProductSeed) -> Result<String, SandboxError> {
+        admin::add_product(&self.app, &product)
+    }
+
+    /// Registers a webhook endpoint at runtime.
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s).
+    pub fn add_webhook_endpoint(&self, gateway: Gateway, url: &str) -> Result<(), SandboxError> {
+        admin::add_endpoint(&self.app, gateway, url)
+    }
+
+    /// Queues a fault for matching gateway requests.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.app.lock().faults.push(fault);
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        self.app.lock().faults.clear();
+    }
+
+    /// Returns every webhook delivery attempt so far.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.app.lock().deliveries.clone()
+    }
+
+    /// Returns every gateway request received so far (admin calls and
+    /// page views excluded).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.app.lock().requests.clone()
+    }
+
+    /// Returns how many objects were created.
+    pub fn counts(&self) -> ObjectCounts {
+        self.app.lock().counts
+    }
+
+    /// Forgets every object, log, fault, idempotency key and clock offset;
+    /// keeps the webhook endpoints and re-seeds the configured products.
+    pub fn reset(&self) {
+        admin::reset(&self.app);
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,412 @@
+//! The HTTP server: a hand-written accept loop (so a fault can close a TCP
+//! connection without any HTTP response), request dispatch to the gateway,
+//! page and admin handlers, request recording and fault application.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+
+use crate::faults::FaultKind;
+use crate::handle::Config;
+use crate::state::{Gateway, RecordedRequest, State};
+use crate::{admin, creem, pages, stripe, webhooks};
+
+/// Largest request body accepted; larger bodies get 413.
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long a client may take to send the request body.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take to send the request head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Shared by every connection: configuration, state and the webhook client.
+pub(crate) struct App {
+    pub(crate) config: Config,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) state: Mutex<State>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    /// The runtime the sandbox was started on: handle methods may be called
+    /// from outside it, and webhook tasks must still be spawned there.
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+impl App {
+    /// Locks the state; a panic elsewhere must not wedge the sandbox, so a
+    /// poisoned lock is taken over rather than propagated.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Expires every session whose time has come, then starts delivery of
+    /// every queued webhook event.
+    pub(crate) fn sweep_and_flush(self: &Arc<Self>) {
+        {
+            let mut state = self.lock();
+            stripe::expire_due(self, &mut state);
+            creem::expire_due(&mut state);
+        }
+        self.flush();
+    }
+
+    /// Starts delivery of queued webhook events. Called after the lock is
+    /// released so that a slow endpoint never blocks an API response.
+    pub(crate) fn flush(self: &Arc<Self>) {
+        let (events, endpoints) = {
+            let mut state = self.lock();
+            let events = std::mem::take(&mut state.outbox);
+            (events, state.endpoints.clone())
+        };
+        for event in events {
+            for (gateway, url) in &endpoints {
+                if *gateway == event.gateway {
+                    webhooks::spawn_delivery(Arc::clone(self), event.clone(), url.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Lets a request handler close its own TCP connection.
+pub(crate) struct ConnectionKiller {
+    notify: Notify,
+    killed: AtomicBool,
+}
+
+impl ConnectionKiller {
+    /// Marks the connection for a reset and wakes its task, which drops it.
+    fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+}
+
+/// A TCP stream that resets (RST) instead of closing gracefully when its
+/// connection was killed, so the client sees a broken connection and never
+/// a partial or empty HTTP response.
+struct KillableStream {
+    inner: TcpStream,
+    killer: Arc<ConnectionKiller>,
+}
+
+impl Drop for KillableStream {
+    fn drop(&mut self) {
+        if self.killer.killed.load(Ordering::SeqCst) {
+            // Zero linger only on killed connections: on normal ones it would
+            // discard unsent response bytes.
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for KillableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KillableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Accepts connections until shutdown is signalled.
+pub(crate) async fn serve(listener: TcpListener, app: Arc<App>) {
+    let mut shutdown = app.shutdown.clone();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    tokio::spawn(serve_connection(stream, Arc::clone(&app)));
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, app: Arc<App>) {
+    let _ = stream.set_nodelay(true);
+    let killer = Arc::new(ConnectionKiller {
+        notify: Notify::new(),
+        killed: AtomicBool::new(false),
+    });
+    let io = TokioIo::new(KillableStream {
+        inner: stream,
+        killer: Arc::clone(&killer),
+    });
+    let mut shutdown = app.shutdown.clone();
+    let service_app = Arc::clone(&app);
+    let service_killer = Arc::clone(&killer);
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        let app = Arc::clone(&service_app);
+        let killer = Arc::clone(&service_killer);
+        async move { Ok::<_, Infallible>(dispatch(app, killer, request).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true);
+    let connection = builder.serve_connection(io, service);
+    tokio::select! {
+        _ = connection => {}
+        _ = killer.notify.notified() => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// Routes one request and applies faults around the gateway handlers.
+async fn dispatch(
+    app: Arc<App>,
+    killer: Arc<ConnectionKiller>,
+    request: http::Request<Incoming>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let method = parts.method;
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let headers = parts.headers;
+    let gateway = gateway_for(&path, &headers);
+
+    let declared_length = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return too_large(gateway);
+    }
+    let bytes = match tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        axum::body::to_bytes(Body::new(body), BODY_LIMIT),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return too_large(gateway),
+        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "request body timed out"),
+    };
+
+    if path == "/__sandbox" || path.starts_with("/__sandbox/") {
+        let response = admin::handle(&app, &method, &path, &query, &bytes);
+        app.flush();
+        return response;
+    }
+    if path == "/" || path.starts_with("/pay/") {
+        app.sweep_and_flush();
+        let response = pages::handle(&app, &method, &path, &query, &bytes);
+        app.flush();
+        return response;
+    }
+
+    let fault = {
+        let mut state = app.lock();
+        crate::faults::take_matching(&mut state.faults, &method, &path)
+    };
+    let mut record = RecordedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        headers: header_pairs(&headers),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        response_status: None,
+    };
+
+    match &fault {
+        Some(FaultKind::Delay { millis }) => {
+            tokio::time::sleep(Duration::from_millis(*millis)).await;
+        }
+        Some(FaultKind::Respond {
+            status,
+            retry_after_seconds,
+        }) => {
+            let response = fault_response(gateway, *status, *retry_after_seconds);
+            record.response_status = Some(response.status().as_u16());
+            app.lock().requests.push(record);
+            return response;
+        }
+        Some(FaultKind::DropConnection) => {
+            app.lock().requests.push(record);
+            return drop_connection(&killer).await;
+        }
+        Some(FaultKind::ProcessThenDrop) | Some(FaultKind::ProcessThenFail { .. }) | None => {}
+    }
+
+    app.sweep_and_flush();
+    let response = match gateway {
+        Gateway::Stripe => stripe::handle(&app, &method, &path, &query, &headers, &bytes),
+        Gateway::Creem => creem::handle(&app, &method, &path, &query, &headers, &bytes),
+    };
+    app.flush();
+
+    match fault {
+        Some(FaultKind::ProcessThenDrop) => {
+            app.lock().requests.push(record);
+            drop_connection(&killer).await
+        }
+        Some(FaultKind::ProcessThenFail { status }) => {
+            let response = fault_response(gateway, status, None);
+            record.response_status = Some(response.status().as_u16());
+            app.lock().requests.push(record);
+            response
+        }
+        _ => {
+            record.response_status = Some(response.status().as_u16());
+            app.lock().requests.push(record);
+            response
+        }
+    }
+}
+
+/// Kills the connection and never answers: the connection task drops the
+/// socket as soon as it is woken.
+async fn drop_connection(killer: &ConnectionKiller) -> Response {
+    killer.kill();
+    std::future::pending::<Response>().await
+}
+
+/// Tells the gateways apart: by path first (their paths do not overlap),
+/// then by authentication style for unknown paths.
+fn gateway_for(path: &str, headers: &HeaderMap) -> Gateway {
+    let stripe_path = path.starts_with("/v1/checkout/") || path.starts_with("/v1/payment_intents");
+    let creem_path = path == "/v1/checkouts"
+        || path.starts_with("/v1/checkouts/")
+        || path == "/v1/products"
+        || path.starts_with("/v1/products/");
+    if stripe_path {
+        Gateway::Stripe
+    } else if creem_path || headers.contains_key("x-api-key") {
+        Gateway::Creem
+    } else {
+        Gateway::Stripe
+    }
+}
+
+fn fault_response(gateway: Gateway, status: u16, retry_after_seconds: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = match gateway {
+        Gateway::Stripe => {
+            let (kind, code) = if status == StatusCode::TOO_MANY_REQUESTS {
+                ("invalid_request_error", Some("rate_limit"))
+            } else {
+                ("api_error", None)
+            };
+            stripe::error_response(
+                status,
+                &stripe::ApiError {
+                    kind,
+                    code,
+                    param: None,
+                    message: format!(
+                        "Injected fault: the sandbox answered {} on purpose.",
+                        status.as_u16()
+                    ),
+                },
+            )
+        }
+        Gateway::Creem => creem::error_response(
+            status,
+            vec![format!(
+                "Injected fault: the sandbox answered {} on purpose.",
+                status.as_u16()
+            )],
+        ),
+    };
+    if let Some(seconds) = retry_after_seconds {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+fn too_large(gateway: Gateway) -> Response {
+    let message = format!("Request body is larger than {BODY_LIMIT} bytes.");
+    match gateway {
+        Gateway::Stripe => stripe::error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &stripe::ApiError {
+                kind: "invalid_request_error",
+                code: None,
+                param: None,
+                message,
+            },
+        ),
+        Gateway::Creem => creem::error_response(StatusCode::PAYLOAD_TOO_LARGE, vec![message]),
+    }
+}
+
+/// Returns the request headers as (name, value) pairs.
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Builds a response with a JSON body.
+pub(crate) fn json(status: StatusCode, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Builds a plain-text response.
+pub(crate) fn plain(status: StatusCode, text: &str) -> Response {
+    let mut response = Response::new(Body::from(text.to_owned()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

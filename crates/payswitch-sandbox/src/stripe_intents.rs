@@ -1,0 +1,428 @@
+//! Stripe PaymentIntents: the server creates one with the amount, the
+//! client confirms it with a test payment method and the client secret.
+
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use crate::money;
+use crate::server::App;
+use crate::state::{new_id, random_token, PaymentIntent, State};
+use crate::stripe::{
+    self, boolean, integer, metadata, object, one_of, reject_unknown, text, ApiError, CallContext,
+    Failure, Outcome, Params,
+};
+
+const CREATE_PARAMS: &[&str] = &[
+    "allowed_payment_method_types",
+    "amount",
+    "amount_details",
+    "application_fee_amount",
+    "automatic_payment_methods",
+    "capture_method",
+    "confirm",
+    "confirmation_method",
+    "confirmation_token",
+    "currency",
+    "customer",
+    "customer_account",
+    "description",
+    "error_on_requires_action",
+    "excluded_payment_method_types",
+    "expand",
+    "hooks",
+    "mandate",
+    "mandate_data",
+    "metadata",
+    "off_session",
+    "on_behalf_of",
+    "payment_details",
+    "payment_method",
+    "payment_method_configuration",
+    "payment_method_data",
+    "payment_method_options",
+    "payment_method_types",
+    "radar_options",
+    "receipt_email",
+    "return_url",
+    "setup_future_usage",
+    "shipping",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "transfer_data",
+    "transfer_group",
+    "use_stripe_sdk",
+];
+
+const CONFIRM_PARAMS: &[&str] = &[
+    "capture_method",
+    "client_secret",
+    "confirmation_token",
+    "error_on_requires_action",
+    "expand",
+    "mandate",
+    "mandate_data",
+    "off_session",
+    "payment_details",
+    "payment_method",
+    "payment_method_data",
+    "payment_method_options",
+    "payment_method_types",
+    "radar_options",
+    "receipt_email",
+    "return_url",
+    "setup_future_usage",
+    "shipping",
+    "use_stripe_sdk",
+];
+
+/// `POST /v1/payment_intents`.
+pub(crate) fn create(
+    app: &App,
+    state: &mut State,
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    reject_unknown(params, CREATE_PARAMS, "")?;
+    if params.contains_key("payment_method_types")
+        && stripe::version_at_least(context.api_version, "2026-09-30")
+    {
+        return Err(Failure::invalid(
+            Some("payment_method_types_no_longer_supported"),
+            Some("payment_method_types"),
+            "`payment_method_types` is no longer supported on this API version; use \
+             `allowed_payment_method_types` or dynamic payment methods."
+                .to_owned(),
+        ));
+    }
+    let amount = integer(params, "amount", "")?.ok_or_else(|| Failure::missing("amount"))?;
+    let currency = text(params, "currency", "")?.ok_or_else(|| Failure::missing("currency"))?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Failure::invalid(
+            None,
+            Some("currency"),
+            format!("Invalid currency: {currency}."),
+        ));
+    }
+    let currency = currency.to_ascii_lowercase();
+    let minimum = money::stripe_minimum(&currency);
+    if amount < minimum {
+        return Err(Failure::invalid(
+            Some("amount_too_small"),
+            Some("amount"),
+            format!(
+                "Amount must be at least {} {currency}",
+                money::format_amount(minimum, &currency)
+            ),
+        ));
+    }
+    if amount > 99_999_999 {
+        return Err(Failure::invalid(
+            Some("amount_too_large"),
+            Some("amount"),
+            "Amount must be no more than 99999999.".to_owned(),
+        ));
+    }
+    let automatic = match object(params, "automatic_payment_methods", "")? {
+        Some(settings) => {
+            reject_unknown(
+                settings,
+                &["allow_redirects", "enabled"],
+                "automatic_payment_methods",
+            )?;
+            let enabled = boolean(settings, "enabled", "automatic_payment_methods")?
+                .ok_or_else(|| Failure::missing("automatic_payment_methods[enabled]"))?;
+            let redirects = one_of(
+                settings,
+                "allow_redirects",
+                "automatic_payment_methods",
+                &["always", "never"],
+            )?;
+            Some(json!({ "allow_redirects": redirects.unwrap_or("always"), "enabled": enabled }))
+        }
+        None => None,
+    };
+    let capture_method = one_of(
+        params,
+        "capture_method",
+        "",
+        &["automatic", "automatic_async", "manual"],
+    )?
+    .unwrap_or("automatic_async");
+    let receipt_email = text(params, "receipt_email", "")?;
+    let customer = text(params, "customer", "")?;
+    if let Some(customer) = customer {
+        if !state
+            .stripe_customers
+            .values()
+            .any(|known| known == customer)
+        {
+            return Err(Failure::invalid(
+                Some("resource_missing"),
+                Some("customer"),
+                format!("No such customer: '{customer}'"),
+            ));
+        }
+    }
+    let confirm = boolean(params, "confirm", "")?.unwrap_or(false);
+    let payment_method = text(params, "payment_method", "")?;
+    let metadata = metadata(params, "")?;
+    let id = new_id("pi_");
+    let intent = PaymentIntent {
+        client_secret: format!("{id}_secret_{}", random_token(25)),
+        id: id.clone(),
+        amount,
+        currency,
+        status: if payment_method.is_some() {
+            "requires_confirmation".to_owned()
+        } else {
+            "requires_payment_method".to_owned()
+        },
+        created: state.now(),
+        metadata,
+        payment_method: None,
+        latest_charge: None,
+        last_payment_error: None,
+        description: text(params, "description", "")?.map(str::to_owned),
+        customer: customer.map(str::to_owned),
+        capture_method: capture_method.to_owned(),
+        automatic_payment_methods: automatic,
+        receipt_email: receipt_email.map(str::to_owned),
+    };
+    state.counts.stripe_payment_intents += 1;
+    state.payment_intents.insert(id.clone(), intent);
+    if confirm {
+        return apply_payment_method(app, state, &id, payment_method, context);
+    }
+    let stored = state
+        .payment_intents
+        .get_mut(&id)
+        .ok_or_else(|| Failure::not_found("payment_intent", "intent", &id))?;
+    // Remember the chosen method so a later confirm needs no parameter.
+    stored.payment_method = payment_method.map(str::to_owned);
+    Ok((StatusCode::OK, render(stored)))
+}
+
+/// Checks the `client_secret` parameter; required with a publishable key.
+fn check_client_secret(
+    intent: &PaymentIntent,
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Result<(), Failure> {
+    match text(params, "client_secret", "")? {
+        Some(secret) if secret == intent.client_secret => Ok(()),
+        Some(_) => Err(Failure::invalid(
+            None,
+            Some("client_secret"),
+            "The client_secret provided does not match the client_secret associated with the \
+             PaymentIntent."
+                .to_owned(),
+        )),
+        None if context.publishable => Err(Failure::missing("client_secret")),
+        None => Ok(()),
+    }
+}
+
+/// `GET /v1/payment_intents/{id}`.
+pub(crate) fn retrieve(
+    state: &State,
+    id: &str,
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    reject_unknown(params, &["client_secret", "expand"], "")?;
+    let intent = state
+        .payment_intents
+        .get(id)
+        .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
+    check_client_secret(intent, params, context)?;
+    Ok((StatusCode::OK, render(intent)))
+}
+
+/// `POST /v1/payment_intents/{id}/confirm`.
+pub(crate) fn confirm(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    reject_unknown(params, CONFIRM_PARAMS, "")?;
+    let intent = state
+        .payment_intents
+        .get(id)
+        .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
+    check_client_secret(intent, params, context)?;
+    let stored_method = intent.payment_method.clone();
+    let payment_method = text(params, "payment_method", "")?
+        .map(str::to_owned)
+        .or(stored_method);
+    apply_payment_method(app, state, id, payment_method.as_deref(), context)
+}
+
+/// Confirms with a test payment method: `pm_card_visa` (and other
+/// `pm_card_*` success methods) succeed, `pm_card_chargeDeclined*` decline.
+fn apply_payment_method(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    payment_method: Option<&str>,
+    context: &CallContext<'_>,
+) -> Outcome {
+    let intent = state
+        .payment_intents
+        .get(id)
+        .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
+    if !matches!(
+        intent.status.as_str(),
+        "requires_payment_method" | "requires_confirmation"
+    ) {
+        return Err(Failure::invalid(
+            Some("payment_intent_unexpected_state"),
+            None,
+            format!(
+                "You cannot confirm this PaymentIntent because it has a status of {}.",
+                intent.status
+            ),
+        ));
+    }
+    let Some(method) = payment_method else {
+        return Err(Failure::invalid(
+            Some("payment_intent_unexpected_state"),
+            Some("payment_method"),
+            "You cannot confirm this PaymentIntent because it's missing a payment method. To \
+             confirm the PaymentIntent, pass a payment_method."
+                .to_owned(),
+        ));
+    };
+    let decline = match method {
+        "pm_card_visa" | "pm_card_mastercard" | "pm_card_amex" | "pm_card_visa_debit" => None,
+        "pm_card_chargeDeclined" => Some(("generic_decline", "Your card was declined.")),
+        "pm_card_chargeDeclinedInsufficientFunds" => {
+            Some(("insufficient_funds", "Your card has insufficient funds."))
+        }
+        "pm_card_chargeDeclinedExpiredCard" => Some(("expired_card", "Your card has expired.")),
+        other => {
+            return Err(Failure::invalid(
+                Some("resource_missing"),
+                Some("payment_method"),
+                format!("No such PaymentMethod: '{other}'"),
+            ))
+        }
+    };
+    let payment_method_id = new_id("pm_");
+    let Some(intent) = state.payment_intents.get_mut(id) else {
+        return Err(Failure::not_found("payment_intent", "intent", id));
+    };
+    match decline {
+        None => {
+            intent.status = if intent.capture_method == "manual" {
+                "requires_capture".to_owned()
+            } else {
+                "succeeded".to_owned()
+            };
+            intent.payment_method = Some(payment_method_id);
+            intent.latest_charge = Some(new_id("ch_"));
+            intent.last_payment_error = None;
+            let rendered = render(intent);
+            if intent.status == "succeeded" {
+                stripe::emit_event(
+                    app,
+                    state,
+                    "payment_intent.succeeded",
+                    rendered.clone(),
+                    Some(context),
+                );
+            }
+            Ok((StatusCode::OK, rendered))
+        }
+        Some((decline_code, message)) => {
+            let last_error = json!({
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": decline_code,
+                "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+                "message": message,
+                "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
+            });
+            intent.status = "requires_payment_method".to_owned();
+            intent.payment_method = None;
+            intent.latest_charge = Some(new_id("ch_"));
+            intent.last_payment_error = Some(last_error);
+            let rendered = render(intent);
+            stripe::emit_event(
+                app,
+                state,
+                "payment_intent.payment_failed",
+                rendered.clone(),
+                Some(context),
+            );
+            let mut extra = Map::new();
+            extra.insert("decline_code".into(), json!(decline_code));
+            extra.insert("payment_intent".into(), rendered);
+            Err(Failure {
+                status: StatusCode::PAYMENT_REQUIRED,
+                error: ApiError {
+                    kind: "card_error",
+                    code: Some("card_declined"),
+                    param: None,
+                    message: message.to_owned(),
+                },
+                extra,
+            })
+        }
+    }
+}
+
+/// Renders a PaymentIntent as Stripe's `payment_intent` JSON.
+pub(crate) fn render(intent: &PaymentIntent) -> Value {
+    let received = if intent.status == "succeeded" {
+        intent.amount
+    } else {
+        0
+    };
+    let capturable = if intent.status == "requires_capture" {
+        intent.amount
+    } else {
+        0
+    };
+    json!({
+        "id": intent.id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_capturable": capturable,
+        "amount_details": { "tip": {} },
+        "amount_received": received,
+        "application": null,
+        "application_fee_amount": null,
+        "automatic_payment_methods": intent.automatic_payment_methods,
+        "canceled_at": null,
+        "cancellation_reason": null,
+        "capture_method": intent.capture_method,
+        "client_secret": intent.client_secret,
+        "confirmation_method": "automatic",
+        "created": intent.created,
+        "currency": intent.currency,
+        "customer": intent.customer,
+        "description": intent.description,
+        "last_payment_error": intent.last_payment_error,
+        "latest_charge": intent.latest_charge,
+        "livemode": false,
+        "metadata": intent.metadata,
+        "next_action": null,
+        "on_behalf_of": null,
+        "payment_method": intent.payment_method,
+        "payment_method_configuration_details": null,
+        "payment_method_options": {},
+        "payment_method_types": ["card"],
+        "processing": null,
+        "receipt_email": intent.receipt_email,
+        "review": null,
+        "setup_future_usage": null,
+        "shipping": null,
+        "statement_descriptor": null,
+        "statement_descriptor_suffix": null,
+        "status": intent.status,
+        "transfer_data": null,
+        "transfer_group": null,
+    })
+}
