@@ -40,6 +40,8 @@ pub use payswitch_sandbox as sandbox;
 #[cfg(feature = "stripe")]
 pub use payswitch_stripe as stripe;
 
+mod router;
 mod select;
 
+pub use router::Router;
 pub use select::{available_providers, from_config, from_env};

@@ -14,7 +14,7 @@ struct Gateway {
     build: Option<Build>,
 }
 
-fn gateways() -> [Gateway; 3] {
+fn gateways() -> [Gateway; 4] {
     [
         Gateway {
             name: "stripe",
@@ -31,12 +31,21 @@ fn gateways() -> [Gateway; 3] {
             feature: None,
             build: Some(|_| Ok(Arc::new(MemoryProvider::new()))),
         },
+        Gateway {
+            name: "router",
+            feature: None,
+            build: Some(|config| Ok(Arc::new(crate::router::Router::from_config(config)?))),
+        },
     ]
 }
 
 #[cfg(feature = "stripe")]
 fn stripe() -> Option<Build> {
-    Some(|config| Ok(Arc::new(payswitch_stripe::StripeProvider::from_config(config)?)))
+    Some(|config| {
+        Ok(Arc::new(payswitch_stripe::StripeProvider::from_config(
+            config,
+        )?))
+    })
 }
 
 #[cfg(not(feature = "stripe"))]
@@ -46,7 +55,11 @@ fn stripe() -> Option<Build> {
 
 #[cfg(feature = "creem")]
 fn creem() -> Option<Build> {
-    Some(|config| Ok(Arc::new(payswitch_creem::CreemProvider::from_config(config)?)))
+    Some(|config| {
+        Ok(Arc::new(payswitch_creem::CreemProvider::from_config(
+            config,
+        )?))
+    })
 }
 
 #[cfg(not(feature = "creem"))]
@@ -77,6 +90,20 @@ pub fn from_config(config: &Config) -> Result<Arc<dyn CheckoutProvider>, Payment
 /// variables and optionally `PAYSWITCH_CONFIG` (see [`Config::from_vars`]).
 pub fn from_env() -> Result<Arc<dyn CheckoutProvider>, PaymentError> {
     from_config(&Config::from_env()?)
+}
+
+/// Builds one named gateway from the configuration (the router builds each of its gateways
+/// this way).
+pub(crate) fn build(
+    name: &str,
+    config: &Config,
+) -> Result<Arc<dyn CheckoutProvider>, PaymentError> {
+    if name == "router" {
+        return Err(PaymentError::config(
+            "a router cannot route to another router",
+        ));
+    }
+    select(name, &gateways())?(config)
 }
 
 fn select(name: &str, table: &[Gateway]) -> Result<Build, PaymentError> {
@@ -136,7 +163,10 @@ mod tests {
     fn an_unknown_gateway_lists_the_available_ones() {
         match select("paypal", &table()) {
             Err(PaymentError::Config(message)) => {
-                assert_eq!(message, "unknown provider \"paypal\"; available providers: memory")
+                assert_eq!(
+                    message,
+                    "unknown provider \"paypal\"; available providers: memory"
+                )
             }
             Err(other) => panic!("{other:?}"),
             Ok(_) => panic!("selected an unknown gateway"),

@@ -56,6 +56,8 @@ pub struct Config {
     pub stripe: Option<StripeConfig>,
     /// Creem credentials and settings.
     pub creem: Option<CreemConfig>,
+    /// Rules for `provider = "router"`: several gateways, chosen per request.
+    pub router: Option<RouterConfig>,
 }
 
 impl Config {
@@ -224,6 +226,9 @@ impl Config {
                 non_empty_secret("creem.webhook_secrets", secret)?;
             }
             check_base("creem.api_base", creem.api_base.as_deref())?;
+        }
+        if let Some(router) = &self.router {
+            router.validate()?;
         }
         for (sku, ids) in &self.catalog.entries {
             for gateway in ids.keys() {
@@ -513,6 +518,117 @@ impl Catalog {
     pub fn skus(&self) -> impl Iterator<Item = &str> {
         self.entries.keys().map(String::as_str)
     }
+}
+
+/// How a router picks a gateway per request (`[router]` in TOML).
+///
+/// ```toml
+/// provider = "router"
+///
+/// [router]
+/// default = "stripe"
+/// failover = ["creem"]          # tried in order when creation fails with a retryable error
+///
+/// [[router.rules]]              # rules are tried in order; every condition must match
+/// gateway = "creem"
+/// currencies = ["EUR"]
+///
+/// [[router.rules]]
+/// gateway = "creem"
+/// percent = 10                  # a sticky 10% rollout, keyed on the customer
+/// key = "customer"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterConfig {
+    /// The gateway used when no rule matches.
+    pub default: String,
+    /// Gateways tried in order when the chosen one fails with a retryable error.
+    #[serde(default)]
+    pub failover: Vec<String>,
+    /// Rules tried in order; the first whose conditions all match picks the gateway.
+    #[serde(default)]
+    pub rules: Vec<RouteRule>,
+}
+
+impl RouterConfig {
+    /// Every gateway the router may use: the default, rule targets and failovers, once each.
+    pub fn gateways(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let all = std::iter::once(self.default.as_str())
+            .chain(self.rules.iter().map(|rule| rule.gateway.as_str()))
+            .chain(self.failover.iter().map(String::as_str));
+        for name in all {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Checks gateway names, that every rule has a condition, and percentages.
+    pub fn validate(&self) -> Result<(), PaymentError> {
+        for name in self.gateways() {
+            if !KNOWN_PROVIDERS.contains(&name) {
+                return Err(PaymentError::config(format!(
+                    "router: unknown gateway {name:?}; known gateways: {}",
+                    KNOWN_PROVIDERS.join(", ")
+                )));
+            }
+        }
+        for (index, rule) in self.rules.iter().enumerate() {
+            let has_condition = rule.currencies.is_some()
+                || rule.countries.is_some()
+                || rule.metadata.is_some()
+                || rule.percent.is_some();
+            if !has_condition {
+                return Err(PaymentError::config(format!(
+                    "router.rules[{index}] has no condition; add currencies, countries, metadata or percent"
+                )));
+            }
+            if rule.percent.is_some_and(|percent| percent > 100) {
+                return Err(PaymentError::config(format!(
+                    "router.rules[{index}].percent must be between 0 and 100"
+                )));
+            }
+            if rule.key.is_some() && rule.percent.is_none() {
+                return Err(PaymentError::config(format!(
+                    "router.rules[{index}].key only applies with percent"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One routing rule: every condition present must match for `gateway` to be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    /// The gateway this rule picks.
+    pub gateway: String,
+    /// Matches when the request's currency (of its custom-priced items, or `currency`) is listed.
+    pub currencies: Option<Vec<crate::money::Currency>>,
+    /// Matches when the request's `metadata["country"]` is one of these ISO 3166 codes
+    /// (compared case-insensitively).
+    pub countries: Option<Vec<String>>,
+    /// Matches when every listed metadata pair is present on the request.
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// Matches a stable share of customers: those whose `key` hashes below this percentage.
+    pub percent: Option<u8>,
+    /// What the percentage rollout is keyed on (`customer` by default).
+    pub key: Option<RolloutKey>,
+}
+
+/// What a percentage rollout hashes, so the same customer always lands on the same gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutKey {
+    /// The customer id, else the customer email.
+    #[default]
+    Customer,
+    /// The request's `reference`.
+    Reference,
 }
 
 mod secs {

@@ -33,7 +33,10 @@ pub mod webhook;
 
 pub use capability::Capabilities;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Catalog, Config, CreemConfig, HttpConfig, RetryConfig, StripeConfig};
+pub use config::{
+    Catalog, Config, CreemConfig, HttpConfig, RetryConfig, RolloutKey, RouteRule, RouterConfig,
+    StripeConfig,
+};
 pub use error::{BoxError, GatewayDetails, PaymentError, Result, SignatureError};
 pub use money::{Currency, Money, MoneyError};
 pub use provider::{CheckoutProvider, CheckoutProviderExt, ProviderKind};

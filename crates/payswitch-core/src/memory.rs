@@ -96,7 +96,11 @@ struct State {
     failures: HashMap<Operation, VecDeque<PaymentError>>,
     events: HashMap<String, WebhookEvent>,
     deliveries: Vec<WebhookDelivery>,
-    next_id: u64,
+}
+
+/// Random ids, so two memory gateways (say, behind a router) never issue the same one.
+fn random_id(prefix: &str) -> String {
+    format!("{prefix}{:016x}", rand::random::<u64>())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -279,8 +283,7 @@ impl MemoryProvider {
         checkout: CheckoutResult,
         now: OffsetDateTime,
     ) -> WebhookDelivery {
-        state.next_id += 1;
-        let id = format!("mem_evt_{:06}", state.next_id);
+        let id = random_id("mem_evt_");
         let envelope = Envelope {
             id: id.clone(),
             event_type: event_type.to_owned(),
@@ -411,8 +414,7 @@ impl CheckoutProvider for MemoryProvider {
                 return Ok(session.result.clone());
             }
         }
-        state.next_id += 1;
-        let id = format!("mem_cs_{:06}", state.next_id);
+        let id = random_id("mem_cs_");
         let payment_status = match (request.mode, total) {
             (CheckoutMode::Setup, _) => PaymentStatus::NoPaymentRequired,
             (_, Some(money)) if money.amount() == 0 => PaymentStatus::NoPaymentRequired,

@@ -308,7 +308,7 @@ fn unknown_id(target: &Target) -> String {
     match target.provider.kind().name() {
         "stripe" => "cs_test_doesnotexist0000000000".into(),
         "creem" => "ch_doesnotexist000000000".into(),
-        _ => "mem_cs_999999".into(),
+        _ => "mem_cs_0000000000000000".into(),
     }
 }
 

@@ -1,0 +1,368 @@
+//! `Router`: one `CheckoutProvider` over several gateways, chosen per request.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use payswitch_core::{
+    Capabilities, CheckoutProvider, CheckoutRequest, CheckoutResult, Config, Currency,
+    PaymentError, ProviderKind, ReturnParams, RolloutKey, RouteRule, RouterConfig, SignatureError,
+    WebhookEvent,
+};
+use sha2::{Digest, Sha256};
+
+/// How many checkout ids the router remembers to send follow-up calls straight to the
+/// gateway that created them; older ids are found by asking each gateway in turn.
+const REMEMBERED_CHECKOUTS: usize = 10_000;
+
+/// A [`CheckoutProvider`] over several gateways, so an application can pick a gateway per
+/// request (by currency, country, metadata or a sticky percentage rollout) and fail over to
+/// another gateway when creation fails with a retryable error.
+///
+/// Follow-up calls go to the gateway that created the checkout; `verify_webhook` goes to the
+/// gateway whose signature header is present. Configure it with `provider = "router"` and a
+/// `[router]` section (see [`RouterConfig`]).
+pub struct Router {
+    config: RouterConfig,
+    gateways: Vec<(String, Arc<dyn CheckoutProvider>)>,
+    created_by: Mutex<Remembered>,
+}
+
+#[derive(Default)]
+struct Remembered {
+    by_id: HashMap<String, usize>,
+    order: VecDeque<String>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("config", &self.config)
+            .field(
+                "gateways",
+                &self
+                    .gateways
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Router {
+    /// A router over the given gateways, keyed by the names the rules use. Gateways that no
+    /// rule names still serve follow-up calls for the checkouts they created.
+    pub fn new(
+        config: RouterConfig,
+        gateways: BTreeMap<String, Arc<dyn CheckoutProvider>>,
+    ) -> Result<Self, PaymentError> {
+        let mut ordered = Vec::new();
+        for name in config.gateways() {
+            let provider = gateways.get(name).ok_or_else(|| {
+                PaymentError::config(format!("router: gateway {name:?} is not configured"))
+            })?;
+            ordered.push((name.to_owned(), Arc::clone(provider)));
+        }
+        // Gateways no rule names any more still answer for the checkouts they created.
+        for (name, provider) in &gateways {
+            if !ordered.iter().any(|(known, _)| known == name) {
+                ordered.push((name.clone(), Arc::clone(provider)));
+            }
+        }
+        for (index, rule) in config.rules.iter().enumerate() {
+            if rule.percent.is_some_and(|percent| percent > 100) {
+                return Err(PaymentError::config(format!(
+                    "router.rules[{index}].percent must be between 0 and 100"
+                )));
+            }
+        }
+        Ok(Self {
+            config,
+            gateways: ordered,
+            created_by: Mutex::default(),
+        })
+    }
+
+    /// Builds the router and each gateway it names from the configuration's `[router]`,
+    /// `[stripe]` and `[creem]` sections.
+    pub fn from_config(config: &Config) -> Result<Self, PaymentError> {
+        let router = config
+            .router
+            .clone()
+            .ok_or_else(|| PaymentError::config("provider \"router\" needs a [router] section"))?;
+        router.validate()?;
+        let mut gateways = BTreeMap::new();
+        for name in router.gateways() {
+            gateways.insert(name.to_owned(), crate::select::build(name, config)?);
+        }
+        Self::new(router, gateways)
+    }
+
+    /// The name of the gateway the rules pick for `request` (before any failover).
+    pub fn route(&self, request: &CheckoutRequest) -> &str {
+        self.config
+            .rules
+            .iter()
+            .find(|rule| matches(rule, request))
+            .map_or(self.config.default.as_str(), |rule| rule.gateway.as_str())
+    }
+
+    /// The gateway with this name, if the router uses it.
+    pub fn gateway(&self, name: &str) -> Option<&Arc<dyn CheckoutProvider>> {
+        self.index_of(name).map(|index| &self.gateways[index].1)
+    }
+
+    /// The name of the gateway that created checkout `id`, if this router remembers it.
+    pub fn created_by(&self, id: &str) -> Option<&str> {
+        let index = *self.remembered().by_id.get(id)?;
+        Some(self.gateways[index].0.as_str())
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.gateways
+            .iter()
+            .position(|(gateway, _)| gateway == name)
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, Remembered> {
+        self.created_by
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn remember(&self, id: &str, index: usize) {
+        let mut remembered = self.remembered();
+        if remembered.by_id.insert(id.to_owned(), index).is_none() {
+            remembered.order.push_back(id.to_owned());
+        }
+        while remembered.order.len() > REMEMBERED_CHECKOUTS {
+            if let Some(oldest) = remembered.order.pop_front() {
+                remembered.by_id.remove(&oldest);
+            }
+        }
+    }
+
+    /// Sends a follow-up call to the gateway that created `id`; when the router does not
+    /// remember it (say, after a restart), asks each gateway until one knows the id.
+    async fn follow_up<'a, F>(
+        &'a self,
+        id: &'a str,
+        call: F,
+    ) -> Result<CheckoutResult, PaymentError>
+    where
+        F: for<'p> Fn(
+            &'p dyn CheckoutProvider,
+            &'p str,
+        ) -> futures_like::BoxFuture<'p, Result<CheckoutResult, PaymentError>>,
+    {
+        let known = self.remembered().by_id.get(id).copied();
+        if let Some(index) = known {
+            return call(self.gateways[index].1.as_ref(), id).await;
+        }
+        let mut last = None;
+        for (index, (_, provider)) in self.gateways.iter().enumerate() {
+            match call(provider.as_ref(), id).await {
+                Err(error @ PaymentError::NotFound { .. }) => last = Some(error),
+                Ok(result) => {
+                    self.remember(id, index);
+                    return Ok(result);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(last.unwrap_or_else(|| PaymentError::NotFound {
+            id: id.to_owned(),
+            gateway: None,
+        }))
+    }
+}
+
+/// A boxed future, spelled out here to avoid a dependency for one alias.
+mod futures_like {
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+fn request_currency(request: &CheckoutRequest) -> Option<Currency> {
+    request
+        .line_items
+        .iter()
+        .find_map(|item| {
+            item.custom_product()
+                .map(|custom| custom.unit_amount.currency())
+        })
+        .or(request.currency)
+}
+
+fn matches(rule: &RouteRule, request: &CheckoutRequest) -> bool {
+    if let Some(currencies) = &rule.currencies {
+        if !request_currency(request).is_some_and(|currency| currencies.contains(&currency)) {
+            return false;
+        }
+    }
+    if let Some(countries) = &rule.countries {
+        let country = request.metadata.get("country");
+        if !country.is_some_and(|country| countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
+        {
+            return false;
+        }
+    }
+    if let Some(wanted) = &rule.metadata {
+        if !wanted
+            .iter()
+            .all(|(key, value)| request.metadata.get(key) == Some(value))
+        {
+            return false;
+        }
+    }
+    if let Some(percent) = rule.percent {
+        let key = match rule.key.unwrap_or_default() {
+            RolloutKey::Customer => request
+                .customer_id
+                .as_ref()
+                .or(request.customer_email.as_ref()),
+            RolloutKey::Reference => request.reference.as_ref(),
+        };
+        // Without a key there is nothing to keep sticky, so the rollout does not apply.
+        let Some(key) = key else { return false };
+        if rollout_bucket(key) >= u32::from(percent) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A stable bucket in 0..100 for `key`: the same key lands in the same bucket in every
+/// process and release, so a customer stays on one gateway.
+fn rollout_bucket(key: &str) -> u32 {
+    let digest = Sha256::digest(key.as_bytes());
+    let first = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    first % 100
+}
+
+#[async_trait]
+impl CheckoutProvider for Router {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Router
+    }
+
+    /// What every gateway behind the router supports: the guarantees that hold whichever
+    /// gateway a request lands on.
+    fn capabilities(&self) -> Capabilities {
+        let mut all = self
+            .gateways
+            .iter()
+            .map(|(_, provider)| provider.capabilities());
+        let Some(mut common) = all.next() else {
+            return Capabilities::none();
+        };
+        for other in all {
+            common.custom_priced_items &= other.custom_priced_items;
+            common.multiple_line_items &= other.multiple_line_items;
+            common.quantities &= other.quantities;
+            common.subscription_mode &= other.subscription_mode;
+            common.setup_mode &= other.setup_mode;
+            common.expire &= other.expire;
+            common.discount_codes &= other.discount_codes;
+            common.customer_discount_entry &= other.customer_discount_entry;
+            common.locale &= other.locale;
+            common.cancel_url &= other.cancel_url;
+            common.expires_in &= other.expires_in;
+            common.customer_id &= other.customer_id;
+            common.embedded_checkout &= other.embedded_checkout;
+            common.signed_returns &= other.signed_returns;
+            common.webhook_timestamps &= other.webhook_timestamps;
+        }
+        common
+    }
+
+    async fn create_checkout(
+        &self,
+        request: &CheckoutRequest,
+    ) -> Result<CheckoutResult, PaymentError> {
+        request.validate()?;
+        let chosen = self.route(request).to_owned();
+        let order = std::iter::once(chosen.as_str()).chain(
+            self.config
+                .failover
+                .iter()
+                .map(String::as_str)
+                .filter(|name| *name != chosen),
+        );
+        let mut first_error = None;
+        for name in order {
+            let Some(index) = self.index_of(name) else {
+                continue;
+            };
+            match self.gateways[index].1.create_checkout(request).await {
+                Ok(result) => {
+                    self.remember(&result.id, index);
+                    return Ok(result);
+                }
+                // A retryable failure left no URL with anyone, so another gateway may serve
+                // the customer; anything else (a refusal) would fail the same way elsewhere.
+                Err(error) if error.is_retryable() => {
+                    tracing::warn!(gateway = name, error = %error, "checkout creation failed; trying the next gateway");
+                    first_error.get_or_insert(error);
+                }
+                Err(error) => return Err(first_error.unwrap_or(error)),
+            }
+        }
+        Err(first_error.unwrap_or_else(|| {
+            PaymentError::config(format!("router: gateway {chosen:?} is not configured"))
+        }))
+    }
+
+    async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
+        self.follow_up(id, |provider, id| provider.retrieve_checkout(id))
+            .await
+    }
+
+    async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
+        self.follow_up(id, |provider, id| provider.expire_checkout(id))
+            .await
+    }
+
+    /// Verifies with the gateway whose signature header is present: gateways that find
+    /// their header missing are skipped.
+    fn verify_webhook(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, PaymentError> {
+        let mut missing = None;
+        for (_, provider) in &self.gateways {
+            match provider.verify_webhook(headers, body) {
+                Err(PaymentError::Signature(SignatureError::Missing(header))) => {
+                    missing = Some(header);
+                }
+                other => return other,
+            }
+        }
+        Err(PaymentError::Signature(SignatureError::Missing(
+            missing.unwrap_or_else(|| "webhook".into()),
+        )))
+    }
+
+    /// Reads the redirect with each gateway; a verified answer wins over an unverified one.
+    fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
+        let mut unverified = None;
+        let mut first_error = None;
+        for (_, provider) in &self.gateways {
+            match provider.verify_return(query) {
+                Ok(params) if params.verified => return Ok(params),
+                Ok(params) => {
+                    unverified.get_or_insert(params);
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match (unverified, first_error) {
+            (Some(params), _) => Ok(params),
+            (None, Some(error)) => Err(error),
+            (None, None) => Err(PaymentError::config("router has no gateways")),
+        }
+    }
+}
