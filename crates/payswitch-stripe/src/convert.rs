@@ -1,0 +1,479 @@
+//! Conversions between payswitch's model and Stripe's wire types, with exhaustive matches.
+
+use std::time::Duration;
+
+use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
+use payswitch_core::{
+    Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
+    PaymentStatus, ProviderKind, Recurring, Secret, WebhookEventKind,
+};
+use time::OffsetDateTime;
+
+use crate::line_items::CheckoutLineItem;
+use crate::payment_intent::{PaymentIntent, PaymentIntentStatus};
+use crate::wire::{
+    self, CreateSessionParams, DiscountParams, EventType, LineItemParams, PriceDataParams,
+    RecurringInterval, RecurringParams, Session, SessionMode, SessionPaymentStatus, SessionStatus,
+    SubscriptionObject, SubscriptionStatus,
+};
+
+/// The shortest `expires_in` Stripe accepts.
+pub(crate) const MIN_EXPIRES_IN: Duration = Duration::from_secs(30 * 60);
+/// The longest `expires_in` Stripe accepts.
+pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Stripe's minimum charge per currency, in minor units (stripe.com/docs/currencies).
+const MINIMUM_CHARGES: &[(&str, i64)] = &[
+    ("USD", 50),
+    ("AED", 200),
+    ("AUD", 50),
+    ("BGN", 100),
+    ("BRL", 50),
+    ("CAD", 50),
+    ("CHF", 50),
+    ("CZK", 1500),
+    ("DKK", 250),
+    ("EUR", 50),
+    ("GBP", 30),
+    ("HKD", 400),
+    ("HUF", 17500),
+    ("INR", 50),
+    ("JPY", 50),
+    ("MXN", 1000),
+    ("MYR", 200),
+    ("NOK", 300),
+    ("NZD", 50),
+    ("PLN", 200),
+    ("RON", 200),
+    ("SEK", 300),
+    ("SGD", 50),
+    ("THB", 1000),
+];
+
+/// Stripe's smallest chargeable amount in `currency`, when Stripe publishes one.
+///
+/// ```
+/// use payswitch_core::{Currency, Money};
+/// assert_eq!(
+///     payswitch_stripe::minimum_charge(Currency::USD),
+///     Some(Money::new(50, Currency::USD))
+/// );
+/// ```
+pub fn minimum_charge(currency: Currency) -> Option<Money> {
+    MINIMUM_CHARGES
+        .iter()
+        .find(|(code, _)| *code == currency.code())
+        .map(|(_, amount)| Money::new(*amount, currency))
+}
+
+/// Refuses a positive amount below Stripe's minimum charge, before any request.
+pub(crate) fn check_minimum_charge(amount: Money) -> Result<(), PaymentError> {
+    match minimum_charge(amount.currency()) {
+        Some(minimum) if amount.amount() > 0 && amount.amount() < minimum.amount() => {
+            Err(PaymentError::AmountTooSmall {
+                message: format!("Stripe charges at least {minimum}; the total is {amount}"),
+                gateway: None,
+            })
+        }
+        Some(_) | None => Ok(()),
+    }
+}
+
+/// The create parameters for a request, and the request fields Stripe will not receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionPlan {
+    pub(crate) params: CreateSessionParams,
+    pub(crate) ignored: Vec<String>,
+}
+
+/// Checks everything Stripe would refuse that can be known locally, then maps the request.
+pub(crate) fn session_params(
+    request: &CheckoutRequest,
+    catalog: &Catalog,
+    now: OffsetDateTime,
+) -> Result<SessionPlan, PaymentError> {
+    request.validate()?;
+    if request.discount_code.is_some() && request.allow_discount_codes {
+        return Err(PaymentError::invalid(
+            "discount_code",
+            "Stripe cannot apply a discount code and let the customer enter one in the same checkout; choose one",
+        ));
+    }
+    let expires_at = match request.expires_in {
+        Some(duration) if !(MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&duration) => {
+            return Err(PaymentError::invalid(
+                "expires_in",
+                "Stripe accepts 30 minutes to 24 hours",
+            ));
+        }
+        Some(duration) => Some(
+            now.unix_timestamp()
+                .saturating_add(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)),
+        ),
+        None => None,
+    };
+    match request.mode {
+        CheckoutMode::Payment => {
+            if let Some(total) = request.total()? {
+                check_minimum_charge(total)?;
+            }
+        }
+        CheckoutMode::Subscription | CheckoutMode::Setup => {}
+    }
+
+    let mut ignored = Vec::new();
+    let line_items = request
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| line_item_params(index, &item.product, item.quantity, catalog))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (ui_mode, success_url, cancel_url, return_url) = match request.ui_mode {
+        UiMode::Hosted => (
+            None,
+            Some(request.success_url.clone()),
+            request.cancel_url.clone(),
+            None,
+        ),
+        UiMode::Embedded => {
+            if request.cancel_url.is_some() {
+                ignored.push("cancel_url".to_owned());
+            }
+            (
+                Some("embedded_page"),
+                None,
+                None,
+                Some(request.success_url.clone()),
+            )
+        }
+    };
+    let customer_email = match (&request.customer_id, &request.customer_email) {
+        (Some(_), Some(_)) => {
+            ignored.push("customer_email".to_owned());
+            None
+        }
+        (None, email) => email.clone(),
+        (Some(_), None) => None,
+    };
+    let currency = match (request.mode, request.currency) {
+        (CheckoutMode::Setup, currency) => currency.map(|currency| currency.lowercase()),
+        (CheckoutMode::Payment | CheckoutMode::Subscription, Some(_)) => {
+            // Line items carry the currency in these modes.
+            ignored.push("currency".to_owned());
+            None
+        }
+        (CheckoutMode::Payment | CheckoutMode::Subscription, None) => None,
+    };
+    let params = CreateSessionParams {
+        mode: Some(match request.mode {
+            CheckoutMode::Payment => SessionMode::Payment,
+            CheckoutMode::Subscription => SessionMode::Subscription,
+            CheckoutMode::Setup => SessionMode::Setup,
+        }),
+        ui_mode,
+        line_items,
+        success_url,
+        cancel_url,
+        return_url,
+        customer: request.customer_id.clone(),
+        customer_email,
+        client_reference_id: request.reference.clone(),
+        metadata: request.metadata.clone(),
+        discounts: request
+            .discount_code
+            .iter()
+            .map(|code| DiscountParams {
+                promotion_code: code.clone(),
+            })
+            .collect(),
+        allow_promotion_codes: request.allow_discount_codes.then_some(true),
+        locale: request.locale.clone(),
+        expires_at,
+        currency,
+    };
+    Ok(SessionPlan { params, ignored })
+}
+
+fn line_item_params(
+    index: usize,
+    product: &Product,
+    quantity: u32,
+    catalog: &Catalog,
+) -> Result<LineItemParams, PaymentError> {
+    let (price, price_data) = match product {
+        Product::Sku(sku) => (
+            Some(
+                catalog
+                    .require(index, sku, ProviderKind::Stripe)?
+                    .to_owned(),
+            ),
+            None,
+        ),
+        Product::Native(price) => (Some(price.clone()), None),
+        Product::Custom(custom) => (
+            None,
+            Some(PriceDataParams {
+                currency: custom.unit_amount.currency().lowercase(),
+                unit_amount: custom.unit_amount.amount(),
+                product_name: custom.name.clone(),
+                product_description: custom.description.clone(),
+                recurring: custom.recurring.map(recurring_params),
+            }),
+        ),
+    };
+    Ok(LineItemParams {
+        price,
+        price_data,
+        quantity,
+    })
+}
+
+fn recurring_params(recurring: Recurring) -> RecurringParams {
+    RecurringParams {
+        interval: match recurring.interval {
+            Interval::Day => RecurringInterval::Day,
+            Interval::Week => RecurringInterval::Week,
+            Interval::Month => RecurringInterval::Month,
+            Interval::Year => RecurringInterval::Year,
+        },
+        interval_count: recurring.interval_count,
+    }
+}
+
+/// Normalizes a checkout session. Unknown statuses fall to the state that never fulfils.
+pub(crate) fn checkout_result(session: Session, raw: serde_json::Value) -> CheckoutResult {
+    let status = match &session.status {
+        Some(SessionStatus::Open) => CheckoutStatus::Open,
+        Some(SessionStatus::Complete) => CheckoutStatus::Complete,
+        Some(SessionStatus::Expired) => CheckoutStatus::Expired,
+        Some(SessionStatus::Unknown(other)) => {
+            tracing::warn!(
+                status = other.as_str(),
+                "unknown checkout.session status; treated as open"
+            );
+            CheckoutStatus::Open
+        }
+        None => CheckoutStatus::Open,
+    };
+    let payment_status = match &session.payment_status {
+        Some(SessionPaymentStatus::Paid) => PaymentStatus::Paid,
+        Some(SessionPaymentStatus::Unpaid) => PaymentStatus::Unpaid,
+        Some(SessionPaymentStatus::NoPaymentRequired) => PaymentStatus::NoPaymentRequired,
+        Some(SessionPaymentStatus::Unknown(other)) => {
+            tracing::warn!(
+                payment_status = other.as_str(),
+                "unknown checkout.session payment_status; treated as unpaid"
+            );
+            PaymentStatus::Unpaid
+        }
+        None => PaymentStatus::Unpaid,
+    };
+    let mut result = CheckoutResult::new(session.id, ProviderKind::Stripe, status, payment_status);
+    result.url = session.url;
+    result.client_secret = session.client_secret.map(Secret::new);
+    result.mode = match session.mode {
+        Some(SessionMode::Payment) => Some(CheckoutMode::Payment),
+        Some(SessionMode::Subscription) => Some(CheckoutMode::Subscription),
+        Some(SessionMode::Setup) => Some(CheckoutMode::Setup),
+        Some(SessionMode::Unknown(_)) | None => None,
+    };
+    result.amount_total = match (session.amount_total, session.currency.as_deref()) {
+        (Some(amount), Some(code)) => Currency::new(code)
+            .ok()
+            .map(|currency| Money::new(amount, currency)),
+        (Some(_), None) | (None, _) => None,
+    };
+    result.customer_email = session
+        .customer_details
+        .and_then(|details| details.email)
+        .or(session.customer_email);
+    result.customer_id = session.customer.map(|customer| customer.id().to_owned());
+    result.reference = session.client_reference_id;
+    result.metadata = session.metadata.unwrap_or_default();
+    result.payment_id = session.payment_intent.map(|intent| intent.id().to_owned());
+    result.subscription_id = session
+        .subscription
+        .map(|subscription| subscription.id().to_owned());
+    result.created_at = session.created.and_then(unix_time);
+    result.expires_at = session.expires_at.and_then(unix_time);
+    result.raw = without_client_secret(raw);
+    result
+}
+
+/// Normalizes a line item.
+pub(crate) fn line_item(
+    item: wire::Item,
+    raw: serde_json::Value,
+) -> Result<CheckoutLineItem, PaymentError> {
+    let currency =
+        Currency::new(&item.currency).map_err(|error| PaymentError::decode("line item", error))?;
+    let money = |amount: i64| Money::new(amount, currency);
+    let price = item.price;
+    Ok(CheckoutLineItem {
+        id: item.id,
+        description: item.description,
+        quantity: item.quantity,
+        price_id: price.as_ref().map(|price| price.id.clone()),
+        product_id: price
+            .as_ref()
+            .and_then(|price| price.product.as_ref())
+            .map(|product| product.id().to_owned()),
+        unit_amount: price
+            .as_ref()
+            .and_then(|price| price.unit_amount)
+            .map(money),
+        recurring: price
+            .as_ref()
+            .and_then(|price| price.recurring.as_ref())
+            .and_then(recurring),
+        amount_subtotal: money(item.amount_subtotal),
+        amount_discount: money(item.amount_discount),
+        amount_tax: money(item.amount_tax),
+        amount_total: money(item.amount_total),
+        raw,
+    })
+}
+
+fn recurring(recurring: &wire::PriceRecurring) -> Option<Recurring> {
+    let interval = match &recurring.interval {
+        RecurringInterval::Day => Interval::Day,
+        RecurringInterval::Week => Interval::Week,
+        RecurringInterval::Month => Interval::Month,
+        RecurringInterval::Year => Interval::Year,
+        RecurringInterval::Unknown(_) => return None,
+    };
+    let interval_count = u32::try_from(recurring.interval_count.unwrap_or(1)).ok()?;
+    Some(Recurring {
+        interval,
+        interval_count,
+    })
+}
+
+/// Normalizes a PaymentIntent; its `client_secret` is required (Stripe returns it to
+/// secret-key callers).
+pub(crate) fn payment_intent(
+    intent: wire::PaymentIntent,
+    raw: serde_json::Value,
+) -> Result<PaymentIntent, PaymentError> {
+    let currency = Currency::new(&intent.currency)
+        .map_err(|error| PaymentError::decode("payment_intent", error))?;
+    let client_secret = intent
+        .client_secret
+        .map(Secret::new)
+        .ok_or_else(|| PaymentError::decode("payment_intent", "client_secret is missing"))?;
+    let status = match intent.status {
+        wire::PaymentIntentStatus::RequiresPaymentMethod => {
+            PaymentIntentStatus::RequiresPaymentMethod
+        }
+        wire::PaymentIntentStatus::RequiresConfirmation => {
+            PaymentIntentStatus::RequiresConfirmation
+        }
+        wire::PaymentIntentStatus::RequiresAction => PaymentIntentStatus::RequiresAction,
+        wire::PaymentIntentStatus::Processing => PaymentIntentStatus::Processing,
+        wire::PaymentIntentStatus::RequiresCapture => PaymentIntentStatus::RequiresCapture,
+        wire::PaymentIntentStatus::Canceled => PaymentIntentStatus::Canceled,
+        wire::PaymentIntentStatus::Succeeded => PaymentIntentStatus::Succeeded,
+        wire::PaymentIntentStatus::Unknown(other) => PaymentIntentStatus::Other(other),
+    };
+    Ok(PaymentIntent {
+        id: intent.id,
+        amount: Money::new(intent.amount, currency),
+        status,
+        client_secret,
+        customer_id: intent.customer.map(|customer| customer.id().to_owned()),
+        metadata: intent.metadata.unwrap_or_default(),
+        created_at: intent.created.and_then(unix_time),
+        livemode: intent.livemode,
+        raw: without_client_secret(raw),
+    })
+}
+
+/// Normalizes an event type; subscription events look at the subscription's status.
+pub(crate) fn event_kind(event_type: &EventType, object: &serde_json::Value) -> WebhookEventKind {
+    let other = || WebhookEventKind::Other(event_type.as_str().to_owned());
+    match event_type {
+        EventType::CheckoutSessionCompleted => WebhookEventKind::CheckoutCompleted,
+        EventType::CheckoutSessionAsyncPaymentSucceeded => WebhookEventKind::AsyncPaymentSucceeded,
+        EventType::CheckoutSessionAsyncPaymentFailed => WebhookEventKind::AsyncPaymentFailed,
+        EventType::CheckoutSessionExpired => WebhookEventKind::CheckoutExpired,
+        EventType::PaymentIntentSucceeded => WebhookEventKind::PaymentSucceeded,
+        EventType::PaymentIntentPaymentFailed => WebhookEventKind::PaymentFailed,
+        EventType::ChargeRefunded => WebhookEventKind::Refunded,
+        EventType::ChargeDisputeCreated => WebhookEventKind::Disputed,
+        EventType::InvoicePaid => WebhookEventKind::SubscriptionRenewed,
+        EventType::CustomerSubscriptionDeleted => WebhookEventKind::SubscriptionCanceled,
+        EventType::CustomerSubscriptionCreated
+        | EventType::CustomerSubscriptionUpdated
+        | EventType::CustomerSubscriptionResumed => {
+            let status = serde_json::from_value::<SubscriptionObject>(object.clone())
+                .ok()
+                .and_then(|subscription| subscription.status);
+            match status {
+                Some(SubscriptionStatus::Active | SubscriptionStatus::Trialing) => {
+                    WebhookEventKind::SubscriptionActive
+                }
+                Some(SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired) => {
+                    WebhookEventKind::SubscriptionCanceled
+                }
+                Some(
+                    SubscriptionStatus::Incomplete
+                    | SubscriptionStatus::PastDue
+                    | SubscriptionStatus::Unpaid
+                    | SubscriptionStatus::Paused
+                    | SubscriptionStatus::Unknown(_),
+                )
+                | None => other(),
+            }
+        }
+        EventType::CustomerSubscriptionPaused
+        | EventType::CustomerSubscriptionTrialWillEnd
+        | EventType::CustomerSubscriptionPendingUpdateApplied
+        | EventType::CustomerSubscriptionPendingUpdateExpired
+        | EventType::Unknown(_) => other(),
+    }
+}
+
+/// Says whether the event's object is a checkout session.
+pub(crate) fn carries_checkout(event_type: &EventType) -> bool {
+    match event_type {
+        EventType::CheckoutSessionCompleted
+        | EventType::CheckoutSessionAsyncPaymentSucceeded
+        | EventType::CheckoutSessionAsyncPaymentFailed
+        | EventType::CheckoutSessionExpired => true,
+        EventType::PaymentIntentSucceeded
+        | EventType::PaymentIntentPaymentFailed
+        | EventType::ChargeRefunded
+        | EventType::ChargeDisputeCreated
+        | EventType::CustomerSubscriptionCreated
+        | EventType::CustomerSubscriptionUpdated
+        | EventType::CustomerSubscriptionResumed
+        | EventType::CustomerSubscriptionDeleted
+        | EventType::CustomerSubscriptionPaused
+        | EventType::CustomerSubscriptionTrialWillEnd
+        | EventType::CustomerSubscriptionPendingUpdateApplied
+        | EventType::CustomerSubscriptionPendingUpdateExpired
+        | EventType::InvoicePaid => false,
+        EventType::Unknown(name) => name.starts_with("checkout.session."),
+    }
+}
+
+/// Unix seconds to a UTC time, when in range.
+pub(crate) fn unix_time(seconds: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(seconds).ok()
+}
+
+/// Drops `client_secret` from a raw object, so printing `raw` can never leak it.
+pub(crate) fn without_client_secret(mut raw: serde_json::Value) -> serde_json::Value {
+    if let Some(object) = raw.as_object_mut() {
+        if object
+            .get("client_secret")
+            .is_some_and(serde_json::Value::is_string)
+        {
+            object.insert(
+                "client_secret".to_owned(),
+                serde_json::Value::String("[redacted]".to_owned()),
+            );
+        }
+    }
+    raw
+}

@@ -1,0 +1,349 @@
+//! [`StripeProvider`]: the `CheckoutProvider` for Stripe, plus Stripe-only calls.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use payswitch_core::{
+    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, Config,
+    PaymentError, ProviderKind, ReturnParams, StripeConfig, WebhookEvent,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::client::{path_segment, StripeClient};
+use crate::config::{self, StripeProviderBuilder};
+use crate::convert::{self, SessionPlan};
+use crate::form::Fields;
+use crate::line_items::{CheckoutLineItem, LineItemsPage};
+use crate::payment_intent::{PaymentIntent, PaymentIntentRequest};
+use crate::webhook::{self, WebhookVerifier};
+use crate::wire;
+
+/// The page size `list_line_items` asks for (Stripe's maximum).
+const FULL_PAGE: u32 = 100;
+
+/// Stripe behind [`CheckoutProvider`]: Checkout Sessions, webhooks and success redirects,
+/// plus PaymentIntents and line items as Stripe-only calls.
+///
+/// Cheap to clone: clones share one HTTP connection pool. `Debug` never shows secrets.
+///
+/// ```no_run
+/// use payswitch_core::{CheckoutProvider, CheckoutRequest, Currency, LineItem, Money, StripeConfig};
+/// use payswitch_stripe::StripeProvider;
+///
+/// # async fn run() -> Result<(), payswitch_core::PaymentError> {
+/// let stripe = StripeProvider::builder(StripeConfig::new("sk_test_...")).build()?;
+/// let request = CheckoutRequest::builder()
+///     .line_item(LineItem::custom("T-shirt", Money::new(2000, Currency::USD), 1))
+///     .success_url("https://shop.example/done?session_id={CHECKOUT_SESSION_ID}")
+///     .reference("order-42")
+///     .build()?;
+/// let checkout = stripe.create_checkout(&request).await?;
+/// println!("send the customer to {:?}", checkout.url);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct StripeProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: StripeClient,
+    webhooks: WebhookVerifier,
+    catalog: Catalog,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for StripeProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeProvider")
+            .field("api_base", &self.inner.client.base())
+            .field("api_version", &self.inner.client.api_version())
+            .field("webhook_secrets", &self.inner.webhooks.secret_count())
+            .field("webhook_tolerance", &self.inner.webhooks.tolerance())
+            .field("retry", self.inner.client.retry())
+            .field("catalog_skus", &self.inner.catalog.skus().count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StripeProvider {
+    /// Builds the provider from the whole configuration: `[stripe]` (required), `[http]`,
+    /// `[retry]` and `[catalog]`.
+    ///
+    /// ```
+    /// use payswitch_core::Config;
+    /// let config = Config::from_vars([("STRIPE_SECRET_KEY", "sk_test_123")]).unwrap();
+    /// let provider = payswitch_stripe::StripeProvider::from_config(&config).unwrap();
+    /// assert_eq!(provider.api_version(), payswitch_stripe::DEFAULT_API_VERSION);
+    /// ```
+    pub fn from_config(config: &Config) -> Result<StripeProvider, PaymentError> {
+        config::from_config(config)
+    }
+
+    /// Starts a builder from Stripe's own settings.
+    pub fn builder(stripe: StripeConfig) -> StripeProviderBuilder {
+        StripeProviderBuilder::new(stripe)
+    }
+
+    pub(crate) fn from_parts(
+        client: StripeClient,
+        webhooks: WebhookVerifier,
+        catalog: Catalog,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                webhooks,
+                catalog,
+                clock,
+            }),
+        }
+    }
+
+    /// The API base requests go to.
+    pub fn api_base(&self) -> &str {
+        self.inner.client.base()
+    }
+
+    /// The pinned `Stripe-Version`.
+    pub fn api_version(&self) -> &str {
+        self.inner.client.api_version()
+    }
+
+    /// What Stripe supports through this adapter.
+    pub const CAPABILITIES: Capabilities = {
+        let mut capabilities = Capabilities::none();
+        capabilities.custom_priced_items = true;
+        capabilities.multiple_line_items = true;
+        capabilities.quantities = true;
+        capabilities.subscription_mode = true;
+        capabilities.setup_mode = true;
+        capabilities.expire = true;
+        capabilities.discount_codes = true;
+        capabilities.customer_discount_entry = true;
+        capabilities.locale = true;
+        capabilities.cancel_url = true;
+        capabilities.expires_in = true;
+        capabilities.customer_id = true;
+        capabilities.embedded_checkout = true;
+        capabilities.webhook_timestamps = true;
+        // Stripe does not sign success redirects.
+        capabilities.signed_returns = false;
+        capabilities
+    };
+
+    /// Creates a PaymentIntent (`POST /v1/payment_intents`) with automatic payment methods.
+    ///
+    /// Hand `client_secret` to the paying page only; fulfil on the
+    /// `payment_intent.succeeded` webhook.
+    pub async fn create_payment_intent(
+        &self,
+        request: &PaymentIntentRequest,
+    ) -> Result<PaymentIntent, PaymentError> {
+        request.validate()?;
+        let body = request.to_params().to_fields().to_bytes();
+        let key = request
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(random_idempotency_key);
+        let value = self
+            .inner
+            .client
+            .post("/v1/payment_intents", body, &key, "payment_intent")
+            .await?;
+        let intent: wire::PaymentIntent = decode(&value, "payment_intent")?;
+        convert::payment_intent(intent, value)
+    }
+
+    /// Retrieves a PaymentIntent (`GET /v1/payment_intents/{id}`).
+    pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, PaymentError> {
+        check_id("id", id)?;
+        let path = format!("/v1/payment_intents/{}", path_segment(id));
+        let value = self.inner.client.get(&path, None, id).await?;
+        let intent: wire::PaymentIntent = decode(&value, "payment_intent")?;
+        convert::payment_intent(intent, value)
+    }
+
+    /// Lists one page of a checkout's line items
+    /// (`GET /v1/checkout/sessions/{id}/line_items`); `limit` is 1 to 100 (Stripe's default 10).
+    pub async fn list_line_items_page(
+        &self,
+        checkout_id: &str,
+        limit: Option<u32>,
+        starting_after: Option<&str>,
+    ) -> Result<LineItemsPage, PaymentError> {
+        check_id("checkout_id", checkout_id)?;
+        if limit.is_some_and(|limit| !(1..=100).contains(&limit)) {
+            return Err(PaymentError::invalid("limit", "must be between 1 and 100"));
+        }
+        if let Some(cursor) = starting_after {
+            check_id("starting_after", cursor)?;
+        }
+        let query = Fields::new()
+            .opt_integer("limit", limit.map(i64::from))
+            .opt_text("starting_after", starting_after)
+            .encode();
+        let path = format!(
+            "/v1/checkout/sessions/{}/line_items",
+            path_segment(checkout_id)
+        );
+        let value = self
+            .inner
+            .client
+            .get(&path, Some(&query), checkout_id)
+            .await?;
+        let page: RawList = decode(&value, "list of line items")?;
+        let data = page
+            .data
+            .into_iter()
+            .map(|raw| {
+                let item: wire::Item = decode(&raw, "item")?;
+                convert::line_item(item, raw)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LineItemsPage {
+            data,
+            has_more: page.has_more,
+        })
+    }
+
+    /// Lists all of a checkout's line items, following `has_more`/`starting_after` to the end.
+    pub async fn list_line_items(
+        &self,
+        checkout_id: &str,
+    ) -> Result<Vec<CheckoutLineItem>, PaymentError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .list_line_items_page(checkout_id, Some(FULL_PAGE), cursor.as_deref())
+                .await?;
+            let next = page.next_cursor().map(str::to_owned);
+            items.extend(page.data);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    fn checkout_plan(&self, request: &CheckoutRequest) -> Result<SessionPlan, PaymentError> {
+        convert::session_params(request, &self.inner.catalog, self.inner.clock.now())
+    }
+}
+
+/// A list whose items are decoded one by one, so each keeps its raw object.
+#[derive(Deserialize)]
+struct RawList {
+    data: Vec<serde_json::Value>,
+    #[serde(default)]
+    has_more: bool,
+}
+
+/// The key for a checkout create: the request's own; else derived from the reference and
+/// the parameters, so two app instances retrying one order converge on one session; else
+/// random.
+fn checkout_idempotency_key(request: &CheckoutRequest, plan: &SessionPlan) -> String {
+    if let Some(key) = &request.idempotency_key {
+        return key.clone();
+    }
+    let Some(reference) = &request.reference else {
+        return random_idempotency_key();
+    };
+    // `expires_at` moves with the clock; hash the duration instead so the key stays stable.
+    let mut stable = plan.params.clone();
+    stable.expires_at = None;
+    let mut hasher = Sha256::new();
+    hasher.update(reference.len().to_be_bytes());
+    hasher.update(reference.as_bytes());
+    hasher.update(stable.to_fields().encode().as_bytes());
+    if let Some(expires_in) = request.expires_in {
+        hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
+    }
+    format!("payswitch-ref-{}", hex::encode(hasher.finalize()))
+}
+
+fn random_idempotency_key() -> String {
+    format!("payswitch-{}", uuid::Uuid::new_v4())
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), PaymentError> {
+    if id.trim().is_empty() {
+        return Err(PaymentError::invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+fn decode<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    what: &'static str,
+) -> Result<T, PaymentError> {
+    T::deserialize(value).map_err(|error| PaymentError::decode(what, error))
+}
+
+#[async_trait]
+impl CheckoutProvider for StripeProvider {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Stripe
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Self::CAPABILITIES
+    }
+
+    async fn create_checkout(
+        &self,
+        request: &CheckoutRequest,
+    ) -> Result<CheckoutResult, PaymentError> {
+        let plan = self.checkout_plan(request)?;
+        let key = checkout_idempotency_key(request, &plan);
+        let body: Bytes = plan.params.to_fields().to_bytes();
+        let value = self
+            .inner
+            .client
+            .post("/v1/checkout/sessions", body, &key, "checkout session")
+            .await?;
+        let session: wire::Session = decode(&value, "checkout.session")?;
+        let mut result = convert::checkout_result(session, value);
+        result.ignored = plan.ignored;
+        Ok(result)
+    }
+
+    async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
+        check_id("id", id)?;
+        let path = format!("/v1/checkout/sessions/{}", path_segment(id));
+        let value = self.inner.client.get(&path, None, id).await?;
+        let session: wire::Session = decode(&value, "checkout.session")?;
+        Ok(convert::checkout_result(session, value))
+    }
+
+    async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
+        check_id("id", id)?;
+        let path = format!("/v1/checkout/sessions/{}/expire", path_segment(id));
+        let value = self
+            .inner
+            .client
+            .post(&path, Bytes::new(), &random_idempotency_key(), id)
+            .await?;
+        let session: wire::Session = decode(&value, "checkout.session")?;
+        Ok(convert::checkout_result(session, value))
+    }
+
+    fn verify_webhook(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, PaymentError> {
+        self.inner.webhooks.verify(headers, body)
+    }
+
+    fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
+        webhook::verify_return(query)
+    }
+}

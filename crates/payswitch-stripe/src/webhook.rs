@@ -1,0 +1,278 @@
+//! `Stripe-Signature` verification and event normalization.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use payswitch_core::{
+    Clock, PaymentError, ProviderKind, ReturnParams, Secret, SignatureError, WebhookEvent,
+};
+use sha2::Sha256;
+
+use crate::convert::{carries_checkout, checkout_result, event_kind, unix_time};
+use crate::wire::{Event, Session};
+
+/// The header Stripe signs webhooks in.
+pub const SIGNATURE_HEADER: &str = "Stripe-Signature";
+
+/// Checks webhook signatures against every configured secret.
+#[derive(Clone)]
+pub(crate) struct WebhookVerifier {
+    secrets: Vec<Secret>,
+    tolerance: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for WebhookVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookVerifier")
+            .field("secrets", &self.secrets.len())
+            .field("tolerance", &self.tolerance)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+/// A parsed `Stripe-Signature` header.
+#[derive(Debug, PartialEq, Eq)]
+struct SignatureHeader {
+    timestamp: i64,
+    /// Every `v1` signature, decoded; other schemes (`v0`) are ignored against downgrades.
+    signatures: Vec<Vec<u8>>,
+}
+
+fn parse_header(value: &str) -> Result<SignatureHeader, SignatureError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in value.split(',') {
+        let Some((name, item)) = part.trim().split_once('=') else {
+            return Err(SignatureError::Malformed(
+                "every element must be scheme=value".to_owned(),
+            ));
+        };
+        match name {
+            "t" => {
+                let parsed = item.parse::<i64>().map_err(|_| {
+                    SignatureError::Malformed("t is not a Unix timestamp".to_owned())
+                })?;
+                if timestamp.replace(parsed).is_some() {
+                    return Err(SignatureError::Malformed("t appears twice".to_owned()));
+                }
+            }
+            "v1" => {
+                let decoded = hex::decode(item)
+                    .ok()
+                    .filter(|bytes| bytes.len() == 32)
+                    .ok_or_else(|| {
+                        SignatureError::Malformed("a v1 signature is not 64 hex digits".to_owned())
+                    })?;
+                signatures.push(decoded);
+            }
+            _ => {}
+        }
+    }
+    let timestamp =
+        timestamp.ok_or_else(|| SignatureError::Malformed("no t= timestamp".to_owned()))?;
+    if signatures.is_empty() {
+        return Err(SignatureError::Missing("Stripe-Signature v1".into()));
+    }
+    Ok(SignatureHeader {
+        timestamp,
+        signatures,
+    })
+}
+
+impl WebhookVerifier {
+    pub(crate) fn new(secrets: Vec<Secret>, tolerance: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            secrets,
+            tolerance,
+            clock,
+        }
+    }
+
+    pub(crate) fn secret_count(&self) -> usize {
+        self.secrets.len()
+    }
+
+    pub(crate) fn tolerance(&self) -> Duration {
+        self.tolerance
+    }
+
+    /// Checks the signature, then the timestamp, as Stripe's SDKs do.
+    pub(crate) fn check(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<(), SignatureError> {
+        if self.secrets.is_empty() {
+            return Err(SignatureError::NoSecret);
+        }
+        let value = headers
+            .get(SIGNATURE_HEADER)
+            .ok_or(SignatureError::Missing(SIGNATURE_HEADER.into()))?
+            .to_str()
+            .map_err(|_| SignatureError::Malformed("the header is not ASCII".to_owned()))?;
+        let header = parse_header(value)?;
+        let matches = self.secrets.iter().any(|secret| {
+            header.signatures.iter().any(|signature| {
+                // The whole `whsec_…` string is the key; verify_slice compares in constant time.
+                let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
+                    return false;
+                };
+                mac.update(header.timestamp.to_string().as_bytes());
+                mac.update(b".");
+                mac.update(body);
+                mac.verify_slice(signature).is_ok()
+            })
+        });
+        if !matches {
+            return Err(SignatureError::Mismatch);
+        }
+        // One-sided like the official SDKs: only old timestamps are refused.
+        let age = self
+            .clock
+            .now()
+            .unix_timestamp()
+            .saturating_sub(header.timestamp);
+        let tolerance = i64::try_from(self.tolerance.as_secs()).unwrap_or(i64::MAX);
+        if age > tolerance {
+            return Err(SignatureError::Expired {
+                age_secs: age,
+                tolerance_secs: self.tolerance.as_secs(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Verifies, then decodes and normalizes the event.
+    pub(crate) fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, PaymentError> {
+        self.check(headers, body)?;
+        decode_event(body)
+    }
+}
+
+/// Decodes a verified event body.
+pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
+    let raw: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| PaymentError::decode("Stripe webhook body", error))?;
+    let event: Event = serde_json::from_value(raw.clone())
+        .map_err(|error| PaymentError::decode("Stripe event", error))?;
+    let created_at = unix_time(event.created)
+        .ok_or_else(|| PaymentError::decode("Stripe event", "created is out of range"))?;
+    let kind = event_kind(&event.event_type, &event.data.object);
+    let checkout = if carries_checkout(&event.event_type) {
+        let session: Session = serde_json::from_value(event.data.object.clone())
+            .map_err(|error| PaymentError::decode("checkout.session in event", error))?;
+        Some(checkout_result(session, event.data.object))
+    } else {
+        None
+    };
+    let mut normalized = WebhookEvent::new(
+        event.id,
+        ProviderKind::Stripe,
+        kind,
+        event.event_type.as_str(),
+        created_at,
+    );
+    normalized.checkout = checkout;
+    normalized.raw = raw;
+    Ok(normalized)
+}
+
+/// Reads `session_id` from a success redirect's query. Stripe does not sign redirects, so
+/// the result is never verified: retrieve the checkout before fulfilling.
+pub(crate) fn verify_return(query: &str) -> Result<ReturnParams, PaymentError> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let session_id = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "session_id")
+        .map(|(_, value)| value.into_owned());
+    match session_id {
+        None => Err(PaymentError::invalid(
+            "session_id",
+            "the success URL query has no session_id; add session_id={CHECKOUT_SESSION_ID} to success_url",
+        )),
+        Some(id) if id.trim().is_empty() => {
+            Err(PaymentError::invalid("session_id", "is empty"))
+        }
+        Some(id) if id == "{CHECKOUT_SESSION_ID}" => Err(PaymentError::invalid(
+            "session_id",
+            "holds the unsubstituted {CHECKOUT_SESSION_ID} template",
+        )),
+        Some(id) => Ok(ReturnParams::new(ProviderKind::Stripe, id, false)),
+    }
+}
+
+/// Builds a `Stripe-Signature` header value for `body` at `timestamp`, as Stripe does.
+///
+/// For tests and local tools that send webhooks to an application.
+///
+/// ```
+/// let header = payswitch_stripe::webhook::signature_header(b"{}", "whsec_test", 1_700_000_000);
+/// assert!(header.starts_with("t=1700000000,v1="));
+/// ```
+pub fn signature_header(body: &[u8], secret: &str, timestamp: i64) -> String {
+    let signature = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map(|mut mac| {
+            mac.update(timestamp.to_string().as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            hex::encode(mac.finalize().into_bytes())
+        })
+        .unwrap_or_default();
+    format!("t={timestamp},v1={signature}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_docs_example() {
+        let header = parse_header(&format!(
+            "t=1492774577,v1={},v0={}",
+            "5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+            "6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39"
+        ))
+        .unwrap();
+        assert_eq!(header.timestamp, 1_492_774_577);
+        assert_eq!(header.signatures.len(), 1);
+    }
+
+    #[test]
+    fn header_errors_are_distinct() {
+        assert!(matches!(
+            parse_header("garbage"),
+            Err(SignatureError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_header("t=abc,v1=00"),
+            Err(SignatureError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_header(&format!("v1={}", "0".repeat(64))),
+            Err(SignatureError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_header(&format!("t=1,v0={}", "0".repeat(64))),
+            Err(SignatureError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn return_needs_a_session_id() {
+        let params = verify_return("session_id=cs_test_1&x=y").unwrap();
+        assert_eq!(params.checkout_id, "cs_test_1");
+        assert!(!params.verified);
+        assert!(matches!(
+            verify_return("x=y"),
+            Err(PaymentError::InvalidRequest { field, .. }) if field == "session_id"
+        ));
+        assert!(verify_return("session_id=%7BCHECKOUT_SESSION_ID%7D").is_err());
+    }
+}

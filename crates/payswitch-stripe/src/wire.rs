@@ -1,0 +1,450 @@
+//! Stripe's request parameters and response objects, mirrored field by field.
+//!
+//! Responses ignore unknown fields and keep unknown enum values in an `Unknown` arm, so a
+//! field or status Stripe adds next month never breaks decoding. Normalization happens in
+//! `convert.rs`, not here.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::form::{Fields, FormValue};
+
+/// Declares a string enum that decodes unknown values into `Unknown(String)`.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+        #[serde(from = "String")]
+        pub(crate) enum $name {
+            $($variant,)+
+            /// A value this version of the adapter does not know.
+            Unknown(String),
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> Self {
+                match text.as_str() {
+                    $($text => Self::$variant,)+
+                    _ => Self::Unknown(text),
+                }
+            }
+        }
+
+        impl $name {
+            /// The value as Stripe spells it.
+            #[allow(dead_code)]
+            pub(crate) fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Unknown(text) => text,
+                }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// `checkout.session.mode`.
+    SessionMode { Payment = "payment", Setup = "setup", Subscription = "subscription" }
+);
+
+wire_enum!(
+    /// `checkout.session.status`.
+    SessionStatus { Open = "open", Complete = "complete", Expired = "expired" }
+);
+
+wire_enum!(
+    /// `checkout.session.payment_status`.
+    SessionPaymentStatus {
+        Paid = "paid",
+        Unpaid = "unpaid",
+        NoPaymentRequired = "no_payment_required",
+    }
+);
+
+wire_enum!(
+    /// `price.recurring.interval`.
+    RecurringInterval { Day = "day", Week = "week", Month = "month", Year = "year" }
+);
+
+wire_enum!(
+    /// `payment_intent.status`.
+    PaymentIntentStatus {
+        RequiresPaymentMethod = "requires_payment_method",
+        RequiresConfirmation = "requires_confirmation",
+        RequiresAction = "requires_action",
+        Processing = "processing",
+        RequiresCapture = "requires_capture",
+        Canceled = "canceled",
+        Succeeded = "succeeded",
+    }
+);
+
+wire_enum!(
+    /// `event.type`, for the events payswitch normalizes.
+    EventType {
+        CheckoutSessionCompleted = "checkout.session.completed",
+        CheckoutSessionAsyncPaymentSucceeded = "checkout.session.async_payment_succeeded",
+        CheckoutSessionAsyncPaymentFailed = "checkout.session.async_payment_failed",
+        CheckoutSessionExpired = "checkout.session.expired",
+        PaymentIntentSucceeded = "payment_intent.succeeded",
+        PaymentIntentPaymentFailed = "payment_intent.payment_failed",
+        ChargeRefunded = "charge.refunded",
+        ChargeDisputeCreated = "charge.dispute.created",
+        CustomerSubscriptionCreated = "customer.subscription.created",
+        CustomerSubscriptionUpdated = "customer.subscription.updated",
+        CustomerSubscriptionResumed = "customer.subscription.resumed",
+        CustomerSubscriptionDeleted = "customer.subscription.deleted",
+        CustomerSubscriptionPaused = "customer.subscription.paused",
+        CustomerSubscriptionTrialWillEnd = "customer.subscription.trial_will_end",
+        CustomerSubscriptionPendingUpdateApplied = "customer.subscription.pending_update_applied",
+        CustomerSubscriptionPendingUpdateExpired = "customer.subscription.pending_update_expired",
+        InvoicePaid = "invoice.paid",
+    }
+);
+
+wire_enum!(
+    /// `subscription.status`.
+    SubscriptionStatus {
+        Incomplete = "incomplete",
+        IncompleteExpired = "incomplete_expired",
+        Trialing = "trialing",
+        Active = "active",
+        PastDue = "past_due",
+        Canceled = "canceled",
+        Unpaid = "unpaid",
+        Paused = "paused",
+    }
+);
+
+/// An expandable reference: an id, or the whole object when expanded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Expandable {
+    Id(String),
+    Object { id: String },
+}
+
+impl Expandable {
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Expandable::Id(id) | Expandable::Object { id } => id,
+        }
+    }
+}
+
+/// `POST /v1/checkout/sessions` parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CreateSessionParams {
+    pub(crate) mode: Option<SessionMode>,
+    /// `embedded_page` for embedded checkout; omitted (hosted) otherwise.
+    pub(crate) ui_mode: Option<&'static str>,
+    pub(crate) line_items: Vec<LineItemParams>,
+    pub(crate) success_url: Option<String>,
+    pub(crate) cancel_url: Option<String>,
+    pub(crate) return_url: Option<String>,
+    pub(crate) customer: Option<String>,
+    pub(crate) customer_email: Option<String>,
+    pub(crate) client_reference_id: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) discounts: Vec<DiscountParams>,
+    pub(crate) allow_promotion_codes: Option<bool>,
+    pub(crate) locale: Option<String>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) currency: Option<String>,
+}
+
+/// `line_items[i]`: a price id or inline price data, and a quantity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineItemParams {
+    pub(crate) price: Option<String>,
+    pub(crate) price_data: Option<PriceDataParams>,
+    pub(crate) quantity: u32,
+}
+
+/// `line_items[i][price_data]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PriceDataParams {
+    pub(crate) currency: String,
+    pub(crate) unit_amount: i64,
+    pub(crate) product_name: String,
+    pub(crate) product_description: Option<String>,
+    pub(crate) recurring: Option<RecurringParams>,
+}
+
+/// `line_items[i][price_data][recurring]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecurringParams {
+    pub(crate) interval: RecurringInterval,
+    pub(crate) interval_count: u32,
+}
+
+/// `discounts[i]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiscountParams {
+    pub(crate) promotion_code: String,
+}
+
+impl CreateSessionParams {
+    /// The form fields, in the order Stripe's docs list them.
+    pub(crate) fn to_fields(&self) -> Fields {
+        let line_items = self
+            .line_items
+            .iter()
+            .map(|item| FormValue::Object(item.to_fields()))
+            .collect();
+        let discounts = self
+            .discounts
+            .iter()
+            .map(|discount| {
+                FormValue::Object(Fields::new().text("promotion_code", &discount.promotion_code))
+            })
+            .collect();
+        Fields::new()
+            .opt_text("mode", self.mode.as_ref().map(SessionMode::as_str))
+            .opt_text("ui_mode", self.ui_mode)
+            .list("line_items", line_items)
+            .opt_text("success_url", self.success_url.as_deref())
+            .opt_text("cancel_url", self.cancel_url.as_deref())
+            .opt_text("return_url", self.return_url.as_deref())
+            .opt_text("customer", self.customer.as_deref())
+            .opt_text("customer_email", self.customer_email.as_deref())
+            .opt_text("client_reference_id", self.client_reference_id.as_deref())
+            .map("metadata", &self.metadata)
+            .list("discounts", discounts)
+            .opt_boolean("allow_promotion_codes", self.allow_promotion_codes)
+            .opt_text("locale", self.locale.as_deref())
+            .opt_integer("expires_at", self.expires_at)
+            .opt_text("currency", self.currency.as_deref())
+    }
+}
+
+impl LineItemParams {
+    fn to_fields(&self) -> Fields {
+        let price_data = self.price_data.as_ref().map(|data| {
+            let recurring = data.recurring.as_ref().map(|recurring| {
+                Fields::new()
+                    .text("interval", recurring.interval.as_str())
+                    .integer("interval_count", i64::from(recurring.interval_count))
+            });
+            Fields::new()
+                .text("currency", &data.currency)
+                .integer("unit_amount", data.unit_amount)
+                .object(
+                    "product_data",
+                    Fields::new()
+                        .text("name", &data.product_name)
+                        .opt_text("description", data.product_description.as_deref()),
+                )
+                .opt_object("recurring", recurring)
+        });
+        Fields::new()
+            .opt_text("price", self.price.as_deref())
+            .opt_object("price_data", price_data)
+            .integer("quantity", i64::from(self.quantity))
+    }
+}
+
+/// `POST /v1/payment_intents` parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CreatePaymentIntentParams {
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) customer: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) receipt_email: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+}
+
+impl CreatePaymentIntentParams {
+    pub(crate) fn to_fields(&self) -> Fields {
+        Fields::new()
+            .integer("amount", self.amount)
+            .text("currency", &self.currency)
+            .object(
+                "automatic_payment_methods",
+                Fields::new().boolean("enabled", true),
+            )
+            .opt_text("customer", self.customer.as_deref())
+            .opt_text("description", self.description.as_deref())
+            .opt_text("receipt_email", self.receipt_email.as_deref())
+            .map("metadata", &self.metadata)
+    }
+}
+
+/// A `checkout.session` object (the fields payswitch reads).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) status: Option<SessionStatus>,
+    #[serde(default)]
+    pub(crate) payment_status: Option<SessionPaymentStatus>,
+    #[serde(default)]
+    pub(crate) mode: Option<SessionMode>,
+    #[serde(default)]
+    pub(crate) url: Option<String>,
+    #[serde(default)]
+    pub(crate) client_secret: Option<String>,
+    #[serde(default)]
+    pub(crate) amount_total: Option<i64>,
+    #[serde(default)]
+    pub(crate) currency: Option<String>,
+    #[serde(default)]
+    pub(crate) customer: Option<Expandable>,
+    #[serde(default)]
+    pub(crate) customer_email: Option<String>,
+    #[serde(default)]
+    pub(crate) customer_details: Option<CustomerDetails>,
+    #[serde(default)]
+    pub(crate) client_reference_id: Option<String>,
+    #[serde(default)]
+    pub(crate) metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub(crate) payment_intent: Option<Expandable>,
+    #[serde(default)]
+    pub(crate) subscription: Option<Expandable>,
+    #[serde(default)]
+    pub(crate) created: Option<i64>,
+    #[serde(default)]
+    pub(crate) expires_at: Option<i64>,
+}
+
+/// `checkout.session.customer_details`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CustomerDetails {
+    #[serde(default)]
+    pub(crate) email: Option<String>,
+}
+
+/// A line item (`object: "item"`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Item {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) quantity: Option<u64>,
+    pub(crate) currency: String,
+    #[serde(default)]
+    pub(crate) amount_subtotal: i64,
+    #[serde(default)]
+    pub(crate) amount_total: i64,
+    #[serde(default)]
+    pub(crate) amount_discount: i64,
+    #[serde(default)]
+    pub(crate) amount_tax: i64,
+    #[serde(default)]
+    pub(crate) price: Option<Price>,
+}
+
+/// A `price` object, as embedded in a line item.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Price {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) unit_amount: Option<i64>,
+    #[serde(default)]
+    pub(crate) product: Option<Expandable>,
+    #[serde(default)]
+    pub(crate) recurring: Option<PriceRecurring>,
+}
+
+/// `price.recurring`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PriceRecurring {
+    pub(crate) interval: RecurringInterval,
+    #[serde(default)]
+    pub(crate) interval_count: Option<u64>,
+}
+
+/// A `payment_intent` object (the fields payswitch reads).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PaymentIntent {
+    pub(crate) id: String,
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) status: PaymentIntentStatus,
+    #[serde(default)]
+    pub(crate) client_secret: Option<String>,
+    #[serde(default)]
+    pub(crate) customer: Option<Expandable>,
+    #[serde(default)]
+    pub(crate) metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub(crate) created: Option<i64>,
+    #[serde(default)]
+    pub(crate) livemode: bool,
+}
+
+/// An `event` envelope.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Event {
+    pub(crate) id: String,
+    #[serde(rename = "type")]
+    pub(crate) event_type: EventType,
+    pub(crate) created: i64,
+    pub(crate) data: EventData,
+}
+
+/// `event.data`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct EventData {
+    pub(crate) object: serde_json::Value,
+}
+
+/// The `status` of a subscription object inside an event.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SubscriptionObject {
+    #[serde(default)]
+    pub(crate) status: Option<SubscriptionStatus>,
+}
+
+/// `{"error": {...}}`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ErrorEnvelope {
+    pub(crate) error: ApiError,
+}
+
+/// Stripe's `api_errors` object.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct ApiError {
+    #[serde(rename = "type", default)]
+    pub(crate) error_type: Option<String>,
+    #[serde(default)]
+    pub(crate) code: Option<String>,
+    #[serde(default)]
+    pub(crate) param: Option<String>,
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+    #[serde(default)]
+    pub(crate) doc_url: Option<String>,
+    #[serde(default)]
+    pub(crate) decline_code: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_enum_values_are_kept() {
+        let status: SessionStatus = serde_json::from_str("\"archived\"")
+            .unwrap_or_else(|_| SessionStatus::Unknown("decode failed".into()));
+        assert_eq!(status, SessionStatus::Unknown("archived".into()));
+        assert_eq!(status.as_str(), "archived");
+        let known: SessionPaymentStatus =
+            serde_json::from_str("\"no_payment_required\"").unwrap_or(SessionPaymentStatus::Paid);
+        assert_eq!(known, SessionPaymentStatus::NoPaymentRequired);
+    }
+
+    #[test]
+    fn expandable_accepts_ids_and_objects() {
+        let id: Expandable = serde_json::from_str("\"cus_1\"").unwrap_or(Expandable::Id("".into()));
+        let object: Expandable = serde_json::from_str(r#"{"id":"cus_2","object":"customer"}"#)
+            .unwrap_or(Expandable::Id("".into()));
+        assert_eq!(id.id(), "cus_1");
+        assert_eq!(object.id(), "cus_2");
+    }
+}
