@@ -45,3 +45,8 @@ mod select;
 
 pub use router::Router;
 pub use select::{available_providers, from_config, from_env};
+
+/// Compiles the README's Rust example as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
