@@ -202,7 +202,7 @@ pub(crate) fn checkout_result(
     result.mode = mode(checkout);
     result.amount_total = match order.and_then(wire::Expandable::object) {
         Some(order) => amount_total(order)?,
-        None => None,
+        None => catalog_total(checkout)?,
     };
     let customer = checkout
         .customer
@@ -303,6 +303,24 @@ fn amount_total(order: &wire::Order) -> Result<Option<Money>, PaymentError> {
     };
     let currency =
         Currency::new(code).map_err(|error| PaymentError::decode("creem order currency", error))?;
+    Ok(Some(Money::new(amount, currency)))
+}
+
+/// Before an order exists: the expanded product's price times the units, before the tax and
+/// discounts Creem works out on its page.
+fn catalog_total(checkout: &wire::Checkout) -> Result<Option<Money>, PaymentError> {
+    let Some(product) = checkout.product.as_ref().and_then(wire::Expandable::object) else {
+        return Ok(None);
+    };
+    let (Some(wire::Integer(price)), Some(code)) = (product.price, &product.currency) else {
+        return Ok(None);
+    };
+    let wire::Integer(units) = checkout.units.unwrap_or(wire::Integer(1));
+    let amount = price
+        .checked_mul(units)
+        .ok_or_else(|| PaymentError::decode("creem checkout", "price × units overflows"))?;
+    let currency = Currency::new(code)
+        .map_err(|error| PaymentError::decode("creem product currency", error))?;
     Ok(Some(Money::new(amount, currency)))
 }
 
