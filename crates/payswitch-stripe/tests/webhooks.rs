@@ -1,0 +1,360 @@
+//! Stripe-Signature verification, event normalization and success redirects.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use hmac::{Hmac, Mac};
+use http::HeaderMap;
+use payswitch_core::{
+    CheckoutProvider, CheckoutStatus, ManualClock, PaymentError, PaymentStatus, RetryConfig,
+    SignatureError, StripeConfig, WebhookEventKind,
+};
+use payswitch_stripe::webhook::signature_header;
+use payswitch_stripe::StripeProvider;
+use serde_json::json;
+use sha2::Sha256;
+
+fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn headers(value: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("Stripe-Signature", value.parse().unwrap());
+    headers
+}
+
+fn event(event_type: &str, object: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": "evt_1",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": NOW - 5,
+        "data": {"object": object},
+        "livemode": false,
+        "pending_webhooks": 1,
+        "request": {"id": null, "idempotency_key": null},
+        "type": event_type,
+        "a_field_from_the_future": {"nested": [1, 2, 3]},
+    }))
+    .unwrap()
+}
+
+fn completed_session() -> Vec<u8> {
+    event(
+        "checkout.session.completed",
+        session_with(json!({
+            "status": "complete",
+            "payment_status": "paid",
+            "amount_total": 2000,
+            "currency": "usd",
+            "client_reference_id": "order-42",
+            "brand_new_field": true,
+        })),
+    )
+}
+
+fn verify(body: &[u8], header: &str) -> Result<payswitch_core::WebhookEvent, PaymentError> {
+    provider("http://127.0.0.1:9").verify_webhook(&headers(header), body)
+}
+
+fn signature_error(result: Result<payswitch_core::WebhookEvent, PaymentError>) -> SignatureError {
+    match result {
+        Err(PaymentError::Signature(error)) => error,
+        other => panic!("expected a signature error, got {other:?}"),
+    }
+}
+
+#[test]
+fn valid_signature_decodes_the_checkout() {
+    let body = completed_session();
+    let header = format!("t={NOW},v1={}", sign(&body, WEBHOOK_SECRET, NOW));
+    assert_eq!(header, signature_header(&body, WEBHOOK_SECRET, NOW));
+    let event = verify(&body, &header).unwrap();
+    assert_eq!(event.id, "evt_1");
+    assert_eq!(event.kind, WebhookEventKind::CheckoutCompleted);
+    assert_eq!(event.event_type, "checkout.session.completed");
+    assert_eq!(event.created_at.unix_timestamp(), NOW - 5);
+    let checkout = event.checkout.unwrap();
+    assert_eq!(checkout.status, CheckoutStatus::Complete);
+    assert_eq!(checkout.payment_status, PaymentStatus::Paid);
+    assert!(checkout.is_paid());
+    assert_eq!(checkout.reference.as_deref(), Some("order-42"));
+    assert_eq!(event.raw["type"], "checkout.session.completed");
+}
+
+#[test]
+fn tampered_body_is_a_mismatch() {
+    let body = completed_session();
+    let header = signature_header(&body, WEBHOOK_SECRET, NOW);
+    let mut tampered = body.clone();
+    let position = tampered.len() - 2;
+    tampered[position] ^= 1;
+    assert_eq!(
+        signature_error(verify(&tampered, &header)),
+        SignatureError::Mismatch
+    );
+    let wrong_secret = signature_header(&body, "whsec_someone_else", NOW);
+    assert_eq!(
+        signature_error(verify(&body, &wrong_secret)),
+        SignatureError::Mismatch
+    );
+    // A signature over another timestamp does not match either.
+    let moved = format!("t={},v1={}", NOW - 1, sign(&body, WEBHOOK_SECRET, NOW));
+    assert_eq!(
+        signature_error(verify(&body, &moved)),
+        SignatureError::Mismatch
+    );
+}
+
+#[test]
+fn stale_signatures_expire_and_future_ones_pass() {
+    let body = completed_session();
+    let stale = NOW - 301;
+    match signature_error(verify(
+        &body,
+        &signature_header(&body, WEBHOOK_SECRET, stale),
+    )) {
+        SignatureError::Expired {
+            age_secs,
+            tolerance_secs,
+        } => {
+            assert_eq!(age_secs, 301);
+            assert_eq!(tolerance_secs, 300);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Exactly at the tolerance still passes.
+    verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW - 300)).unwrap();
+    // One-sided like Stripe's SDKs: a clock running behind Stripe's is no reason to refuse.
+    verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW + 3600)).unwrap();
+}
+
+#[test]
+fn tolerance_follows_the_injected_clock_and_setting() {
+    let body = completed_session();
+    let clock = Arc::new(ManualClock::at_unix(NOW));
+    let stripe =
+        StripeProvider::builder(StripeConfig::new(KEY).with_webhook_secret(WEBHOOK_SECRET))
+            .clock(clock.clone())
+            .webhook_tolerance(Duration::from_secs(10))
+            .retry(RetryConfig::immediate(0))
+            .build()
+            .unwrap();
+    let header = headers(&signature_header(&body, WEBHOOK_SECRET, NOW));
+    stripe.verify_webhook(&header, &body).unwrap();
+    clock.advance(Duration::from_secs(11));
+    assert!(matches!(
+        stripe.verify_webhook(&header, &body),
+        Err(PaymentError::Signature(SignatureError::Expired {
+            age_secs: 11,
+            tolerance_secs: 10
+        }))
+    ));
+}
+
+#[test]
+fn any_v1_matches_and_v0_is_ignored() {
+    let body = completed_session();
+    let good = sign(&body, WEBHOOK_SECRET, NOW);
+    let other = sign(&body, "whsec_rolled_away", NOW);
+    let header = format!("t={NOW},v1={other},v1={good},v0={other}");
+    verify(&body, &header).unwrap();
+
+    // A valid signature only under v0 proves nothing.
+    let v0_only = format!("t={NOW},v0={good}");
+    assert!(matches!(
+        signature_error(verify(&body, &v0_only)),
+        SignatureError::Missing(_)
+    ));
+}
+
+#[test]
+fn rotated_secrets_all_verify() {
+    let body = completed_session();
+    verify(&body, &signature_header(&body, OLD_WEBHOOK_SECRET, NOW)).unwrap();
+    verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW)).unwrap();
+}
+
+#[test]
+fn malformed_and_missing_headers_are_distinct() {
+    let body = completed_session();
+    let good = sign(&body, WEBHOOK_SECRET, NOW);
+    for header in [
+        "nonsense".to_owned(),
+        format!("v1={good}"),
+        format!("t=yesterday,v1={good}"),
+        format!("t={NOW},v1=not-hex"),
+        format!("t={NOW},t={NOW},v1={good}"),
+    ] {
+        assert!(
+            matches!(
+                signature_error(verify(&body, &header)),
+                SignatureError::Malformed(_)
+            ),
+            "{header}"
+        );
+    }
+    let stripe = provider("http://127.0.0.1:9");
+    match stripe.verify_webhook(&HeaderMap::new(), &body) {
+        Err(PaymentError::Signature(SignatureError::Missing(name))) => {
+            assert_eq!(name, "Stripe-Signature");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn no_secret_configured() {
+    let body = completed_session();
+    let stripe = StripeProvider::builder(StripeConfig::new(KEY))
+        .build()
+        .unwrap();
+    let header = headers(&signature_header(&body, WEBHOOK_SECRET, NOW));
+    assert!(matches!(
+        stripe.verify_webhook(&header, &body),
+        Err(PaymentError::Signature(SignatureError::NoSecret))
+    ));
+}
+
+#[test]
+fn event_types_are_normalized() {
+    let subscription =
+        |status: &str| json!({"id": "sub_1", "object": "subscription", "status": status});
+    let cases = [
+        (
+            "checkout.session.expired",
+            session_with(json!({"status": "expired"})),
+            WebhookEventKind::CheckoutExpired,
+        ),
+        (
+            "checkout.session.async_payment_succeeded",
+            fixture(SESSION),
+            WebhookEventKind::AsyncPaymentSucceeded,
+        ),
+        (
+            "checkout.session.async_payment_failed",
+            fixture(SESSION),
+            WebhookEventKind::AsyncPaymentFailed,
+        ),
+        (
+            "payment_intent.succeeded",
+            fixture(PAYMENT_INTENT),
+            WebhookEventKind::PaymentSucceeded,
+        ),
+        (
+            "payment_intent.payment_failed",
+            fixture(PAYMENT_INTENT),
+            WebhookEventKind::PaymentFailed,
+        ),
+        (
+            "charge.refunded",
+            json!({"id": "ch_1", "object": "charge"}),
+            WebhookEventKind::Refunded,
+        ),
+        (
+            "charge.dispute.created",
+            json!({"id": "dp_1", "object": "dispute"}),
+            WebhookEventKind::Disputed,
+        ),
+        (
+            "customer.subscription.created",
+            subscription("active"),
+            WebhookEventKind::SubscriptionActive,
+        ),
+        (
+            "customer.subscription.updated",
+            subscription("trialing"),
+            WebhookEventKind::SubscriptionActive,
+        ),
+        (
+            "customer.subscription.updated",
+            subscription("canceled"),
+            WebhookEventKind::SubscriptionCanceled,
+        ),
+        (
+            "customer.subscription.created",
+            subscription("incomplete"),
+            WebhookEventKind::Other("customer.subscription.created".into()),
+        ),
+        (
+            "customer.subscription.deleted",
+            subscription("canceled"),
+            WebhookEventKind::SubscriptionCanceled,
+        ),
+        (
+            "customer.subscription.trial_will_end",
+            subscription("trialing"),
+            WebhookEventKind::Other("customer.subscription.trial_will_end".into()),
+        ),
+        (
+            "invoice.paid",
+            json!({"id": "in_1", "object": "invoice"}),
+            WebhookEventKind::SubscriptionRenewed,
+        ),
+        (
+            "payment_intent.created",
+            fixture(PAYMENT_INTENT),
+            WebhookEventKind::Other("payment_intent.created".into()),
+        ),
+        (
+            "brand.new.event",
+            json!({"whatever": [1]}),
+            WebhookEventKind::Other("brand.new.event".into()),
+        ),
+    ];
+    for (event_type, object, kind) in cases {
+        let body = event(event_type, object);
+        let event = verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW)).unwrap();
+        assert_eq!(event.kind, kind, "{event_type}");
+        assert_eq!(
+            event.checkout.is_some(),
+            event_type.starts_with("checkout.session."),
+            "{event_type}"
+        );
+    }
+}
+
+#[test]
+fn unknown_session_statuses_never_fulfil() {
+    let body = event(
+        "checkout.session.completed",
+        session_with(json!({"status": "reticulating", "payment_status": "maybe"})),
+    );
+    let event = verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW)).unwrap();
+    let checkout = event.checkout.unwrap();
+    assert!(!checkout.is_paid());
+    assert_eq!(checkout.payment_status, PaymentStatus::Unpaid);
+}
+
+#[test]
+fn a_signed_body_that_is_not_an_event_is_a_decode_error() {
+    let body = b"{\"hello\":1}";
+    let result = verify(body, &signature_header(body, WEBHOOK_SECRET, NOW));
+    assert!(
+        matches!(result, Err(PaymentError::Decode { .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn verify_return_reads_the_session_id_unverified() {
+    let stripe = provider("http://127.0.0.1:9");
+    let params = stripe
+        .verify_return("session_id=cs_test_abc&utm=x")
+        .unwrap();
+    assert_eq!(params.checkout_id, "cs_test_abc");
+    assert!(!params.verified);
+    assert_eq!(params.provider, payswitch_core::ProviderKind::Stripe);
+    match stripe.verify_return("utm=x") {
+        Err(PaymentError::InvalidRequest { field, .. }) => assert_eq!(field, "session_id"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(stripe.verify_return("").is_err());
+}
