@@ -1,0 +1,258 @@
+//! `verify_webhook`: `creem-signature` over the raw body, secret rotation, and normalization of
+//! Creem's documented sample events.
+
+mod common;
+
+use common::*;
+use http::{HeaderMap, HeaderValue};
+use payswitch_core::{
+    CheckoutProvider, CreemConfig, Currency, Money, PaymentError, RetryConfig, SignatureError,
+    WebhookEventKind,
+};
+use payswitch_creem::CreemProvider;
+use time::OffsetDateTime;
+
+fn signed(secret: &str, body: &[u8]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "creem-signature",
+        HeaderValue::from_str(&webhook_signature(secret, body)).unwrap(),
+    );
+    headers
+}
+
+fn offline_provider() -> CreemProvider {
+    provider_at("http://127.0.0.1:9", RetryConfig::immediate(0))
+}
+
+fn signature_error(outcome: Result<payswitch_core::WebhookEvent, PaymentError>) -> SignatureError {
+    match outcome {
+        Err(PaymentError::Signature(error)) => error,
+        other => panic!("expected a signature error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_signed_checkout_completed_event_carries_the_paid_checkout() {
+    let body = fixture("webhook_checkout_completed.json");
+    let event = offline_provider()
+        .verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+        .unwrap();
+
+    assert_eq!(event.id, "evt_5WHHcZPv7VS0YUsberIuOz");
+    assert_eq!(event.kind, WebhookEventKind::CheckoutCompleted);
+    assert_eq!(event.event_type, "checkout.completed");
+    assert_eq!(
+        event.created_at,
+        OffsetDateTime::from_unix_timestamp_nanos(1_728_734_325_927_000_000).unwrap()
+    );
+    let checkout = event.checkout.expect("the checkout");
+    assert_eq!(checkout.id, "ch_4l0N34kxo16AhRKUHFUuXr");
+    assert!(checkout.is_paid());
+    assert_eq!(checkout.reference.as_deref(), Some("my-request-id"));
+    assert_eq!(checkout.amount_total, Some(Money::new(1000, Currency::EUR)));
+    assert_eq!(
+        checkout.customer_id.as_deref(),
+        Some("cust_1OcIK1GEuVvXZwD19tjq2z")
+    );
+    assert_eq!(
+        checkout.payment_id.as_deref(),
+        Some("ord_4aDwWXjMLpes4Kj4XqNnUA")
+    );
+    assert_eq!(event.raw["object"]["mode"], "local");
+}
+
+#[test]
+fn the_header_name_matches_in_any_case_and_surrounding_space_is_ignored() {
+    let body = fixture("webhook_checkout_completed.json");
+    let mut headers = HeaderMap::new();
+    let value = format!(" {} ", webhook_signature(WEBHOOK_SECRET, body.as_bytes()));
+    headers.insert(
+        http::HeaderName::from_bytes(b"Creem-Signature").unwrap(),
+        HeaderValue::from_str(&value).unwrap(),
+    );
+    assert!(offline_provider()
+        .verify_webhook(&headers, body.as_bytes())
+        .is_ok());
+}
+
+#[test]
+fn a_tampered_body_is_a_mismatch() {
+    let body = fixture("webhook_checkout_completed.json");
+    let headers = signed(WEBHOOK_SECRET, body.as_bytes());
+    let tampered = body.replace("\"amount\": 1000", "\"amount\": 1");
+    assert_ne!(tampered, body);
+    assert_eq!(
+        signature_error(offline_provider().verify_webhook(&headers, tampered.as_bytes())),
+        SignatureError::Mismatch
+    );
+}
+
+#[test]
+fn a_missing_or_malformed_header_is_refused() {
+    let body = fixture("webhook_checkout_completed.json");
+    let provider = offline_provider();
+    assert!(matches!(
+        signature_error(provider.verify_webhook(&HeaderMap::new(), body.as_bytes())),
+        SignatureError::Missing(_)
+    ));
+    for bad in ["not-hex", "abcd", ""] {
+        let mut headers = HeaderMap::new();
+        headers.insert("creem-signature", HeaderValue::from_str(bad).unwrap());
+        let error = signature_error(provider.verify_webhook(&headers, body.as_bytes()));
+        assert!(
+            matches!(
+                error,
+                SignatureError::Malformed(_) | SignatureError::Missing(_)
+            ),
+            "{bad}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn every_configured_secret_is_tried_while_rotating() {
+    let body = fixture("webhook_subscription_paid.json");
+    let provider = offline_provider();
+    // Signed with the previous secret, still configured second.
+    let event = provider
+        .verify_webhook(
+            &signed(OLD_WEBHOOK_SECRET, body.as_bytes()),
+            body.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(event.kind, WebhookEventKind::SubscriptionRenewed);
+    assert!(event.checkout.is_none());
+
+    // A secret nobody configured.
+    assert_eq!(
+        signature_error(
+            provider.verify_webhook(&signed("whsec_retired", body.as_bytes()), body.as_bytes())
+        ),
+        SignatureError::Mismatch
+    );
+
+    // Without any secret nothing can be verified.
+    let unconfigured = CreemProvider::builder(CreemConfig::new(API_KEY))
+        .build()
+        .unwrap();
+    assert_eq!(
+        signature_error(
+            unconfigured.verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+        ),
+        SignatureError::NoSecret
+    );
+}
+
+fn event_of_type(event_type: &str) -> String {
+    serde_json::json!({
+        "id": "evt_test_1",
+        "eventType": event_type,
+        "created_at": 1728734325927u64,
+        "object": {"id": "sub_1", "object": "subscription", "status": "active"}
+    })
+    .to_string()
+}
+
+#[test]
+fn event_types_are_normalized() {
+    let provider = offline_provider();
+    for (event_type, kind) in [
+        ("subscription.active", WebhookEventKind::SubscriptionActive),
+        ("subscription.paid", WebhookEventKind::SubscriptionRenewed),
+        (
+            "subscription.canceled",
+            WebhookEventKind::SubscriptionCanceled,
+        ),
+        (
+            "subscription.expired",
+            WebhookEventKind::SubscriptionCanceled,
+        ),
+        (
+            "subscription.past_due",
+            WebhookEventKind::Other("subscription.past_due".into()),
+        ),
+        (
+            "subscription.trialing",
+            WebhookEventKind::Other("subscription.trialing".into()),
+        ),
+        (
+            "subscription.paused",
+            WebhookEventKind::Other("subscription.paused".into()),
+        ),
+        (
+            "subscription.update",
+            WebhookEventKind::Other("subscription.update".into()),
+        ),
+        (
+            "credits.granted",
+            WebhookEventKind::Other("credits.granted".into()),
+        ),
+        (
+            "brand.new_event",
+            WebhookEventKind::Other("brand.new_event".into()),
+        ),
+    ] {
+        let body = event_of_type(event_type);
+        let event = provider
+            .verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+            .unwrap();
+        assert_eq!(event.kind, kind, "{event_type}");
+        assert_eq!(event.event_type, event_type);
+        assert_eq!(event.id, "evt_test_1");
+    }
+}
+
+#[test]
+fn refunds_and_disputes_carry_their_checkout() {
+    let body = fixture("webhook_refund_created.json");
+    let event = offline_provider()
+        .verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+        .unwrap();
+    assert_eq!(event.kind, WebhookEventKind::Refunded);
+    let checkout = event.checkout.expect("the refunded checkout");
+    assert_eq!(checkout.id, "ch_4l0N34kxo16AhRKUHFUuXr");
+    assert_eq!(checkout.reference.as_deref(), Some("my-request-id"));
+
+    let dispute = serde_json::json!({
+        "id": "evt_6mfLDL7P0NYwYQqCrICvDH",
+        "eventType": "dispute.created",
+        "created_at": 1750941264812u64,
+        "object": {
+            "id": "disp_6vSsOdTANP5PhOzuDlUuXE",
+            "object": "dispute",
+            "amount": 1331,
+            "currency": "EUR",
+            "transaction": {"id": "tran_4Dk8CxWFdceRUQgMFhCCXX", "status": "chargeback"},
+            "checkout": {"id": "ch_1bJMvqGGzHIftf4ewLXJeq", "object": "checkout",
+                         "status": "completed", "product": "prod_3EFtQRQ9SNIizK3xwfxZHu",
+                         "mode": "sandbox"},
+            "created_at": 1750941264797u64,
+            "mode": "sandbox"
+        }
+    })
+    .to_string();
+    let event = offline_provider()
+        .verify_webhook(
+            &signed(WEBHOOK_SECRET, dispute.as_bytes()),
+            dispute.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(event.kind, WebhookEventKind::Disputed);
+    assert_eq!(event.checkout.unwrap().id, "ch_1bJMvqGGzHIftf4ewLXJeq");
+}
+
+#[test]
+fn a_signed_body_that_is_not_an_event_is_a_decode_error() {
+    let provider = offline_provider();
+    for body in [
+        "not json",
+        r#"{"id":"evt_1"}"#,
+        r#"{"id":"evt_1","eventType":"checkout.completed","created_at":1,"object":{"status":"completed"}}"#,
+    ] {
+        match provider.verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes()) {
+            Err(PaymentError::Decode { .. }) => {}
+            other => panic!("{body}: expected Decode, got {other:?}"),
+        }
+    }
+}
