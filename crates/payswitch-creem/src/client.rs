@@ -119,7 +119,8 @@ impl CreemClient {
                 status = tracing::field::Empty,
                 trace_id = tracing::field::Empty,
             );
-            self.attempt(request, url, attempt).instrument(span)
+            self.attempt(request, url, attempt, span.clone())
+                .instrument(span)
         })
         .await
     }
@@ -129,6 +130,7 @@ impl CreemClient {
         request: &ApiRequest<'_>,
         url: &str,
         attempt: u32,
+        span: tracing::Span,
     ) -> Result<Bytes, AttemptError> {
         // Only GETs may be repeated after Creem could have acted on the request.
         let idempotent = request.method == Method::GET;
@@ -150,7 +152,7 @@ impl CreemClient {
             Err(error) => return Err(send_failure(error, idempotent, attempt)),
         };
         let status = response.status().as_u16();
-        tracing::Span::current().record("status", status);
+        span.record("status", status);
         let retry_after = retry_after(response.headers(), self.clock.now());
         let body = match response.bytes().await {
             Ok(body) => body,
@@ -172,7 +174,7 @@ impl CreemClient {
             &self.api_key,
         );
         if let Some(trace_id) = error.request_id() {
-            tracing::Span::current().record("trace_id", trace_id);
+            span.record("trace_id", trace_id);
         }
         tracing::debug!(status, "creem refused the request");
         let retry = match status {

@@ -11,6 +11,7 @@ use payswitch_core::{
     CreemConfig, HttpConfig, PaymentError, ProviderKind, RetryConfig, ReturnParams, Secret,
     SystemClock, WebhookEvent,
 };
+use tracing::Instrument;
 
 use crate::client::{ApiRequest, CreemClient};
 use crate::config::resolve_api_base;
@@ -175,6 +176,11 @@ impl CheckoutProvider for CreemProvider {
         &self,
         request: &CheckoutRequest,
     ) -> Result<CheckoutResult, PaymentError> {
+        let span = tracing::info_span!(
+            "creem.create_checkout",
+            reference = request.reference.as_deref(),
+            checkout_id = tracing::field::Empty,
+        );
         let prepared = convert::create_checkout_body(request, &self.inner.catalog)?;
         let body = serde_json::to_vec(&prepared.body)
             .map_err(|error| PaymentError::decode("creem checkout request", error))?;
@@ -188,8 +194,10 @@ impl CheckoutProvider for CreemProvider {
                 body: Some(Bytes::from(body)),
                 looked_up: prepared.body.product_id,
             })
+            .instrument(span.clone())
             .await?;
         let mut result = convert::decode_checkout(&answer)?;
+        span.record("checkout_id", result.id.as_str());
         result.ignored = prepared.ignored;
         if !result.ignored.is_empty() {
             tracing::debug!(ignored = ?result.ignored, "request fields Creem cannot honour were not sent");
@@ -211,6 +219,10 @@ impl CheckoutProvider for CreemProvider {
                 body: None,
                 looked_up: id,
             })
+            .instrument(tracing::info_span!(
+                "creem.retrieve_checkout",
+                checkout_id = id
+            ))
             .await?;
         convert::decode_checkout(&answer)
     }
