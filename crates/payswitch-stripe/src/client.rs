@@ -191,7 +191,7 @@ impl StripeClient {
                 status = tracing::field::Empty,
                 request_id = tracing::field::Empty,
             );
-            self.attempt(call, attempt).instrument(span)
+            self.attempt(call, attempt, span.clone()).instrument(span)
         })
         .await
     }
@@ -200,6 +200,7 @@ impl StripeClient {
         &self,
         call: &Call<'_>,
         attempt: u32,
+        span: tracing::Span,
     ) -> Result<serde_json::Value, AttemptError> {
         let url = match call.query {
             Some(query) if !query.is_empty() => format!("{}{}?{query}", self.base, call.path),
@@ -241,7 +242,6 @@ impl StripeClient {
             _ => None,
         });
         let retry_after = parse_retry_after(header("retry-after").as_deref());
-        let span = tracing::Span::current();
         span.record("status", status);
         if let Some(id) = &request_id {
             span.record("request_id", id.as_str());
