@@ -280,17 +280,14 @@ fn error_for(failure: &SandboxError) -> Response {
     server::json(status, body.to_string())
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8], empty_ok: bool) -> Result<Option<T>, Response> {
+/// Parses an admin JSON body; `Err` holds the message of a 400 answer.
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8], empty_ok: bool) -> Result<Option<T>, String> {
     if empty_ok && body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(body).map(Some).map_err(|failure| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            &failure.to_string(),
-        )
-    })
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|failure| failure.to_string())
 }
 
 /// Handles `/__sandbox/...`.
@@ -302,7 +299,7 @@ pub(crate) fn handle(
     body: &[u8],
 ) -> Response {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let result = (|| -> Result<Response, Response> {
+    let result = (|| -> Result<Response, String> {
         Ok(match (method, segments.as_slice()) {
             (&Method::GET, ["__sandbox"]) => ok(info(app)),
             (&Method::POST, ["__sandbox", "checkouts", id, "pay"]) => {
@@ -335,7 +332,7 @@ pub(crate) fn handle(
             }
             (&Method::POST, ["__sandbox", "products"]) => {
                 let Some(seed) = parse::<ProductSeed>(body, false)? else {
-                    return Err(error(StatusCode::BAD_REQUEST, "invalid_json", "empty body"));
+                    return Err("empty body".to_owned());
                 };
                 match add_product(app, &seed) {
                     Ok(id) => ok(json!({ "id": id })),
@@ -353,7 +350,7 @@ pub(crate) fn handle(
             }
             (&Method::POST, ["__sandbox", "webhooks"]) => {
                 let Some(endpoint) = parse::<EndpointBody>(body, false)? else {
-                    return Err(error(StatusCode::BAD_REQUEST, "invalid_json", "empty body"));
+                    return Err("empty body".to_owned());
                 };
                 match add_endpoint(app, endpoint.gateway, &endpoint.url) {
                     Ok(()) => ok(json!({ "gateway": endpoint.gateway, "url": endpoint.url })),
@@ -363,7 +360,7 @@ pub(crate) fn handle(
             (&Method::GET, ["__sandbox", "faults"]) => ok(json!(app.lock().faults)),
             (&Method::POST, ["__sandbox", "faults"]) => {
                 let Some(fault) = parse::<Fault>(body, false)? else {
-                    return Err(error(StatusCode::BAD_REQUEST, "invalid_json", "empty body"));
+                    return Err("empty body".to_owned());
                 };
                 app.lock().faults.push(fault.clone());
                 ok(json!(fault))
@@ -386,7 +383,7 @@ pub(crate) fn handle(
             ),
         })
     })();
-    result.unwrap_or_else(|response| response)
+    result.unwrap_or_else(|message| error(StatusCode::BAD_REQUEST, "invalid_json", &message))
 }
 
 /// Describes the running sandbox: URLs, keys and secrets (all test values).

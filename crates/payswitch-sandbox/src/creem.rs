@@ -771,7 +771,8 @@ mod tests {
         let expected_data = "ref=a b|checkout_id=ch_1|order_id=ord_1|customer_id=cust_1|product_id=prod_1|request_id=r1|salt=creem_test_k";
         let expected = hex::encode(Sha256::digest(expected_data.as_bytes()));
         assert!(url.ends_with(&format!("&signature={expected}")), "{url}");
-        assert!(url
-            .starts_with("https://shop.test/done?ref=a%20b&empty=&checkout_id=ch_1&order_id=ord_1"));
+        assert!(url.starts_with(
+            "https://shop.test/done?ref=a%20b&empty=&checkout_id=ch_1&order_id=ord_1"
+        ));
     }
 }

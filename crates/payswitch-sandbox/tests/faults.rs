@@ -11,7 +11,13 @@ use serde_json::{json, Value};
 
 const SESSIONS: &str = "/v1/checkout/sessions";
 
-async fn raw_post(base: &str, path: &str, key: &str, body: &str, idempotency_key: &str) -> Result<reqwest::Response, reqwest::Error> {
+async fn raw_post(
+    base: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+    idempotency_key: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
     client()
         .post(format!("{base}{path}"))
         .bearer_auth(key)
@@ -27,7 +33,10 @@ async fn respond_503_with_retry_after_then_recover() {
     sandbox.inject_fault(Fault::new(
         Some("POST"),
         SESSIONS,
-        FaultKind::Respond { status: 503, retry_after_seconds: Some(2) },
+        FaultKind::Respond {
+            status: 503,
+            retry_after_seconds: Some(2),
+        },
     ));
     let failed = stripe_post(&sandbox, SESSIONS, &session_form("https://shop.test/ok")).await;
     assert_eq!(failed.status, 503);
@@ -44,9 +53,24 @@ async fn respond_503_with_retry_after_then_recover() {
 async fn respond_429_and_500_on_creem() {
     let sandbox = sandbox().await;
     sandbox.inject_fault(
-        Fault::new(None, "/v1/checkouts", FaultKind::Respond { status: 429, retry_after_seconds: Some(7) }).times(2),
+        Fault::new(
+            None,
+            "/v1/checkouts",
+            FaultKind::Respond {
+                status: 429,
+                retry_after_seconds: Some(7),
+            },
+        )
+        .times(2),
     );
-    sandbox.inject_fault(Fault::new(None, "/v1/checkouts", FaultKind::Respond { status: 500, retry_after_seconds: None }));
+    sandbox.inject_fault(Fault::new(
+        None,
+        "/v1/checkouts",
+        FaultKind::Respond {
+            status: 500,
+            retry_after_seconds: None,
+        },
+    ));
     let body = json!({ "product_id": "prod_onetime" });
     for expected in [429, 429, 500, 200] {
         let reply = creem_post(&sandbox, "/v1/checkouts", &body).await;
@@ -63,7 +87,11 @@ async fn respond_429_and_500_on_creem() {
 #[tokio::test]
 async fn delay_then_process() {
     let sandbox = sandbox().await;
-    sandbox.inject_fault(Fault::new(Some("GET"), SESSIONS, FaultKind::Delay { millis: 300 }));
+    sandbox.inject_fault(Fault::new(
+        Some("GET"),
+        SESSIONS,
+        FaultKind::Delay { millis: 300 },
+    ));
     let started = Instant::now();
     let reply = stripe_get(&sandbox, SESSIONS).await;
     assert_eq!(reply.status, 200);
@@ -76,15 +104,33 @@ async fn delay_then_process() {
 #[tokio::test]
 async fn drop_connection_before_processing() {
     let sandbox = sandbox().await;
-    sandbox.inject_fault(Fault::new(Some("POST"), SESSIONS, FaultKind::DropConnection));
+    sandbox.inject_fault(Fault::new(
+        Some("POST"),
+        SESSIONS,
+        FaultKind::DropConnection,
+    ));
     let body = session_form("https://shop.test/ok");
-    let error = raw_post(sandbox.base_url(), SESSIONS, sandbox.stripe_secret_key(), &body, "drop-1")
-        .await
-        .expect_err("the connection is dropped without a response");
+    let error = raw_post(
+        sandbox.base_url(),
+        SESSIONS,
+        sandbox.stripe_secret_key(),
+        &body,
+        "drop-1",
+    )
+    .await
+    .expect_err("the connection is dropped without a response");
     assert!(!error.is_status());
     assert_eq!(sandbox.counts().stripe_checkout_sessions, 0);
     // Nothing was processed, so the retry with the same key creates it now.
-    let retry = raw_post(sandbox.base_url(), SESSIONS, sandbox.stripe_secret_key(), &body, "drop-1").await.unwrap();
+    let retry = raw_post(
+        sandbox.base_url(),
+        SESSIONS,
+        sandbox.stripe_secret_key(),
+        &body,
+        "drop-1",
+    )
+    .await
+    .unwrap();
     assert_eq!(retry.status().as_u16(), 200);
     assert!(!retry.headers().contains_key("idempotent-replayed"));
     assert_eq!(sandbox.counts().stripe_checkout_sessions, 1);
@@ -98,12 +144,35 @@ async fn drop_connection_before_processing() {
 #[tokio::test]
 async fn process_then_drop_is_made_safe_by_idempotency() {
     let sandbox = sandbox().await;
-    sandbox.inject_fault(Fault::new(Some("POST"), SESSIONS, FaultKind::ProcessThenDrop));
+    sandbox.inject_fault(Fault::new(
+        Some("POST"),
+        SESSIONS,
+        FaultKind::ProcessThenDrop,
+    ));
     let body = session_form("https://shop.test/ok");
-    let error = raw_post(sandbox.base_url(), SESSIONS, sandbox.stripe_secret_key(), &body, "ambiguous-1").await;
+    let error = raw_post(
+        sandbox.base_url(),
+        SESSIONS,
+        sandbox.stripe_secret_key(),
+        &body,
+        "ambiguous-1",
+    )
+    .await;
     assert!(error.is_err());
-    assert_eq!(sandbox.counts().stripe_checkout_sessions, 1, "processed before the drop");
-    let retry = raw_post(sandbox.base_url(), SESSIONS, sandbox.stripe_secret_key(), &body, "ambiguous-1").await.unwrap();
+    assert_eq!(
+        sandbox.counts().stripe_checkout_sessions,
+        1,
+        "processed before the drop"
+    );
+    let retry = raw_post(
+        sandbox.base_url(),
+        SESSIONS,
+        sandbox.stripe_secret_key(),
+        &body,
+        "ambiguous-1",
+    )
+    .await
+    .unwrap();
     assert_eq!(retry.status().as_u16(), 200);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     let session: Value = retry.json().await.unwrap();
@@ -116,7 +185,11 @@ async fn process_then_drop_is_made_safe_by_idempotency() {
 #[tokio::test]
 async fn process_then_fail_is_made_safe_by_idempotency() {
     let sandbox = sandbox().await;
-    sandbox.inject_fault(Fault::new(Some("POST"), SESSIONS, FaultKind::ProcessThenFail { status: 500 }));
+    sandbox.inject_fault(Fault::new(
+        Some("POST"),
+        SESSIONS,
+        FaultKind::ProcessThenFail { status: 500 },
+    ));
     let body = session_form("https://shop.test/ok");
     let failed = stripe_post_with(&sandbox, SESSIONS, &body, Some("ambiguous-2")).await;
     assert_eq!(failed.status, 500);
@@ -139,10 +212,22 @@ async fn faults_through_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(added.status().as_u16(), 200);
-    let queued: Value = client().get(&admin).send().await.unwrap().json().await.unwrap();
+    let queued: Value = client()
+        .get(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(queued[0]["kind"], "drop_connection");
     // The method filter keeps GETs unaffected.
-    assert_eq!(creem_get(&sandbox, "/v1/products?product_id=prod_onetime").await.status, 200);
+    assert_eq!(
+        creem_get(&sandbox, "/v1/products?product_id=prod_onetime")
+            .await
+            .status,
+        200
+    );
     let dropped = client()
         .post(format!("{}/v1/products", sandbox.base_url()))
         .header("x-api-key", sandbox.creem_api_key())
@@ -156,16 +241,33 @@ async fn faults_through_the_admin_api() {
         .send()
         .await
         .unwrap();
-    assert_eq!(client().delete(&admin).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        client()
+            .delete(&admin)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
     assert_eq!(stripe_get(&sandbox, SESSIONS).await.status, 200);
-    let bad = client().post(&admin).body("{\"kind\":\"explode\"}").send().await.unwrap();
+    let bad = client()
+        .post(&admin)
+        .body("{\"kind\":\"explode\"}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 }
 
 #[tokio::test]
 async fn admin_api_pays_counts_and_resets() {
     let sandbox = sandbox().await;
-    let id = create_session(&sandbox).await["id"].as_str().unwrap().to_owned();
+    let id = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let base = sandbox.base_url().to_owned();
     let declined = client()
         .post(format!("{base}/__sandbox/checkouts/{id}/pay"))
@@ -182,10 +284,24 @@ async fn admin_api_pays_counts_and_resets() {
         .json()
         .await
         .unwrap();
-    assert_eq!(paid["redirect_url"], format!("https://shop.test/success?session_id={id}"));
-    let again = client().post(format!("{base}/__sandbox/checkouts/{id}/pay")).send().await.unwrap();
+    assert_eq!(
+        paid["redirect_url"],
+        format!("https://shop.test/success?session_id={id}")
+    );
+    let again = client()
+        .post(format!("{base}/__sandbox/checkouts/{id}/pay"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status().as_u16(), 409);
-    let counts: Value = client().get(format!("{base}/__sandbox/counts")).send().await.unwrap().json().await.unwrap();
+    let counts: Value = client()
+        .get(format!("{base}/__sandbox/counts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(counts["stripe_checkout_sessions"], 1);
     assert_eq!(counts["stripe_payment_intents"], 1);
     let clock: Value = client()
@@ -198,7 +314,14 @@ async fn admin_api_pays_counts_and_resets() {
         .await
         .unwrap();
     assert_eq!(clock["offset_seconds"], 3600);
-    let requests: Value = client().get(format!("{base}/__sandbox/requests")).send().await.unwrap().json().await.unwrap();
+    let requests: Value = client()
+        .get(format!("{base}/__sandbox/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(requests[0]["path"], SESSIONS);
     let product: Value = client()
         .post(format!("{base}/__sandbox/products"))
@@ -210,14 +333,45 @@ async fn admin_api_pays_counts_and_resets() {
         .await
         .unwrap();
     assert_eq!(product["id"], "prod_admin");
-    assert_eq!(creem_get(&sandbox, "/v1/products?product_id=prod_admin").await.json["price"], 700);
-    client().post(format!("{base}/__sandbox/reset")).send().await.unwrap();
-    assert_eq!(stripe_get(&sandbox, &format!("{SESSIONS}/{id}")).await.status, 404);
-    assert_eq!(creem_get(&sandbox, "/v1/products?product_id=prod_admin").await.status, 404);
-    assert_eq!(creem_get(&sandbox, "/v1/products?product_id=prod_onetime").await.status, 200);
+    assert_eq!(
+        creem_get(&sandbox, "/v1/products?product_id=prod_admin")
+            .await
+            .json["price"],
+        700
+    );
+    client()
+        .post(format!("{base}/__sandbox/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stripe_get(&sandbox, &format!("{SESSIONS}/{id}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        creem_get(&sandbox, "/v1/products?product_id=prod_admin")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        creem_get(&sandbox, "/v1/products?product_id=prod_onetime")
+            .await
+            .status,
+        200
+    );
     assert_eq!(sandbox.counts().stripe_checkout_sessions, 0);
     assert_eq!(sandbox.requests().len(), 3, "the log restarts at reset");
-    let info: Value = client().get(format!("{base}/__sandbox")).send().await.unwrap().json().await.unwrap();
+    let info: Value = client()
+        .get(format!("{base}/__sandbox"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["stripe"]["secret_key"], "sk_test_sandbox");
     assert_eq!(info["creem"]["api_key"], "creem_test_sandbox");
 }
@@ -228,7 +382,14 @@ async fn oversized_and_garbage_bodies_do_not_break_the_server() {
     let big = "a=".to_owned() + &"x".repeat(2 * 1024 * 1024);
     let reply = stripe_post(&sandbox, SESSIONS, &big).await;
     assert_eq!(reply.status, 413);
-    for body in ["a[=1", "a]b=2", "%ff%fe=%00", "line_items[0]=x&line_items[0][a]=y", "&&&==", "expand[0][x]=1"] {
+    for body in [
+        "a[=1",
+        "a]b=2",
+        "%ff%fe=%00",
+        "line_items[0]=x&line_items[0][a]=y",
+        "&&&==",
+        "expand[0][x]=1",
+    ] {
         let reply = stripe_post(&sandbox, SESSIONS, body).await;
         assert_eq!(reply.status, 400, "{body}: {}", reply.json);
     }

@@ -15,29 +15,58 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn stripe_completed_event_is_signed() {
     let inbox = WebhookInbox::start().await.unwrap();
     let sandbox = sandbox_with_inbox(&inbox).await;
-    let id = create_session(&sandbox).await["id"].as_str().unwrap().to_owned();
+    let id = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     sandbox.pay(&id, None).unwrap();
     let received = inbox.wait_for(1, WAIT).await;
     assert_eq!(received.len(), 1);
     let webhook = &received[0];
     assert_eq!(webhook.method, "POST");
     assert_eq!(webhook.path, "/webhooks");
-    assert!(webhook.header("content-type").unwrap().starts_with("application/json"));
+    assert!(webhook
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
     let header = webhook.header("stripe-signature").unwrap();
-    assert!(stripe_signature_valid(header, &webhook.body, sandbox.stripe_webhook_secret()));
-    assert!(!stripe_signature_valid(header, &webhook.body, "whsec_other"));
-    let timestamp: i64 = header.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!(stripe_signature_valid(
+        header,
+        &webhook.body,
+        sandbox.stripe_webhook_secret()
+    ));
+    assert!(!stripe_signature_valid(
+        header,
+        &webhook.body,
+        "whsec_other"
+    ));
+    let timestamp: i64 = header
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches("t=")
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     assert!((now - timestamp).abs() <= 300);
 
     let event = webhook.json().unwrap();
     assert!(event["id"].as_str().unwrap().starts_with("evt_"));
     assert_eq!(event["object"], "event");
     assert_eq!(event["type"], "checkout.session.completed");
-    assert_eq!(event["api_version"], payswitch_sandbox::DEFAULT_STRIPE_API_VERSION);
+    assert_eq!(
+        event["api_version"],
+        payswitch_sandbox::DEFAULT_STRIPE_API_VERSION
+    );
     assert_eq!(event["livemode"], false);
     assert_eq!(event["pending_webhooks"], 1);
-    assert_eq!(event["request"], json!({ "id": null, "idempotency_key": null }));
+    assert_eq!(
+        event["request"],
+        json!({ "id": null, "idempotency_key": null })
+    );
     assert_eq!(event["data"]["object"]["id"], id.as_str());
     assert_eq!(event["data"]["object"]["status"], "complete");
     assert_eq!(event["data"]["object"]["payment_status"], "paid");
@@ -54,14 +83,29 @@ async fn stripe_completed_event_is_signed() {
 async fn stripe_expired_events_from_api_and_clock() {
     let inbox = WebhookInbox::start().await.unwrap();
     let sandbox = sandbox_with_inbox(&inbox).await;
-    let first = create_session(&sandbox).await["id"].as_str().unwrap().to_owned();
-    let second = create_session(&sandbox).await["id"].as_str().unwrap().to_owned();
-    let expired = stripe_post_with(&sandbox, &format!("/v1/checkout/sessions/{first}/expire"), "", Some("exp-1")).await;
+    let first = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let expired = stripe_post_with(
+        &sandbox,
+        &format!("/v1/checkout/sessions/{first}/expire"),
+        "",
+        Some("exp-1"),
+    )
+    .await;
     let received = inbox.wait_for(1, WAIT).await;
     let event = received[0].json().unwrap();
     assert_eq!(event["type"], "checkout.session.expired");
     assert_eq!(event["data"]["object"]["id"], first.as_str());
-    assert_eq!(event["request"]["id"].as_str(), expired.header("request-id"));
+    assert_eq!(
+        event["request"]["id"].as_str(),
+        expired.header("request-id")
+    );
     assert_eq!(event["request"]["idempotency_key"], "exp-1");
 
     sandbox.advance_clock(Duration::from_secs(25 * 3600));
@@ -78,9 +122,19 @@ async fn stripe_expired_events_from_api_and_clock() {
 async fn payment_intent_succeeded_event() {
     let inbox = WebhookInbox::start().await.unwrap();
     let sandbox = sandbox_with_inbox(&inbox).await;
-    let created = stripe_post(&sandbox, "/v1/payment_intents", "amount=1099&currency=usd&automatic_payment_methods[enabled]=true").await;
+    let created = stripe_post(
+        &sandbox,
+        "/v1/payment_intents",
+        "amount=1099&currency=usd&automatic_payment_methods[enabled]=true",
+    )
+    .await;
     let id = created.json["id"].as_str().unwrap();
-    stripe_post(&sandbox, &format!("/v1/payment_intents/{id}/confirm"), "payment_method=pm_card_visa").await;
+    stripe_post(
+        &sandbox,
+        &format!("/v1/payment_intents/{id}/confirm"),
+        "payment_method=pm_card_visa",
+    )
+    .await;
     let received = inbox.wait_for(1, WAIT).await;
     let event = received[0].json().unwrap();
     assert_eq!(event["type"], "payment_intent.succeeded");
@@ -92,7 +146,12 @@ async fn payment_intent_succeeded_event() {
 async fn creem_completed_event_is_signed() {
     let inbox = WebhookInbox::start().await.unwrap();
     let sandbox = sandbox_with_inbox(&inbox).await;
-    let created = creem_post(&sandbox, "/v1/checkouts", &json!({ "product_id": "prod_monthly", "request_id": "r-1", "metadata": {"userId": "u1"} })).await;
+    let created = creem_post(
+        &sandbox,
+        "/v1/checkouts",
+        &json!({ "product_id": "prod_monthly", "request_id": "r-1", "metadata": {"userId": "u1"} }),
+    )
+    .await;
     let id = created.json["id"].as_str().unwrap();
     sandbox.pay_with_email(id, None, "team@shop.test").unwrap();
     let received = inbox.wait_for(1, WAIT).await;
@@ -100,15 +159,23 @@ async fn creem_completed_event_is_signed() {
     let webhook = &received[0];
     assert_eq!(webhook.header("content-type"), Some("application/json"));
     let signature = webhook.header("creem-signature").unwrap();
-    assert_eq!(signature, hmac_hex(sandbox.creem_webhook_secret(), &webhook.body));
+    assert_eq!(
+        signature,
+        hmac_hex(sandbox.creem_webhook_secret(), &webhook.body)
+    );
     assert_eq!(signature.len(), 64);
-    assert!(signature.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(signature
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
 
     let event = webhook.json().unwrap();
     assert!(event["id"].as_str().unwrap().starts_with("evt_"));
     assert_eq!(event["eventType"], "checkout.completed");
     let created_ms = event["created_at"].as_i64().unwrap();
-    assert!((created_ms / 1000 - sandbox.now()).abs() <= 5, "created_at is epoch milliseconds");
+    assert!(
+        (created_ms / 1000 - sandbox.now()).abs() <= 5,
+        "created_at is epoch milliseconds"
+    );
     let object = &event["object"];
     assert_eq!(object["object"], "checkout");
     assert_eq!(object["id"], id);
@@ -127,21 +194,43 @@ async fn failed_deliveries_are_retried_and_recorded() {
     let inbox = WebhookInbox::start().await.unwrap();
     inbox.script_statuses([500, 503]);
     let sandbox = sandbox_with_inbox(&inbox).await;
-    let id = create_session(&sandbox).await["id"].as_str().unwrap().to_owned();
+    let id = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     sandbox.pay(&id, None).unwrap();
     let received = inbox.wait_for(3, WAIT).await;
     assert_eq!(received.len(), 3);
-    assert_eq!(received.iter().map(|r| r.answered).collect::<Vec<_>>(), vec![500, 503, 200]);
-    let ids: Vec<Value> = received.iter().map(|r| r.json().unwrap()["id"].clone()).collect();
-    assert!(ids.iter().all(|event_id| *event_id == ids[0]), "one event, delivered three times");
+    assert_eq!(
+        received.iter().map(|r| r.answered).collect::<Vec<_>>(),
+        vec![500, 503, 200]
+    );
+    let ids: Vec<Value> = received
+        .iter()
+        .map(|r| r.json().unwrap()["id"].clone())
+        .collect();
+    assert!(
+        ids.iter().all(|event_id| *event_id == ids[0]),
+        "one event, delivered three times"
+    );
     for webhook in &received {
-        assert!(stripe_signature_valid(webhook.header("stripe-signature").unwrap(), &webhook.body, sandbox.stripe_webhook_secret()));
+        assert!(stripe_signature_valid(
+            webhook.header("stripe-signature").unwrap(),
+            &webhook.body,
+            sandbox.stripe_webhook_secret()
+        ));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let deliveries = sandbox.deliveries();
-    assert_eq!(deliveries.iter().map(|d| d.attempt).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(
-        deliveries.iter().map(|d| d.response_status).collect::<Vec<_>>(),
+        deliveries.iter().map(|d| d.attempt).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        deliveries
+            .iter()
+            .map(|d| d.response_status)
+            .collect::<Vec<_>>(),
         vec![Some(500), Some(503), Some(200)]
     );
     assert_eq!(inbox.accepted().len(), 1);
@@ -164,18 +253,28 @@ async fn unreachable_endpoint_is_retried_up_to_the_limit() {
         .start()
         .await
         .unwrap();
-    sandbox.add_webhook_endpoint(Gateway::Stripe, &dead).unwrap();
-    let id = create_session(&sandbox).await["id"].as_str().unwrap().to_owned();
+    sandbox
+        .add_webhook_endpoint(Gateway::Stripe, &dead)
+        .unwrap();
+    let id = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let started = std::time::Instant::now();
     sandbox.pay(&id, None).unwrap();
-    assert!(started.elapsed() < Duration::from_millis(500), "delivery must not block");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "delivery must not block"
+    );
     let deadline = std::time::Instant::now() + WAIT;
     while sandbox.deliveries().len() < 3 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let deliveries = sandbox.deliveries();
     assert_eq!(deliveries.len(), 3);
-    assert!(deliveries.iter().all(|d| d.response_status.is_none() && d.error.is_some() && d.url == dead));
+    assert!(deliveries
+        .iter()
+        .all(|d| d.response_status.is_none() && d.error.is_some() && d.url == dead));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(sandbox.deliveries().len(), 3);
 }
@@ -198,12 +297,25 @@ async fn endpoints_only_receive_their_gateway() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let checkout = creem_post(&sandbox, "/v1/checkouts", &json!({ "product_id": "prod_a" })).await;
-    sandbox.pay(checkout.json["id"].as_str().unwrap(), None).unwrap();
+    let checkout = creem_post(
+        &sandbox,
+        "/v1/checkouts",
+        &json!({ "product_id": "prod_a" }),
+    )
+    .await;
+    sandbox
+        .pay(checkout.json["id"].as_str().unwrap(), None)
+        .unwrap();
     let session = create_session(&sandbox).await;
     sandbox.pay(session["id"].as_str().unwrap(), None).unwrap();
-    assert_eq!(creem_inbox.wait_for(1, WAIT).await[0].json().unwrap()["eventType"], "checkout.completed");
-    assert_eq!(stripe_inbox.wait_for(1, WAIT).await[0].json().unwrap()["type"], "checkout.session.completed");
+    assert_eq!(
+        creem_inbox.wait_for(1, WAIT).await[0].json().unwrap()["eventType"],
+        "checkout.completed"
+    );
+    assert_eq!(
+        stripe_inbox.wait_for(1, WAIT).await[0].json().unwrap()["type"],
+        "checkout.session.completed"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(creem_inbox.received().len(), 1);
     assert_eq!(stripe_inbox.received().len(), 1);

@@ -21,7 +21,9 @@ pub fn client() -> reqwest::Client {
 pub async fn sandbox() -> SandboxHandle {
     Sandbox::builder()
         .product(ProductSeed::one_time("Pro plan", 2500, "USD").with_id("prod_onetime"))
-        .product(ProductSeed::recurring("Team plan", 9900, "EUR", "every-month").with_id("prod_monthly"))
+        .product(
+            ProductSeed::recurring("Team plan", 9900, "EUR", "every-month").with_id("prod_monthly"),
+        )
         .start()
         .await
         .expect("sandbox starts")
@@ -33,7 +35,9 @@ pub async fn sandbox_with_inbox(inbox: &WebhookInbox) -> SandboxHandle {
         .stripe_webhook_endpoint(inbox.url())
         .creem_webhook_endpoint(inbox.url())
         .product(ProductSeed::one_time("Pro plan", 2500, "USD").with_id("prod_onetime"))
-        .product(ProductSeed::recurring("Team plan", 9900, "EUR", "every-month").with_id("prod_monthly"))
+        .product(
+            ProductSeed::recurring("Team plan", 9900, "EUR", "every-month").with_id("prod_monthly"),
+        )
         .start()
         .await
         .expect("sandbox starts")
@@ -57,7 +61,11 @@ async fn reply(response: reqwest::Response) -> Reply {
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
     let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply { status, headers, json }
+    Reply {
+        status,
+        headers,
+        json,
+    }
 }
 
 /// POSTs a raw form body to a Stripe path with the sandbox key.
@@ -171,11 +179,13 @@ pub fn stripe_signature_valid(header: &str, body: &[u8], secret: &str) -> bool {
             _ => {}
         }
     }
-    let Some(timestamp) = timestamp else { return false };
+    let Some(timestamp) = timestamp else {
+        return false;
+    };
     let mut signed = format!("{timestamp}.").into_bytes();
     signed.extend_from_slice(body);
     let expected = hmac_hex(secret, &signed);
-    signatures.iter().any(|signature| *signature == expected)
+    signatures.contains(&expected)
 }
 
 /// Recomputes Creem's redirect signature from a full URL.
@@ -193,7 +203,10 @@ pub fn creem_redirect_signature(url: &str, api_key: &str) -> (String, Option<Str
         }
     }
     parts.push(format!("salt={api_key}"));
-    (hex::encode(Sha256::digest(parts.join("|").as_bytes())), given)
+    (
+        hex::encode(Sha256::digest(parts.join("|").as_bytes())),
+        given,
+    )
 }
 
 /// Returns the value of one query parameter of a URL.
