@@ -316,16 +316,67 @@ mod tests {
         assert_eq!(path_segment("../x?y=1"), "..%2Fx%3Fy%3D1");
     }
 
-    #[test]
-    fn debug_hides_the_key() {
-        let client = StripeClient::new(
+    fn test_client(base: &str) -> StripeClient {
+        StripeClient::new(
             &Secret::new("sk_test_hidden"),
-            "http://127.0.0.1:1",
+            base,
             "2026-10-28.endive",
             &HttpConfig::default(),
             RetryConfig::immediate(0),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    async fn one_attempt(template: wiremock::ResponseTemplate) -> AttemptError {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(template)
+            .mount(&server)
+            .await;
+        let call = Call {
+            method: Method::Get,
+            path: "/v1/checkout/sessions/cs_1",
+            query: None,
+            body: Bytes::new(),
+            idempotency_key: None,
+            subject: "cs_1",
+        };
+        match test_client(&server.uri())
+            .attempt(&call, 1, tracing::Span::none())
+            .await
+        {
+            Ok(value) => panic!("expected a failure, got {value}"),
+            Err(error) => error,
+        }
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_passed_to_the_backoff() {
+        let error =
+            one_attempt(wiremock::ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+                .await;
+        match error {
+            AttemptError::Retry { retry_after, error } => {
+                assert_eq!(retry_after, Some(std::time::Duration::from_secs(7)));
+                assert!(matches!(error, PaymentError::RateLimited { .. }));
+            }
+            AttemptError::Stop(error) => panic!("not retried: {error:?}"),
+        }
+        let error = one_attempt(
+            wiremock::ResponseTemplate::new(429)
+                .insert_header("Retry-After", "7")
+                .insert_header("Stripe-Should-Retry", "false"),
+        )
+        .await;
+        assert!(matches!(
+            error,
+            AttemptError::Stop(PaymentError::RateLimited { .. })
+        ));
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let client = test_client("http://127.0.0.1:1");
         let debug = format!("{client:?}");
         assert!(!debug.contains("sk_test_hidden"), "{debug}");
     }

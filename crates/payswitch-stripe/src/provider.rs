@@ -227,6 +227,13 @@ impl StripeProvider {
             let next = page.next_cursor().map(str::to_owned);
             items.extend(page.data);
             match next {
+                // A cursor that does not move would loop forever.
+                Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+                    return Err(PaymentError::decode(
+                        "list of line items",
+                        "has_more is set but the page did not advance",
+                    ));
+                }
                 Some(next) => cursor = Some(next),
                 None => return Ok(items),
             }

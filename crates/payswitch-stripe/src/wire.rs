@@ -33,7 +33,7 @@ macro_rules! wire_enum {
 
         impl $name {
             /// The value as Stripe spells it.
-            #[allow(dead_code)]
+            #[allow(dead_code)] // not every enum is ever sent or printed
             pub(crate) fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $text,)+

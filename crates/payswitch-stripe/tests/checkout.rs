@@ -637,3 +637,28 @@ fn from_config_names_what_is_missing() {
     assert!(matches!(publishable, PaymentError::Config(_)));
     assert!(!publishable.to_string().contains("pk_test_123"));
 }
+
+#[tokio::test]
+async fn create_setup_mode_sends_the_currency_and_no_items() {
+    let answer = session_with(json!({"mode": "setup", "payment_status": "no_payment_required"}));
+    let server = server_answering("POST", "/v1/checkout/sessions", answer).await;
+    let stripe = provider(&server.uri());
+    let request = CheckoutRequest::builder()
+        .mode(CheckoutMode::Setup)
+        .currency(Currency::EUR)
+        .success_url("https://example.com/ok")
+        .customer_id("cus_9")
+        .build()
+        .unwrap();
+
+    let result = stripe.create_checkout(&request).await.unwrap();
+
+    let sent = requests(&server).await;
+    assert_eq!(
+        body(&sent[0]),
+        "mode=setup&success_url=https%3A%2F%2Fexample.com%2Fok&customer=cus_9&currency=eur"
+    );
+    assert_eq!(result.mode, Some(CheckoutMode::Setup));
+    assert_eq!(result.payment_status, PaymentStatus::NoPaymentRequired);
+    assert!(result.ignored.is_empty());
+}

@@ -215,3 +215,31 @@ async fn refused_connections_are_transport_errors() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn timeouts_are_retried_and_counted() {
+    // A server that accepts and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let held = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            held.lock().unwrap().push(socket);
+        }
+    });
+    let stripe =
+        payswitch_stripe::StripeProvider::builder(stripe_config(&format!("http://{address}")))
+            .http(payswitch_core::HttpConfig {
+                timeout: std::time::Duration::from_millis(100),
+                connect_timeout: std::time::Duration::from_secs(1),
+            })
+            .retry(payswitch_core::RetryConfig::immediate(1))
+            .build()
+            .unwrap();
+    let error = stripe.retrieve_checkout("cs_1").await.unwrap_err();
+    assert!(
+        matches!(error, PaymentError::Timeout { attempts: 2 }),
+        "{error:?}"
+    );
+}
