@@ -68,8 +68,10 @@ pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
     let gateway = Some(details.clone());
     let code = api_error.code.as_deref();
     let is_idempotency_error = api_error.error_type.as_deref() == Some("idempotency_error");
+    if is_idempotency_error {
+        return PaymentError::IdempotencyConflict { message, gateway };
+    }
     match answer.status {
-        _ if is_idempotency_error => PaymentError::IdempotencyConflict { message, gateway },
         400 if code == Some("amount_too_small") => {
             PaymentError::AmountTooSmall { message, gateway }
         }

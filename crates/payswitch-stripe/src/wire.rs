@@ -430,21 +430,30 @@ mod tests {
 
     #[test]
     fn unknown_enum_values_are_kept() {
-        let status: SessionStatus = serde_json::from_str("\"archived\"")
-            .unwrap_or_else(|_| SessionStatus::Unknown("decode failed".into()));
+        let status: SessionStatus = serde_json::from_str("\"archived\"").unwrap();
         assert_eq!(status, SessionStatus::Unknown("archived".into()));
         assert_eq!(status.as_str(), "archived");
-        let known: SessionPaymentStatus =
-            serde_json::from_str("\"no_payment_required\"").unwrap_or(SessionPaymentStatus::Paid);
+        let known: SessionPaymentStatus = serde_json::from_str("\"no_payment_required\"").unwrap();
         assert_eq!(known, SessionPaymentStatus::NoPaymentRequired);
     }
 
     #[test]
     fn expandable_accepts_ids_and_objects() {
-        let id: Expandable = serde_json::from_str("\"cus_1\"").unwrap_or(Expandable::Id("".into()));
-        let object: Expandable = serde_json::from_str(r#"{"id":"cus_2","object":"customer"}"#)
-            .unwrap_or(Expandable::Id("".into()));
+        let id: Expandable = serde_json::from_str("\"cus_1\"").unwrap();
+        let object: Expandable =
+            serde_json::from_str(r#"{"id":"cus_2","object":"customer","email":null}"#).unwrap();
         assert_eq!(id.id(), "cus_1");
         assert_eq!(object.id(), "cus_2");
+    }
+
+    #[test]
+    fn sessions_tolerate_nulls_and_unknown_fields() {
+        let session: Session = serde_json::from_str(
+            r#"{"id":"cs_1","status":null,"payment_status":"unpaid","metadata":null,
+                "customer":null,"a_new_field":{"x":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(session.status, None);
+        assert_eq!(session.payment_status, Some(SessionPaymentStatus::Unpaid));
     }
 }
