@@ -16,6 +16,9 @@ use crate::server::{self, App};
 use crate::state::{Gateway, State};
 use crate::{creem, stripe_sessions};
 
+/// Largest total clock advance, in seconds (about 100 years).
+const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 60 * 60;
+
 /// Email used when a payment is made without one.
 const DEFAULT_EMAIL: &str = "customer@example.com";
 
@@ -147,7 +150,11 @@ pub(crate) fn advance_clock(app: &Arc<App>, by: Duration) {
     {
         let mut state = app.lock();
         let seconds = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-        state.clock_offset = state.clock_offset.saturating_add(seconds);
+        // Capped at about a century so later `now + lifetime` sums cannot overflow.
+        state.clock_offset = state
+            .clock_offset
+            .saturating_add(seconds)
+            .min(MAX_CLOCK_OFFSET);
     }
     app.sweep_and_flush();
 }

@@ -58,6 +58,9 @@ impl FormValue {
     }
 }
 
+/// Deepest nesting accepted, counting the top-level name.
+const MAX_DEPTH: usize = 16;
+
 /// Splits `a[b][0][c]` into `["a", "b", "0", "c"]`. An empty segment (`a[]`)
 /// stands for "append to the array".
 fn split_key(key: &str) -> Result<Vec<String>, FormError> {
@@ -71,6 +74,11 @@ fn split_key(key: &str) -> Result<Vec<String>, FormError> {
     }
     let mut segments = vec![head.to_owned()];
     while !rest.is_empty() {
+        // Stripe's deepest parameters have six levels; a bound keeps a
+        // hostile body from recursing the decoder into a stack overflow.
+        if segments.len() >= MAX_DEPTH {
+            return Err(bad());
+        }
         let inner = rest.strip_prefix('[').ok_or_else(bad)?;
         let close = inner.find(']').ok_or_else(bad)?;
         let (segment, after) = inner.split_at(close);
@@ -184,5 +192,7 @@ mod tests {
         assert!(matches!(decode(b"a=1&a[b]=2"), Err(FormError::Conflict(_))));
         assert!(matches!(decode(b"a[b]=2&a=1"), Err(FormError::Conflict(_))));
         assert!(decode(b"metadata=&metadata[k]=v").is_ok());
+        let deep = format!("a{}=1", "[b]".repeat(100_000));
+        assert!(matches!(decode(deep.as_bytes()), Err(FormError::BadKey(_))));
     }
 }

@@ -37,6 +37,7 @@
 
 mod admin;
 mod creem;
+mod creem_objects;
 mod faults;
 mod form;
 mod handle;
@@ -47,6 +48,9 @@ mod server;
 mod state;
 mod stripe;
 mod stripe_intents;
+mod stripe_params;
+mod stripe_session_lifecycle;
+mod stripe_session_views;
 mod stripe_sessions;
 mod webhooks;
 

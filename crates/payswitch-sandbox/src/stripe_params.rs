@@ -1,0 +1,225 @@
+//! Readers for decoded Stripe form parameters, each mapping a bad value to
+//! the error Stripe would answer (`parameter_unknown`,
+//! `parameter_invalid_integer`, ...).
+
+use std::collections::BTreeMap;
+
+use crate::form::FormValue;
+use crate::stripe::{Failure, Params};
+
+/// Rejects parameters not in `allowed`, naming the first unknown one in
+/// bracket form (`line_items[0][foo]`).
+pub(crate) fn reject_unknown(
+    map: &BTreeMap<String, FormValue>,
+    allowed: &[&str],
+    prefix: &str,
+) -> Result<(), Failure> {
+    for key in map.keys() {
+        if !allowed.contains(&key.as_str()) {
+            return Err(Failure::unknown(&bracket(prefix, key)));
+        }
+    }
+    Ok(())
+}
+
+/// Joins a parameter path: `bracket("line_items[0]", "price")` is
+/// `line_items[0][price]`.
+pub(crate) fn bracket(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}[{key}]")
+    }
+}
+
+/// Reads an optional text parameter; an empty value counts as absent
+/// (Stripe treats `key=` as "unset").
+pub(crate) fn text<'a>(
+    map: &'a BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<&'a str>, Failure> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(FormValue::Text(value)) if value.is_empty() => Ok(None),
+        Some(FormValue::Text(value)) => Ok(Some(value)),
+        Some(FormValue::Map(_)) => Err(Failure::invalid(
+            None,
+            Some(&bracket(prefix, key)),
+            format!(
+                "Invalid string: {} must be a string, not a hash.",
+                bracket(prefix, key)
+            ),
+        )),
+    }
+}
+
+/// Reads an optional nested object parameter.
+pub(crate) fn object<'a>(
+    map: &'a BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<&'a BTreeMap<String, FormValue>>, Failure> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(FormValue::Text(value)) if value.is_empty() => Ok(None),
+        Some(FormValue::Map(inner)) => Ok(Some(inner)),
+        Some(FormValue::Text(_)) => Err(Failure::invalid(
+            None,
+            Some(&bracket(prefix, key)),
+            format!("Invalid object: {} must be a hash.", bracket(prefix, key)),
+        )),
+    }
+}
+
+/// Reads an optional integer parameter.
+pub(crate) fn integer(
+    map: &BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<i64>, Failure> {
+    let Some(value) = text(map, key, prefix)? else {
+        return Ok(None);
+    };
+    value.parse::<i64>().map(Some).map_err(|_| {
+        Failure::invalid(
+            Some("parameter_invalid_integer"),
+            Some(&bracket(prefix, key)),
+            format!("Invalid integer: {value}"),
+        )
+    })
+}
+
+/// Reads an optional boolean parameter (`true` / `false`).
+pub(crate) fn boolean(
+    map: &BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<bool>, Failure> {
+    match text(map, key, prefix)? {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(Failure::invalid(
+            None,
+            Some(&bracket(prefix, key)),
+            format!("Invalid boolean: {other}"),
+        )),
+    }
+}
+
+/// Reads an optional enum parameter, rejecting values outside `allowed`.
+pub(crate) fn one_of<'a>(
+    map: &'a BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+    allowed: &[&str],
+) -> Result<Option<&'a str>, Failure> {
+    let Some(value) = text(map, key, prefix)? else {
+        return Ok(None);
+    };
+    if allowed.contains(&value) {
+        Ok(Some(value))
+    } else {
+        Err(Failure::invalid(
+            None,
+            Some(&bracket(prefix, key)),
+            format!(
+                "Invalid {}: must be one of {}",
+                bracket(prefix, key),
+                allowed.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Reads `metadata[...]`, enforcing Stripe's limits (50 keys, key ≤ 40
+/// characters, value ≤ 500 characters).
+pub(crate) fn metadata(
+    map: &BTreeMap<String, FormValue>,
+    prefix: &str,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let param = bracket(prefix, "metadata");
+    let Some(entries) = object(map, "metadata", prefix)? else {
+        return Ok(BTreeMap::new());
+    };
+    if entries.len() > 50 {
+        return Err(Failure::invalid(
+            None,
+            Some(&param),
+            "Invalid metadata: metadata can have at most 50 keys.".to_owned(),
+        ));
+    }
+    let mut metadata = BTreeMap::new();
+    for (key, value) in entries {
+        let key_param = bracket(&param, key);
+        let Some(value) = value.as_text() else {
+            return Err(Failure::invalid(
+                None,
+                Some(&key_param),
+                format!("Invalid string: {key_param} must be a string."),
+            ));
+        };
+        if key.chars().count() > 40 {
+            return Err(Failure::invalid(
+                None,
+                Some(&key_param),
+                "Invalid metadata: keys can be at most 40 characters long.".to_owned(),
+            ));
+        }
+        if value.chars().count() > 500 {
+            return Err(Failure::invalid(
+                None,
+                Some(&key_param),
+                "Invalid metadata: values can be at most 500 characters long.".to_owned(),
+            ));
+        }
+        // An empty value unsets the key.
+        if !value.is_empty() {
+            metadata.insert(key.clone(), value.to_owned());
+        }
+    }
+    Ok(metadata)
+}
+
+/// Reads `expand[...]` as a list of field names.
+pub(crate) fn expand_list(params: &Params) -> Result<Vec<String>, Failure> {
+    match params.get("expand") {
+        None => Ok(Vec::new()),
+        Some(FormValue::Text(value)) if value.is_empty() => Ok(Vec::new()),
+        Some(value) => {
+            let Some(list) = value.as_list() else {
+                return Err(Failure::invalid(
+                    None,
+                    Some("expand"),
+                    "Invalid array: expand must be an array.".to_owned(),
+                ));
+            };
+            list.into_iter()
+                .map(|(index, item)| {
+                    item.as_text().map(str::to_owned).ok_or_else(|| {
+                        Failure::invalid(
+                            None,
+                            Some(&format!("expand[{index}]")),
+                            format!("Invalid string: expand[{index}] must be a string."),
+                        )
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// Rejects expansions outside `allowed`, as Stripe does.
+pub(crate) fn check_expand(expand: &[String], allowed: &[&str]) -> Result<(), Failure> {
+    for field in expand {
+        if !allowed.contains(&field.as_str()) {
+            return Err(Failure::invalid(
+                None,
+                Some("expand"),
+                format!("This property cannot be expanded ({field})."),
+            ));
+        }
+    }
+    Ok(())
+}

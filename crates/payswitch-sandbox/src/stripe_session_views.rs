@@ -1,0 +1,314 @@
+//! The read side of Stripe Checkout Sessions: JSON rendering (fixtures3
+//! shapes), retrieve, list with cursors, and line items.
+
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::server::App;
+use crate::state::{CheckoutStatus, LineItem, State, StripeSession};
+use crate::stripe::{
+    check_expand, expand_list, integer, one_of, reject_unknown, text, Failure, Outcome, Params,
+};
+use crate::stripe_intents;
+
+/// Renders a session as Stripe's `checkout.session` JSON.
+pub(crate) fn render(
+    app: &App,
+    state: &State,
+    session: &StripeSession,
+    expand: &[String],
+) -> Value {
+    let open = session.status == CheckoutStatus::Open;
+    let url = (open && !session.embedded).then(|| format!("{}/pay/{}", app.base_url, session.id));
+    let payment_status = match session.status {
+        _ if session.mode == "setup" => "no_payment_required",
+        CheckoutStatus::Complete if session.amount_total == 0 => "no_payment_required",
+        CheckoutStatus::Complete => "paid",
+        CheckoutStatus::Open | CheckoutStatus::Expired => "unpaid",
+    };
+    let status = match session.status {
+        CheckoutStatus::Open => "open",
+        CheckoutStatus::Complete => "complete",
+        CheckoutStatus::Expired => "expired",
+    };
+    let email = session
+        .paid_email
+        .as_ref()
+        .or(session.customer_email.as_ref());
+    let customer_details = email.map(|email| {
+        json!({
+            "address": null, "email": email, "name": null, "phone": null,
+            "tax_exempt": "none", "tax_ids": [],
+        })
+    });
+    let mut value = json!({
+        "id": session.id,
+        "object": "checkout.session",
+        "after_expiration": null,
+        "allow_promotion_codes": session.allow_promotion_codes,
+        "amount_subtotal": (session.mode != "setup").then_some(session.amount_total),
+        "amount_total": (session.mode != "setup").then_some(session.amount_total),
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "billing_address_collection": null,
+        "cancel_url": session.cancel_url,
+        "client_reference_id": session.client_reference_id,
+        "client_secret": if open { session.client_secret.clone() } else { None },
+        "created": session.created,
+        "currency": session.currency,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": null, "shipping_address": null, "submit": null,
+            "terms_of_service_acceptance": null,
+        },
+        "customer": session.customer,
+        "customer_creation": if session.mode == "payment" { Some("if_required") } else { None },
+        "customer_details": customer_details,
+        "customer_email": session.customer_email,
+        "expires_at": session.expires_at,
+        "invoice": null,
+        "livemode": false,
+        "locale": session.locale,
+        "metadata": session.metadata,
+        "mode": session.mode,
+        "payment_intent": session.payment_intent,
+        "payment_link": null,
+        "payment_method_collection": if session.mode == "subscription" { Some("always") } else { None },
+        "payment_method_types": ["card"],
+        "payment_status": payment_status,
+        "phone_number_collection": { "enabled": false },
+        "recovered_from": null,
+        "return_url": session.return_url,
+        "setup_intent": null,
+        "shipping_address_collection": null,
+        "shipping_options": [],
+        "status": status,
+        "submit_type": null,
+        "subscription": session.subscription,
+        "success_url": session.success_url,
+        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+        "ui_mode": session.ui_mode,
+        "url": url,
+    });
+    if let Some(object) = value.as_object_mut() {
+        if expand.iter().any(|field| field == "line_items") {
+            let items: Vec<Value> = session.line_items.iter().map(render_item).collect();
+            object.insert(
+                "line_items".into(),
+                json!({
+                    "object": "list",
+                    "data": items,
+                    "has_more": false,
+                    "url": format!("/v1/checkout/sessions/{}/line_items", session.id),
+                }),
+            );
+        }
+        if expand.iter().any(|field| field == "payment_intent") {
+            if let Some(intent) = session
+                .payment_intent
+                .as_ref()
+                .and_then(|id| state.payment_intents.get(id))
+            {
+                object.insert("payment_intent".into(), stripe_intents::render(intent));
+            }
+        }
+    }
+    value
+}
+
+/// Renders a line item as Stripe's `item` JSON (fixtures3 shape).
+fn render_item(item: &LineItem) -> Value {
+    let amount = item.unit_amount.saturating_mul(item.quantity);
+    let recurring = item.recurring.as_ref().map(|recurring| {
+        json!({
+            "interval": recurring.interval,
+            "interval_count": recurring.interval_count,
+            "meter": null,
+            "trial_period_days": null,
+            "usage_type": "licensed",
+        })
+    });
+    json!({
+        "id": item.id,
+        "object": "item",
+        "amount_discount": 0,
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "currency": item.currency,
+        "description": item.name,
+        "metadata": item.metadata,
+        "price": {
+            "id": item.price_id,
+            "object": "price",
+            "active": false,
+            "billing_scheme": "per_unit",
+            "currency": item.currency,
+            "custom_unit_amount": null,
+            "livemode": false,
+            "lookup_key": null,
+            "metadata": {},
+            "nickname": null,
+            "product": item.product_id,
+            "recurring": recurring,
+            "tax_behavior": "unspecified",
+            "tiers_mode": null,
+            "transform_quantity": null,
+            "type": if item.recurring.is_some() { "recurring" } else { "one_time" },
+            "unit_amount": item.unit_amount,
+            "unit_amount_decimal": item.unit_amount.to_string(),
+        },
+        "quantity": item.quantity,
+    })
+}
+
+/// `GET /v1/checkout/sessions/{id}`.
+pub(crate) fn retrieve(app: &App, state: &State, id: &str, params: &Params) -> Outcome {
+    reject_unknown(params, &["expand"], "")?;
+    let expand = expand_list(params)?;
+    check_expand(&expand, &["line_items", "payment_intent"])?;
+    let session = state
+        .sessions
+        .get(id)
+        .ok_or_else(|| Failure::not_found("checkout.session", "session", id))?;
+    Ok((StatusCode::OK, render(app, state, session, &expand)))
+}
+
+/// Reads `limit` (1..=100, default 10) for list endpoints.
+fn list_limit(params: &Params) -> Result<usize, Failure> {
+    let limit = integer(params, "limit", "")?.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(Failure::invalid(
+            None,
+            Some("limit"),
+            "This value must be between 1 and 100 (inclusive).".to_owned(),
+        ));
+    }
+    Ok(usize::try_from(limit).unwrap_or(10))
+}
+
+/// Applies `starting_after` / `ending_before` and `limit` to ids in list
+/// order, returning the page and whether more follow.
+fn paginate(ids: &[String], params: &Params, object: &str) -> Result<(Vec<String>, bool), Failure> {
+    let limit = list_limit(params)?;
+    let find = |param: &str, cursor: &str| {
+        ids.iter().position(|id| id == cursor).ok_or_else(|| {
+            Failure::invalid(
+                Some("resource_missing"),
+                Some(param),
+                format!("No such {object}: '{cursor}'"),
+            )
+        })
+    };
+    if let Some(cursor) = text(params, "starting_after", "")? {
+        let start = find("starting_after", cursor)? + 1;
+        let rest = ids.get(start..).unwrap_or(&[]);
+        let page: Vec<String> = rest.iter().take(limit).cloned().collect();
+        return Ok((page, rest.len() > limit));
+    }
+    if let Some(cursor) = text(params, "ending_before", "")? {
+        let end = find("ending_before", cursor)?;
+        let before = ids.get(..end).unwrap_or(&[]);
+        let skip = before.len().saturating_sub(limit);
+        let page: Vec<String> = before.iter().skip(skip).cloned().collect();
+        return Ok((page, skip > 0));
+    }
+    let page: Vec<String> = ids.iter().take(limit).cloned().collect();
+    Ok((page, ids.len() > limit))
+}
+
+/// `GET /v1/checkout/sessions`: newest first.
+pub(crate) fn list(app: &App, state: &State, params: &Params) -> Outcome {
+    reject_unknown(
+        params,
+        &[
+            "created",
+            "customer",
+            "customer_account",
+            "customer_details",
+            "ending_before",
+            "expand",
+            "limit",
+            "payment_intent",
+            "payment_link",
+            "starting_after",
+            "status",
+            "subscription",
+        ],
+        "",
+    )?;
+    let status = one_of(params, "status", "", &["open", "complete", "expired"])?;
+    let payment_intent = text(params, "payment_intent", "")?;
+    let customer = text(params, "customer", "")?;
+    let expand = expand_list(params)?;
+    let inner_expand: Vec<String> = expand
+        .iter()
+        .filter_map(|field| field.strip_prefix("data.").map(str::to_owned))
+        .collect();
+    check_expand(&inner_expand, &["line_items", "payment_intent"])?;
+    let ids: Vec<String> = state
+        .session_order
+        .iter()
+        .rev()
+        .filter(|id| {
+            state.sessions.get(*id).is_some_and(|session| {
+                let status_matches = status.is_none_or(|wanted| {
+                    matches!(
+                        (wanted, session.status),
+                        ("open", CheckoutStatus::Open)
+                            | ("complete", CheckoutStatus::Complete)
+                            | ("expired", CheckoutStatus::Expired)
+                    )
+                });
+                status_matches
+                    && payment_intent
+                        .is_none_or(|wanted| session.payment_intent.as_deref() == Some(wanted))
+                    && customer.is_none_or(|wanted| session.customer.as_deref() == Some(wanted))
+            })
+        })
+        .cloned()
+        .collect();
+    let (page, has_more) = paginate(&ids, params, "checkout.session")?;
+    let data: Vec<Value> = page
+        .iter()
+        .filter_map(|id| state.sessions.get(id))
+        .map(|session| render(app, state, session, &inner_expand))
+        .collect();
+    Ok((
+        StatusCode::OK,
+        json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/checkout/sessions" }),
+    ))
+}
+
+/// `GET /v1/checkout/sessions/{id}/line_items`.
+pub(crate) fn line_items(state: &State, id: &str, params: &Params) -> Outcome {
+    reject_unknown(
+        params,
+        &["ending_before", "expand", "limit", "starting_after"],
+        "",
+    )?;
+    let session = state
+        .sessions
+        .get(id)
+        .ok_or_else(|| Failure::not_found("checkout.session", "session", id))?;
+    let ids: Vec<String> = session
+        .line_items
+        .iter()
+        .map(|item| item.id.clone())
+        .collect();
+    let (page, has_more) = paginate(&ids, params, "item")?;
+    let data: Vec<Value> = session
+        .line_items
+        .iter()
+        .filter(|item| page.contains(&item.id))
+        .map(render_item)
+        .collect();
+    Ok((
+        StatusCode::OK,
+        json!({
+            "object": "list",
+            "data": data,
+            "has_more": has_more,
+            "url": format!("/v1/checkout/sessions/{id}/line_items"),
+        }),
+    ))
+}
