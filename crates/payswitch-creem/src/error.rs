@@ -35,9 +35,17 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
     let (code, mut message, request_id) = match parsed {
         Some(body) => {
             let messages = match body.message {
-                Some(wire::Messages::List(list)) => list.join("; "),
-                Some(wire::Messages::One(text)) => text,
-                None => String::new(),
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .map(|item| match item {
+                        serde_json::Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                Some(serde_json::Value::String(text)) => text,
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
             };
             match body.error {
                 Some(wire::ErrorField::Text(text)) => (Some(text), messages, body.trace_id),
@@ -49,7 +57,7 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
                     let request_id = body.trace_id.or(nested.request_id);
                     (nested.code.or(nested.error_type), text, request_id)
                 }
-                None => (None, messages, body.trace_id),
+                Some(wire::ErrorField::Other(_)) | None => (None, messages, body.trace_id),
             }
         }
         None => (None, raw_text(response.body), None),

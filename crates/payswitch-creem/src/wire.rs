@@ -136,6 +136,40 @@ impl<'de> Deserialize<'de> for Integer {
     }
 }
 
+/// An entity timestamp: an ISO-8601 string on checkouts, orders, customers and subscriptions,
+/// epoch milliseconds on transactions, refunds and disputes.
+///
+/// The normalization reads none of them, so an unexpected spelling is kept rather than failing
+/// a payment webhook over a field nobody uses.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Timestamp {
+    At(OffsetDateTime),
+    Unreadable(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let parsed = match &value {
+            serde_json::Value::String(text) => {
+                OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+            }
+            serde_json::Value::Number(number) => number
+                .as_i64()
+                .and_then(|millis| i128::from(millis).checked_mul(1_000_000))
+                .and_then(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()),
+            serde_json::Value::Null
+            | serde_json::Value::Bool(_)
+            | serde_json::Value::Array(_)
+            | serde_json::Value::Object(_) => None,
+        };
+        Ok(match parsed {
+            Some(at) => Timestamp::At(at),
+            None => Timestamp::Unreadable(value),
+        })
+    }
+}
+
 wire_enum! {
     /// `EnvironmentMode`; webhook samples also show `local`.
     EnvironmentMode { Test = "test", Prod = "prod", Sandbox = "sandbox" }
@@ -204,8 +238,7 @@ pub(crate) struct Product {
     pub(crate) currency: Option<String>,
     pub(crate) billing_type: Option<BillingType>,
     pub(crate) billing_period: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(crate) created_at: Option<OffsetDateTime>,
+    pub(crate) created_at: Option<Timestamp>,
 }
 
 /// `OrderEntity`.
@@ -226,8 +259,7 @@ pub(crate) struct Order {
     pub(crate) status: Option<OrderStatus>,
     #[serde(rename = "type")]
     pub(crate) order_type: Option<BillingType>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(crate) created_at: Option<OffsetDateTime>,
+    pub(crate) created_at: Option<Timestamp>,
 }
 
 /// `CustomerEntity`.
@@ -238,8 +270,7 @@ pub(crate) struct Customer {
     pub(crate) email: Option<String>,
     pub(crate) name: Option<String>,
     pub(crate) country: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(crate) created_at: Option<OffsetDateTime>,
+    pub(crate) created_at: Option<Timestamp>,
 }
 
 /// `SubscriptionEntity`.
@@ -250,12 +281,9 @@ pub(crate) struct Subscription {
     pub(crate) product: Option<Expandable<Product>>,
     pub(crate) customer: Option<Expandable<Customer>>,
     pub(crate) status: Option<SubscriptionStatus>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(crate) current_period_end_date: Option<OffsetDateTime>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(crate) canceled_at: Option<OffsetDateTime>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(crate) created_at: Option<OffsetDateTime>,
+    pub(crate) current_period_end_date: Option<Timestamp>,
+    pub(crate) canceled_at: Option<Timestamp>,
+    pub(crate) created_at: Option<Timestamp>,
 }
 
 impl HasId for Product {
@@ -287,9 +315,10 @@ impl HasId for Subscription {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct ErrorBody {
     pub(crate) trace_id: Option<String>,
-    pub(crate) status: Option<Integer>,
+    pub(crate) status: Option<serde_json::Value>,
     pub(crate) error: Option<ErrorField>,
-    pub(crate) message: Option<Messages>,
+    /// A list of texts, one text, or (seen nowhere yet) anything else.
+    pub(crate) message: Option<serde_json::Value>,
 }
 
 /// `error`: a short text (`"Bad Request"`) or the credits endpoints' nested object.
@@ -298,6 +327,7 @@ pub(crate) struct ErrorBody {
 pub(crate) enum ErrorField {
     Text(String),
     Nested(NestedError),
+    Other(serde_json::Value),
 }
 
 /// The credits endpoints' `{type, code, message, param, request_id}`.
@@ -308,14 +338,6 @@ pub(crate) struct NestedError {
     pub(crate) code: Option<String>,
     pub(crate) message: Option<String>,
     pub(crate) request_id: Option<String>,
-}
-
-/// `message`: a list of texts, or one text.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Messages {
-    List(Vec<String>),
-    One(String),
 }
 
 wire_enum! {
@@ -363,6 +385,15 @@ mod tests {
         assert!(integer("1000.5").is_err());
         assert!(integer("1e30").is_err());
         assert!(integer("\"1000\"").is_err());
+    }
+
+    #[test]
+    fn timestamps_are_read_in_both_spellings_and_never_fail() {
+        let iso: Timestamp = serde_json::from_str("\"2024-10-12T11:58:33.097Z\"").unwrap();
+        let millis: Timestamp = serde_json::from_str("1728734313097").unwrap();
+        assert_eq!(iso, millis);
+        let odd: Timestamp = serde_json::from_str("\"last tuesday\"").unwrap();
+        assert!(matches!(odd, Timestamp::Unreadable(_)));
     }
 
     #[test]
