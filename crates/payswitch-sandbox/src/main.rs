@@ -73,6 +73,7 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
         max_backoff: Duration::from_secs(30),
         attempt_timeout: Duration::from_secs(10),
     });
+    let mut forwards: Vec<(&str, String)> = Vec::new();
     let mut rest = arguments.into_iter();
     while let Some(flag) = rest.next() {
         if flag == "-h" || flag == "--help" {
@@ -90,12 +91,22 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
             }
             "--forward-to" => {
                 let url = value()?;
+                forwards.push(("stripe", url.clone()));
+                forwards.push(("creem", url.clone()));
                 builder
                     .webhook_endpoint(Gateway::Stripe, url.clone())
                     .webhook_endpoint(Gateway::Creem, url)
             }
-            "--stripe-forward-to" => builder.stripe_webhook_endpoint(value()?),
-            "--creem-forward-to" => builder.creem_webhook_endpoint(value()?),
+            "--stripe-forward-to" => {
+                let url = value()?;
+                forwards.push(("stripe", url.clone()));
+                builder.stripe_webhook_endpoint(url)
+            }
+            "--creem-forward-to" => {
+                let url = value()?;
+                forwards.push(("creem", url.clone()));
+                builder.creem_webhook_endpoint(url)
+            }
             "--products" => {
                 let mut builder = builder;
                 for product in load_products(&value()?)? {
@@ -128,6 +139,12 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
     println!("        webhook secret  {}", sandbox.creem_webhook_secret());
     println!("Pay pages               {}/pay/{{id}}", sandbox.base_url());
     println!("Admin API               {}/__sandbox/", sandbox.base_url());
+    if forwards.is_empty() {
+        println!("Webhooks                not forwarded (use --forward-to URL)");
+    }
+    for (gateway, url) in &forwards {
+        println!("Webhooks ({gateway:<6})       -> {url}");
+    }
     println!();
     println!(
         "Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined. Ctrl-C stops."
