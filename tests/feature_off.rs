@@ -6,7 +6,8 @@ use payswitch::{Config, PaymentError};
 
 #[test]
 fn a_compiled_out_gateway_names_its_feature() {
-    let config = Config::from_toml_str("provider = \"creem\"\n[creem]\napi_key = \"creem_test_x\"").unwrap();
+    let config =
+        Config::from_toml_str("provider = \"creem\"\n[creem]\napi_key = \"creem_test_x\"").unwrap();
     match payswitch::from_config(&config) {
         Err(PaymentError::Config(message)) => assert_eq!(
             message,

@@ -49,7 +49,10 @@ fn the_environment_selects_too() {
         ("CREEM_API_BASE", "http://127.0.0.1:9"),
     ])
     .unwrap();
-    assert_eq!(payswitch::from_config(&config).unwrap().kind(), ProviderKind::Creem);
+    assert_eq!(
+        payswitch::from_config(&config).unwrap().kind(),
+        ProviderKind::Creem
+    );
 }
 
 #[test]
@@ -62,7 +65,10 @@ fn an_unknown_provider_lists_the_available_ones() {
         ),
         other => panic!("{other:?}"),
     }
-    assert_eq!(payswitch::available_providers(), ["stripe", "creem", "memory", "router"]);
+    assert_eq!(
+        payswitch::available_providers(),
+        ["stripe", "creem", "memory", "router"]
+    );
 }
 
 #[test]
@@ -70,14 +76,20 @@ fn a_provider_without_its_section_says_what_is_missing() {
     let config = Config::from_toml_str("provider = \"creem\"").unwrap();
     match payswitch::from_config(&config) {
         Err(PaymentError::Config(message)) => {
-            assert!(message.contains("[creem]") || message.contains("CREEM_API_KEY"), "{message}")
+            assert!(
+                message.contains("[creem]") || message.contains("CREEM_API_KEY"),
+                "{message}"
+            )
         }
         other => panic!("{other:?}"),
     }
     let config = Config::from_toml_str("provider = \"stripe\"").unwrap();
     match payswitch::from_config(&config) {
         Err(PaymentError::Config(message)) => {
-            assert!(message.contains("[stripe]") || message.contains("STRIPE_SECRET_KEY"), "{message}")
+            assert!(
+                message.contains("[stripe]") || message.contains("STRIPE_SECRET_KEY"),
+                "{message}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -1,0 +1,5 @@
+//! The shared conformance suite: the Creem adapter against the sandbox.
+
+mod support;
+
+payswitch_core::conformance_tests!(support::target(payswitch::ProviderKind::Creem));

@@ -1,0 +1,166 @@
+//! Shared set-up for the facade's end-to-end tests: a sandbox, a webhook inbox, provider
+//! configurations pointing at them, and a conformance customer that pays on the sandbox.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use payswitch::conformance::{Customer, Fixtures, Payment, Target};
+use payswitch::{
+    CheckoutResult, Config, CreemConfig, Currency, LineItem, Money, PaymentError, ProviderKind,
+    RetryConfig, StripeConfig,
+};
+use payswitch_sandbox::{ProductSeed, Sandbox, SandboxHandle, WebhookInbox};
+
+/// The Creem product the sandbox sells in these tests, and its catalog SKU.
+pub const CREEM_PRODUCT: &str = "prod_conformance";
+/// The logical SKU mapped to [`CREEM_PRODUCT`].
+pub const SKU: &str = "conformance_item";
+/// What one unit costs.
+pub const PRICE: Money = Money::new(1999, Currency::USD);
+
+/// A running sandbox with a webhook inbox registered for both gateways.
+#[derive(Clone)]
+pub struct Env {
+    pub sandbox: Arc<SandboxHandle>,
+    pub inbox: Arc<WebhookInbox>,
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        let inbox = WebhookInbox::start().await.expect("inbox");
+        let sandbox = Sandbox::builder()
+            .stripe_webhook_endpoint(inbox.url())
+            .creem_webhook_endpoint(inbox.url())
+            .product(
+                ProductSeed::one_time("Conformance item", PRICE.amount(), "USD")
+                    .with_id(CREEM_PRODUCT),
+            )
+            .start()
+            .await
+            .expect("sandbox");
+        Env {
+            sandbox: Arc::new(sandbox),
+            inbox: Arc::new(inbox),
+        }
+    }
+
+    /// The configuration of one gateway on this sandbox; tests never sleep between retries.
+    pub fn config(&self, provider: ProviderKind) -> Config {
+        let mut config = match provider {
+            ProviderKind::Stripe => Config::for_stripe(
+                StripeConfig::new(self.sandbox.stripe_secret_key())
+                    .with_api_base(self.sandbox.stripe_api_base())
+                    .with_webhook_secret(self.sandbox.stripe_webhook_secret()),
+            ),
+            ProviderKind::Creem => Config::for_creem(
+                CreemConfig::new(self.sandbox.creem_api_key())
+                    .with_api_base(self.sandbox.creem_api_base())
+                    .with_webhook_secret(self.sandbox.creem_webhook_secret()),
+            ),
+            other => panic!("no sandbox for {other}"),
+        };
+        config.retry = RetryConfig::immediate(2);
+        config
+            .catalog
+            .insert(SKU, ProviderKind::Creem, CREEM_PRODUCT);
+        config
+    }
+
+    /// Waits for the webhook of `event_type` about checkout `id` and returns it.
+    pub async fn webhook_for(
+        &self,
+        id: &str,
+        event_type: &str,
+    ) -> Result<(http::HeaderMap, Vec<u8>), PaymentError> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.inbox.received().into_iter().find(|hook| {
+                let text = hook.body_text();
+                text.contains(id) && text.contains(&format!("\"{event_type}\""))
+            });
+            if let Some(hook) = found {
+                let mut headers = http::HeaderMap::new();
+                for (name, value) in &hook.headers {
+                    if let (Ok(name), Ok(value)) = (
+                        http::HeaderName::try_from(name.as_str()),
+                        http::HeaderValue::try_from(value.as_str()),
+                    ) {
+                        headers.append(name, value);
+                    }
+                }
+                return Ok((headers, hook.body));
+            }
+            if Instant::now() > deadline {
+                return Err(PaymentError::Timeout { attempts: 1 });
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Plays the customer on the sandbox's hosted page (through its admin API).
+pub struct SandboxCustomer {
+    pub env: Env,
+    pub gateway: ProviderKind,
+}
+
+#[async_trait]
+impl Customer for SandboxCustomer {
+    async fn pay(&self, checkout: &CheckoutResult) -> Result<Payment, PaymentError> {
+        let redirect = self
+            .env
+            .sandbox
+            .pay(&checkout.id, None)
+            .map_err(|error| PaymentError::invalid("id", error.to_string()))?;
+        let event_type = match self.gateway {
+            ProviderKind::Stripe => "checkout.session.completed",
+            _ => "checkout.completed",
+        };
+        let (headers, body) = self.env.webhook_for(&checkout.id, event_type).await?;
+        let return_query = url::Url::parse(&redirect)
+            .map_err(|error| PaymentError::decode("redirect", error))?
+            .query()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Payment {
+            headers,
+            body,
+            return_query,
+        })
+    }
+
+    async fn checkouts_created(&self) -> usize {
+        let counts = self.env.sandbox.counts();
+        let created = match self.gateway {
+            ProviderKind::Stripe => counts.stripe_checkout_sessions,
+            _ => counts.creem_checkouts,
+        };
+        usize::try_from(created).unwrap_or(usize::MAX)
+    }
+}
+
+/// A conformance target: `provider` built by `payswitch::from_config` against a fresh sandbox.
+pub async fn target(provider: ProviderKind) -> Target {
+    let env = Env::start().await;
+    let config = env.config(provider);
+    let gateway = payswitch::from_config(&config).expect("provider");
+    let one_time_item = match provider {
+        ProviderKind::Stripe => LineItem::custom("Conformance item", PRICE, 1),
+        _ => LineItem::sku(SKU, 1),
+    };
+    Target {
+        provider: Box::new(gateway),
+        customer: Box::new(SandboxCustomer {
+            env: env.clone(),
+            gateway: provider,
+        }),
+        fixtures: Fixtures {
+            one_time_item,
+            one_time_price: PRICE,
+            success_url: "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}".into(),
+        },
+        guard: Box::new(env),
+    }
+}
