@@ -24,5 +24,5 @@ if [ ! -d node_modules/playwright-core ]; then
     fi
 fi
 
-/usr/bin/chromium --version
+/usr/bin/chromium --version 2>/dev/null
 node -e "require('playwright-core'); console.log('playwright-core ok')"

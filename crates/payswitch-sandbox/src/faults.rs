@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What the sandbox does to a request matched by a [`Fault`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FaultKind {
     /// Answer with this status (500, 503, 429, ...) in the gateway's error
     /// shape without processing the request, with `Retry-After` when given.

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 /// One request received by a [`WebhookInbox`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReceivedWebhook {
     /// HTTP method, normally `POST`.
     pub method: String,

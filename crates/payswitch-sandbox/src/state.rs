@@ -22,6 +22,7 @@ pub enum Gateway {
 
 /// One webhook delivery attempt, recorded whatever its outcome.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Delivery {
     /// Gateway whose envelope and signature were used.
     pub gateway: Gateway,
@@ -45,6 +46,7 @@ pub struct Delivery {
 
 /// One request the sandbox received on a gateway path (admin calls excluded).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// `GET`, `POST`, ...
     pub method: String,
@@ -63,6 +65,7 @@ pub struct RecordedRequest {
 /// How many objects the sandbox has created, so tests can prove
 /// exactly-once creation under retries and faults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ObjectCounts {
     /// Stripe Checkout Sessions created.
     pub stripe_checkout_sessions: u64,
