@@ -339,6 +339,12 @@ fn create_checkout(
             .messages
             .push("units must not be less than 1".to_owned());
     }
+    // Keeps price × units far from i64 overflow on the page and in orders.
+    if units.is_some_and(|units| units > 1_000_000) {
+        check
+            .messages
+            .push("units must not be greater than 1000000".to_owned());
+    }
     let success_url = check.url("success_url");
     let mut customer_id = None;
     let mut customer_email = None;
