@@ -274,9 +274,10 @@ fn error_for(failure: &SandboxError) -> Response {
         SandboxError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         SandboxError::NotPayable { .. } => (StatusCode::CONFLICT, "not_payable"),
         SandboxError::Declined { .. } => (StatusCode::PAYMENT_REQUIRED, "card_declined"),
-        SandboxError::InvalidProduct(_) | SandboxError::InvalidUrl(_) | SandboxError::Bind(_) => {
-            (StatusCode::BAD_REQUEST, "invalid")
-        }
+        SandboxError::InvalidProduct(_)
+        | SandboxError::InvalidUrl(_)
+        | SandboxError::Config(_)
+        | SandboxError::Bind(_) => (StatusCode::BAD_REQUEST, "invalid"),
     };
     let mut body = json!({ "error": { "code": code, "message": failure.to_string() } });
     if let (SandboxError::Declined { code, .. }, Some(error)) = (failure, body.get_mut("error")) {

@@ -37,7 +37,7 @@ pub(crate) fn render_product(app: &App, product: &Product) -> Value {
         "status": "active",
         "tax_mode": product.tax_mode,
         "tax_category": product.tax_category,
-        "product_url": format!("{}/products/{}", app.base_url, product.id),
+        "product_url": null,
         "default_success_url": product.default_success_url,
         "created_at": iso(product.created),
         "updated_at": iso(product.created),

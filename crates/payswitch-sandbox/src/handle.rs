@@ -63,6 +63,9 @@ pub enum SandboxError {
     /// A webhook endpoint URL is not an absolute http(s) URL.
     #[error("invalid webhook endpoint URL: {0}")]
     InvalidUrl(String),
+    /// A configuration file could not be read or parsed.
+    #[error("invalid sandbox configuration: {0}")]
+    Config(String),
 }
 
 /// A Creem product to put in the catalog at start or through the admin API.
@@ -125,6 +128,24 @@ impl ProductSeed {
     pub fn with_id(mut self, id: &str) -> Self {
         self.id = Some(id.to_owned());
         self
+    }
+
+    /// Reads a catalog file: a JSON array of seeds
+    /// (`[{"id": "prod_pro", "name": "Pro", "price": 2500, "currency": "USD"}]`).
+    ///
+    /// # Errors
+    /// [`SandboxError::Config`] when the file cannot be read or parsed.
+    pub fn from_json_file(path: impl AsRef<std::path::Path>) -> Result<Vec<Self>, SandboxError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            SandboxError::Config(format!("cannot read {}: {error}", path.display()))
+        })?;
+        serde_json::from_str(&text).map_err(|error| {
+            SandboxError::Config(format!(
+                "{} is not a JSON array of products: {error}",
+                path.display()
+            ))
+        })
     }
 
     /// Sets the product's default success URL.
@@ -249,6 +270,12 @@ impl SandboxBuilder {
     /// Seeds a Creem product into the catalog.
     pub fn product(mut self, product: ProductSeed) -> Self {
         self.config.products.push(product);
+        self
+    }
+
+    /// Seeds several Creem products, e.g. from [`ProductSeed::from_json_file`].
+    pub fn products(mut self, products: impl IntoIterator<Item = ProductSeed>) -> Self {
+        self.config.products.extend(products);
         self
     }
 

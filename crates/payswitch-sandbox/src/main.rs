@@ -51,13 +51,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_products(path: &str) -> Result<Vec<ProductSeed>, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))?;
-    serde_json::from_str(&text)
-        .map_err(|error| format!("{path} is not a JSON array of products: {error}"))
-}
-
 async fn run(arguments: Vec<String>) -> Result<(), String> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -107,13 +100,9 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
                 forwards.push(("creem", url.clone()));
                 builder.creem_webhook_endpoint(url)
             }
-            "--products" => {
-                let mut builder = builder;
-                for product in load_products(&value()?)? {
-                    builder = builder.product(product);
-                }
-                builder
-            }
+            "--products" => builder.products(
+                ProductSeed::from_json_file(value()?).map_err(|error| error.to_string())?,
+            ),
             "--stripe-secret-key" => builder.stripe_secret_key(value()?),
             "--stripe-webhook-secret" => builder.stripe_webhook_secret(value()?),
             "--creem-api-key" => builder.creem_api_key(value()?),
