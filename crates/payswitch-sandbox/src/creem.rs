@@ -130,7 +130,7 @@ pub(crate) fn handle(
             }
             (&Method::POST, "/v1/products") => {
                 let product = parse_product(&parse_json(body)?, state.now())?;
-                let rendered = render_product(app, &product);
+                let rendered = render_product(&product);
                 state.counts.creem_products += 1;
                 state.products.insert(product.id.clone(), product);
                 Ok(rendered)
@@ -143,7 +143,7 @@ pub(crate) fn handle(
                     .products
                     .get(&id)
                     .ok_or_else(|| Failure::not_found("Product not found"))?;
-                Ok(render_product(app, product))
+                Ok(render_product(product))
             }
             _ => Err(Failure::not_found(&format!("Cannot {method} {path}"))),
         }

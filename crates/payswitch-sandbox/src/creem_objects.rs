@@ -21,7 +21,7 @@ fn iso(seconds: i64) -> String {
 }
 
 /// Renders a product as Creem's `ProductEntity`.
-pub(crate) fn render_product(app: &App, product: &Product) -> Value {
+pub(crate) fn render_product(product: &Product) -> Value {
     json!({
         "id": product.id,
         "mode": "test",
@@ -91,7 +91,7 @@ pub(crate) fn render_checkout(
     let product = state.products.get(&checkout.product_id);
     if expand {
         if let Some(product) = product {
-            object.insert("product".into(), render_product(app, product));
+            object.insert("product".into(), render_product(product));
         }
     }
     if let Some(payment) = &checkout.payment {
