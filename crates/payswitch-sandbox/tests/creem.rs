@@ -313,3 +313,36 @@ async fn checkouts_expire_with_the_clock() {
         sandbox.base_url()
     )));
 }
+
+#[tokio::test]
+async fn catalog_file_seeds_products() {
+    let path = std::env::temp_dir().join(format!(
+        "payswitch-sandbox-products-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(
+        &path,
+        r#"[{"id": "prod_file", "name": "From file", "price": 1200, "currency": "EUR",
+             "billing_type": "recurring", "billing_period": "every-year"}]"#,
+    )
+    .unwrap();
+    let seeds = ProductSeed::from_json_file(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let sandbox = payswitch_sandbox::Sandbox::builder()
+        .products(seeds)
+        .start()
+        .await
+        .unwrap();
+    let product = creem_get(&sandbox, "/v1/products?product_id=prod_file").await;
+    assert_eq!(product.status, 200);
+    assert_eq!(product.json["billing_period"], "every-year");
+    assert!(matches!(
+        ProductSeed::from_json_file("/nonexistent/products.json"),
+        Err(SandboxError::Config(_))
+    ));
+    let invalid = payswitch_sandbox::Sandbox::builder()
+        .product(ProductSeed::one_time("Cheap", 99, "USD"))
+        .start()
+        .await;
+    assert!(matches!(invalid, Err(SandboxError::InvalidProduct(_))));
+}
