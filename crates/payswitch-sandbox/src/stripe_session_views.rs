@@ -52,7 +52,7 @@ pub(crate) fn render(
         "billing_address_collection": null,
         "cancel_url": session.cancel_url,
         "client_reference_id": session.client_reference_id,
-        "client_secret": if open { session.client_secret.clone() } else { None },
+        "client_secret": session.client_secret,
         "created": session.created,
         "currency": session.currency,
         "custom_fields": [],
