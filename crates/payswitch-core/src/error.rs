@@ -266,7 +266,11 @@ impl PaymentError {
     /// Says whether trying the same request again later may succeed.
     ///
     /// True for transport failures, timeouts, rate limiting and gateway 5xx/409 answers.
-    /// Adapters decide separately whether a retry is *safe* (see their retry policies).
+    /// This is not the same as "safe to repeat": a create that failed with a 500 or a timeout
+    /// may have created a checkout at a gateway without idempotency keys (Creem). The adapters
+    /// already retried what was safe before returning; repeating a create yourself is safe
+    /// with Stripe under the same `idempotency_key`, and leaves at most an unused open
+    /// checkout (never a charge) elsewhere.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
