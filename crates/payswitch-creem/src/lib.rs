@@ -50,5 +50,5 @@ mod webhook;
 mod wire;
 
 pub use config::{api_base_for_key, LIVE_API_BASE, TEST_API_BASE, TEST_KEY_PREFIX, USER_AGENT};
-pub use provider::{CreemProvider, CreemProviderBuilder};
+pub use provider::{parse_checkout, CreemProvider, CreemProviderBuilder};
 pub use webhook::SIGNATURE_HEADER;

@@ -88,6 +88,30 @@ impl CreemProvider {
         }
     }
 
+    /// Encodes the JSON body [`create_checkout`](CheckoutProvider::create_checkout) would send
+    /// for `request`, without sending it.
+    ///
+    /// Refuses what `create_checkout` refuses, with the same error. Useful to log or diff what
+    /// a request turns into, and to measure encoding on its own.
+    ///
+    /// ```
+    /// use payswitch_core::{CheckoutRequest, CreemConfig, LineItem};
+    /// use payswitch_creem::CreemProvider;
+    ///
+    /// let creem = CreemProvider::builder(CreemConfig::new("creem_test_123")).build().unwrap();
+    /// let request = CheckoutRequest::builder()
+    ///     .line_item(LineItem::native("prod_1", 2))
+    ///     .success_url("https://shop.example/thanks")
+    ///     .build()
+    ///     .unwrap();
+    /// let body = creem.checkout_body(&request).unwrap();
+    /// assert!(body.starts_with(br#"{"product_id":"prod_1""#));
+    /// ```
+    pub fn checkout_body(&self, request: &CheckoutRequest) -> Result<Vec<u8>, PaymentError> {
+        let prepared = convert::create_checkout_body(request, &self.inner.catalog)?;
+        encode_body(&prepared)
+    }
+
     /// The API base in use: [`LIVE_API_BASE`](crate::LIVE_API_BASE),
     /// [`TEST_API_BASE`](crate::TEST_API_BASE) or the configured `api_base`.
     pub fn api_base(&self) -> &str {
@@ -162,6 +186,29 @@ impl CreemProviderBuilder {
     }
 }
 
+/// Serializes the create body once; every attempt sends these bytes.
+fn encode_body(prepared: &convert::CreateCheckout<'_>) -> Result<Vec<u8>, PaymentError> {
+    serde_json::to_vec(&prepared.body)
+        .map_err(|error| PaymentError::decode("creem checkout request", error))
+}
+
+/// Decodes a Creem checkout JSON object, as `POST /v1/checkouts` and
+/// `GET /v1/checkouts?checkout_id=` answer, into a normalized [`CheckoutResult`].
+///
+/// For checkouts fetched or stored outside payswitch. Unknown fields are ignored; an order,
+/// product, customer or subscription may be an id or the expanded object.
+///
+/// ```
+/// let body = br#"{"id":"ch_1","object":"checkout","status":"completed",
+///     "order":{"id":"ord_1","amount_paid":1900,"currency":"USD","status":"paid"}}"#;
+/// let checkout = payswitch_creem::parse_checkout(body).unwrap();
+/// assert!(checkout.is_paid());
+/// assert_eq!(checkout.amount_total.unwrap().amount(), 1900);
+/// ```
+pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
+    convert::decode_checkout(body)
+}
+
 #[async_trait]
 impl CheckoutProvider for CreemProvider {
     fn kind(&self) -> ProviderKind {
@@ -182,8 +229,7 @@ impl CheckoutProvider for CreemProvider {
             checkout_id = tracing::field::Empty,
         );
         let prepared = convert::create_checkout_body(request, &self.inner.catalog)?;
-        let body = serde_json::to_vec(&prepared.body)
-            .map_err(|error| PaymentError::decode("creem checkout request", error))?;
+        let body = encode_body(&prepared)?;
         let answer = self
             .inner
             .client

@@ -49,4 +49,4 @@ pub use config::{
 pub use convert::minimum_charge;
 pub use line_items::{CheckoutLineItem, LineItemsPage};
 pub use payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
-pub use provider::StripeProvider;
+pub use provider::{parse_checkout_session, StripeProvider};

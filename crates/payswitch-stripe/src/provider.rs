@@ -240,9 +240,53 @@ impl StripeProvider {
         }
     }
 
+    /// Encodes the form body [`create_checkout`](CheckoutProvider::create_checkout) would send
+    /// for `request`, without sending it.
+    ///
+    /// Useful to log or diff what a request turns into, and to measure encoding on its own.
+    /// `expires_at` is computed from the provider's clock, as in a real call.
+    ///
+    /// ```
+    /// use payswitch_core::{CheckoutRequest, Currency, LineItem, Money, StripeConfig};
+    /// use payswitch_stripe::StripeProvider;
+    ///
+    /// let stripe = StripeProvider::builder(StripeConfig::new("sk_test_123")).build().unwrap();
+    /// let request = CheckoutRequest::builder()
+    ///     .line_item(LineItem::custom("T-shirt", Money::new(2000, Currency::USD), 1))
+    ///     .success_url("https://shop.example/done")
+    ///     .build()
+    ///     .unwrap();
+    /// let form = stripe.checkout_form(&request).unwrap();
+    /// assert!(form.starts_with("mode=payment&line_items[0][price_data][currency]=usd"));
+    /// ```
+    pub fn checkout_form(&self, request: &CheckoutRequest) -> Result<String, PaymentError> {
+        Ok(self.checkout_plan(request)?.params.to_fields().encode())
+    }
+
     fn checkout_plan(&self, request: &CheckoutRequest) -> Result<SessionPlan, PaymentError> {
         convert::session_params(request, &self.inner.catalog, self.inner.clock.now())
     }
+}
+
+/// Decodes a `checkout.session` JSON object, as Stripe answers a create or retrieve call,
+/// into a normalized [`CheckoutResult`].
+///
+/// For sessions fetched or stored outside payswitch (an event's `data.object`, a cache).
+/// `client_secret` is moved out of `raw` into [`CheckoutResult::client_secret`]; unknown
+/// fields are ignored.
+///
+/// ```
+/// let body = br#"{"id":"cs_test_1","object":"checkout.session","status":"complete",
+///     "payment_status":"paid","amount_total":2000,"currency":"usd"}"#;
+/// let checkout = payswitch_stripe::parse_checkout_session(body).unwrap();
+/// assert!(checkout.is_paid());
+/// assert_eq!(checkout.amount_total.unwrap().amount(), 2000);
+/// ```
+pub fn parse_checkout_session(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| PaymentError::decode("Stripe response", error))?;
+    let session: wire::Session = decode(&value, "checkout.session")?;
+    Ok(convert::checkout_result(session, value))
 }
 
 /// A list whose items are decoded one by one, so each keeps its raw object.

@@ -1,0 +1,126 @@
+//! The public encoding and decoding helpers agree with what the provider sends and returns.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use payswitch_core::{CheckoutProvider, CheckoutRequest, Currency, LineItem, Money, PaymentError};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn request() -> CheckoutRequest {
+    CheckoutRequest::builder()
+        .line_item(
+            LineItem::custom("T-shirt & cap", Money::new(2000, Currency::USD), 2)
+                .with_description("100% cotton"),
+        )
+        .line_item(LineItem::native("price_123", 1))
+        .line_item(LineItem::sku("pro_monthly", 3))
+        .success_url("https://example.com/success?session_id={CHECKOUT_SESSION_ID}")
+        .cancel_url("https://example.com/cancel")
+        .reference("order 42")
+        .metadata("order_id", "ord 42")
+        .expires_in(Duration::from_secs(3600))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn checkout_form_is_the_body_create_checkout_sends() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture(SESSION)))
+        .mount(&server)
+        .await;
+    let stripe = provider(&server.uri());
+    let form = stripe.checkout_form(&request()).unwrap();
+    stripe.create_checkout(&request()).await.unwrap();
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(body(&sent[0]), form);
+    assert_eq!(
+        form,
+        format!(
+            "mode=payment\
+             &line_items[0][price_data][currency]=usd\
+             &line_items[0][price_data][unit_amount]=2000\
+             &line_items[0][price_data][product_data][name]=T-shirt%20%26%20cap\
+             &line_items[0][price_data][product_data][description]=100%25%20cotton\
+             &line_items[0][quantity]=2\
+             &line_items[1][price]=price_123\
+             &line_items[1][quantity]=1\
+             &line_items[2][price]=price_1Pro\
+             &line_items[2][quantity]=3\
+             &success_url=https%3A%2F%2Fexample.com%2Fsuccess%3Fsession_id%3D%7BCHECKOUT_SESSION_ID%7D\
+             &cancel_url=https%3A%2F%2Fexample.com%2Fcancel\
+             &client_reference_id=order%2042\
+             &metadata[order_id]=ord%2042\
+             &expires_at={}",
+            NOW + 3600
+        )
+    );
+}
+
+#[test]
+fn checkout_form_refuses_what_create_checkout_refuses() {
+    let stripe = provider("http://127.0.0.1:9");
+    let unknown_sku = CheckoutRequest::builder()
+        .line_item(LineItem::sku("no_such_sku", 1))
+        .success_url("https://example.com/ok")
+        .build()
+        .unwrap();
+    assert!(stripe.checkout_form(&unknown_sku).is_err());
+    let too_small = CheckoutRequest::builder()
+        .line_item(LineItem::custom("Gum", Money::new(10, Currency::USD), 1))
+        .success_url("https://example.com/ok")
+        .build()
+        .unwrap();
+    assert!(matches!(
+        stripe.checkout_form(&too_small),
+        Err(PaymentError::AmountTooSmall { .. })
+    ));
+}
+
+#[tokio::test]
+async fn parse_checkout_session_matches_retrieve_checkout() {
+    let answer = session_with(serde_json::json!({
+        "client_secret": "cs_secret_hidden",
+        "metadata": {"order_id": "ord 42"},
+    }));
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer.clone()))
+        .mount(&server)
+        .await;
+    let retrieved = provider(&server.uri())
+        .retrieve_checkout("cs_test_1")
+        .await
+        .unwrap();
+    let parsed =
+        payswitch_stripe::parse_checkout_session(&serde_json::to_vec(&answer).unwrap()).unwrap();
+    assert_eq!(format!("{parsed:?}"), format!("{retrieved:?}"));
+    assert_eq!(parsed.raw, retrieved.raw);
+    assert_eq!(parsed.raw["client_secret"], "[redacted]");
+    assert_eq!(
+        parsed.client_secret.as_ref().map(|secret| secret.expose()),
+        Some("cs_secret_hidden")
+    );
+    assert_eq!(parsed.id, answer["id"]);
+    assert_eq!(parsed.metadata["order_id"], "ord 42");
+}
+
+#[test]
+fn parse_checkout_session_reports_bad_bodies() {
+    for body in [
+        &b"not json"[..],
+        b"{\"object\":\"checkout.session\"}",
+        b"[]",
+    ] {
+        assert!(matches!(
+            payswitch_stripe::parse_checkout_session(body),
+            Err(PaymentError::Decode { .. })
+        ));
+    }
+}
