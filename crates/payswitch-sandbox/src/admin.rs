@@ -1,6 +1,6 @@
 //! Admin operations shared by the `/__sandbox/` HTTP API and the
 //! [`SandboxHandle`](crate::SandboxHandle) methods: pay, decline, expire,
-//! clock, products, webhook endpoints, faults, logs and reset.
+//! clock, products, prices, webhook endpoints, faults, logs and reset.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,9 +12,10 @@ use serde_json::{json, Value};
 
 use crate::faults::Fault;
 use crate::handle::{ProductSeed, SandboxError};
+use crate::price_seed::PriceSeed;
 use crate::server::{self, App};
 use crate::state::{Gateway, State};
-use crate::{creem, stripe_sessions};
+use crate::{creem, stripe_prices, stripe_sessions};
 
 /// Largest total clock advance, in seconds (about 100 years).
 const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 60 * 60;
@@ -196,12 +197,21 @@ pub(crate) fn add_product(app: &Arc<App>, seed: &ProductSeed) -> Result<String, 
     insert_product(&mut state, seed)
 }
 
-/// Seeds the configured products and endpoints into a fresh state.
+/// Adds a Stripe price (and its product) to the catalog.
+pub(crate) fn add_price(app: &Arc<App>, seed: &PriceSeed) -> Result<String, SandboxError> {
+    let mut state = app.lock();
+    stripe_prices::insert_seed(&mut state, seed)
+}
+
+/// Seeds the configured products, prices and endpoints into a fresh state.
 pub(crate) fn seed(app: &Arc<App>) -> Result<(), SandboxError> {
     let mut state = app.lock();
     state.endpoints = app.config.endpoints.clone();
     for seed in &app.config.products {
         insert_product(&mut state, seed)?;
+    }
+    for seed in &app.config.prices {
+        stripe_prices::insert_seed(&mut state, seed)?;
     }
     Ok(())
 }
@@ -225,7 +235,7 @@ pub(crate) fn add_endpoint(
     Ok(())
 }
 
-/// Clears everything but the endpoints, then re-seeds the products.
+/// Clears everything but the endpoints, then re-seeds the products and prices.
 pub(crate) fn reset(app: &Arc<App>) {
     {
         let mut state = app.lock();
@@ -235,6 +245,9 @@ pub(crate) fn reset(app: &Arc<App>) {
         for seed in &app.config.products {
             // Seeds were validated at start, so this cannot fail now.
             let _ = insert_product(&mut state, seed);
+        }
+        for seed in &app.config.prices {
+            let _ = stripe_prices::insert_seed(&mut state, seed);
         }
     }
 }
@@ -275,6 +288,7 @@ fn error_for(failure: &SandboxError) -> Response {
         SandboxError::NotPayable { .. } => (StatusCode::CONFLICT, "not_payable"),
         SandboxError::Declined { .. } => (StatusCode::PAYMENT_REQUIRED, "card_declined"),
         SandboxError::InvalidProduct(_)
+        | SandboxError::InvalidPrice(_)
         | SandboxError::InvalidUrl(_)
         | SandboxError::Config(_)
         | SandboxError::Bind(_) => (StatusCode::BAD_REQUEST, "invalid"),
@@ -343,6 +357,15 @@ pub(crate) fn handle(
                     return Err("empty body".to_owned());
                 };
                 match add_product(app, &seed) {
+                    Ok(id) => ok(json!({ "id": id })),
+                    Err(failure) => error_for(&failure),
+                }
+            }
+            (&Method::POST, ["__sandbox", "prices"]) => {
+                let Some(seed) = parse::<PriceSeed>(body, false)? else {
+                    return Err("empty body".to_owned());
+                };
+                match add_price(app, &seed) {
                     Ok(id) => ok(json!({ "id": id })),
                     Err(failure) => error_for(&failure),
                 }

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::admin;
 use crate::faults::Fault;
+use crate::price_seed::PriceSeed;
 use crate::server::{self, App};
 use crate::state::{Delivery, Gateway, ObjectCounts, RecordedRequest, State};
 use crate::webhooks::RetryPolicy;
@@ -60,6 +61,9 @@ pub enum SandboxError {
     /// A product seed failed Creem's product validation.
     #[error("invalid product: {0}")]
     InvalidProduct(String),
+    /// A price seed failed Stripe's price validation (or reused an id).
+    #[error("invalid price: {0}")]
+    InvalidPrice(String),
     /// A webhook endpoint URL is not an absolute http(s) URL.
     #[error("invalid webhook endpoint URL: {0}")]
     InvalidUrl(String),
@@ -130,28 +134,55 @@ impl ProductSeed {
         self
     }
 
-    /// Reads a catalog file: a JSON array of seeds
-    /// (`[{"id": "prod_pro", "name": "Pro", "price": 2500, "currency": "USD"}]`).
+    /// Reads the Creem products of a catalog file: a JSON array of seeds
+    /// (`[{"id": "prod_pro", "name": "Pro", "price": 2500, "currency": "USD"}]`),
+    /// or an object `{"products": [...], "prices": [...]}` that also holds
+    /// Stripe prices (read those with [`PriceSeed::from_json_file`]).
     ///
     /// # Errors
     /// [`SandboxError::Config`] when the file cannot be read or parsed.
     pub fn from_json_file(path: impl AsRef<std::path::Path>) -> Result<Vec<Self>, SandboxError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            SandboxError::Config(format!("cannot read {}: {error}", path.display()))
-        })?;
-        serde_json::from_str(&text).map_err(|error| {
-            SandboxError::Config(format!(
-                "{} is not a JSON array of products: {error}",
-                path.display()
-            ))
-        })
+        Ok(read_catalog(path.as_ref())?.products)
     }
 
     /// Sets the product's default success URL.
     pub fn with_default_success_url(mut self, url: &str) -> Self {
         self.default_success_url = Some(url.to_owned());
         self
+    }
+}
+
+/// The object form of a catalog file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogFile {
+    #[serde(default)]
+    pub(crate) products: Vec<ProductSeed>,
+    #[serde(default)]
+    pub(crate) prices: Vec<PriceSeed>,
+}
+
+/// Reads a catalog file in either form: a bare array of Creem product
+/// seeds (the original format, still accepted) or a `CatalogFile` object.
+pub(crate) fn read_catalog(path: &std::path::Path) -> Result<CatalogFile, SandboxError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        SandboxError::Config(format!("cannot read {}: {error}", path.display()))
+    })?;
+    let invalid = |error: serde_json::Error| {
+        SandboxError::Config(format!(
+            "{} is neither a JSON array of products nor an object {{\"products\", \"prices\"}}: \
+             {error}",
+            path.display()
+        ))
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(invalid)?;
+    if value.is_array() {
+        Ok(CatalogFile {
+            products: serde_json::from_value(value).map_err(invalid)?,
+            prices: Vec::new(),
+        })
+    } else {
+        serde_json::from_value(value).map_err(invalid)
     }
 }
 
@@ -166,6 +197,7 @@ pub(crate) struct Config {
     pub(crate) creem_webhook_secret: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) products: Vec<ProductSeed>,
+    pub(crate) prices: Vec<PriceSeed>,
     pub(crate) endpoints: Vec<(Gateway, String)>,
     pub(crate) port: u16,
 }
@@ -178,6 +210,7 @@ impl fmt::Debug for Config {
             .field("stripe_api_version", &self.stripe_api_version)
             .field("retry", &self.retry)
             .field("products", &self.products.len())
+            .field("prices", &self.prices.len())
             .field("endpoints", &self.endpoints)
             .field("port", &self.port)
             .finish_non_exhaustive()
@@ -201,6 +234,7 @@ impl Sandbox {
                 creem_webhook_secret: DEFAULT_CREEM_WEBHOOK_SECRET.to_owned(),
                 retry: RetryPolicy::default(),
                 products: Vec::new(),
+                prices: Vec::new(),
                 endpoints: Vec::new(),
                 port: 0,
             },
@@ -279,6 +313,19 @@ impl SandboxBuilder {
         self
     }
 
+    /// Seeds a Stripe Price (and its product) into the catalog, so
+    /// sessions can use `line_items[i][price]`.
+    pub fn price(mut self, price: PriceSeed) -> Self {
+        self.config.prices.push(price);
+        self
+    }
+
+    /// Seeds several Stripe Prices, e.g. from [`PriceSeed::from_json_file`].
+    pub fn prices(mut self, prices: impl IntoIterator<Item = PriceSeed>) -> Self {
+        self.config.prices.extend(prices);
+        self
+    }
+
     /// Sets how webhook deliveries are retried.
     pub fn webhook_retry(mut self, retry: RetryPolicy) -> Self {
         self.config.retry = retry;
@@ -294,7 +341,7 @@ impl SandboxBuilder {
     /// Binds 127.0.0.1, seeds the catalog and starts serving.
     ///
     /// # Errors
-    /// [`SandboxError::Bind`] when the port is taken; the product and URL
+    /// [`SandboxError::Bind`] when the port is taken; the product, price and URL
     /// errors when a seed or endpoint is invalid.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
         for (_, url) in &self.config.endpoints {
@@ -471,6 +518,16 @@ impl SandboxHandle {
         admin::add_product(&self.app, &product)
     }
 
+    /// Adds a Stripe Price (and its product, unless the seed's
+    /// `product_id` already exists) and returns the price id.
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidPrice`] when Stripe's price validation
+    /// rejects it or its id is taken.
+    pub fn add_price(&self, price: PriceSeed) -> Result<String, SandboxError> {
+        admin::add_price(&self.app, &price)
+    }
+
     /// Registers a webhook endpoint at runtime.
     ///
     /// # Errors
@@ -506,7 +563,8 @@ impl SandboxHandle {
     }
 
     /// Forgets every object, log, fault, idempotency key and clock offset;
-    /// keeps the webhook endpoints and re-seeds the configured products.
+    /// keeps the webhook endpoints and re-seeds the configured products
+    /// and prices (not those added later with `add_product`/`add_price`).
     pub fn reset(&self) {
         admin::reset(&self.app);
     }

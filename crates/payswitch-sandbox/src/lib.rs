@@ -44,11 +44,13 @@ mod handle;
 mod inbox;
 mod money;
 mod pages;
+mod price_seed;
 mod server;
 mod state;
 mod stripe;
 mod stripe_intents;
 mod stripe_params;
+mod stripe_prices;
 mod stripe_session_lifecycle;
 mod stripe_session_views;
 mod stripe_sessions;
@@ -61,5 +63,6 @@ pub use handle::{
     DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
 pub use inbox::{ReceivedWebhook, WebhookInbox};
+pub use price_seed::PriceSeed;
 pub use state::{Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::RetryPolicy;

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use payswitch_sandbox::{Gateway, ProductSeed, RetryPolicy, Sandbox};
+use payswitch_sandbox::{Gateway, PriceSeed, ProductSeed, RetryPolicy, Sandbox};
 
 const USAGE: &str = "\
 payswitch-sandbox: local emulator of the Stripe and Creem checkout APIs
@@ -21,8 +21,11 @@ OPTIONS:
     --forward-to URL            send both gateways' webhooks to URL (repeatable)
     --stripe-forward-to URL     send Stripe webhooks to URL (repeatable)
     --creem-forward-to URL      send Creem webhooks to URL (repeatable)
-    --products FILE             seed Creem products from a JSON array of
+    --products FILE             seed the catalog from a JSON array of Creem products
                                 {id?, name, price, currency, billing_type?, billing_period?}
+                                or an object {\"products\": [...], \"prices\": [...]} whose
+                                prices are Stripe prices {id?, product_name, product_id?,
+                                unit_amount, currency, interval?, interval_count?}
     --stripe-secret-key KEY     default sk_test_sandbox
     --stripe-webhook-secret S   default whsec_sandbox
     --creem-api-key KEY         default creem_test_sandbox
@@ -100,9 +103,14 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
                 forwards.push(("creem", url.clone()));
                 builder.creem_webhook_endpoint(url)
             }
-            "--products" => builder.products(
-                ProductSeed::from_json_file(value()?).map_err(|error| error.to_string())?,
-            ),
+            "--products" => {
+                let file = value()?;
+                builder
+                    .products(
+                        ProductSeed::from_json_file(&file).map_err(|error| error.to_string())?,
+                    )
+                    .prices(PriceSeed::from_json_file(&file).map_err(|error| error.to_string())?)
+            }
             "--stripe-secret-key" => builder.stripe_secret_key(value()?),
             "--stripe-webhook-secret" => builder.stripe_webhook_secret(value()?),
             "--creem-api-key" => builder.creem_api_key(value()?),

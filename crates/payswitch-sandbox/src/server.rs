@@ -306,7 +306,10 @@ async fn drop_connection(killer: &ConnectionKiller) -> Response {
 /// Tells the gateways apart: by path first (their paths do not overlap),
 /// then by authentication style for unknown paths.
 fn gateway_for(path: &str, headers: &HeaderMap) -> Gateway {
-    let stripe_path = path.starts_with("/v1/checkout/") || path.starts_with("/v1/payment_intents");
+    let stripe_path = path.starts_with("/v1/checkout/")
+        || path.starts_with("/v1/payment_intents")
+        || path == "/v1/prices"
+        || path.starts_with("/v1/prices/");
     let creem_path = path == "/v1/checkouts"
         || path.starts_with("/v1/checkouts/")
         || path == "/v1/products"

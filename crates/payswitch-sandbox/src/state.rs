@@ -75,6 +75,8 @@ pub struct ObjectCounts {
     pub creem_checkouts: u64,
     /// Creem products created (seeded ones included).
     pub creem_products: u64,
+    /// Stripe Prices created (seeded ones included).
+    pub stripe_prices: u64,
     /// Creem orders created by payments.
     pub creem_orders: u64,
     /// Webhook events emitted (not attempts).
@@ -99,7 +101,29 @@ pub(crate) struct Recurring {
     pub(crate) interval_count: i64,
 }
 
-/// A Stripe line item built from `price_data`.
+/// A Stripe Price in the catalog (`POST /v1/prices` or a seed).
+#[derive(Debug, Clone)]
+pub(crate) struct StripePrice {
+    pub(crate) id: String,
+    pub(crate) product_id: String,
+    pub(crate) currency: String,
+    pub(crate) unit_amount: i64,
+    pub(crate) recurring: Option<Recurring>,
+    pub(crate) active: bool,
+    pub(crate) nickname: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) created: i64,
+}
+
+/// The minimal Stripe Product a price belongs to; only its name is shown.
+#[derive(Debug, Clone)]
+pub(crate) struct StripeProduct {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) created: i64,
+}
+
+/// A Stripe line item built from `price_data` or a catalog `price`.
 #[derive(Debug, Clone)]
 pub(crate) struct LineItem {
     pub(crate) id: String,
@@ -234,6 +258,9 @@ pub(crate) struct State {
     pub(crate) session_order: Vec<String>,
     pub(crate) payment_intents: HashMap<String, PaymentIntent>,
     pub(crate) products: HashMap<String, Product>,
+    /// Stripe's Price catalog, apart from Creem's products.
+    pub(crate) stripe_prices: HashMap<String, StripePrice>,
+    pub(crate) stripe_products: HashMap<String, StripeProduct>,
     pub(crate) checkouts: HashMap<String, CreemCheckout>,
     /// Stripe customers by email, so a returning payer keeps one id.
     pub(crate) stripe_customers: HashMap<String, String>,

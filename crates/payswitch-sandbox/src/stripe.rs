@@ -1,6 +1,6 @@
 //! Stripe's wire protocol: authentication, API versions, routing,
 //! idempotency, error bodies and event envelopes. The objects themselves
-//! live in `stripe_sessions.rs` and `stripe_intents.rs`.
+//! live in `stripe_sessions.rs`, `stripe_intents.rs` and `stripe_prices.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::form::{self, FormError, FormValue};
 use crate::server::{self, App};
 use crate::state::{new_id, new_request_id, Gateway, OutgoingEvent, SavedResponse, State};
-use crate::{stripe_intents, stripe_sessions};
+use crate::{stripe_intents, stripe_prices, stripe_sessions};
 
 pub(crate) use crate::stripe_params::{
     boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, reject_unknown,
@@ -408,6 +408,14 @@ fn route(
         (&Method::GET, ["v1", "checkout", "sessions", id, "line_items"]) => {
             secret_only()?;
             stripe_sessions::line_items(state, id, params)
+        }
+        (&Method::POST, ["v1", "prices"]) => {
+            secret_only()?;
+            stripe_prices::create(state, params)
+        }
+        (&Method::GET, ["v1", "prices", id]) => {
+            secret_only()?;
+            stripe_prices::retrieve(state, id, params)
         }
         (&Method::POST, ["v1", "payment_intents"]) => {
             secret_only()?;
