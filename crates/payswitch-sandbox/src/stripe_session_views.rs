@@ -9,7 +9,7 @@ use crate::state::{CheckoutStatus, LineItem, State, StripeSession};
 use crate::stripe::{
     check_expand, expand_list, integer, one_of, reject_unknown, text, Failure, Outcome, Params,
 };
-use crate::stripe_intents;
+use crate::{stripe_intents, stripe_prices};
 
 /// Renders a session as Stripe's `checkout.session` JSON.
 pub(crate) fn render(
@@ -91,7 +91,11 @@ pub(crate) fn render(
     });
     if let Some(object) = value.as_object_mut() {
         if expand.iter().any(|field| field == "line_items") {
-            let items: Vec<Value> = session.line_items.iter().map(render_item).collect();
+            let items: Vec<Value> = session
+                .line_items
+                .iter()
+                .map(|item| render_item(state, item))
+                .collect();
             object.insert(
                 "line_items".into(),
                 json!({
@@ -116,28 +120,14 @@ pub(crate) fn render(
 }
 
 /// Renders a line item as Stripe's `item` JSON (fixtures3 shape).
-fn render_item(item: &LineItem) -> Value {
+fn render_item(state: &State, item: &LineItem) -> Value {
     let amount = item.unit_amount.saturating_mul(item.quantity);
-    let recurring = item.recurring.as_ref().map(|recurring| {
-        json!({
-            "interval": recurring.interval,
-            "interval_count": recurring.interval_count,
-            "meter": null,
-            "trial_period_days": null,
-            "usage_type": "licensed",
-        })
-    });
-    json!({
-        "id": item.id,
-        "object": "item",
-        "amount_discount": 0,
-        "amount_subtotal": amount,
-        "amount_tax": 0,
-        "amount_total": amount,
-        "currency": item.currency,
-        "description": item.name,
-        "metadata": item.metadata,
-        "price": {
+    let recurring = item.recurring.as_ref().map(stripe_prices::render_recurring);
+    // A catalog price shows as itself (active, metadata, nickname); a
+    // price_data price is an inactive one-off, as at Stripe.
+    let price = match state.stripe_prices.get(&item.price_id) {
+        Some(price) => stripe_prices::render(price),
+        None => json!({
             "id": item.price_id,
             "object": "price",
             "active": false,
@@ -156,7 +146,19 @@ fn render_item(item: &LineItem) -> Value {
             "type": if item.recurring.is_some() { "recurring" } else { "one_time" },
             "unit_amount": item.unit_amount,
             "unit_amount_decimal": item.unit_amount.to_string(),
-        },
+        }),
+    };
+    json!({
+        "id": item.id,
+        "object": "item",
+        "amount_discount": 0,
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "currency": item.currency,
+        "description": item.name,
+        "metadata": item.metadata,
+        "price": price,
         "quantity": item.quantity,
     })
 }
@@ -300,7 +302,7 @@ pub(crate) fn line_items(state: &State, id: &str, params: &Params) -> Outcome {
         .line_items
         .iter()
         .filter(|item| page.contains(&item.id))
-        .map(render_item)
+        .map(|item| render_item(state, item))
         .collect();
     Ok((
         StatusCode::OK,

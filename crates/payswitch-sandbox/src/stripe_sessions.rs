@@ -168,7 +168,7 @@ pub(crate) fn create(
         ));
     }
 
-    let line_items = parse_line_items(params, mode)?;
+    let line_items = parse_line_items(state, params, mode)?;
     let mut currency = line_items.first().map(|item| item.currency.clone());
     if mode == "setup" {
         if !line_items.is_empty() {
@@ -356,7 +356,7 @@ pub(crate) fn plausible_email(email: &str) -> bool {
     }
 }
 
-fn parse_line_items(params: &Params, mode: &str) -> Result<Vec<LineItem>, Failure> {
+fn parse_line_items(state: &State, params: &Params, mode: &str) -> Result<Vec<LineItem>, Failure> {
     let Some(value) = params.get("line_items") else {
         return Ok(Vec::new());
     };
@@ -388,96 +388,26 @@ fn parse_line_items(params: &Params, mode: &str) -> Result<Vec<LineItem>, Failur
             )
         })?;
         reject_unknown(map, LINE_ITEM_PARAMS, &prefix)?;
-        if let Some(price) = text(map, "price", &prefix)? {
-            // The sandbox keeps no Price catalog; only inline price_data exists.
-            return Err(Failure::invalid(
-                Some("resource_missing"),
-                Some(&bracket(&prefix, "price")),
-                format!("No such price: '{price}'"),
-            ));
-        }
-        let price_prefix = bracket(&prefix, "price_data");
-        let price_data =
-            object(map, "price_data", &prefix)?.ok_or_else(|| Failure::missing(&price_prefix))?;
-        reject_unknown(price_data, PRICE_DATA_PARAMS, &price_prefix)?;
-        let currency = text(price_data, "currency", &price_prefix)?
-            .ok_or_else(|| Failure::missing(&bracket(&price_prefix, "currency")))?;
-        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(Failure::invalid(
-                None,
-                Some(&bracket(&price_prefix, "currency")),
-                format!("Invalid currency: {currency}."),
-            ));
-        }
-        let unit_amount = match integer(price_data, "unit_amount", &price_prefix)? {
-            Some(amount) => amount,
-            None => match text(price_data, "unit_amount_decimal", &price_prefix)? {
-                Some(decimal) => decimal.parse::<i64>().map_err(|_| {
-                    Failure::invalid(
-                        None,
-                        Some(&bracket(&price_prefix, "unit_amount_decimal")),
-                        "The sandbox accepts only whole minor units in unit_amount_decimal."
-                            .to_owned(),
-                    )
-                })?,
-                None => return Err(Failure::missing(&bracket(&price_prefix, "unit_amount"))),
-            },
-        };
-        if unit_amount < 0 {
-            return Err(Failure::invalid(
-                None,
-                Some(&bracket(&price_prefix, "unit_amount")),
-                "This value must be greater than or equal to 0.".to_owned(),
-            ));
-        }
-        let product_prefix = bracket(&price_prefix, "product_data");
-        let (product_id, name) = match object(price_data, "product_data", &price_prefix)? {
-            Some(product_data) => {
-                reject_unknown(product_data, PRODUCT_DATA_PARAMS, &product_prefix)?;
-                let name = text(product_data, "name", &product_prefix)?
-                    .ok_or_else(|| Failure::missing(&bracket(&product_prefix, "name")))?;
-                (new_id("prod_"), name.to_owned())
+        let price_data = object(map, "price_data", &prefix)?;
+        let price = match (text(map, "price", &prefix)?, price_data) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::invalid(
+                    Some("parameters_exclusive"),
+                    Some(&bracket(&prefix, "price")),
+                    "You may only specify one of these parameters: price, price_data.".to_owned(),
+                ))
             }
-            None => match text(price_data, "product", &price_prefix)? {
-                Some(product) => {
-                    return Err(Failure::invalid(
-                        Some("resource_missing"),
-                        Some(&bracket(&price_prefix, "product")),
-                        format!("No such product: '{product}'"),
-                    ))
-                }
-                None => return Err(Failure::missing(&product_prefix)),
-            },
-        };
-        let recurring_prefix = bracket(&price_prefix, "recurring");
-        let recurring = match object(price_data, "recurring", &price_prefix)? {
-            Some(recurring) => {
-                reject_unknown(recurring, RECURRING_PARAMS, &recurring_prefix)?;
-                let interval = one_of(
-                    recurring,
-                    "interval",
-                    &recurring_prefix,
-                    &["day", "week", "month", "year"],
-                )?
-                .ok_or_else(|| Failure::missing(&bracket(&recurring_prefix, "interval")))?;
-                let interval_count =
-                    integer(recurring, "interval_count", &recurring_prefix)?.unwrap_or(1);
-                if mode != "subscription" {
-                    return Err(Failure::invalid(
-                        None,
-                        Some(&recurring_prefix),
-                        format!(
-                            "You must be in `subscription` mode to use recurring prices; this \
-                             session is in `{mode}` mode."
-                        ),
-                    ));
-                }
-                Some(Recurring {
-                    interval: interval.to_owned(),
-                    interval_count,
-                })
+            (Some(price_id), None) => catalog_price(state, price_id, &prefix, mode)?,
+            (None, Some(price_data)) => inline_price(price_data, &prefix, mode)?,
+            (None, None) => {
+                return Err(Failure::invalid(
+                    Some("parameter_missing"),
+                    Some(&bracket(&prefix, "price")),
+                    "You must provide either price or price_data for each line item when using \
+                     prices."
+                        .to_owned(),
+                ))
             }
-            None => None,
         };
         let quantity = integer(map, "quantity", &prefix)?
             .ok_or_else(|| Failure::missing(&bracket(&prefix, "quantity")))?;
@@ -490,15 +420,160 @@ fn parse_line_items(params: &Params, mode: &str) -> Result<Vec<LineItem>, Failur
         }
         items.push(LineItem {
             id: new_id("li_"),
-            price_id: new_id("price_"),
-            product_id,
-            name,
-            currency: currency.to_ascii_lowercase(),
-            unit_amount,
+            price_id: price.price_id,
+            product_id: price.product_id,
+            name: price.name,
+            currency: price.currency,
+            unit_amount: price.unit_amount,
             quantity,
-            recurring,
+            recurring: price.recurring,
             metadata: metadata(map, &prefix)?,
         });
     }
     Ok(items)
+}
+
+/// What a line item charges, from the catalog or from `price_data`.
+struct ResolvedPrice {
+    price_id: String,
+    product_id: String,
+    name: String,
+    currency: String,
+    unit_amount: i64,
+    recurring: Option<Recurring>,
+}
+
+/// Resolves `line_items[i][price]` against the Price catalog.
+fn catalog_price(
+    state: &State,
+    price_id: &str,
+    prefix: &str,
+    mode: &str,
+) -> Result<ResolvedPrice, Failure> {
+    let param = bracket(prefix, "price");
+    // An archived (inactive) price cannot start new checkouts.
+    let price = state
+        .stripe_prices
+        .get(price_id)
+        .filter(|price| price.active)
+        .ok_or_else(|| {
+            Failure::invalid(
+                Some("resource_missing"),
+                Some(&param),
+                format!("No such price: '{price_id}'"),
+            )
+        })?;
+    if price.recurring.is_some() && mode != "subscription" {
+        return Err(recurring_outside_subscription(&param, mode));
+    }
+    let name = state
+        .stripe_products
+        .get(&price.product_id)
+        .map(|product| product.name.clone())
+        .unwrap_or_default();
+    Ok(ResolvedPrice {
+        price_id: price.id.clone(),
+        product_id: price.product_id.clone(),
+        name,
+        currency: price.currency.clone(),
+        unit_amount: price.unit_amount,
+        recurring: price.recurring.clone(),
+    })
+}
+
+/// Stripe's error for a recurring price in a `payment` or `setup` session.
+fn recurring_outside_subscription(param: &str, mode: &str) -> Failure {
+    Failure::invalid(
+        None,
+        Some(param),
+        format!(
+            "You must be in `subscription` mode to use recurring prices; this session is in \
+             `{mode}` mode."
+        ),
+    )
+}
+
+/// Builds an ad-hoc price from `line_items[i][price_data]`.
+fn inline_price(price_data: &Params, prefix: &str, mode: &str) -> Result<ResolvedPrice, Failure> {
+    let price_prefix = bracket(prefix, "price_data");
+    reject_unknown(price_data, PRICE_DATA_PARAMS, &price_prefix)?;
+    let currency = text(price_data, "currency", &price_prefix)?
+        .ok_or_else(|| Failure::missing(&bracket(&price_prefix, "currency")))?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Failure::invalid(
+            None,
+            Some(&bracket(&price_prefix, "currency")),
+            format!("Invalid currency: {currency}."),
+        ));
+    }
+    let unit_amount = match integer(price_data, "unit_amount", &price_prefix)? {
+        Some(amount) => amount,
+        None => match text(price_data, "unit_amount_decimal", &price_prefix)? {
+            Some(decimal) => decimal.parse::<i64>().map_err(|_| {
+                Failure::invalid(
+                    None,
+                    Some(&bracket(&price_prefix, "unit_amount_decimal")),
+                    "The sandbox accepts only whole minor units in unit_amount_decimal.".to_owned(),
+                )
+            })?,
+            None => return Err(Failure::missing(&bracket(&price_prefix, "unit_amount"))),
+        },
+    };
+    if unit_amount < 0 {
+        return Err(Failure::invalid(
+            None,
+            Some(&bracket(&price_prefix, "unit_amount")),
+            "This value must be greater than or equal to 0.".to_owned(),
+        ));
+    }
+    let product_prefix = bracket(&price_prefix, "product_data");
+    let (product_id, name) = match object(price_data, "product_data", &price_prefix)? {
+        Some(product_data) => {
+            reject_unknown(product_data, PRODUCT_DATA_PARAMS, &product_prefix)?;
+            let name = text(product_data, "name", &product_prefix)?
+                .ok_or_else(|| Failure::missing(&bracket(&product_prefix, "name")))?;
+            (new_id("prod_"), name.to_owned())
+        }
+        None => match text(price_data, "product", &price_prefix)? {
+            Some(product) => {
+                return Err(Failure::invalid(
+                    Some("resource_missing"),
+                    Some(&bracket(&price_prefix, "product")),
+                    format!("No such product: '{product}'"),
+                ))
+            }
+            None => return Err(Failure::missing(&product_prefix)),
+        },
+    };
+    let recurring_prefix = bracket(&price_prefix, "recurring");
+    let recurring = match object(price_data, "recurring", &price_prefix)? {
+        Some(recurring) => {
+            reject_unknown(recurring, RECURRING_PARAMS, &recurring_prefix)?;
+            let interval = one_of(
+                recurring,
+                "interval",
+                &recurring_prefix,
+                &["day", "week", "month", "year"],
+            )?
+            .ok_or_else(|| Failure::missing(&bracket(&recurring_prefix, "interval")))?;
+            let interval_count =
+                integer(recurring, "interval_count", &recurring_prefix)?.unwrap_or(1);
+            if mode != "subscription" {
+                return Err(recurring_outside_subscription(&recurring_prefix, mode));
+            }
+            Some(Recurring {
+                interval: interval.to_owned(),
+                interval_count,
+            })
+        }
+        None => None,
+    };
+    Ok(ResolvedPrice {
+        price_id: new_id("price_"),
+        product_id,
+        name,
+        currency: currency.to_ascii_lowercase(),
+        unit_amount,
+        recurring,
+    })
 }
