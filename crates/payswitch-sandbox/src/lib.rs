@@ -2,7 +2,7 @@
 //! with hosted pay pages and signed webhooks.
 //!
 //! One server on one port speaks both gateways: Stripe's form-encoded
-//! `/v1/checkout/sessions` and `/v1/payment_intents` (authenticated with
+//! `/v1/checkout/sessions`, `/v1/payment_intents` and `/v1/prices` (authenticated with
 //! `Authorization`), Creem's JSON `/v1/checkouts` and `/v1/products`
 //! (authenticated with `x-api-key`), the hosted page `/pay/{id}` and the
 //! admin API under `/__sandbox/`. It is an independent implementation of
