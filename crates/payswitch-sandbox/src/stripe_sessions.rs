@@ -398,7 +398,7 @@ fn parse_line_items(state: &State, params: &Params, mode: &str) -> Result<Vec<Li
                 ))
             }
             (Some(price_id), None) => catalog_price(state, price_id, &prefix, mode)?,
-            (None, Some(price_data)) => inline_price(price_data, &prefix, mode)?,
+            (None, Some(price_data)) => inline_price(state, price_data, &prefix, mode)?,
             (None, None) => {
                 return Err(Failure::invalid(
                     Some("parameter_missing"),
@@ -494,7 +494,12 @@ fn recurring_outside_subscription(param: &str, mode: &str) -> Failure {
 }
 
 /// Builds an ad-hoc price from `line_items[i][price_data]`.
-fn inline_price(price_data: &Params, prefix: &str, mode: &str) -> Result<ResolvedPrice, Failure> {
+fn inline_price(
+    state: &State,
+    price_data: &Params,
+    prefix: &str,
+    mode: &str,
+) -> Result<ResolvedPrice, Failure> {
     let price_prefix = bracket(prefix, "price_data");
     reject_unknown(price_data, PRICE_DATA_PARAMS, &price_prefix)?;
     let currency = text(price_data, "currency", &price_prefix)?
@@ -535,6 +540,15 @@ fn inline_price(price_data: &Params, prefix: &str, mode: &str) -> Result<Resolve
             (new_id("prod_"), name.to_owned())
         }
         None => match text(price_data, "product", &price_prefix)? {
+            // An existing product (from the Price catalog) lends its name.
+            Some(product) if state.stripe_products.contains_key(product) => {
+                let name = state
+                    .stripe_products
+                    .get(product)
+                    .map(|known| known.name.clone())
+                    .unwrap_or_default();
+                (product.to_owned(), name)
+            }
             Some(product) => {
                 return Err(Failure::invalid(
                     Some("resource_missing"),

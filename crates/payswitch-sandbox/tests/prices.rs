@@ -321,6 +321,28 @@ async fn unknown_and_inactive_prices_are_resource_missing() {
 }
 
 #[tokio::test]
+async fn price_data_can_name_a_catalog_product() {
+    let sandbox = priced_sandbox().await;
+    let reply = stripe_post(
+        &sandbox,
+        "/v1/checkout/sessions",
+        &price_session(
+            "payment",
+            "&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=1234\
+             &line_items[0][price_data][product]=prod_pro&line_items[0][quantity]=1\
+             &expand[]=line_items",
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    let item = &reply.json["line_items"]["data"][0];
+    assert_eq!(item["description"], "Pro");
+    assert_eq!(item["price"]["product"], "prod_pro");
+    assert_eq!(item["price"]["active"], false);
+    assert_eq!(item["amount_total"], 1234);
+}
+
+#[tokio::test]
 async fn price_and_price_data_are_exclusive() {
     let sandbox = priced_sandbox().await;
     let reply = stripe_post(
