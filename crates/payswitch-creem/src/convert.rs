@@ -11,6 +11,8 @@ use payswitch_core::{
     Money, PaymentError, PaymentStatus, Product, ProviderKind, UiMode,
 };
 
+use serde::Deserialize;
+
 use crate::wire;
 
 /// The placeholder Stripe substitutes in success URLs; Creem appends `checkout_id` instead.
@@ -173,17 +175,22 @@ fn success_url(url: &str, ignored: &mut Vec<String>) -> Result<String, PaymentEr
 }
 
 /// Decodes a checkout body (create and retrieve answer with the same entity).
+///
+/// Parsed once into the `raw` value; the typed checkout is read from it by reference.
 pub(crate) fn decode_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
     let raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("creem checkout", error))?;
-    checkout_from_value(raw)
-}
-
-/// Decodes a checkout already parsed as JSON (a webhook's `object`).
-pub(crate) fn checkout_from_value(raw: serde_json::Value) -> Result<CheckoutResult, PaymentError> {
-    let checkout: wire::Checkout = serde_json::from_value(raw.clone())
+    let checkout = wire::Checkout::deserialize(&raw)
         .map_err(|error| PaymentError::decode("creem checkout", error))?;
     checkout_result(&checkout, raw)
+}
+
+/// Decodes a checkout inside an already parsed value (a webhook's `object`); the result's
+/// `raw` is the one copy made.
+pub(crate) fn checkout_from_value(raw: &serde_json::Value) -> Result<CheckoutResult, PaymentError> {
+    let checkout = wire::Checkout::deserialize(raw)
+        .map_err(|error| PaymentError::decode("creem checkout", error))?;
+    checkout_result(&checkout, raw.clone())
 }
 
 /// Normalizes a Creem checkout.
@@ -213,7 +220,7 @@ pub(crate) fn checkout_result(
         .and_then(wire::Expandable::object)
         .and_then(|customer| customer.email.clone());
     result.reference = checkout.request_id.clone();
-    result.metadata = metadata(checkout.metadata.as_ref());
+    result.metadata = metadata(raw.get("metadata"));
     result.payment_id = order.map(|order| order.id().to_owned());
     result.subscription_id = checkout
         .subscription

@@ -9,6 +9,7 @@ use http::HeaderMap;
 use payswitch_core::{
     PaymentError, ProviderKind, Secret, SignatureError, WebhookEvent, WebhookEventKind,
 };
+use serde::Deserialize;
 use sha2::Sha256;
 use time::OffsetDateTime;
 
@@ -45,15 +46,16 @@ fn verify_signature(
     if header.is_empty() {
         return Err(SignatureError::Missing(SIGNATURE_HEADER.into()));
     }
-    let signature = hex::decode(header).map_err(|_| {
-        SignatureError::Malformed("creem-signature is not a hex HMAC-SHA256".into())
-    })?;
-    if signature.len() != 32 {
+    if header.len() != 64 && hex::decode(header).is_ok() {
         return Err(SignatureError::Malformed(format!(
             "creem-signature has {} bytes, an HMAC-SHA256 has 32",
-            signature.len()
+            header.len() / 2
         )));
     }
+    let mut signature = [0u8; 32];
+    hex::decode_to_slice(header, &mut signature).map_err(|_| {
+        SignatureError::Malformed("creem-signature is not a hex HMAC-SHA256".into())
+    })?;
     for secret in secrets {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
             continue;
@@ -68,19 +70,21 @@ fn verify_signature(
 }
 
 /// Decodes a verified body into a normalized event.
+///
+/// The body is parsed once into the `raw` value; the envelope and the checkout are read from it
+/// by reference, so only the checkout's own `raw` is a copy.
 fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("creem webhook", error))?;
-    let envelope: wire::WebhookEnvelope = serde_json::from_value(raw.clone())
+    let envelope = wire::WebhookEnvelope::deserialize(&raw)
         .map_err(|error| PaymentError::decode("creem webhook", error))?;
+    let object = &raw["object"];
     let created_at = epoch_millis(envelope.created_at.0)?;
     let kind = kind(&envelope.event_type);
     let checkout = match &envelope.event_type {
-        wire::EventType::CheckoutCompleted => {
-            Some(convert::checkout_from_value(envelope.object.clone())?)
-        }
+        wire::EventType::CheckoutCompleted => Some(convert::checkout_from_value(object)?),
         wire::EventType::RefundCreated | wire::EventType::DisputeCreated => {
-            attached_checkout(&envelope.object)?
+            attached_checkout(object)?
         }
         wire::EventType::SubscriptionActive
         | wire::EventType::SubscriptionPaid
@@ -138,7 +142,7 @@ fn attached_checkout(
     let Some(checkout) = object.get("checkout").filter(|value| value.is_object()) else {
         return Ok(None);
     };
-    convert::checkout_from_value(checkout.clone()).map(Some)
+    convert::checkout_from_value(checkout).map(Some)
 }
 
 fn epoch_millis(millis: i64) -> Result<OffsetDateTime, PaymentError> {

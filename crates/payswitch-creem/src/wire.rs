@@ -8,7 +8,10 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
@@ -79,11 +82,41 @@ pub(crate) enum CustomerRequest<'a> {
 // ---------------------------------------------------------------------------------------------
 
 /// An id string or the expanded object (`oneOf(string, Entity)` in the spec).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub(crate) enum Expandable<T> {
     Id(String),
     Object(Box<T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Expandable<T> {
+    /// Reads a string or an object directly, instead of serde's untagged enums, which first
+    /// copy the whole expanded object into a buffer and then decode the copy.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExpandableVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ExpandableVisitor<T> {
+            type Value = Expandable<T>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("an id or an expanded object")
+            }
+
+            fn visit_str<E: de::Error>(self, id: &str) -> Result<Self::Value, E> {
+                Ok(Expandable::Id(id.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, id: String) -> Result<Self::Value, E> {
+                Ok(Expandable::Id(id))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|object| Expandable::Object(Box::new(object)))
+            }
+        }
+
+        deserializer.deserialize_any(ExpandableVisitor(PhantomData))
+    }
 }
 
 /// Anything with an `id`, so an expandable field's id can be read without matching.
@@ -224,8 +257,9 @@ pub(crate) struct Checkout {
     pub(crate) customer: Option<Expandable<Customer>>,
     pub(crate) checkout_url: Option<String>,
     pub(crate) success_url: Option<String>,
-    /// Usually an object with mixed value types; one real response echoed an array.
-    pub(crate) metadata: Option<serde_json::Value>,
+    /// Usually an object with mixed value types; one real response echoed an array. Read from
+    /// the parsed checkout by reference (`raw["metadata"]`) rather than copied here.
+    pub(crate) metadata: Option<de::IgnoredAny>,
 }
 
 /// `ProductEntity`.
@@ -366,7 +400,9 @@ pub(crate) struct WebhookEnvelope {
     #[serde(rename = "eventType")]
     pub(crate) event_type: EventType,
     pub(crate) created_at: Integer,
-    pub(crate) object: serde_json::Value,
+    /// Required, but read from the parsed event by reference (`raw["object"]`) rather than
+    /// copied here.
+    pub(crate) object: de::IgnoredAny,
 }
 
 #[cfg(test)]

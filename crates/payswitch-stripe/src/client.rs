@@ -229,22 +229,18 @@ impl StripeClient {
             .map_err(|error| transport_failure(error, attempt))?;
         let status = response.status().as_u16();
         let headers = response.headers();
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        };
-        let request_id = header("request-id");
+        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        // Kept as the header value (a shared view of the read buffer), copied only on errors.
+        let request_id = headers.get("request-id").cloned();
         let should_retry = header("stripe-should-retry").and_then(|value| match value.trim() {
             "true" => Some(true),
             "false" => Some(false),
             _ => None,
         });
-        let retry_after = parse_retry_after(header("retry-after").as_deref());
+        let retry_after = parse_retry_after(header("retry-after"));
         span.record("status", status);
-        if let Some(id) = &request_id {
-            span.record("request_id", id.as_str());
+        if let Some(id) = request_id.as_ref().and_then(|id| id.to_str().ok()) {
+            span.record("request_id", id);
         }
         let body = response
             .bytes()
@@ -259,7 +255,10 @@ impl StripeClient {
         }
         let error = map_error(ErrorAnswer {
             status,
-            request_id,
+            request_id: request_id
+                .as_ref()
+                .and_then(|id| id.to_str().ok())
+                .map(str::to_owned),
             retry_after,
             body: &body,
             attempts: attempt,

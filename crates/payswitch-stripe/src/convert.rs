@@ -7,6 +7,7 @@ use payswitch_core::{
     Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
     PaymentStatus, ProviderKind, Recurring, Secret, WebhookEventKind,
 };
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::line_items::CheckoutLineItem;
@@ -405,7 +406,7 @@ pub(crate) fn event_kind(event_type: &EventType, object: &serde_json::Value) -> 
         EventType::CustomerSubscriptionCreated
         | EventType::CustomerSubscriptionUpdated
         | EventType::CustomerSubscriptionResumed => {
-            let status = serde_json::from_value::<SubscriptionObject>(object.clone())
+            let status = SubscriptionObject::deserialize(object)
                 .ok()
                 .and_then(|subscription| subscription.status);
             match status {

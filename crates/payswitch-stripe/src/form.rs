@@ -5,7 +5,9 @@
 //! percent-encodes the brackets or emits `[]` for arrays depending on its mode. Stripe's SDKs
 //! always index arrays, leave brackets literal and drop absent options; so does this.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -19,36 +21,38 @@ const VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// One value in a form: text, a nested object, or an indexed list.
+///
+/// Text borrows from the parameters it was built from where it can, so building a form
+/// copies no strings; only integers are rendered into new ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FormValue {
+pub(crate) enum FormValue<'a> {
     /// Sent as is (integers and booleans are rendered to text by [`Fields`]).
-    Text(String),
+    Text(Cow<'a, str>),
     /// Nested fields: `key[name]=…`.
-    Object(Fields),
+    Object(Fields<'a>),
     /// Indexed elements: `key[0]=…`, `key[1]=…`.
-    List(Vec<FormValue>),
+    List(Vec<FormValue<'a>>),
 }
 
 /// An ordered set of named form values; absent options are simply never added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Fields {
-    entries: Vec<(String, FormValue)>,
+pub(crate) struct Fields<'a> {
+    entries: Vec<(&'a str, FormValue<'a>)>,
 }
 
-impl Fields {
+impl<'a> Fields<'a> {
     pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Adds a text value.
-    pub(crate) fn text(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.entries
-            .push((name.to_owned(), FormValue::Text(value.into())));
+    pub(crate) fn text(mut self, name: &'a str, value: impl Into<Cow<'a, str>>) -> Self {
+        self.entries.push((name, FormValue::Text(value.into())));
         self
     }
 
     /// Adds a text value when present.
-    pub(crate) fn opt_text(self, name: &str, value: Option<impl Into<String>>) -> Self {
+    pub(crate) fn opt_text(self, name: &'a str, value: Option<impl Into<Cow<'a, str>>>) -> Self {
         match value {
             Some(value) => self.text(name, value),
             None => self,
@@ -56,12 +60,12 @@ impl Fields {
     }
 
     /// Adds an integer as decimal text.
-    pub(crate) fn integer(self, name: &str, value: i64) -> Self {
+    pub(crate) fn integer(self, name: &'a str, value: i64) -> Self {
         self.text(name, value.to_string())
     }
 
     /// Adds an integer when present.
-    pub(crate) fn opt_integer(self, name: &str, value: Option<i64>) -> Self {
+    pub(crate) fn opt_integer(self, name: &'a str, value: Option<i64>) -> Self {
         match value {
             Some(value) => self.integer(name, value),
             None => self,
@@ -69,12 +73,12 @@ impl Fields {
     }
 
     /// Adds a boolean as `true`/`false`.
-    pub(crate) fn boolean(self, name: &str, value: bool) -> Self {
+    pub(crate) fn boolean(self, name: &'a str, value: bool) -> Self {
         self.text(name, if value { "true" } else { "false" })
     }
 
     /// Adds a boolean when present.
-    pub(crate) fn opt_boolean(self, name: &str, value: Option<bool>) -> Self {
+    pub(crate) fn opt_boolean(self, name: &'a str, value: Option<bool>) -> Self {
         match value {
             Some(value) => self.boolean(name, value),
             None => self,
@@ -82,16 +86,15 @@ impl Fields {
     }
 
     /// Adds a nested object; an empty one is omitted (an empty value would unset the field).
-    pub(crate) fn object(mut self, name: &str, fields: Fields) -> Self {
+    pub(crate) fn object(mut self, name: &'a str, fields: Fields<'a>) -> Self {
         if !fields.entries.is_empty() {
-            self.entries
-                .push((name.to_owned(), FormValue::Object(fields)));
+            self.entries.push((name, FormValue::Object(fields)));
         }
         self
     }
 
     /// Adds a nested object when present.
-    pub(crate) fn opt_object(self, name: &str, fields: Option<Fields>) -> Self {
+    pub(crate) fn opt_object(self, name: &'a str, fields: Option<Fields<'a>>) -> Self {
         match fields {
             Some(fields) => self.object(name, fields),
             None => self,
@@ -99,32 +102,32 @@ impl Fields {
     }
 
     /// Adds a string map such as `metadata`, in key order; an empty map is omitted.
-    pub(crate) fn map(self, name: &str, map: &BTreeMap<String, String>) -> Self {
+    pub(crate) fn map(self, name: &'a str, map: &'a BTreeMap<String, String>) -> Self {
         let fields = map.iter().fold(Fields::new(), |fields, (key, value)| {
-            fields.text(key, value)
+            fields.text(key, value.as_str())
         });
         self.object(name, fields)
     }
 
     /// Adds an indexed list; an empty list is omitted.
-    pub(crate) fn list(mut self, name: &str, items: Vec<FormValue>) -> Self {
+    pub(crate) fn list(mut self, name: &'a str, items: Vec<FormValue<'a>>) -> Self {
         if !items.is_empty() {
-            self.entries.push((name.to_owned(), FormValue::List(items)));
+            self.entries.push((name, FormValue::List(items)));
         }
         self
     }
 
-    /// Encodes the fields as a request body (or query string).
+    /// Encodes the fields as a request body (or query string), into one buffer.
     pub(crate) fn encode(&self) -> String {
-        let mut pairs = Vec::new();
+        let mut out = String::with_capacity(256);
+        // The bracketed key of the value being written; each level appends, then truncates.
+        let mut key = String::with_capacity(64);
         for (name, value) in &self.entries {
-            flatten(encode_segment(name), value, &mut pairs);
+            key.clear();
+            key.extend(utf8_percent_encode(name, VALUE));
+            write_value(&mut out, &mut key, value);
         }
-        pairs
-            .into_iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect::<Vec<_>>()
-            .join("&")
+        out
     }
 
     /// Encodes the fields once into the bytes every attempt sends.
@@ -133,24 +136,59 @@ impl Fields {
     }
 }
 
-fn encode_segment(name: &str) -> String {
-    utf8_percent_encode(name, VALUE).to_string()
-}
-
-fn flatten(key: String, value: &FormValue, pairs: &mut Vec<(String, String)>) {
+fn write_value(out: &mut String, key: &mut String, value: &FormValue<'_>) {
     match value {
-        FormValue::Text(text) => pairs.push((key, utf8_percent_encode(text, VALUE).to_string())),
+        FormValue::Text(text) => {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.push_str(key);
+            out.push('=');
+            out.extend(utf8_percent_encode(text, VALUE));
+        }
         FormValue::Object(fields) => {
             for (name, inner) in &fields.entries {
-                flatten(format!("{key}[{}]", encode_segment(name)), inner, pairs);
+                let length = key.len();
+                key.push('[');
+                key.extend(utf8_percent_encode(name, VALUE));
+                key.push(']');
+                write_value(out, key, inner);
+                key.truncate(length);
             }
         }
         FormValue::List(items) => {
             for (index, inner) in items.iter().enumerate() {
-                flatten(format!("{key}[{index}]"), inner, pairs);
+                let length = key.len();
+                // Writing to a String cannot fail.
+                let _ = write!(key, "[{index}]");
+                write_value(out, key, inner);
+                key.truncate(length);
             }
         }
     }
+}
+
+/// Splits an encoded form around its top-level `name=…` pair (with the `&` before it), so the
+/// rest can be hashed without encoding the form a second time. `None` when the pair is absent
+/// or first.
+///
+/// Values are percent-encoded, so `&name=` can only be a pair boundary, and a nested key
+/// (`x[name]`) never matches.
+pub(crate) fn split_around<'f>(form: &'f str, name: &str) -> Option<(&'f str, &'f str)> {
+    let mut search = 0;
+    while let Some(found) = form[search..].find('&') {
+        let start = search + found;
+        let rest = &form[start + 1..];
+        if rest
+            .strip_prefix(name)
+            .is_some_and(|after| after.starts_with('='))
+        {
+            let end = rest.find('&').map_or(form.len(), |next| start + 1 + next);
+            return Some((&form[..start], &form[end..]));
+        }
+        search = start + 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -227,12 +265,13 @@ mod tests {
 
     #[test]
     fn omits_absent_options_and_empty_containers() {
+        let empty = BTreeMap::new();
         let form = Fields::new()
             .opt_text("customer", None::<String>)
             .opt_integer("expires_at", None)
             .opt_boolean("allow_promotion_codes", None)
             .opt_object("recurring", None)
-            .map("metadata", &BTreeMap::new())
+            .map("metadata", &empty)
             .list("discounts", Vec::new())
             .object("empty", Fields::new())
             .opt_text("locale", Some("fr"));
@@ -251,5 +290,26 @@ mod tests {
             "metadata[a%26b]=x%3Dy&metadata[order%20id]=ord%2042"
         );
         assert_eq!(Fields::new().encode(), "");
+    }
+
+    #[test]
+    fn splits_around_a_top_level_pair_only() {
+        let form = "mode=payment&metadata[expires_at]=1&expires_at=1800&currency=usd";
+        assert_eq!(
+            split_around(form, "expires_at"),
+            Some(("mode=payment&metadata[expires_at]=1", "&currency=usd"))
+        );
+        assert_eq!(
+            split_around("mode=payment&expires_at=1800", "expires_at"),
+            Some(("mode=payment", ""))
+        );
+        assert_eq!(
+            split_around("mode=payment&expires_atx=1", "expires_at"),
+            None
+        );
+        assert_eq!(
+            split_around("expires_at=1&mode=payment", "expires_at"),
+            None
+        );
     }
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::client::{path_segment, StripeClient};
 use crate::config::{self, StripeProviderBuilder};
 use crate::convert::{self, SessionPlan};
-use crate::form::Fields;
+use crate::form::{split_around, Fields};
 use crate::line_items::{CheckoutLineItem, LineItemsPage};
 use crate::payment_intent::{PaymentIntent, PaymentIntentRequest};
 use crate::webhook::{self, WebhookVerifier};
@@ -300,20 +300,22 @@ struct RawList {
 /// The key for a checkout create: the request's own; else derived from the reference and
 /// the parameters, so two app instances retrying one order converge on one session; else
 /// random.
-fn checkout_idempotency_key(request: &CheckoutRequest, plan: &SessionPlan) -> String {
+///
+/// `form` is the encoded body; the key hashes it without `expires_at`, which moves with the
+/// clock, so the body is encoded once and never copied for the key.
+fn checkout_idempotency_key(request: &CheckoutRequest, form: &str) -> String {
     if let Some(key) = &request.idempotency_key {
         return key.clone();
     }
     let Some(reference) = &request.reference else {
         return random_idempotency_key();
     };
-    // `expires_at` moves with the clock; hash the duration instead so the key stays stable.
-    let mut stable = plan.params.clone();
-    stable.expires_at = None;
+    let (before, after) = split_around(form, "expires_at").unwrap_or((form, ""));
     let mut hasher = Sha256::new();
     hasher.update(reference.len().to_be_bytes());
     hasher.update(reference.as_bytes());
-    hasher.update(stable.to_fields().encode().as_bytes());
+    hasher.update(before.as_bytes());
+    hasher.update(after.as_bytes());
     if let Some(expires_in) = request.expires_in {
         hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
     }
@@ -353,8 +355,10 @@ impl CheckoutProvider for StripeProvider {
         request: &CheckoutRequest,
     ) -> Result<CheckoutResult, PaymentError> {
         let plan = self.checkout_plan(request)?;
-        let key = checkout_idempotency_key(request, &plan);
-        let body: Bytes = plan.params.to_fields().to_bytes();
+        let form = plan.params.to_fields().encode();
+        let key = checkout_idempotency_key(request, &form);
+        // Encoded once; every retry sends these bytes (Bytes clones share them).
+        let body = Bytes::from(form);
         let value = self
             .inner
             .client
@@ -396,5 +400,37 @@ impl CheckoutProvider for StripeProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         webhook::verify_return(query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use payswitch_core::{CheckoutMode, LineItem};
+
+    use super::*;
+
+    #[test]
+    fn derived_keys_ignore_expires_at_and_stay_as_before() {
+        let request = CheckoutRequest::builder()
+            .mode(CheckoutMode::Subscription)
+            .line_item(LineItem::native("price_1Pro", 2))
+            .success_url("https://example.com/ok")
+            .reference("order-7")
+            .expires_in(Duration::from_secs(1800))
+            .build()
+            .unwrap();
+        let form = "mode=subscription&line_items[0][price]=price_1Pro&line_items[0][quantity]=2\
+                    &success_url=https%3A%2F%2Fexample.com%2Fok&client_reference_id=order-7";
+        let now = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001800"));
+        let later = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001807"));
+        assert_eq!(now, later);
+        // SHA-256 over the reference's length and bytes, the form without expires_at and
+        // `&expires_in=1800`: the key releases before the single-encoding change derived.
+        assert_eq!(
+            now,
+            "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd"
+        );
     }
 }

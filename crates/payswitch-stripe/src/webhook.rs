@@ -8,7 +8,9 @@ use hmac::{Hmac, Mac};
 use payswitch_core::{
     Clock, PaymentError, ProviderKind, ReturnParams, Secret, SignatureError, WebhookEvent,
 };
+use serde::Deserialize;
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use crate::convert::{carries_checkout, checkout_result, event_kind, unix_time};
 use crate::wire::{Event, Session};
@@ -39,7 +41,7 @@ impl fmt::Debug for WebhookVerifier {
 struct SignatureHeader {
     timestamp: i64,
     /// Every `v1` signature, decoded; other schemes (`v0`) are ignored against downgrades.
-    signatures: Vec<Vec<u8>>,
+    signatures: Vec<[u8; 32]>,
 }
 
 fn parse_header(value: &str) -> Result<SignatureHeader, SignatureError> {
@@ -61,12 +63,10 @@ fn parse_header(value: &str) -> Result<SignatureHeader, SignatureError> {
                 }
             }
             "v1" => {
-                let decoded = hex::decode(item)
-                    .ok()
-                    .filter(|bytes| bytes.len() == 32)
-                    .ok_or_else(|| {
-                        SignatureError::Malformed("a v1 signature is not 64 hex digits".to_owned())
-                    })?;
+                let mut decoded = [0u8; 32];
+                hex::decode_to_slice(item, &mut decoded).map_err(|_| {
+                    SignatureError::Malformed("a v1 signature is not 64 hex digits".to_owned())
+                })?;
                 signatures.push(decoded);
             }
             _ => {}
@@ -115,17 +115,22 @@ impl WebhookVerifier {
             .to_str()
             .map_err(|_| SignatureError::Malformed("the header is not ASCII".to_owned()))?;
         let header = parse_header(value)?;
+        // The signed payload is `{t}.{body}`: fed to the MAC in parts, never concatenated.
+        let timestamp = header.timestamp.to_string();
         let matches = self.secrets.iter().any(|secret| {
-            header.signatures.iter().any(|signature| {
-                // The whole `whsec_…` string is the key; verify_slice compares in constant time.
-                let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
-                    return false;
-                };
-                mac.update(header.timestamp.to_string().as_bytes());
-                mac.update(b".");
-                mac.update(body);
-                mac.verify_slice(signature).is_ok()
-            })
+            // The whole `whsec_…` string is the key. One MAC pass over the body per secret,
+            // compared in constant time with every v1 signature.
+            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
+                return false;
+            };
+            mac.update(timestamp.as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            let expected = mac.finalize().into_bytes();
+            header
+                .signatures
+                .iter()
+                .any(|signature| bool::from(expected.as_slice().ct_eq(signature.as_slice())))
         });
         if !matches {
             return Err(SignatureError::Mismatch);
@@ -158,18 +163,22 @@ impl WebhookVerifier {
 }
 
 /// Decodes a verified event body.
+///
+/// The body is parsed once into the `raw` value; the envelope and the session are read from it
+/// by reference, so only the session's own `raw` is a copy.
 pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("Stripe webhook body", error))?;
-    let event: Event = serde_json::from_value(raw.clone())
-        .map_err(|error| PaymentError::decode("Stripe event", error))?;
+    let event =
+        Event::deserialize(&raw).map_err(|error| PaymentError::decode("Stripe event", error))?;
+    let object = &raw["data"]["object"];
     let created_at = unix_time(event.created)
         .ok_or_else(|| PaymentError::decode("Stripe event", "created is out of range"))?;
-    let kind = event_kind(&event.event_type, &event.data.object);
+    let kind = event_kind(&event.event_type, object);
     let checkout = if carries_checkout(&event.event_type) {
-        let session: Session = serde_json::from_value(event.data.object.clone())
+        let session = Session::deserialize(object)
             .map_err(|error| PaymentError::decode("checkout.session in event", error))?;
-        Some(checkout_result(session, event.data.object))
+        Some(checkout_result(session, object.clone()))
     } else {
         None
     };

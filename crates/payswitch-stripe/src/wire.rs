@@ -119,11 +119,51 @@ wire_enum!(
 );
 
 /// An expandable reference: an id, or the whole object when expanded.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Expandable {
     Id(String),
     Object { id: String },
+}
+
+/// The `id` of an expanded object; its other fields are skipped.
+#[derive(Deserialize)]
+struct ExpandedId {
+    id: String,
+}
+
+impl<'de> Deserialize<'de> for Expandable {
+    /// Reads a string or an object directly, instead of serde's untagged enums, which first
+    /// copy the whole (possibly large) expanded object into a buffer.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExpandableVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for ExpandableVisitor {
+            type Value = Expandable;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("an id or an expanded object")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<Expandable, E> {
+                Ok(Expandable::Id(id.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, id: String) -> Result<Expandable, E> {
+                Ok(Expandable::Id(id))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Expandable, A::Error> {
+                let object =
+                    ExpandedId::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Expandable::Object { id: object.id })
+            }
+        }
+
+        deserializer.deserialize_any(ExpandableVisitor)
+    }
 }
 
 impl Expandable {
@@ -188,7 +228,7 @@ pub(crate) struct DiscountParams {
 
 impl CreateSessionParams {
     /// The form fields, in the order Stripe's docs list them.
-    pub(crate) fn to_fields(&self) -> Fields {
+    pub(crate) fn to_fields(&self) -> Fields<'_> {
         let line_items = self
             .line_items
             .iter()
@@ -221,7 +261,7 @@ impl CreateSessionParams {
 }
 
 impl LineItemParams {
-    fn to_fields(&self) -> Fields {
+    fn to_fields(&self) -> Fields<'_> {
         let price_data = self.price_data.as_ref().map(|data| {
             let recurring = data.recurring.as_ref().map(|recurring| {
                 Fields::new()
@@ -258,7 +298,7 @@ pub(crate) struct CreatePaymentIntentParams {
 }
 
 impl CreatePaymentIntentParams {
-    pub(crate) fn to_fields(&self) -> Fields {
+    pub(crate) fn to_fields(&self) -> Fields<'_> {
         Fields::new()
             .integer("amount", self.amount)
             .text("currency", &self.currency)
@@ -385,13 +425,18 @@ pub(crate) struct Event {
     #[serde(rename = "type")]
     pub(crate) event_type: EventType,
     pub(crate) created: i64,
+    /// Checked for presence; the object is read from the parsed event.
+    #[allow(dead_code)]
     pub(crate) data: EventData,
 }
 
 /// `event.data`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct EventData {
-    pub(crate) object: serde_json::Value,
+    /// Required, but read from the parsed event by reference (`raw["data"]["object"]`) rather
+    /// than copied here.
+    #[allow(dead_code)]
+    pub(crate) object: serde::de::IgnoredAny,
 }
 
 /// The `status` of a subscription object inside an event.
