@@ -1,0 +1,158 @@
+//! A small storefront that takes payments through payswitch, written the way a SaaS team
+//! would write it: a product page, a server-side checkout, a success page and a webhook
+//! endpoint, on axum.
+//!
+//! ```text
+//! cargo run --example storefront                       # Stripe, on the in-process sandbox
+//! cargo run --example storefront -- --provider creem   # Creem: only the configuration changes
+//! cargo run --example storefront -- --port 0           # an ephemeral port
+//! ```
+//!
+//! | route | what it does |
+//! | --- | --- |
+//! | `GET /` | the products, each with a form that posts its SKU |
+//! | `POST /checkout` | creates the order and the checkout (the server decides the price), 303 to the gateway's page |
+//! | `GET /success` | verifies the return, retrieves the checkout, shows "paid" only if the gateway says so |
+//! | `POST /webhooks` | verifies the signature over the raw body, deduplicates on the event id, marks the order paid once |
+//! | `GET /orders/{id}`, `GET /orders.json` | the order state as JSON (status, times marked paid, gateway, events) |
+//!
+//! The handlers hold an `Arc<dyn CheckoutProvider>` built by `payswitch::from_config`; the
+//! gateway is chosen by `--provider stripe|creem` (or `PAYSWITCH_PROVIDER`). Without gateway
+//! keys the storefront runs the payswitch sandbox in-process; with `STRIPE_SECRET_KEY` or
+//! `CREEM_API_KEY` set it uses the real gateway, configured from the environment (see
+//! `gateway.rs`). The first line on stdout is `storefront listening on http://127.0.0.1:PORT`.
+
+mod catalog;
+mod gateway;
+mod orders;
+mod pages;
+mod web;
+
+use std::error::Error;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::net::TcpListener;
+
+use crate::orders::Orders;
+
+/// The command line.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Options {
+    provider: Option<String>,
+    port: u16,
+}
+
+const USAGE: &str = "usage: storefront [--provider stripe|creem] [--port N]\n\
+    --provider  the gateway (default: PAYSWITCH_PROVIDER, else stripe)\n\
+    --port      the port on 127.0.0.1 (default 3000; 0 picks a free one)";
+
+fn parse_options(arguments: impl IntoIterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        provider: None,
+        port: 3000,
+    };
+    let mut arguments = arguments.into_iter();
+    while let Some(argument) = arguments.next() {
+        let (name, inline) = match argument.split_once('=') {
+            Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
+            None => (argument, None),
+        };
+        if name == "--help" || name == "-h" {
+            return Err(USAGE.to_owned());
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| arguments.next())
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match name.as_str() {
+            "--provider" => options.provider = Some(value()?.trim().to_ascii_lowercase()),
+            "--port" => {
+                let text = value()?;
+                options.port = text
+                    .parse()
+                    .map_err(|_| format!("--port {text:?} is not a port number\n{USAGE}"))?;
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if options.provider.is_none() {
+        options.provider = std::env::var("PAYSWITCH_PROVIDER")
+            .ok()
+            .map(|value| value.trim().to_ascii_lowercase())
+            .filter(|value| !value.is_empty());
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Logs go to stderr: stdout starts with the line that tells a test where we listen.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("storefront: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let options = parse_options(std::env::args().skip(1))?;
+    // Bind first: the sandbox needs our address for its webhooks, and connections that
+    // arrive before the server starts wait in the listen queue.
+    let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let public_url = format!("http://{}", listener.local_addr()?);
+    let gateway = gateway::connect(options.provider.as_deref(), &public_url).await?;
+    let name = gateway.provider.kind().name();
+    let run_id = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default();
+    let app = web::App {
+        gateway: gateway.provider,
+        orders: Arc::new(Orders::new(name, run_id)),
+        public_url: public_url.clone(),
+    };
+    println!("storefront listening on {public_url}");
+    match &gateway.sandbox {
+        Some(sandbox) => println!(
+            "gateway: {name} (payswitch sandbox at {})",
+            sandbox.base_url()
+        ),
+        None => println!("gateway: {name}"),
+    }
+    axum::serve(listener, web::router(app)).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(arguments: &[&str]) -> Result<Options, String> {
+        parse_options(arguments.iter().map(|argument| argument.to_string()))
+    }
+
+    #[test]
+    fn options() {
+        let options = parse(&["--provider", "Creem", "--port=0"]).unwrap();
+        assert_eq!(options.provider.as_deref(), Some("creem"));
+        assert_eq!(options.port, 0);
+        assert!(parse(&["--port", "x"]).is_err());
+        assert!(parse(&["--port"]).is_err());
+        assert!(parse(&["--colour"]).is_err());
+    }
+}
