@@ -1,0 +1,104 @@
+// Buys on the payswitch storefront example in headless Chromium, as a customer would:
+// product page → Buy (or Subscribe) → the gateway's hosted pay page → card 4242 → the
+// storefront's success page, which must say "paid"; then reads the order's JSON and checks
+// that it was marked paid exactly once.
+//
+//   node storefront.mjs <storefront-url> [buy|subscribe]
+//
+// Prints one JSON line describing the outcome; exits non-zero on failure. Every request to a
+// host other than 127.0.0.1 is aborted, so the test never touches a real network.
+import { chromium } from 'playwright-core';
+
+const [base, action = 'buy'] = process.argv.slice(2);
+if (!base || !['buy', 'subscribe'].includes(action)) {
+  console.error('usage: node storefront.mjs <storefront-url> [buy|subscribe]');
+  process.exit(2);
+}
+
+// A bound on the whole run, whatever hangs.
+setTimeout(() => {
+  console.error('storefront.mjs: timed out after 60 s');
+  process.exit(1);
+}, 60000).unref();
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  timeout: 30000,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+async function paymentStatus(page) {
+  const status = page.locator('#payment-status');
+  await status.waitFor();
+  return { value: await status.getAttribute('data-status'), text: (await status.innerText()).trim() };
+}
+
+let exitCode = 0;
+try {
+  const context = await browser.newContext();
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    return host === '127.0.0.1' ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.setDefaultNavigationTimeout(15000);
+
+  const response = await page.goto(`${base}/`);
+  if (!response || response.status() !== 200) {
+    throw new Error(`product page answered ${response && response.status()}`);
+  }
+  const button = page.getByRole('button', { name: action === 'buy' ? /^Buy / : /^Subscribe / });
+  await Promise.all([
+    page.waitForURL((url) => url.pathname.startsWith('/pay/')),
+    button.click(),
+  ]);
+  const payUrl = page.url();
+  const total = (await page.locator('#total').innerText()).trim();
+
+  await page.getByLabel('Email').fill('storefront@shop.test');
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(`${base}/success`)),
+    page.getByRole('button', { name: /^Pay / }).click(),
+  ]);
+  const successUrl = page.url();
+  const status = await paymentStatus(page);
+  if (status.value !== 'paid') {
+    throw new Error(`the success page says ${status.value}: ${status.text}`);
+  }
+  const orderId = (await page.locator('#order-id').innerText()).trim();
+
+  // Coming back to the success page confirms again and changes nothing.
+  await page.reload();
+  const again = await paymentStatus(page);
+  if (again.value !== 'paid') {
+    throw new Error(`after a reload the success page says ${again.value}`);
+  }
+
+  const orderResponse = await page.request.get(`${base}/orders/${encodeURIComponent(orderId)}`);
+  if (orderResponse.status() !== 200) {
+    throw new Error(`/orders/${orderId} answered ${orderResponse.status()}`);
+  }
+  const order = await orderResponse.json();
+  if (order.status !== 'paid' || order.times_marked_paid !== 1) {
+    throw new Error(`order ${orderId} is ${order.status}, marked paid ${order.times_marked_paid} times`);
+  }
+  console.log(JSON.stringify({ outcome: 'paid', orderId, payUrl, successUrl, total, status: status.text, order }));
+} catch (error) {
+  console.error(String(error && error.stack ? error.stack : error));
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);

@@ -1,0 +1,150 @@
+//! Buys on the storefront example in headless Chromium, once on Stripe and once on Creem,
+//! switching only the configuration (`--provider`): the product page's Buy button, the
+//! gateway's hosted page (the in-process sandbox), card 4242, and the storefront's success
+//! page saying "paid". Then checks over HTTP that the order was marked paid exactly once and
+//! that a re-delivered webhook does not mark it again.
+//!
+//! Needs Debian's `chromium` and playwright-core in `tests/browser` (`.ci/browser-setup.sh`
+//! installs both). Without them the tests print a notice and pass, unless
+//! `PAYSWITCH_REQUIRE_BROWSER=1`, which makes them fail.
+
+mod storefront_support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use storefront_support::{run_with_timeout, Storefront};
+
+/// The bound on one browser run (the script bounds itself at 60 s too).
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Returns false (after a notice) when the browser tooling is missing.
+fn browser_available() -> bool {
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    let modules = browser_dir().join("node_modules/playwright-core");
+    let mut missing = Vec::new();
+    if !chromium.exists() {
+        missing.push("/usr/bin/chromium".to_owned());
+    }
+    if !modules.exists() {
+        missing.push(modules.display().to_string());
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.push("node".to_owned());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "storefront browser test skipped: missing {}; run .ci/browser-setup.sh to install chromium and playwright-core",
+        missing.join(", ")
+    );
+    if std::env::var("PAYSWITCH_REQUIRE_BROWSER").as_deref() == Ok("1") {
+        panic!("PAYSWITCH_REQUIRE_BROWSER=1 but {message}");
+    }
+    eprintln!("{message}");
+    false
+}
+
+/// Runs `tests/browser/storefront.mjs` against the storefront; returns its JSON line.
+async fn buy_in_browser(shop: &Storefront, action: &str) -> Value {
+    let mut command = Command::new("node");
+    command
+        .arg(browser_dir().join("storefront.mjs"))
+        .arg(&shop.url)
+        .arg(action)
+        .current_dir(browser_dir());
+    let output =
+        tokio::task::spawn_blocking(move || run_with_timeout(&mut command, BROWSER_TIMEOUT))
+            .await
+            .expect("the browser run finished");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the browser script failed\nstdout: {stdout}\nstderr: {stderr}\nstorefront log:\n{}",
+        shop.logs()
+    );
+    serde_json::from_str(stdout.trim().lines().last().unwrap_or_default())
+        .unwrap_or_else(|error| panic!("the script printed no JSON ({error}): {stdout}"))
+}
+
+async fn buy_once_in_chromium(provider: &'static str) {
+    if !browser_available() {
+        return;
+    }
+    let shop = Storefront::start(provider);
+    let bought = buy_in_browser(&shop, "buy").await;
+
+    // What the browser saw.
+    assert_eq!(bought["outcome"], "paid", "{bought}");
+    let pay_url = bought["payUrl"].as_str().expect("payUrl");
+    assert!(
+        pay_url.starts_with(&format!("{}/pay/", shop.sandbox_url)),
+        "{pay_url}"
+    );
+    assert_eq!(
+        bought["total"], "$49.00",
+        "the gateway charges the server's price"
+    );
+    assert!(
+        bought["successUrl"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&format!("{}/success?", shop.url))),
+        "{bought}"
+    );
+    assert_eq!(bought["status"], "Your order is paid.");
+    let order_id = bought["orderId"].as_str().expect("orderId").to_owned();
+    assert_eq!(bought["order"]["times_marked_paid"], 1, "{bought}");
+    assert_eq!(bought["order"]["gateway"], provider);
+
+    // The same over HTTP, once the webhook has been processed too.
+    let checkout_id = pay_url.rsplit('/').next().unwrap_or_default().to_owned();
+    let order = shop
+        .wait_for_order(&order_id, "received its webhook", |order| {
+            order["event_ids"]
+                .as_array()
+                .is_some_and(|ids| !ids.is_empty())
+        })
+        .await;
+    assert_eq!(order["status"], "paid", "{order}");
+    assert_eq!(order["times_marked_paid"], 1, "{order}");
+    assert_eq!(order["gateway"], provider);
+    assert_eq!(order["sku"], "pro_licence");
+    assert_eq!(order["checkout_id"], checkout_id.as_str());
+
+    // The gateway re-delivers the webhook: recognised as a duplicate, nothing changes.
+    let delivery = shop.completed_delivery(&checkout_id).await;
+    let (status, answer) = shop.replay(&delivery).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["outcome"], "duplicate", "{answer}");
+    let order = shop.order(&order_id).await;
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["times_marked_paid"], 1, "{order}");
+    let snapshot = shop.snapshot().await;
+    assert_eq!(snapshot["gateway"], provider);
+    assert_eq!(snapshot["duplicate_deliveries"], 1, "{snapshot}");
+    let event_id = delivery["event_id"].clone();
+    let times_processed = snapshot["processed_event_ids"]
+        .as_array()
+        .map(|ids| ids.iter().filter(|id| **id == event_id).count());
+    assert_eq!(times_processed, Some(1), "{snapshot}");
+}
+
+#[cfg(feature = "stripe")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buys_with_stripe_in_headless_chromium() {
+    buy_once_in_chromium("stripe").await;
+}
+
+#[cfg(feature = "creem")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buys_with_creem_in_headless_chromium() {
+    buy_once_in_chromium("creem").await;
+}
