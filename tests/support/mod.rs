@@ -11,11 +11,13 @@ use payswitch::{
     CheckoutResult, Config, CreemConfig, Currency, LineItem, Money, PaymentError, ProviderKind,
     RetryConfig, StripeConfig,
 };
-use payswitch_sandbox::{ProductSeed, Sandbox, SandboxHandle, WebhookInbox};
+use payswitch_sandbox::{PriceSeed, ProductSeed, Sandbox, SandboxHandle, WebhookInbox};
 
 /// The Creem product the sandbox sells in these tests, and its catalog SKU.
 pub const CREEM_PRODUCT: &str = "prod_conformance";
-/// The logical SKU mapped to [`CREEM_PRODUCT`].
+/// The Stripe price the sandbox sells for the same SKU.
+pub const STRIPE_PRICE: &str = "price_conformance";
+/// The logical SKU mapped to [`CREEM_PRODUCT`] and [`STRIPE_PRICE`].
 pub const SKU: &str = "conformance_item";
 /// What one unit costs.
 pub const PRICE: Money = Money::new(1999, Currency::USD);
@@ -36,6 +38,10 @@ impl Env {
             .product(
                 ProductSeed::one_time("Conformance item", PRICE.amount(), "USD")
                     .with_id(CREEM_PRODUCT),
+            )
+            .price(
+                PriceSeed::one_time("Conformance item", PRICE.amount(), "usd")
+                    .with_id(STRIPE_PRICE),
             )
             .start()
             .await
@@ -65,6 +71,9 @@ impl Env {
         config
             .catalog
             .insert(SKU, ProviderKind::Creem, CREEM_PRODUCT);
+        config
+            .catalog
+            .insert(SKU, ProviderKind::Stripe, STRIPE_PRICE);
         config
     }
 
