@@ -1,9 +1,15 @@
 //! Runs the storefront example (`examples/storefront`) as a child process for the tests, and
 //! talks to it and to its in-process sandbox over HTTP on 127.0.0.1.
 //!
-//! The example binary is built with the same profile, features and target directory as the
-//! test itself (`cargo build --example storefront --message-format=json`), so the test never
-//! runs a stale binary; `PAYSWITCH_STOREFRONT_BIN` names a prebuilt one instead.
+//! Which binary runs, in order:
+//! 1. `PAYSWITCH_STOREFRONT_BIN`, when set;
+//! 2. `<target>/<profile>/examples/storefront` next to the test, when it is newer than every
+//!    source it is built from (a `cargo test` without target filters has just built it, with
+//!    the same dependency features as the test, so nothing is rebuilt);
+//! 3. otherwise `cargo build --example storefront --message-format=json` with the test's
+//!    profile, features and target directory, so a stale binary never runs. This also
+//!    happens when the sibling binary lacks the gateway a test needs (built with fewer
+//!    features).
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader, Read};
@@ -122,15 +128,80 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> Output {
     }
 }
 
-/// The example's binary, built once per test binary.
-pub fn storefront_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
+/// Where the storefront binary came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `PAYSWITCH_STOREFRONT_BIN`.
+    Environment,
+    /// The sibling binary, judged fresh by its modification time.
+    Sibling,
+    /// Built by this test run.
+    Built,
+}
+
+/// The example's binary: named, found fresh, or built (once per test binary).
+fn storefront_binary() -> (&'static Path, Origin) {
+    static BINARY: OnceLock<(PathBuf, Origin)> = OnceLock::new();
+    let (path, origin) = BINARY.get_or_init(|| {
         if let Some(path) = std::env::var_os("PAYSWITCH_STOREFRONT_BIN") {
-            return PathBuf::from(path);
+            return (PathBuf::from(path), Origin::Environment);
         }
-        build_storefront()
-    })
+        match fresh_sibling() {
+            Some(path) => (path, Origin::Sibling),
+            None => (built_storefront().to_path_buf(), Origin::Built),
+        }
+    });
+    (path, *origin)
+}
+
+/// The example built by `cargo build`, once per test binary.
+fn built_storefront() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(build_storefront)
+}
+
+/// `<target>/<profile>/examples/storefront`, if it is newer than every file it is built
+/// from. The test binary runs from `<target>/<profile>/deps/`.
+fn fresh_sibling() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let binary = exe
+        .parent()?
+        .parent()?
+        .join("examples")
+        .join(format!("storefront{}", std::env::consts::EXE_SUFFIX));
+    let built = binary.metadata().ok()?.modified().ok()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for source in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "examples/storefront",
+        "crates",
+    ] {
+        newest = newest.max(newest_modification(&root.join(source))?);
+    }
+    (built > newest).then_some(binary)
+}
+
+/// The newest modification time of a file, or of the files under a directory (hidden and
+/// `target` directories skipped); `None` when something cannot be read.
+fn newest_modification(path: &Path) -> Option<std::time::SystemTime> {
+    let metadata = path.metadata().ok()?;
+    if !metadata.is_dir() {
+        return metadata.modified().ok();
+    }
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(path).ok()? {
+        let entry = entry.ok()?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "target" || name == "node_modules" {
+            continue;
+        }
+        newest = newest.max(newest_modification(&entry.path())?);
+    }
+    Some(newest)
 }
 
 /// The features this test was compiled with, so the example is built the same way and no
@@ -210,7 +281,20 @@ impl Storefront {
     /// Starts the example with `--provider <provider> --port 0` and waits for its address.
     /// Gateway keys are removed from its environment, so it always uses the sandbox.
     pub fn start(provider: &'static str) -> Storefront {
-        let mut command = Command::new(storefront_binary());
+        let (binary, origin) = storefront_binary();
+        match Storefront::try_start(binary, provider) {
+            Ok(shop) => shop,
+            // A sibling binary built with fewer features: build one like this test.
+            Err(error) if origin == Origin::Sibling && error.contains("not compiled in") => {
+                Storefront::try_start(built_storefront(), provider)
+                    .unwrap_or_else(|error| panic!("{error}"))
+            }
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    fn try_start(binary: &Path, provider: &'static str) -> Result<Storefront, String> {
+        let mut command = Command::new(binary);
         command
             .args(["--provider", provider, "--port", "0"])
             .env("RUST_LOG", "info")
@@ -233,7 +317,7 @@ impl Storefront {
         }
         let mut child = command
             .spawn()
-            .unwrap_or_else(|error| panic!("cannot start the storefront: {error}"));
+            .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
         let stdout = child.stdout.take();
         let process = ChildGuard::new("storefront", child);
         // Keep reading stdout so the child never blocks on a full pipe.
@@ -244,39 +328,41 @@ impl Storefront {
                 let _ = lines.send(line);
             }
         });
-        let first = received
-            .recv_timeout(START_TIMEOUT)
-            .unwrap_or_else(|error| {
-                panic!(
-                    "the storefront printed no first line ({error})\nstderr: {}",
+        let next_line = |what: &str| {
+            received.recv_timeout(START_TIMEOUT).map_err(|error| {
+                // Give the stderr reader a moment to collect the exit message.
+                std::thread::sleep(Duration::from_millis(200));
+                format!(
+                    "{} printed no {what} ({error})\nstderr: {}",
+                    binary.display(),
                     process.stderr()
                 )
-            });
+            })
+        };
+        let first = next_line("first line")?;
+        let second = next_line("second line")?;
         let url = first
             .strip_prefix("storefront listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .ok_or_else(|| format!("unexpected first line {first:?}"))?
             .trim()
             .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        let second = received
-            .recv_timeout(START_TIMEOUT)
-            .unwrap_or_else(|error| panic!("no second line ({error})"));
         let sandbox_url = second
             .split_once("payswitch sandbox at ")
             .and_then(|(_, rest)| rest.strip_suffix(')'))
-            .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
+            .ok_or_else(|| format!("unexpected second line {second:?}"))?
             .to_owned();
-        assert!(
-            sandbox_url.starts_with("http://127.0.0.1:"),
-            "{sandbox_url}"
-        );
-        Storefront {
+        for address in [&url, &sandbox_url] {
+            if !address.starts_with("http://127.0.0.1:") {
+                return Err(format!("not a 127.0.0.1 address: {address}"));
+            }
+        }
+        Ok(Storefront {
             url,
             provider,
             sandbox_url,
             http: client(),
             process,
-        }
+        })
     }
 
     /// The storefront's stderr so far (its logs).
