@@ -46,8 +46,8 @@ struct Options {
 }
 
 const USAGE: &str = "usage: storefront [--provider stripe|creem] [--port N]\n\
-    --provider  the gateway (default: PAYSWITCH_PROVIDER, else stripe)\n\
-    --port      the port on 127.0.0.1 (default 3000; 0 picks a free one)";
+    \x20 --provider  the gateway (default: PAYSWITCH_PROVIDER, else stripe)\n\
+    \x20 --port      the port on 127.0.0.1 (default 3000; 0 picks a free one)";
 
 fn parse_options(arguments: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
@@ -60,9 +60,6 @@ fn parse_options(arguments: impl IntoIterator<Item = String>) -> Result<Options,
             Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
             None => (argument, None),
         };
-        if name == "--help" || name == "-h" {
-            return Err(USAGE.to_owned());
-        }
         let mut value = || {
             inline
                 .clone()
@@ -110,7 +107,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
-    let options = parse_options(std::env::args().skip(1))?;
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments
+        .iter()
+        .any(|argument| argument == "--help" || argument == "-h")
+    {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let options = parse_options(arguments)?;
     // Bind first: the sandbox needs our address for its webhooks, and connections that
     // arrive before the server starts wait in the listen queue.
     let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
