@@ -29,6 +29,9 @@ use crate::error::{map_error, ErrorResponse};
 /// The header that carries the API key.
 const API_KEY_HEADER: &str = "x-api-key";
 
+/// The checkout endpoint: `POST` creates, `GET ?checkout_id=` retrieves.
+pub(crate) const CHECKOUTS_PATH: &str = "/v1/checkouts";
+
 /// One request, before retries.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiRequest<'a> {
@@ -47,6 +50,9 @@ pub(crate) struct ApiRequest<'a> {
 pub(crate) struct CreemClient {
     http: reqwest::Client,
     api_base: String,
+    /// `CHECKOUTS_PATH` under the base, parsed once: every call clones it instead of
+    /// formatting and parsing the URL again.
+    checkouts_url: reqwest::Url,
     api_key: Secret,
     api_key_header: HeaderValue,
     retry: RetryConfig,
@@ -85,9 +91,16 @@ impl CreemClient {
             .map_err(|error| {
                 PaymentError::config(format!("cannot build the Creem HTTP client: {error}"))
             })?;
+        let checkouts_url =
+            reqwest::Url::parse(&format!("{api_base}{CHECKOUTS_PATH}")).map_err(|error| {
+                PaymentError::config(format!(
+                    "creem.api_base does not form the checkout URL: {error}"
+                ))
+            })?;
         Ok(Self {
             http,
             api_base,
+            checkouts_url,
             api_key,
             api_key_header,
             retry,
@@ -107,9 +120,19 @@ impl CreemClient {
 
     /// Sends the request under the retry policy and returns the 2xx body.
     pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<Bytes, PaymentError> {
-        let url = format!("{}{}", self.api_base, request.path);
+        let url = if request.path == CHECKOUTS_PATH {
+            self.checkouts_url.clone()
+        } else {
+            reqwest::Url::parse(&format!("{}{}", self.api_base, request.path)).map_err(|error| {
+                PaymentError::Transport {
+                    message: format!("the request to Creem could not be built: {error}"),
+                    attempts: 1,
+                    source: Some(Box::new(error)),
+                }
+            })?
+        };
         let request = &request;
-        let url = url.as_str();
+        let url = &url;
         with_retries(&self.retry, |attempt| {
             let span = tracing::debug_span!(
                 "creem.request",
@@ -128,7 +151,7 @@ impl CreemClient {
     async fn attempt(
         &self,
         request: &ApiRequest<'_>,
-        url: &str,
+        url: &reqwest::Url,
         attempt: u32,
         span: tracing::Span,
     ) -> Result<Bytes, AttemptError> {
@@ -136,7 +159,7 @@ impl CreemClient {
         let idempotent = request.method == Method::GET;
         let mut builder = self
             .http
-            .request(request.method.clone(), url)
+            .request(request.method.clone(), url.clone())
             .header(API_KEY_HEADER, self.api_key_header.clone())
             .header(ACCEPT, "application/json");
         if !request.query.is_empty() {

@@ -13,12 +13,9 @@ use payswitch_core::{
 };
 use tracing::Instrument;
 
-use crate::client::{ApiRequest, CreemClient};
+use crate::client::{ApiRequest, CreemClient, CHECKOUTS_PATH};
 use crate::config::resolve_api_base;
 use crate::{convert, redirect, webhook};
-
-/// The checkout endpoint: `POST` creates, `GET ?checkout_id=` retrieves.
-const CHECKOUTS_PATH: &str = "/v1/checkouts";
 
 /// Takes payments through Creem's hosted checkout.
 ///

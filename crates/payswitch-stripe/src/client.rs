@@ -56,11 +56,17 @@ struct Call<'a> {
     subject: &'a str,
 }
 
+/// The endpoints whose URL is parsed once, when the client is built (the creates).
+const PARSED_ENDPOINTS: [&str; 2] = ["/v1/checkout/sessions", "/v1/payment_intents"];
+
 /// Talks to the Stripe API with one connection pool.
 #[derive(Clone)]
 pub(crate) struct StripeClient {
     http: reqwest::Client,
     base: String,
+    /// `PARSED_ENDPOINTS` joined to the base and parsed, in the same order: a request to one
+    /// of them clones the URL instead of formatting and parsing it again on every attempt.
+    endpoints: Vec<url::Url>,
     api_version: HeaderValue,
     authorization: HeaderValue,
     secret_key: Secret,
@@ -113,9 +119,20 @@ impl StripeClient {
             .map_err(|error| {
                 PaymentError::config(format!("cannot build the HTTP client: {error}"))
             })?;
+        let base = api_base.trim_end_matches('/').to_owned();
+        let endpoints = PARSED_ENDPOINTS
+            .iter()
+            .map(|path| url::Url::parse(&format!("{base}{path}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| {
+                PaymentError::config(format!(
+                    "stripe.api_base {api_base:?} does not form endpoint URLs: {error}"
+                ))
+            })?;
         Ok(Self {
             http: client,
-            base: api_base.trim_end_matches('/').to_owned(),
+            base,
+            endpoints,
             api_version,
             authorization,
             secret_key: secret_key.clone(),
@@ -203,9 +220,21 @@ impl StripeClient {
         span: tracing::Span,
     ) -> Result<serde_json::Value, AttemptError> {
         let url = match call.query {
-            Some(query) if !query.is_empty() => format!("{}{}?{query}", self.base, call.path),
-            Some(_) | None => format!("{}{}", self.base, call.path),
-        };
+            Some(query) if !query.is_empty() => {
+                reqwest::Url::parse(&format!("{}{}?{query}", self.base, call.path))
+            }
+            Some(_) | None => match PARSED_ENDPOINTS.iter().position(|path| *path == call.path) {
+                Some(index) => Ok(self.endpoints[index].clone()),
+                None => reqwest::Url::parse(&format!("{}{}", self.base, call.path)),
+            },
+        }
+        .map_err(|error| {
+            AttemptError::Stop(PaymentError::Transport {
+                message: format!("could not build the request: {error}"),
+                attempts: attempt,
+                source: Some(Box::new(error)),
+            })
+        })?;
         let request = match call.method {
             Method::Get => self.http.get(url),
             Method::Post => {
