@@ -89,6 +89,9 @@ struct Options {
     client_threads: usize,
     server_threads: usize,
     part: Part,
+    /// Run only the first (`Some(true)`) or the second (`Some(false)`) contender, to profile.
+    side: Option<bool>,
+    gateways: Vec<String>,
 }
 
 const HELP: &str = "\
@@ -103,6 +106,9 @@ options:
   --client-threads N        tokio worker threads driving requests (default 1)
   --server-threads N        tokio worker threads serving them (default 1)
   --only client|sandbox     run one measurement
+  --gateways stripe,creem   which gateways to drive (default both)
+  --side first|second       run only the baseline/ceiling (first) or payswitch/sandbox
+                            (second) of each pair, e.g. under perf; ratios then show NaN
 ";
 
 fn parse_options() -> Result<Options, String> {
@@ -115,6 +121,8 @@ fn parse_options() -> Result<Options, String> {
         client_threads: 1,
         server_threads: 1,
         part: Part::All,
+        side: None,
+        gateways: vec!["stripe".to_owned(), "creem".to_owned()],
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -145,6 +153,14 @@ fn parse_options() -> Result<Options, String> {
                     "client" => Part::Client,
                     "sandbox" => Part::Sandbox,
                     other => return Err(format!("--only: {other:?} is not client or sandbox")),
+                }
+            }
+            "--gateways" => options.gateways = value.split(',').map(str::to_owned).collect(),
+            "--side" => {
+                options.side = match value.as_str() {
+                    "first" => Some(true),
+                    "second" => Some(false),
+                    other => return Err(format!("--side: {other:?} is not first or second")),
                 }
             }
             other => return Err(format!("unknown option {other}; see --help")),
@@ -205,23 +221,26 @@ fn process_cpu_ns() -> u64 {
 // Servers
 // ---------------------------------------------------------------------------------------------
 
-/// Starts the fixed-answer server: every create gets the same valid body.
-async fn start_fixed_server() -> std::io::Result<String> {
-    async fn stripe_session(_body: Bytes) -> impl axum::response::IntoResponse {
-        (
-            [(http_content_type(), "application/json")],
-            Bytes::from_static(STRIPE_SESSION.as_bytes()),
-        )
-    }
-    async fn creem_checkout(_body: Bytes) -> impl axum::response::IntoResponse {
-        (
-            [(http_content_type(), "application/json")],
-            Bytes::from_static(CREEM_CHECKOUT.as_bytes()),
-        )
-    }
+/// Starts a fixed-answer server: every Stripe create gets `stripe_body`, every Creem create
+/// `creem_body`. The handlers read the request body (so connections are reused) and do
+/// nothing else.
+async fn start_fixed_server(stripe_body: Bytes, creem_body: Bytes) -> std::io::Result<String> {
+    let json = || [(axum::http::header::CONTENT_TYPE, "application/json")];
     let app = axum::Router::new()
-        .route("/v1/checkout/sessions", post(stripe_session))
-        .route("/v1/checkouts", post(creem_checkout));
+        .route(
+            "/v1/checkout/sessions",
+            post(move |_request: Bytes| {
+                let body = stripe_body.clone();
+                async move { (json(), body) }
+            }),
+        )
+        .route(
+            "/v1/checkouts",
+            post(move |_request: Bytes| {
+                let body = creem_body.clone();
+                async move { (json(), body) }
+            }),
+        );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let address = listener.local_addr()?;
     tokio::spawn(async move {
@@ -232,8 +251,36 @@ async fn start_fixed_server() -> std::io::Result<String> {
     Ok(format!("http://{address}"))
 }
 
-fn http_content_type() -> axum::http::HeaderName {
-    axum::http::header::CONTENT_TYPE
+/// Creates one checkout of each kind on the sandbox with a plain reqwest call and returns the
+/// answers, so the ceiling server can send byte-for-byte what the sandbox sends.
+async fn capture_sandbox_answers(
+    stripe: &(String, String),
+    creem: &(String, String),
+) -> Result<(Bytes, Bytes), Box<dyn std::error::Error>> {
+    let client = reqwest::Client::new();
+    let form = stripe_provider(&stripe.0, &stripe.1).checkout_form(&stripe_request())?;
+    let stripe_answer = client
+        .post(format!("{}/v1/checkout/sessions", stripe.0))
+        .header("Authorization", format!("Bearer {}", stripe.1))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let body = creem_provider(&creem.0, &creem.1).checkout_body(&creem_request())?;
+    let creem_answer = client
+        .post(format!("{}/v1/checkouts", creem.0))
+        .header("x-api-key", creem.1.as_str())
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    Ok((stripe_answer, creem_answer))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,8 +571,17 @@ async fn compare(
 ) -> (Vec<Cell>, Vec<Cell>) {
     let mut firsts = Vec::new();
     let mut seconds = Vec::new();
+    let run_first = options.side != Some(false);
+    let run_second = options.side != Some(true);
     for round in 0..options.rounds {
-        if round % 2 == 0 {
+        if !(run_first && run_second) {
+            if run_first {
+                firsts.push(run_cell(first, concurrency, options).await);
+            }
+            if run_second {
+                seconds.push(run_cell(second, concurrency, options).await);
+            }
+        } else if round % 2 == 0 {
             firsts.push(run_cell(first, concurrency, options).await);
             seconds.push(run_cell(second, concurrency, options).await);
         } else {
@@ -590,6 +646,9 @@ async fn client_overhead(fixed: &str, options: &Options) {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, baseline, payswitch) in &gateways {
+        if !options.gateways.iter().any(|gateway| gateway == name) {
+            continue;
+        }
         for &concurrency in &options.client_concurrency {
             let (base, ours) = compare(baseline, payswitch, concurrency, options).await;
             report_errors(&format!("{name} baseline c={concurrency}"), &base);
@@ -645,6 +704,9 @@ async fn sandbox_throughput(
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, ceiling, sandbox) in &contenders {
+        if !options.gateways.iter().any(|gateway| gateway == name) {
+            continue;
+        }
         for &concurrency in &options.sandbox_concurrency {
             let (top, ours) = compare(ceiling, sandbox, concurrency, options).await;
             report_errors(&format!("{name} ceiling c={concurrency}"), &top);
@@ -687,7 +749,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     register_client_thread();
 
-    let fixed = servers.block_on(start_fixed_server())?;
+    let fixed = servers.block_on(start_fixed_server(
+        Bytes::from_static(STRIPE_SESSION.as_bytes()),
+        Bytes::from_static(CREEM_CHECKOUT.as_bytes()),
+    ))?;
     let sandbox = if options.part != Part::Client {
         Some(servers.block_on(async {
             Sandbox::builder()
@@ -705,23 +770,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.client_threads,
         options.server_threads
     );
-    clients.block_on(async {
-        if options.part != Part::Sandbox {
-            client_overhead(&fixed, &options).await;
-        }
-        if let Some(sandbox) = &sandbox {
-            sandbox_throughput(
-                &fixed,
-                (
-                    sandbox.stripe_api_base(),
-                    sandbox.stripe_secret_key().to_owned(),
-                ),
-                (sandbox.creem_api_base(), sandbox.creem_api_key().to_owned()),
-                &options,
-            )
-            .await;
-        }
-    });
+    if options.part != Part::Sandbox {
+        clients.block_on(client_overhead(&fixed, &options));
+    }
+    if let Some(sandbox) = &sandbox {
+        let stripe = (
+            sandbox.stripe_api_base(),
+            sandbox.stripe_secret_key().to_owned(),
+        );
+        let creem = (sandbox.creem_api_base(), sandbox.creem_api_key().to_owned());
+        let (stripe_answer, creem_answer) =
+            clients.block_on(capture_sandbox_answers(&stripe, &creem))?;
+        // The ceiling answers with the sandbox's own bytes, so both decode the same JSON.
+        let ceiling = servers.block_on(start_fixed_server(stripe_answer, creem_answer))?;
+        clients.block_on(sandbox_throughput(&ceiling, stripe, creem, &options));
+    }
     if let Some(sandbox) = sandbox {
         servers.block_on(sandbox.shutdown());
     }
