@@ -1,6 +1,8 @@
 //! The Creem adapter end to end against the sandbox: the signed redirect, errors, and every
 //! fault kind, with retries only where no duplicate checkout can result.
 
+#![cfg(feature = "creem")]
+
 mod support;
 
 use std::time::Duration;

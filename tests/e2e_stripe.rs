@@ -1,6 +1,8 @@
 //! The Stripe adapter end to end against the sandbox: the PaymentIntent flow, line items,
 //! errors, idempotent replay, and every fault kind with exactly-once creation.
 
+#![cfg(feature = "stripe")]
+
 mod support;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! The router over the real Stripe and Creem adapters on the sandbox: webhooks and redirects
 //! go to the gateway that signed them, follow-ups to the gateway that created the checkout.
 
+#![cfg(all(feature = "stripe", feature = "creem"))]
+
 mod support;
 
 use payswitch::{

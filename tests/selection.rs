@@ -1,5 +1,7 @@
 //! Runtime gateway selection: configuration picks the adapter; the application does not change.
 
+#![cfg(all(feature = "stripe", feature = "creem"))]
+
 use std::sync::Arc;
 
 use payswitch::{CheckoutProvider, Config, PaymentError, ProviderKind};
