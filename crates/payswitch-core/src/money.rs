@@ -39,22 +39,178 @@ pub struct Currency {
     exponent: u8,
 }
 
-/// Currencies billed in whole units. ISO 4217 lists these with exponent 0; MGA is
-/// added because Stripe (and the card networks it uses) bill it in whole ariary.
-const ZERO_DECIMAL: &str =
-    "BIF CLP DJF GNF ISK JPY KMF KRW MGA PYG RWF UGX UYI VND VUV XAF XOF XPF";
-/// Currencies with three minor-unit digits.
-const THREE_DECIMAL: &str = "BHD IQD JOD KWD LYD OMR TND";
-/// Currencies with four minor-unit digits (units of account).
-const FOUR_DECIMAL: &str = "CLF UYW";
-/// Every other active ISO 4217 code; these have two minor-unit digits.
-const TWO_DECIMAL: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB \
-BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN \
-ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW \
-KYD KZT LAK LBP LKR LRD LSL MAD MDL MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO \
-NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP \
-STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR \
-ZMW ZWG";
+/// Every active ISO 4217 code with its minor-unit digits, sorted by code for binary search.
+///
+/// ISO 4217 gives most currencies 2 digits, a few 0 or 3, and two units of account 4. MGA is
+/// listed with 0 (ISO says 2) because Stripe and the card networks bill it in whole ariary.
+const CURRENCIES: &[([u8; 3], u8)] = &[
+    (*b"AED", 2),
+    (*b"AFN", 2),
+    (*b"ALL", 2),
+    (*b"AMD", 2),
+    (*b"ANG", 2),
+    (*b"AOA", 2),
+    (*b"ARS", 2),
+    (*b"AUD", 2),
+    (*b"AWG", 2),
+    (*b"AZN", 2),
+    (*b"BAM", 2),
+    (*b"BBD", 2),
+    (*b"BDT", 2),
+    (*b"BGN", 2),
+    (*b"BHD", 3),
+    (*b"BIF", 0),
+    (*b"BMD", 2),
+    (*b"BND", 2),
+    (*b"BOB", 2),
+    (*b"BOV", 2),
+    (*b"BRL", 2),
+    (*b"BSD", 2),
+    (*b"BTN", 2),
+    (*b"BWP", 2),
+    (*b"BYN", 2),
+    (*b"BZD", 2),
+    (*b"CAD", 2),
+    (*b"CDF", 2),
+    (*b"CHE", 2),
+    (*b"CHF", 2),
+    (*b"CHW", 2),
+    (*b"CLF", 4),
+    (*b"CLP", 0),
+    (*b"CNY", 2),
+    (*b"COP", 2),
+    (*b"COU", 2),
+    (*b"CRC", 2),
+    (*b"CUP", 2),
+    (*b"CVE", 2),
+    (*b"CZK", 2),
+    (*b"DJF", 0),
+    (*b"DKK", 2),
+    (*b"DOP", 2),
+    (*b"DZD", 2),
+    (*b"EGP", 2),
+    (*b"ERN", 2),
+    (*b"ETB", 2),
+    (*b"EUR", 2),
+    (*b"FJD", 2),
+    (*b"FKP", 2),
+    (*b"GBP", 2),
+    (*b"GEL", 2),
+    (*b"GHS", 2),
+    (*b"GIP", 2),
+    (*b"GMD", 2),
+    (*b"GNF", 0),
+    (*b"GTQ", 2),
+    (*b"GYD", 2),
+    (*b"HKD", 2),
+    (*b"HNL", 2),
+    (*b"HTG", 2),
+    (*b"HUF", 2),
+    (*b"IDR", 2),
+    (*b"ILS", 2),
+    (*b"INR", 2),
+    (*b"IQD", 3),
+    (*b"IRR", 2),
+    (*b"ISK", 0),
+    (*b"JMD", 2),
+    (*b"JOD", 3),
+    (*b"JPY", 0),
+    (*b"KES", 2),
+    (*b"KGS", 2),
+    (*b"KHR", 2),
+    (*b"KMF", 0),
+    (*b"KPW", 2),
+    (*b"KRW", 0),
+    (*b"KWD", 3),
+    (*b"KYD", 2),
+    (*b"KZT", 2),
+    (*b"LAK", 2),
+    (*b"LBP", 2),
+    (*b"LKR", 2),
+    (*b"LRD", 2),
+    (*b"LSL", 2),
+    (*b"LYD", 3),
+    (*b"MAD", 2),
+    (*b"MDL", 2),
+    (*b"MGA", 0),
+    (*b"MKD", 2),
+    (*b"MMK", 2),
+    (*b"MNT", 2),
+    (*b"MOP", 2),
+    (*b"MRU", 2),
+    (*b"MUR", 2),
+    (*b"MVR", 2),
+    (*b"MWK", 2),
+    (*b"MXN", 2),
+    (*b"MXV", 2),
+    (*b"MYR", 2),
+    (*b"MZN", 2),
+    (*b"NAD", 2),
+    (*b"NGN", 2),
+    (*b"NIO", 2),
+    (*b"NOK", 2),
+    (*b"NPR", 2),
+    (*b"NZD", 2),
+    (*b"OMR", 3),
+    (*b"PAB", 2),
+    (*b"PEN", 2),
+    (*b"PGK", 2),
+    (*b"PHP", 2),
+    (*b"PKR", 2),
+    (*b"PLN", 2),
+    (*b"PYG", 0),
+    (*b"QAR", 2),
+    (*b"RON", 2),
+    (*b"RSD", 2),
+    (*b"RUB", 2),
+    (*b"RWF", 0),
+    (*b"SAR", 2),
+    (*b"SBD", 2),
+    (*b"SCR", 2),
+    (*b"SDG", 2),
+    (*b"SEK", 2),
+    (*b"SGD", 2),
+    (*b"SHP", 2),
+    (*b"SLE", 2),
+    (*b"SOS", 2),
+    (*b"SRD", 2),
+    (*b"SSP", 2),
+    (*b"STN", 2),
+    (*b"SVC", 2),
+    (*b"SYP", 2),
+    (*b"SZL", 2),
+    (*b"THB", 2),
+    (*b"TJS", 2),
+    (*b"TMT", 2),
+    (*b"TND", 3),
+    (*b"TOP", 2),
+    (*b"TRY", 2),
+    (*b"TTD", 2),
+    (*b"TWD", 2),
+    (*b"TZS", 2),
+    (*b"UAH", 2),
+    (*b"UGX", 0),
+    (*b"USD", 2),
+    (*b"USN", 2),
+    (*b"UYI", 0),
+    (*b"UYU", 2),
+    (*b"UYW", 4),
+    (*b"UZS", 2),
+    (*b"VED", 2),
+    (*b"VES", 2),
+    (*b"VND", 0),
+    (*b"VUV", 0),
+    (*b"WST", 2),
+    (*b"XAF", 0),
+    (*b"XCD", 2),
+    (*b"XCG", 2),
+    (*b"XOF", 0),
+    (*b"XPF", 0),
+    (*b"YER", 2),
+    (*b"ZAR", 2),
+    (*b"ZMW", 2),
+    (*b"ZWG", 2),
+];
 
 impl Currency {
     /// United States dollar.
@@ -75,29 +231,18 @@ impl Currency {
     /// Looks a currency up by its ISO 4217 code, in any letter case.
     pub fn new(code: &str) -> Result<Currency, MoneyError> {
         let unknown = || MoneyError::UnknownCurrency(code.to_owned());
-        let bytes = code.as_bytes();
-        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
-            return Err(unknown());
-        }
-        let upper = [
-            bytes[0].to_ascii_uppercase(),
-            bytes[1].to_ascii_uppercase(),
-            bytes[2].to_ascii_uppercase(),
-        ];
-        let needle = std::str::from_utf8(&upper).map_err(|_| unknown())?;
-        let listed = |list: &str| list.split_whitespace().any(|c| c == needle);
-        let exponent = if listed(TWO_DECIMAL) {
-            2
-        } else if listed(ZERO_DECIMAL) {
-            0
-        } else if listed(THREE_DECIMAL) {
-            3
-        } else if listed(FOUR_DECIMAL) {
-            4
-        } else {
+        let &[first, second, third] = code.as_bytes() else {
             return Err(unknown());
         };
-        Ok(Currency::known(upper, exponent))
+        let upper = [
+            first.to_ascii_uppercase(),
+            second.to_ascii_uppercase(),
+            third.to_ascii_uppercase(),
+        ];
+        CURRENCIES
+            .binary_search_by(|(listed, _)| listed.cmp(&upper))
+            .map(|index| Currency::known(upper, CURRENCIES[index].1))
+            .map_err(|_| unknown())
     }
 
     /// The upper-case ISO code, e.g. `"USD"` (Creem's spelling).
@@ -252,6 +397,16 @@ mod tests {
         assert_eq!(Currency::new("CLF").unwrap().exponent(), 4);
         assert_eq!(Currency::new("Eur").unwrap(), Currency::EUR);
         assert_eq!(Currency::USD.lowercase(), "usd");
+    }
+
+    #[test]
+    fn the_table_is_sorted_and_complete() {
+        assert!(CURRENCIES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert_eq!(CURRENCIES.len(), 166);
+        for (code, exponent) in CURRENCIES {
+            let text = std::str::from_utf8(code).unwrap();
+            assert_eq!(Currency::new(text).unwrap().exponent(), *exponent);
+        }
     }
 
     #[test]
