@@ -10,15 +10,38 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// Everything except RFC 3986 unreserved characters is percent-encoded, like stripe-node
-/// (which also encodes `! * ( ) '`); spaces become `%20`, never `+`.
-const VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+/// Says whether a byte is an RFC 3986 unreserved character, the only ones sent as is.
+///
+/// Everything else is percent-encoded, like stripe-node (which also encodes `! * ( ) '`);
+/// spaces become `%20`, never `+`.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
+}
+
+/// Appends `text` percent-encoded (UTF-8 bytes as `%XX`, upper-case hex), copying runs of
+/// unreserved characters at once.
+fn push_encoded(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if is_unreserved(byte) {
+            continue;
+        }
+        // A non-empty run holds only ASCII, so both of its ends are character boundaries.
+        if run_start < index {
+            out.push_str(&text[run_start..index]);
+        }
+        out.push('%');
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        run_start = index + 1;
+    }
+    if run_start < bytes.len() {
+        out.push_str(&text[run_start..]);
+    }
+}
 
 /// One value in a form: text, a nested object, or an indexed list.
 ///
@@ -124,7 +147,7 @@ impl<'a> Fields<'a> {
         let mut key = String::with_capacity(64);
         for (name, value) in &self.entries {
             key.clear();
-            key.extend(utf8_percent_encode(name, VALUE));
+            push_encoded(&mut key, name);
             write_value(&mut out, &mut key, value);
         }
         out
@@ -144,13 +167,13 @@ fn write_value(out: &mut String, key: &mut String, value: &FormValue<'_>) {
             }
             out.push_str(key);
             out.push('=');
-            out.extend(utf8_percent_encode(text, VALUE));
+            push_encoded(out, text);
         }
         FormValue::Object(fields) => {
             for (name, inner) in &fields.entries {
                 let length = key.len();
                 key.push('[');
-                key.extend(utf8_percent_encode(name, VALUE));
+                push_encoded(key, name);
                 key.push(']');
                 write_value(out, key, inner);
                 key.truncate(length);
@@ -311,5 +334,35 @@ mod tests {
             split_around("expires_at=1&mode=payment", "expires_at"),
             None
         );
+    }
+
+    #[test]
+    fn percent_encoding_matches_the_reference_crate() {
+        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+        const REFERENCE: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let all_ascii: String = (0u8..128).map(char::from).collect();
+        for text in [
+            "",
+            "plain",
+            "T-shirt & cap",
+            "Café ☕ 日本",
+            "é",
+            "a=b+c/d?e#f[g]",
+            "ends with ü",
+            "ü starts",
+            all_ascii.as_str(),
+        ] {
+            let mut encoded = String::new();
+            push_encoded(&mut encoded, text);
+            assert_eq!(
+                encoded,
+                utf8_percent_encode(text, REFERENCE).to_string(),
+                "{text:?}"
+            );
+        }
     }
 }
