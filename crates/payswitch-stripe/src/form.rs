@@ -198,20 +198,19 @@ fn write_value(out: &mut String, key: &mut String, value: &FormValue<'_>) {
 /// Values are percent-encoded, so `&name=` can only be a pair boundary, and a nested key
 /// (`x[name]`) never matches.
 pub(crate) fn split_around<'f>(form: &'f str, name: &str) -> Option<(&'f str, &'f str)> {
-    let mut search = 0;
-    while let Some(found) = form[search..].find('&') {
-        let start = search + found;
-        let rest = &form[start + 1..];
-        if rest
-            .strip_prefix(name)
-            .is_some_and(|after| after.starts_with('='))
-        {
-            let end = rest.find('&').map_or(form.len(), |next| start + 1 + next);
-            return Some((&form[..start], &form[end..]));
-        }
-        search = start + 1;
-    }
-    None
+    let start = form
+        .match_indices(name)
+        .map(|(index, _)| index)
+        .find(|&index| {
+            index > 0
+                && form.as_bytes()[index - 1] == b'&'
+                && form.as_bytes().get(index + name.len()) == Some(&b'=')
+        })?
+        - 1;
+    let end = form[start + 1..]
+        .find('&')
+        .map_or(form.len(), |next| start + 1 + next);
+    Some((&form[..start], &form[end..]))
 }
 
 #[cfg(test)]
