@@ -260,7 +260,7 @@ impl StripeProvider {
     /// assert!(form.starts_with("mode=payment&line_items[0][price_data][currency]=usd"));
     /// ```
     pub fn checkout_form(&self, request: &CheckoutRequest) -> Result<String, PaymentError> {
-        Ok(self.checkout_plan(request)?.params.to_fields().encode())
+        Ok(self.checkout_plan(request)?.params.encode())
     }
 
     fn checkout_plan(&self, request: &CheckoutRequest) -> Result<SessionPlan, PaymentError> {
@@ -355,7 +355,7 @@ impl CheckoutProvider for StripeProvider {
         request: &CheckoutRequest,
     ) -> Result<CheckoutResult, PaymentError> {
         let plan = self.checkout_plan(request)?;
-        let form = plan.params.to_fields().encode();
+        let form = plan.params.encode();
         let key = checkout_idempotency_key(request, &form);
         // Encoded once; every retry sends these bytes (Bytes clones share them).
         let body = Bytes::from(form);

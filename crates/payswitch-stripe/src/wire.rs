@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::form::{Fields, FormValue};
+use crate::form::{Fields, FormWriter};
 
 /// Declares a string enum that decodes unknown values into `Unknown(String)`.
 macro_rules! wire_enum {
@@ -227,62 +227,53 @@ pub(crate) struct DiscountParams {
 }
 
 impl CreateSessionParams {
-    /// The form fields, in the order Stripe's docs list them.
-    pub(crate) fn to_fields(&self) -> Fields<'_> {
-        let line_items = self
-            .line_items
-            .iter()
-            .map(|item| FormValue::Object(item.to_fields()))
-            .collect();
-        let discounts = self
-            .discounts
-            .iter()
-            .map(|discount| {
-                FormValue::Object(Fields::new().text("promotion_code", &discount.promotion_code))
-            })
-            .collect();
-        Fields::new()
-            .opt_text("mode", self.mode.as_ref().map(SessionMode::as_str))
-            .opt_text("ui_mode", self.ui_mode)
-            .list("line_items", line_items)
-            .opt_text("success_url", self.success_url.as_deref())
-            .opt_text("cancel_url", self.cancel_url.as_deref())
-            .opt_text("return_url", self.return_url.as_deref())
-            .opt_text("customer", self.customer.as_deref())
-            .opt_text("customer_email", self.customer_email.as_deref())
-            .opt_text("client_reference_id", self.client_reference_id.as_deref())
-            .map("metadata", &self.metadata)
-            .list("discounts", discounts)
-            .opt_boolean("allow_promotion_codes", self.allow_promotion_codes)
-            .opt_text("locale", self.locale.as_deref())
-            .opt_integer("expires_at", self.expires_at)
-            .opt_text("currency", self.currency.as_deref())
+    /// Encodes the form body, in the order Stripe's docs list the fields, straight into one
+    /// buffer (this is the hot path of every checkout create).
+    pub(crate) fn encode(&self) -> String {
+        let mut form = FormWriter::with_capacity(256 + 192 * self.line_items.len());
+        form.opt_text("mode", self.mode.as_ref().map(SessionMode::as_str));
+        form.opt_text("ui_mode", self.ui_mode);
+        form.list("line_items", &self.line_items, |form, item| {
+            item.encode(form)
+        });
+        form.opt_text("success_url", self.success_url.as_deref());
+        form.opt_text("cancel_url", self.cancel_url.as_deref());
+        form.opt_text("return_url", self.return_url.as_deref());
+        form.opt_text("customer", self.customer.as_deref());
+        form.opt_text("customer_email", self.customer_email.as_deref());
+        form.opt_text("client_reference_id", self.client_reference_id.as_deref());
+        form.map("metadata", &self.metadata);
+        form.list("discounts", &self.discounts, |form, discount| {
+            form.text("promotion_code", &discount.promotion_code);
+        });
+        form.opt_boolean("allow_promotion_codes", self.allow_promotion_codes);
+        form.opt_text("locale", self.locale.as_deref());
+        form.opt_integer("expires_at", self.expires_at);
+        form.opt_text("currency", self.currency.as_deref());
+        form.finish()
     }
 }
 
 impl LineItemParams {
-    fn to_fields(&self) -> Fields<'_> {
-        let price_data = self.price_data.as_ref().map(|data| {
-            let recurring = data.recurring.as_ref().map(|recurring| {
-                Fields::new()
-                    .text("interval", recurring.interval.as_str())
-                    .integer("interval_count", i64::from(recurring.interval_count))
+    fn encode(&self, form: &mut FormWriter) {
+        form.opt_text("price", self.price.as_deref());
+        if let Some(data) = &self.price_data {
+            form.object("price_data", |form| {
+                form.text("currency", &data.currency);
+                form.integer("unit_amount", data.unit_amount);
+                form.object("product_data", |form| {
+                    form.text("name", &data.product_name);
+                    form.opt_text("description", data.product_description.as_deref());
+                });
+                if let Some(recurring) = &data.recurring {
+                    form.object("recurring", |form| {
+                        form.text("interval", recurring.interval.as_str());
+                        form.integer("interval_count", i64::from(recurring.interval_count));
+                    });
+                }
             });
-            Fields::new()
-                .text("currency", &data.currency)
-                .integer("unit_amount", data.unit_amount)
-                .object(
-                    "product_data",
-                    Fields::new()
-                        .text("name", &data.product_name)
-                        .opt_text("description", data.product_description.as_deref()),
-                )
-                .opt_object("recurring", recurring)
-        });
-        Fields::new()
-            .opt_text("price", self.price.as_deref())
-            .opt_object("price_data", price_data)
-            .integer("quantity", i64::from(self.quantity))
+        }
+        form.integer("quantity", i64::from(self.quantity));
     }
 }
 
@@ -472,6 +463,125 @@ pub(crate) struct ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::form::FormValue;
+
+    impl CreateSessionParams {
+        /// The tree-based encoding the streaming one replaced, kept as the reference.
+        /// The form fields, in the order Stripe's docs list them.
+        fn to_fields(&self) -> Fields<'_> {
+            let line_items = self
+                .line_items
+                .iter()
+                .map(|item| FormValue::Object(item.to_fields()))
+                .collect();
+            let discounts = self
+                .discounts
+                .iter()
+                .map(|discount| {
+                    FormValue::Object(
+                        Fields::new().text("promotion_code", &discount.promotion_code),
+                    )
+                })
+                .collect();
+            Fields::new()
+                .opt_text("mode", self.mode.as_ref().map(SessionMode::as_str))
+                .opt_text("ui_mode", self.ui_mode)
+                .list("line_items", line_items)
+                .opt_text("success_url", self.success_url.as_deref())
+                .opt_text("cancel_url", self.cancel_url.as_deref())
+                .opt_text("return_url", self.return_url.as_deref())
+                .opt_text("customer", self.customer.as_deref())
+                .opt_text("customer_email", self.customer_email.as_deref())
+                .opt_text("client_reference_id", self.client_reference_id.as_deref())
+                .map("metadata", &self.metadata)
+                .list("discounts", discounts)
+                .opt_boolean("allow_promotion_codes", self.allow_promotion_codes)
+                .opt_text("locale", self.locale.as_deref())
+                .opt_integer("expires_at", self.expires_at)
+                .opt_text("currency", self.currency.as_deref())
+        }
+    }
+
+    impl LineItemParams {
+        fn to_fields(&self) -> Fields<'_> {
+            let price_data = self.price_data.as_ref().map(|data| {
+                let recurring = data.recurring.as_ref().map(|recurring| {
+                    Fields::new()
+                        .text("interval", recurring.interval.as_str())
+                        .integer("interval_count", i64::from(recurring.interval_count))
+                });
+                Fields::new()
+                    .text("currency", &data.currency)
+                    .integer("unit_amount", data.unit_amount)
+                    .object(
+                        "product_data",
+                        Fields::new()
+                            .text("name", &data.product_name)
+                            .opt_text("description", data.product_description.as_deref()),
+                    )
+                    .opt_object("recurring", recurring)
+            });
+            Fields::new()
+                .opt_text("price", self.price.as_deref())
+                .opt_object("price_data", price_data)
+                .integer("quantity", i64::from(self.quantity))
+        }
+    }
+
+    #[test]
+    fn streaming_encoding_matches_the_tree_encoding() {
+        let metadata = BTreeMap::from([
+            ("order id".to_owned(), "ord 42".to_owned()),
+            ("a&b".to_owned(), "x=y".to_owned()),
+        ]);
+        let item = |price: Option<&str>, recurring: Option<RecurringParams>| LineItemParams {
+            price: price.map(str::to_owned),
+            price_data: match price {
+                Some(_) => None,
+                None => Some(PriceDataParams {
+                    currency: "eur".into(),
+                    unit_amount: 2500,
+                    product_name: "T-shirt & cap ☕".into(),
+                    product_description: Some("100% cotton".into()),
+                    recurring,
+                }),
+            },
+            quantity: 3,
+        };
+        let full = CreateSessionParams {
+            mode: Some(SessionMode::Subscription),
+            ui_mode: Some("embedded_page"),
+            line_items: vec![
+                item(None, None),
+                item(Some("price_1"), None),
+                item(
+                    None,
+                    Some(RecurringParams {
+                        interval: RecurringInterval::Month,
+                        interval_count: 3,
+                    }),
+                ),
+            ],
+            success_url: Some("https://x.example/ok?session_id={CHECKOUT_SESSION_ID}".into()),
+            cancel_url: Some("https://x.example/cancel".into()),
+            return_url: Some("https://x.example/return".into()),
+            customer: Some("cus_1".into()),
+            customer_email: Some("ana+1@example.com".into()),
+            client_reference_id: Some("order 42".into()),
+            metadata,
+            discounts: vec![DiscountParams {
+                promotion_code: "promo_1".into(),
+            }],
+            allow_promotion_codes: Some(false),
+            locale: Some("fr".into()),
+            expires_at: Some(1_800_000_000),
+            currency: Some("usd".into()),
+        };
+        assert_eq!(full.encode(), full.to_fields().encode());
+        let empty = CreateSessionParams::default();
+        assert_eq!(empty.encode(), empty.to_fields().encode());
+        assert_eq!(empty.encode(), "");
+    }
 
     #[test]
     fn unknown_enum_values_are_kept() {
