@@ -30,7 +30,7 @@ use payswitch::creem::CreemProvider;
 use payswitch::stripe::StripeProvider;
 use payswitch::{CheckoutProvider, CheckoutRequest, CreemConfig, Currency, LineItem, Money};
 use payswitch::{HttpConfig, StripeConfig};
-use payswitch_sandbox::{ProductSeed, Sandbox};
+use payswitch_sandbox::{ProductSeed, Sandbox, SandboxHandle};
 
 /// The `checkout.session` the fixed server answers with (Stripe's own fixture).
 const STRIPE_SESSION: &str =
@@ -562,12 +562,20 @@ fn report_errors(label: &str, cells: &[Cell]) {
     }
 }
 
-/// Runs two contenders in alternating order for `rounds`, returning each one's cells.
+/// Calls `reset`, then runs one cell.
+async fn run_after(reset: &dyn Fn(), call: &Call, concurrency: usize, options: &Options) -> Cell {
+    reset();
+    run_cell(call, concurrency, options).await
+}
+
+/// Runs two contenders in alternating order for `rounds`, returning each one's cells;
+/// `reset` runs before every cell.
 async fn compare(
     first: &Call,
     second: &Call,
     concurrency: usize,
     options: &Options,
+    reset: &dyn Fn(),
 ) -> (Vec<Cell>, Vec<Cell>) {
     let mut firsts = Vec::new();
     let mut seconds = Vec::new();
@@ -576,17 +584,17 @@ async fn compare(
     for round in 0..options.rounds {
         if !(run_first && run_second) {
             if run_first {
-                firsts.push(run_cell(first, concurrency, options).await);
+                firsts.push(run_after(reset, first, concurrency, options).await);
             }
             if run_second {
-                seconds.push(run_cell(second, concurrency, options).await);
+                seconds.push(run_after(reset, second, concurrency, options).await);
             }
         } else if round % 2 == 0 {
-            firsts.push(run_cell(first, concurrency, options).await);
-            seconds.push(run_cell(second, concurrency, options).await);
+            firsts.push(run_after(reset, first, concurrency, options).await);
+            seconds.push(run_after(reset, second, concurrency, options).await);
         } else {
-            seconds.push(run_cell(second, concurrency, options).await);
-            firsts.push(run_cell(first, concurrency, options).await);
+            seconds.push(run_after(reset, second, concurrency, options).await);
+            firsts.push(run_after(reset, first, concurrency, options).await);
         }
     }
     (firsts, seconds)
@@ -650,7 +658,7 @@ async fn client_overhead(fixed: &str, options: &Options) {
             continue;
         }
         for &concurrency in &options.client_concurrency {
-            let (base, ours) = compare(baseline, payswitch, concurrency, options).await;
+            let (base, ours) = compare(baseline, payswitch, concurrency, options, &|| {}).await;
             report_errors(&format!("{name} baseline c={concurrency}"), &base);
             report_errors(&format!("{name} payswitch c={concurrency}"), &ours);
             let (base, ours) = (summarize(&base), summarize(&ours));
@@ -670,6 +678,7 @@ async fn client_overhead(fixed: &str, options: &Options) {
 }
 
 async fn sandbox_throughput(
+    sandbox: &SandboxHandle,
     fixed: &str,
     sandbox_stripe: (String, String),
     sandbox_creem: (String, String),
@@ -703,12 +712,15 @@ async fn sandbox_throughput(
         "| gateway | conc | ceiling/s | ceiling p50 µs | ceiling p99 µs | sandbox/s | sandbox p50 µs | sandbox p99 µs | sandbox/ceiling |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, ceiling, sandbox) in &contenders {
+    for (name, ceiling, sandbox_call) in &contenders {
         if !options.gateways.iter().any(|gateway| gateway == name) {
             continue;
         }
         for &concurrency in &options.sandbox_concurrency {
-            let (top, ours) = compare(ceiling, sandbox, concurrency, options).await;
+            let (top, ours) = compare(ceiling, sandbox_call, concurrency, options, &|| {
+                sandbox.reset()
+            })
+            .await;
             report_errors(&format!("{name} ceiling c={concurrency}"), &top);
             report_errors(&format!("{name} sandbox c={concurrency}"), &ours);
             let (top, ours) = (summarize(&top), summarize(&ours));
@@ -783,7 +795,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             clients.block_on(capture_sandbox_answers(&stripe, &creem))?;
         // The ceiling answers with the sandbox's own bytes, so both decode the same JSON.
         let ceiling = servers.block_on(start_fixed_server(stripe_answer, creem_answer))?;
-        clients.block_on(sandbox_throughput(&ceiling, stripe, creem, &options));
+        clients.block_on(sandbox_throughput(
+            sandbox, &ceiling, stripe, creem, &options,
+        ));
     }
     if let Some(sandbox) = sandbox {
         servers.block_on(sandbox.shutdown());
