@@ -257,7 +257,9 @@ async fn capture_sandbox_answers(
     stripe: &(String, String),
     creem: &(String, String),
 ) -> Result<(Bytes, Bytes), Box<dyn std::error::Error>> {
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
     let form = stripe_provider(&stripe.0, &stripe.1).checkout_form(&stripe_request())?;
     let stripe_answer = client
         .post(format!("{}/v1/checkout/sessions", stripe.0))
