@@ -319,7 +319,15 @@ fn checkout_idempotency_key(request: &CheckoutRequest, form: &str) -> String {
     if let Some(expires_in) = request.expires_in {
         hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
     }
-    format!("payswitch-ref-{}", hex::encode(hasher.finalize()))
+    // Hex-encoded straight into the key, without an intermediate string.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::with_capacity("payswitch-ref-".len() + 64);
+    key.push_str("payswitch-ref-");
+    for byte in hasher.finalize() {
+        key.push(char::from(HEX[usize::from(byte >> 4)]));
+        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    key
 }
 
 fn random_idempotency_key() -> String {
