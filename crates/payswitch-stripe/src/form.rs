@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use bytes::Bytes;
 
@@ -21,7 +20,7 @@ fn is_unreserved(byte: u8) -> bool {
 
 /// Appends `text` percent-encoded (UTF-8 bytes as `%XX`, upper-case hex), copying runs of
 /// unreserved characters at once.
-fn push_encoded(out: &mut String, text: &str) {
+fn push_encoded(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = text.as_bytes();
     let mut run_start = 0;
@@ -29,18 +28,41 @@ fn push_encoded(out: &mut String, text: &str) {
         if is_unreserved(byte) {
             continue;
         }
-        // A non-empty run holds only ASCII, so both of its ends are character boundaries.
-        if run_start < index {
-            out.push_str(&text[run_start..index]);
-        }
-        out.push('%');
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        out.extend_from_slice(&bytes[run_start..index]);
+        out.extend_from_slice(&[
+            b'%',
+            HEX[usize::from(byte >> 4)],
+            HEX[usize::from(byte & 0x0f)],
+        ]);
         run_start = index + 1;
     }
-    if run_start < bytes.len() {
-        out.push_str(&text[run_start..]);
+    out.extend_from_slice(&bytes[run_start..]);
+}
+
+/// Appends an integer in decimal, without going through `fmt`.
+fn push_integer(out: &mut Vec<u8>, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut position = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        position -= 1;
+        digits[position] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
     }
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[position..]);
+}
+
+/// The finished form as text. Everything written is ASCII (names and values are
+/// percent-encoded), so the conversion cannot fail; it is checked all the same.
+fn into_text(form: Vec<u8>) -> String {
+    String::from_utf8(form)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// One value in a form: text, a nested object, or an indexed list.
@@ -146,15 +168,15 @@ impl<'a> Fields<'a> {
 
     /// Encodes the fields as a request body (or query string), into one buffer.
     pub(crate) fn encode(&self) -> String {
-        let mut out = String::with_capacity(256);
+        let mut out = Vec::with_capacity(256);
         // The bracketed key of the value being written; each level appends, then truncates.
-        let mut key = String::with_capacity(64);
+        let mut key = Vec::with_capacity(64);
         for (name, value) in &self.entries {
             key.clear();
             push_encoded(&mut key, name);
             write_value(&mut out, &mut key, value);
         }
-        out
+        into_text(out)
     }
 
     /// Encodes the fields once into the bytes every attempt sends.
@@ -169,34 +191,34 @@ impl<'a> Fields<'a> {
 /// Nothing is written for an object or list that ends up with no pairs, as [`Fields`] omits
 /// empty containers.
 pub(crate) struct FormWriter {
-    out: String,
+    out: Vec<u8>,
     /// The bracketed key of the current nesting level (empty at the top).
-    key: String,
+    key: Vec<u8>,
 }
 
 impl FormWriter {
     /// Starts an empty form with room for about `capacity` bytes.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
-            out: String::with_capacity(capacity),
-            key: String::with_capacity(64),
+            out: Vec::with_capacity(capacity),
+            key: Vec::with_capacity(64),
         }
     }
 
     /// Writes the key of a field called `name` at the current level, then `=`.
     fn start_pair(&mut self, name: &str) {
         if !self.out.is_empty() {
-            self.out.push('&');
+            self.out.push(b'&');
         }
-        self.out.push_str(&self.key);
+        self.out.extend_from_slice(&self.key);
         if self.key.is_empty() {
             push_encoded(&mut self.out, name);
         } else {
-            self.out.push('[');
+            self.out.push(b'[');
             push_encoded(&mut self.out, name);
-            self.out.push(']');
+            self.out.push(b']');
         }
-        self.out.push('=');
+        self.out.push(b'=');
     }
 
     /// Writes a text value.
@@ -215,8 +237,8 @@ impl FormWriter {
     /// Writes an integer as decimal text.
     pub(crate) fn integer(&mut self, name: &str, value: i64) {
         self.start_pair(name);
-        // Digits and `-` need no encoding; writing to a String cannot fail.
-        let _ = write!(self.out, "{value}");
+        // Digits and `-` need no encoding.
+        push_integer(&mut self.out, value);
     }
 
     /// Writes an integer when present.
@@ -239,9 +261,9 @@ impl FormWriter {
         if length == 0 {
             push_encoded(&mut self.key, name);
         } else {
-            self.key.push('[');
+            self.key.push(b'[');
             push_encoded(&mut self.key, name);
-            self.key.push(']');
+            self.key.push(b']');
         }
         fill(self);
         self.key.truncate(length);
@@ -252,7 +274,7 @@ impl FormWriter {
         self.object(name, |form| {
             for (index, item) in items.iter().enumerate() {
                 let length = form.key.len();
-                let _ = write!(form.key, "[{index}]");
+                push_index(&mut form.key, index);
                 fill(form, item);
                 form.key.truncate(length);
             }
@@ -270,26 +292,26 @@ impl FormWriter {
 
     /// The encoded form.
     pub(crate) fn finish(self) -> String {
-        self.out
+        into_text(self.out)
     }
 }
 
-fn write_value(out: &mut String, key: &mut String, value: &FormValue<'_>) {
+fn write_value(out: &mut Vec<u8>, key: &mut Vec<u8>, value: &FormValue<'_>) {
     match value {
         FormValue::Text(text) => {
             if !out.is_empty() {
-                out.push('&');
+                out.push(b'&');
             }
-            out.push_str(key);
-            out.push('=');
+            out.extend_from_slice(key);
+            out.push(b'=');
             push_encoded(out, text);
         }
         FormValue::Object(fields) => {
             for (name, inner) in &fields.entries {
                 let length = key.len();
-                key.push('[');
+                key.push(b'[');
                 push_encoded(key, name);
-                key.push(']');
+                key.push(b']');
                 write_value(out, key, inner);
                 key.truncate(length);
             }
@@ -297,13 +319,19 @@ fn write_value(out: &mut String, key: &mut String, value: &FormValue<'_>) {
         FormValue::List(items) => {
             for (index, inner) in items.iter().enumerate() {
                 let length = key.len();
-                // Writing to a String cannot fail.
-                let _ = write!(key, "[{index}]");
+                push_index(key, index);
                 write_value(out, key, inner);
                 key.truncate(length);
             }
         }
     }
+}
+
+/// Appends `[index]` to a key.
+fn push_index(key: &mut Vec<u8>, index: usize) {
+    key.push(b'[');
+    push_integer(key, i64::try_from(index).unwrap_or(i64::MAX));
+    key.push(b']');
 }
 
 /// Splits an encoded form around its top-level `name=…` pair (with the `&` before it), so the
@@ -470,13 +498,22 @@ mod tests {
             "ü starts",
             all_ascii.as_str(),
         ] {
-            let mut encoded = String::new();
+            let mut encoded = Vec::new();
             push_encoded(&mut encoded, text);
             assert_eq!(
-                encoded,
+                into_text(encoded),
                 utf8_percent_encode(text, REFERENCE).to_string(),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        for value in [0, 7, -1, 42, 1_800_000_000, -90_210, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            push_integer(&mut out, value);
+            assert_eq!(into_text(out), value.to_string());
         }
     }
 }
