@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use payswitch_core::{
     Capabilities, Catalog, CheckoutMode, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency,
-    Money, MoneyError, PaymentError, PaymentStatus, Product, ProviderKind, UiMode,
+    Money, PaymentError, PaymentStatus, Product, ProviderKind, UiMode,
 };
 
 use serde::Deserialize;
@@ -309,7 +309,7 @@ fn amount_total(order: &wire::Order) -> Result<Option<Money>, PaymentError> {
         return Ok(None);
     };
     let currency =
-        currency(code).map_err(|error| PaymentError::decode("creem order currency", error))?;
+        Currency::new(code).map_err(|error| PaymentError::decode("creem order currency", error))?;
     Ok(Some(Money::new(amount, currency)))
 }
 
@@ -326,8 +326,8 @@ fn catalog_total(checkout: &wire::Checkout) -> Result<Option<Money>, PaymentErro
     let amount = price
         .checked_mul(units)
         .ok_or_else(|| PaymentError::decode("creem checkout", "price × units overflows"))?;
-    let currency =
-        currency(code).map_err(|error| PaymentError::decode("creem product currency", error))?;
+    let currency = Currency::new(code)
+        .map_err(|error| PaymentError::decode("creem product currency", error))?;
     Ok(Some(Money::new(amount, currency)))
 }
 
@@ -346,20 +346,6 @@ fn metadata(value: Option<&serde_json::Value>) -> BTreeMap<String, String> {
             | serde_json::Value::Object(_) => Some((key.clone(), value.to_string())),
         })
         .collect()
-}
-
-/// Looks a currency code up, the common ones first.
-///
-/// `Currency::new` scans payswitch-core's ISO 4217 list linearly (about 15,000 instructions,
-/// the largest single cost of normalizing a checkout); the currencies most checkouts use are
-/// matched here first, giving the same `Currency` as `Currency::new` would.
-pub(crate) fn currency(code: &str) -> Result<Currency, MoneyError> {
-    for common in [Currency::USD, Currency::EUR, Currency::GBP] {
-        if code.eq_ignore_ascii_case(common.code()) {
-            return Ok(common);
-        }
-    }
-    Currency::new(code)
 }
 
 #[cfg(test)]
@@ -405,14 +391,5 @@ mod tests {
         assert_eq!(map.get("visits").map(String::as_str), Some("42"));
         assert!(!map.contains_key("gone"));
         assert!(metadata(Some(&serde_json::json!([{"a": 1}]))).is_empty());
-    }
-
-    #[test]
-    fn common_currencies_match_the_core_lookup() {
-        for code in ["usd", "USD", "eur", "Gbp", "jpy", "kwd", "chf"] {
-            assert_eq!(currency(code), Currency::new(code));
-        }
-        assert!(currency("usdx").is_err());
-        assert!(currency("zzz").is_err());
     }
 }

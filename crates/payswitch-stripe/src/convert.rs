@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
 use payswitch_core::{
-    Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, MoneyError,
-    PaymentError, PaymentStatus, ProviderKind, Recurring, Secret, WebhookEventKind,
+    Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
+    PaymentStatus, ProviderKind, Recurring, Secret, WebhookEventKind,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -279,7 +279,7 @@ pub(crate) fn checkout_result(session: Session, raw: serde_json::Value) -> Check
         Some(SessionMode::Unknown(_)) | None => None,
     };
     result.amount_total = match (session.amount_total, session.currency.as_deref()) {
-        (Some(amount), Some(code)) => currency(code)
+        (Some(amount), Some(code)) => Currency::new(code)
             .ok()
             .map(|currency| Money::new(amount, currency)),
         (Some(_), None) | (None, _) => None,
@@ -307,7 +307,7 @@ pub(crate) fn line_item(
     raw: serde_json::Value,
 ) -> Result<CheckoutLineItem, PaymentError> {
     let currency =
-        currency(&item.currency).map_err(|error| PaymentError::decode("line item", error))?;
+        Currency::new(&item.currency).map_err(|error| PaymentError::decode("line item", error))?;
     let money = |amount: i64| Money::new(amount, currency);
     let price = item.price;
     Ok(CheckoutLineItem {
@@ -356,7 +356,7 @@ pub(crate) fn payment_intent(
     intent: wire::PaymentIntent,
     raw: serde_json::Value,
 ) -> Result<PaymentIntent, PaymentError> {
-    let currency = currency(&intent.currency)
+    let currency = Currency::new(&intent.currency)
         .map_err(|error| PaymentError::decode("payment_intent", error))?;
     let client_secret = intent
         .client_secret
@@ -477,32 +477,4 @@ pub(crate) fn without_client_secret(mut raw: serde_json::Value) -> serde_json::V
         }
     }
     raw
-}
-
-/// Looks a currency code up, the common ones first.
-///
-/// `Currency::new` scans payswitch-core's ISO 4217 list linearly (about 15,000 instructions,
-/// the largest single cost of normalizing a checkout); the currencies most checkouts use are
-/// matched here first, giving the same `Currency` as `Currency::new` would.
-pub(crate) fn currency(code: &str) -> Result<Currency, MoneyError> {
-    for common in [Currency::USD, Currency::EUR, Currency::GBP] {
-        if code.eq_ignore_ascii_case(common.code()) {
-            return Ok(common);
-        }
-    }
-    Currency::new(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn common_currencies_match_the_core_lookup() {
-        for code in ["usd", "USD", "eur", "Gbp", "jpy", "kwd", "chf"] {
-            assert_eq!(currency(code), Currency::new(code));
-        }
-        assert!(currency("usdx").is_err());
-        assert!(currency("zzz").is_err());
-    }
 }
