@@ -427,7 +427,11 @@ fn max_chars(field: &str, value: Option<&str>, limit: usize) -> Result<(), Payme
     }
 }
 
-fn validate_metadata(metadata: &BTreeMap<String, String>) -> Result<(), PaymentError> {
+/// Checks metadata against the gateways' limits (at most 50 keys, keys of 1 to 40 characters
+/// without square brackets, values of at most 500 characters); the error names the key.
+/// [`CheckoutRequest::validate`] applies it; adapters use it for their own metadata-bearing
+/// requests.
+pub fn validate_metadata(metadata: &BTreeMap<String, String>) -> Result<(), PaymentError> {
     if metadata.len() > METADATA_MAX_KEYS {
         return Err(PaymentError::invalid(
             "metadata",

@@ -29,6 +29,15 @@ pub enum WebhookEventKind {
     SubscriptionRenewed,
     /// A subscription was canceled or ended.
     SubscriptionCanceled,
+    /// A subscription is in a free trial.
+    SubscriptionTrialing,
+    /// A subscription payment failed and is being retried: consider limiting access.
+    SubscriptionPastDue,
+    /// A subscription was paused.
+    SubscriptionPaused,
+    /// A subscription changed otherwise (plan, quantity, a cancellation scheduled for the
+    /// period end): retrieve it for the details.
+    SubscriptionUpdated,
     /// A payment was refunded.
     Refunded,
     /// A payment was disputed.

@@ -124,14 +124,17 @@ fn kind(event_type: &wire::EventType) -> WebhookEventKind {
         }
         wire::EventType::RefundCreated => WebhookEventKind::Refunded,
         wire::EventType::DisputeCreated => WebhookEventKind::Disputed,
-        // No normalized kind exists for these states yet.
-        wire::EventType::SubscriptionScheduledCancel
-        | wire::EventType::SubscriptionPastDue
-        | wire::EventType::SubscriptionTrialing
-        | wire::EventType::SubscriptionPaused
-        | wire::EventType::SubscriptionUpdate
-        | wire::EventType::SubscriptionUnpaid
-        | wire::EventType::Unknown(_) => other(),
+        wire::EventType::SubscriptionTrialing => WebhookEventKind::SubscriptionTrialing,
+        // `unpaid` follows failed retries; both mean the last payment did not go through.
+        wire::EventType::SubscriptionPastDue | wire::EventType::SubscriptionUnpaid => {
+            WebhookEventKind::SubscriptionPastDue
+        }
+        wire::EventType::SubscriptionPaused => WebhookEventKind::SubscriptionPaused,
+        // A cancellation scheduled for the period end is a change; access continues until then.
+        wire::EventType::SubscriptionUpdate | wire::EventType::SubscriptionScheduledCancel => {
+            WebhookEventKind::SubscriptionUpdated
+        }
+        wire::EventType::Unknown(_) => other(),
     }
 }
 

@@ -170,20 +170,19 @@ fn event_types_are_normalized() {
         ),
         (
             "subscription.past_due",
-            WebhookEventKind::Other("subscription.past_due".into()),
+            WebhookEventKind::SubscriptionPastDue,
         ),
         (
             "subscription.trialing",
-            WebhookEventKind::Other("subscription.trialing".into()),
+            WebhookEventKind::SubscriptionTrialing,
         ),
+        ("subscription.paused", WebhookEventKind::SubscriptionPaused),
+        ("subscription.update", WebhookEventKind::SubscriptionUpdated),
         (
-            "subscription.paused",
-            WebhookEventKind::Other("subscription.paused".into()),
+            "subscription.scheduled_cancel",
+            WebhookEventKind::SubscriptionUpdated,
         ),
-        (
-            "subscription.update",
-            WebhookEventKind::Other("subscription.update".into()),
-        ),
+        ("subscription.unpaid", WebhookEventKind::SubscriptionPastDue),
         (
             "credits.granted",
             WebhookEventKind::Other("credits.granted".into()),

@@ -410,25 +410,25 @@ pub(crate) fn event_kind(event_type: &EventType, object: &serde_json::Value) -> 
                 .ok()
                 .and_then(|subscription| subscription.status);
             match status {
-                Some(SubscriptionStatus::Active | SubscriptionStatus::Trialing) => {
-                    WebhookEventKind::SubscriptionActive
-                }
+                Some(SubscriptionStatus::Active) => WebhookEventKind::SubscriptionActive,
+                Some(SubscriptionStatus::Trialing) => WebhookEventKind::SubscriptionTrialing,
                 Some(SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired) => {
                     WebhookEventKind::SubscriptionCanceled
                 }
-                Some(
-                    SubscriptionStatus::Incomplete
-                    | SubscriptionStatus::PastDue
-                    | SubscriptionStatus::Unpaid
-                    | SubscriptionStatus::Paused
-                    | SubscriptionStatus::Unknown(_),
-                )
-                | None => other(),
+                Some(SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid) => {
+                    WebhookEventKind::SubscriptionPastDue
+                }
+                Some(SubscriptionStatus::Paused) => WebhookEventKind::SubscriptionPaused,
+                Some(SubscriptionStatus::Incomplete | SubscriptionStatus::Unknown(_)) | None => {
+                    other()
+                }
             }
         }
-        EventType::CustomerSubscriptionPaused
-        | EventType::CustomerSubscriptionTrialWillEnd
-        | EventType::CustomerSubscriptionPendingUpdateApplied
+        EventType::CustomerSubscriptionPaused => WebhookEventKind::SubscriptionPaused,
+        EventType::CustomerSubscriptionPendingUpdateApplied => {
+            WebhookEventKind::SubscriptionUpdated
+        }
+        EventType::CustomerSubscriptionTrialWillEnd
         | EventType::CustomerSubscriptionPendingUpdateExpired
         | EventType::Unknown(_) => other(),
     }

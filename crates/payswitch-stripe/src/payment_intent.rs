@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use payswitch_core::request::{
-    MAX_IDEMPOTENCY_KEY_CHARS, METADATA_MAX_KEYS, METADATA_MAX_KEY_CHARS, METADATA_MAX_VALUE_CHARS,
-};
+use payswitch_core::request::{validate_metadata, MAX_IDEMPOTENCY_KEY_CHARS};
 use payswitch_core::{Money, PaymentError, Secret};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -115,25 +113,7 @@ impl PaymentIntentRequest {
                 format!("must be at most {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
             ));
         }
-        if self.metadata.len() > METADATA_MAX_KEYS {
-            return Err(PaymentError::invalid(
-                "metadata",
-                format!("at most {METADATA_MAX_KEYS} keys are allowed"),
-            ));
-        }
-        for (key, value) in &self.metadata {
-            let bad_key = key.is_empty()
-                || key.chars().count() > METADATA_MAX_KEY_CHARS
-                || key.contains(['[', ']']);
-            if bad_key || value.chars().count() > METADATA_MAX_VALUE_CHARS {
-                return Err(PaymentError::invalid(
-                    format!("metadata[{key}]"),
-                    format!(
-                        "keys must be 1 to {METADATA_MAX_KEY_CHARS} characters without brackets, values at most {METADATA_MAX_VALUE_CHARS}"
-                    ),
-                ));
-            }
-        }
+        validate_metadata(&self.metadata)?;
         Ok(())
     }
 

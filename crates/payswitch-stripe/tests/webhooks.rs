@@ -271,7 +271,27 @@ fn event_types_are_normalized() {
         (
             "customer.subscription.updated",
             subscription("trialing"),
-            WebhookEventKind::SubscriptionActive,
+            WebhookEventKind::SubscriptionTrialing,
+        ),
+        (
+            "customer.subscription.updated",
+            subscription("past_due"),
+            WebhookEventKind::SubscriptionPastDue,
+        ),
+        (
+            "customer.subscription.updated",
+            subscription("unpaid"),
+            WebhookEventKind::SubscriptionPastDue,
+        ),
+        (
+            "customer.subscription.paused",
+            subscription("paused"),
+            WebhookEventKind::SubscriptionPaused,
+        ),
+        (
+            "customer.subscription.pending_update_applied",
+            subscription("active"),
+            WebhookEventKind::SubscriptionUpdated,
         ),
         (
             "customer.subscription.updated",
