@@ -25,6 +25,7 @@ pub mod memory;
 pub mod mock;
 pub mod money;
 pub mod provider;
+pub mod raw;
 pub mod request;
 pub mod result;
 pub mod retry;
@@ -40,6 +41,7 @@ pub use config::{
 pub use error::{BoxError, GatewayDetails, PaymentError, Result, SignatureError};
 pub use money::{Currency, Money, MoneyError};
 pub use provider::{CheckoutProvider, CheckoutProviderExt, ProviderKind};
+pub use raw::RawJson;
 pub use request::{
     CheckoutMode, CheckoutRequest, CheckoutRequestBuilder, CustomProduct, Interval, LineItem,
     Product, Recurring, UiMode,

@@ -292,7 +292,7 @@ impl MemoryProvider {
         };
         let body = serde_json::to_vec(&envelope).unwrap_or_default();
         let mut event = WebhookEvent::new(&id, ProviderKind::Memory, kind, event_type, now);
-        event.raw = serde_json::to_value(&envelope).unwrap_or_default();
+        event.raw = serde_json::to_value(&envelope).unwrap_or_default().into();
         event.checkout = Some(checkout);
         state.events.insert(id, event);
         let mut headers = HeaderMap::new();
@@ -443,7 +443,7 @@ impl CheckoutProvider for MemoryProvider {
         result.expires_at = Some(
             now.saturating_add(time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX)),
         );
-        result.raw = serde_json::json!({ "id": id, "object": "memory.checkout" });
+        result.raw = serde_json::json!({ "id": id, "object": "memory.checkout" }).into();
         if let Some(key) = &request.idempotency_key {
             state.by_idempotency_key.insert(key.clone(), id.clone());
         }

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use crate::money::Money;
 use crate::provider::ProviderKind;
+use crate::raw::RawJson;
 use crate::request::CheckoutMode;
 use crate::secret::Secret;
 
@@ -77,7 +78,7 @@ pub struct CheckoutResult {
     /// Creem); empty when everything was sent.
     pub ignored: Vec<String>,
     /// The gateway's own object, as an escape hatch.
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
 }
 
 impl CheckoutResult {
@@ -106,7 +107,7 @@ impl CheckoutResult {
             created_at: None,
             expires_at: None,
             ignored: Vec::new(),
-            raw: serde_json::Value::Null,
+            raw: RawJson::default(),
         }
     }
 

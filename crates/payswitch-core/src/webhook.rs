@@ -4,6 +4,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::provider::ProviderKind;
+use crate::raw::RawJson;
 use crate::result::CheckoutResult;
 
 /// What happened, across gateways.
@@ -64,7 +65,7 @@ pub struct WebhookEvent {
     /// The checkout, when the event carries one.
     pub checkout: Option<CheckoutResult>,
     /// The whole event as the gateway sent it.
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
 }
 
 impl WebhookEvent {
@@ -83,7 +84,7 @@ impl WebhookEvent {
             event_type: event_type.into(),
             created_at,
             checkout: None,
-            raw: serde_json::Value::Null,
+            raw: RawJson::default(),
         }
     }
 }

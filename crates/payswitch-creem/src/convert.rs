@@ -5,10 +5,11 @@
 //! `CheckoutResult::ignored`. `capabilities()` declares the same rules.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use payswitch_core::{
     Capabilities, Catalog, CheckoutMode, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency,
-    Money, PaymentError, PaymentStatus, Product, ProviderKind, UiMode,
+    Money, PaymentError, PaymentStatus, Product, ProviderKind, RawJson, UiMode,
 };
 
 use serde::Deserialize;
@@ -182,21 +183,25 @@ pub(crate) fn decode_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentErro
         .map_err(|error| PaymentError::decode("creem checkout", error))?;
     let checkout = wire::Checkout::deserialize(&raw)
         .map_err(|error| PaymentError::decode("creem checkout", error))?;
-    checkout_result(&checkout, raw)
+    checkout_result(&checkout, raw.into())
 }
 
-/// Decodes a checkout inside an already parsed value (a webhook's `object`); the result's
-/// `raw` is the one copy made.
-pub(crate) fn checkout_from_value(raw: &serde_json::Value) -> Result<CheckoutResult, PaymentError> {
-    let checkout = wire::Checkout::deserialize(raw)
+/// Decodes the checkout at `pointer` inside an already parsed document (a webhook's
+/// `/object`); the result's `raw` points into the document instead of copying it.
+pub(crate) fn checkout_at(
+    root: &Arc<serde_json::Value>,
+    pointer: &'static str,
+) -> Result<CheckoutResult, PaymentError> {
+    let raw = RawJson::at(root, pointer);
+    let checkout = wire::Checkout::deserialize(raw.value())
         .map_err(|error| PaymentError::decode("creem checkout", error))?;
-    checkout_result(&checkout, raw.clone())
+    checkout_result(&checkout, raw)
 }
 
 /// Normalizes a Creem checkout.
 pub(crate) fn checkout_result(
     checkout: &wire::Checkout,
-    raw: serde_json::Value,
+    raw: RawJson,
 ) -> Result<CheckoutResult, PaymentError> {
     let order = checkout.order.as_ref();
     let (status, payment_status) = states(&checkout.status, order);

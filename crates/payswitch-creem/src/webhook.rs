@@ -4,10 +4,12 @@
 //! signed timestamp, so a captured delivery verifies forever. Deduplicating on the event id
 //! (`evt_…`) is the replay defence; Creem also redelivers, so handlers must be idempotent.
 
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use payswitch_core::{
-    PaymentError, ProviderKind, Secret, SignatureError, WebhookEvent, WebhookEventKind,
+    PaymentError, ProviderKind, RawJson, Secret, SignatureError, WebhookEvent, WebhookEventKind,
 };
 use serde::Deserialize;
 use sha2::Sha256;
@@ -71,20 +73,20 @@ fn verify_signature(
 
 /// Decodes a verified body into a normalized event.
 ///
-/// The body is parsed once into the `raw` value; the envelope and the checkout are read from it
-/// by reference, so only the checkout's own `raw` is a copy.
+/// The body is parsed once; the envelope and the checkout are read from it by reference, and
+/// the checkout's `raw` points into the event's, so nothing is deep-copied.
 fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("creem webhook", error))?;
     let envelope = wire::WebhookEnvelope::deserialize(&raw)
         .map_err(|error| PaymentError::decode("creem webhook", error))?;
-    let object = &raw["object"];
+    let root = Arc::new(raw);
     let created_at = epoch_millis(envelope.created_at.0)?;
     let kind = kind(&envelope.event_type);
     let checkout = match &envelope.event_type {
-        wire::EventType::CheckoutCompleted => Some(convert::checkout_from_value(object)?),
+        wire::EventType::CheckoutCompleted => Some(convert::checkout_at(&root, "/object")?),
         wire::EventType::RefundCreated | wire::EventType::DisputeCreated => {
-            attached_checkout(object)?
+            attached_checkout(&root)?
         }
         wire::EventType::SubscriptionActive
         | wire::EventType::SubscriptionPaid
@@ -106,7 +108,7 @@ fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
         created_at,
     );
     event.checkout = checkout;
-    event.raw = raw;
+    event.raw = RawJson::shared(&root);
     Ok(event)
 }
 
@@ -140,12 +142,12 @@ fn kind(event_type: &wire::EventType) -> WebhookEventKind {
 
 /// The checkout a refund or dispute carries, when it carries one.
 fn attached_checkout(
-    object: &serde_json::Value,
+    root: &Arc<serde_json::Value>,
 ) -> Result<Option<payswitch_core::CheckoutResult>, PaymentError> {
-    let Some(checkout) = object.get("checkout").filter(|value| value.is_object()) else {
+    if !root["object"]["checkout"].is_object() {
         return Ok(None);
-    };
-    convert::checkout_from_value(checkout).map(Some)
+    }
+    convert::checkout_at(root, "/object/checkout").map(Some)
 }
 
 fn epoch_millis(millis: i64) -> Result<OffsetDateTime, PaymentError> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
 use payswitch_core::{
     Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
-    PaymentStatus, ProviderKind, Recurring, Secret, WebhookEventKind,
+    PaymentStatus, ProviderKind, RawJson, Recurring, Secret, WebhookEventKind,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -242,7 +242,7 @@ fn recurring_params(recurring: Recurring) -> RecurringParams {
 }
 
 /// Normalizes a checkout session. Unknown statuses fall to the state that never fulfils.
-pub(crate) fn checkout_result(session: Session, raw: serde_json::Value) -> CheckoutResult {
+pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult {
     let status = match &session.status {
         Some(SessionStatus::Open) => CheckoutStatus::Open,
         Some(SessionStatus::Complete) => CheckoutStatus::Complete,
@@ -297,7 +297,7 @@ pub(crate) fn checkout_result(session: Session, raw: serde_json::Value) -> Check
         .map(|subscription| subscription.id().to_owned());
     result.created_at = session.created.and_then(unix_time);
     result.expires_at = session.expires_at.and_then(unix_time);
-    result.raw = without_client_secret(raw);
+    result.raw = raw;
     result
 }
 

@@ -286,7 +286,10 @@ pub fn parse_checkout_session(body: &[u8]) -> Result<CheckoutResult, PaymentErro
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("Stripe response", error))?;
     let session: wire::Session = decode(&value, "checkout.session")?;
-    Ok(convert::checkout_result(session, value))
+    Ok(convert::checkout_result(
+        session,
+        convert::without_client_secret(value).into(),
+    ))
 }
 
 /// A list whose items are decoded one by one, so each keeps its raw object.
@@ -373,7 +376,8 @@ impl CheckoutProvider for StripeProvider {
             .post("/v1/checkout/sessions", body, &key, "checkout session")
             .await?;
         let session: wire::Session = decode(&value, "checkout.session")?;
-        let mut result = convert::checkout_result(session, value);
+        let mut result =
+            convert::checkout_result(session, convert::without_client_secret(value).into());
         result.ignored = plan.ignored;
         Ok(result)
     }
@@ -383,7 +387,10 @@ impl CheckoutProvider for StripeProvider {
         let path = format!("/v1/checkout/sessions/{}", path_segment(id));
         let value = self.inner.client.get(&path, None, id).await?;
         let session: wire::Session = decode(&value, "checkout.session")?;
-        Ok(convert::checkout_result(session, value))
+        Ok(convert::checkout_result(
+            session,
+            convert::without_client_secret(value).into(),
+        ))
     }
 
     async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
@@ -395,7 +402,10 @@ impl CheckoutProvider for StripeProvider {
             .post(&path, Bytes::new(), &random_idempotency_key(), id)
             .await?;
         let session: wire::Session = decode(&value, "checkout.session")?;
-        Ok(convert::checkout_result(session, value))
+        Ok(convert::checkout_result(
+            session,
+            convert::without_client_secret(value).into(),
+        ))
     }
 
     fn verify_webhook(

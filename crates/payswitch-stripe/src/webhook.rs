@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use payswitch_core::{
-    Clock, PaymentError, ProviderKind, ReturnParams, Secret, SignatureError, WebhookEvent,
+    Clock, PaymentError, ProviderKind, RawJson, ReturnParams, Secret, SignatureError, WebhookEvent,
 };
 use serde::Deserialize;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::convert::{carries_checkout, checkout_result, event_kind, unix_time};
+use crate::convert::{
+    carries_checkout, checkout_result, event_kind, unix_time, without_client_secret,
+};
 use crate::wire::{Event, Session};
 
 /// The header Stripe signs webhooks in.
@@ -164,24 +166,28 @@ impl WebhookVerifier {
 
 /// Decodes a verified event body.
 ///
-/// The body is parsed once into the `raw` value; the envelope and the session are read from it
-/// by reference, so only the session's own `raw` is a copy.
+/// The body is parsed once; the envelope and the session are read from it by reference, and
+/// the checkout's `raw` points into the event's, so nothing is deep-copied.
 pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
-    let raw: serde_json::Value = serde_json::from_slice(body)
+    let mut raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("Stripe webhook body", error))?;
     let event =
         Event::deserialize(&raw).map_err(|error| PaymentError::decode("Stripe event", error))?;
-    let object = &raw["data"]["object"];
     let created_at = unix_time(event.created)
         .ok_or_else(|| PaymentError::decode("Stripe event", "created is out of range"))?;
-    let kind = event_kind(&event.event_type, object);
-    let checkout = if carries_checkout(&event.event_type) {
-        let session = Session::deserialize(object)
+    let kind = event_kind(&event.event_type, &raw["data"]["object"]);
+    let session = if carries_checkout(&event.event_type) {
+        let session = Session::deserialize(&raw["data"]["object"])
             .map_err(|error| PaymentError::decode("checkout.session in event", error))?;
-        Some(checkout_result(session, object.clone()))
+        Some(session)
     } else {
         None
     };
+    // The secret lives on in `CheckoutResult::client_secret` only, never in `raw`.
+    if let Some(object) = raw.pointer_mut("/data/object") {
+        *object = without_client_secret(std::mem::take(object));
+    }
+    let root = Arc::new(raw);
     let mut normalized = WebhookEvent::new(
         event.id,
         ProviderKind::Stripe,
@@ -189,8 +195,9 @@ pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
         event.event_type.as_str(),
         created_at,
     );
-    normalized.checkout = checkout;
-    normalized.raw = raw;
+    normalized.checkout =
+        session.map(|session| checkout_result(session, RawJson::at(&root, "/data/object")));
+    normalized.raw = RawJson::shared(&root);
     Ok(normalized)
 }
 

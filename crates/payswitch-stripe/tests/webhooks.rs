@@ -90,6 +90,31 @@ fn valid_signature_decodes_the_checkout() {
 }
 
 #[test]
+fn an_embedded_session_secret_never_stays_in_raw() {
+    let body = event(
+        "checkout.session.completed",
+        json!({
+            "id": "cs_test_embedded",
+            "object": "checkout.session",
+            "status": "complete",
+            "payment_status": "paid",
+            "client_secret": "cs_test_embedded_secret_abc",
+        }),
+    );
+    let event = verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW)).unwrap();
+    let checkout = event.checkout.clone().unwrap();
+    assert_eq!(
+        checkout.client_secret.as_ref().map(|secret| secret.expose()),
+        Some("cs_test_embedded_secret_abc")
+    );
+    // The checkout's raw is the event's data.object, shared, and both are redacted.
+    assert_eq!(checkout.raw["client_secret"], "[redacted]");
+    assert_eq!(event.raw["data"]["object"]["client_secret"], "[redacted]");
+    assert_eq!(checkout.raw, event.raw["data"]["object"]);
+    assert!(!format!("{event:?}").contains("cs_test_embedded_secret_abc"));
+}
+
+#[test]
 fn tampered_body_is_a_mismatch() {
     let body = completed_session();
     let header = signature_header(&body, WEBHOOK_SECRET, NOW);
