@@ -104,7 +104,10 @@ fn an_embedded_session_secret_never_stays_in_raw() {
     let event = verify(&body, &signature_header(&body, WEBHOOK_SECRET, NOW)).unwrap();
     let checkout = event.checkout.clone().unwrap();
     assert_eq!(
-        checkout.client_secret.as_ref().map(|secret| secret.expose()),
+        checkout
+            .client_secret
+            .as_ref()
+            .map(|secret| secret.expose()),
         Some("cs_test_embedded_secret_abc")
     );
     // The checkout's raw is the event's data.object, shared, and both are redacted.
