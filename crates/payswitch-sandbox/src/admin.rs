@@ -51,8 +51,7 @@ pub(crate) fn pay(
 ) -> Result<String, SandboxError> {
     let result = {
         let mut state = app.lock();
-        stripe_sessions::expire_due(app, &mut state);
-        creem::expire_due(&mut state);
+        app.expire_due(&mut state);
         pay_locked(app, &mut state, id, card, email)
     };
     app.flush();

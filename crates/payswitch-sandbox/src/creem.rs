@@ -426,6 +426,7 @@ fn create_checkout(
     };
     let rendered = render_checkout(app, state, &checkout, false);
     state.counts.creem_checkouts += 1;
+    state.note_expiry(checkout.expires_at);
     state.checkouts.insert(checkout.id.clone(), checkout);
     Ok(rendered)
 }

@@ -54,13 +54,23 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Expires every open session and checkout whose time has come; a no-op until the
+    /// earliest expiry is due, so requests do not walk every stored session.
+    pub(crate) fn expire_due(&self, state: &mut State) {
+        if state.next_expiry.is_none_or(|at| at > state.now()) {
+            return;
+        }
+        stripe::expire_due(self, state);
+        creem::expire_due(state);
+        state.recompute_next_expiry();
+    }
+
     /// Expires every session whose time has come, then starts delivery of
     /// every queued webhook event.
     pub(crate) fn sweep_and_flush(self: &Arc<Self>) {
         {
             let mut state = self.lock();
-            stripe::expire_due(self, &mut state);
-            creem::expire_due(&mut state);
+            self.expire_due(&mut state);
         }
         self.flush();
     }

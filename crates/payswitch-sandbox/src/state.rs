@@ -273,6 +273,9 @@ pub(crate) struct State {
     pub(crate) faults: Vec<Fault>,
     pub(crate) counts: ObjectCounts,
     pub(crate) outbox: Vec<OutgoingEvent>,
+    /// No open session or checkout expires before this time (a lower bound, `None` when
+    /// nothing is open), so the per-request expiry sweep is O(1) until something is due.
+    pub(crate) next_expiry: Option<i64>,
 }
 
 impl State {
@@ -288,6 +291,26 @@ impl State {
             .filter(|(endpoint_gateway, _)| *endpoint_gateway == gateway)
             .map(|(_, url)| url.clone())
             .collect()
+    }
+
+    /// Records that an open session or checkout expires at `at`.
+    pub(crate) fn note_expiry(&mut self, at: i64) {
+        self.next_expiry = Some(self.next_expiry.map_or(at, |next| next.min(at)));
+    }
+
+    /// Recomputes the lower bound from what is still open, after a sweep.
+    pub(crate) fn recompute_next_expiry(&mut self) {
+        let sessions = self
+            .sessions
+            .values()
+            .filter(|session| session.status == CheckoutStatus::Open)
+            .map(|session| session.expires_at);
+        let checkouts = self
+            .checkouts
+            .values()
+            .filter(|checkout| checkout.status == CheckoutStatus::Open)
+            .map(|checkout| checkout.expires_at);
+        self.next_expiry = sessions.chain(checkouts).min();
     }
 
     /// Queues a webhook event; delivery starts once the lock is released.

@@ -325,6 +325,7 @@ pub(crate) fn create(
     let rendered = render(app, state, &session, &expand);
     state.counts.stripe_checkout_sessions += 1;
     state.session_order.push(id.clone());
+    state.note_expiry(session.expires_at);
     state.sessions.insert(id, session);
     Ok((StatusCode::OK, rendered))
 }
