@@ -6,6 +6,8 @@
 //! passes, unless `PAYSWITCH_REQUIRE_BROWSER=1`, which makes it fail.
 
 mod common;
+#[path = "../../../tests/browser/tooling.rs"]
+mod tooling;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,30 +21,7 @@ fn browser_dir() -> PathBuf {
 
 /// Returns false (after a notice) when the browser tooling is missing.
 fn browser_available() -> bool {
-    let chromium = PathBuf::from("/usr/bin/chromium");
-    let modules = browser_dir().join("node_modules/playwright-core");
-    let mut missing = Vec::new();
-    if !chromium.exists() {
-        missing.push("/usr/bin/chromium".to_owned());
-    }
-    if !modules.exists() {
-        missing.push(modules.display().to_string());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        missing.push("node".to_owned());
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let message = format!(
-        "browser test skipped: missing {}; run .ci/browser-setup.sh to install chromium and playwright-core",
-        missing.join(", ")
-    );
-    if std::env::var("PAYSWITCH_REQUIRE_BROWSER").as_deref() == Ok("1") {
-        panic!("PAYSWITCH_REQUIRE_BROWSER=1 but {message}");
-    }
-    eprintln!("{message}");
-    false
+    tooling::browser_available(&browser_dir(), "browser test")
 }
 
 async fn run_script(arguments: Vec<String>) -> Value {
