@@ -16,8 +16,8 @@ use crate::state::{new_id, new_request_id, Gateway, OutgoingEvent, SavedResponse
 use crate::{stripe_intents, stripe_prices, stripe_sessions};
 
 pub(crate) use crate::stripe_params::{
-    boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, reject_unknown,
-    text,
+    boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata, object,
+    one_of, reject_unknown, text,
 };
 pub(crate) use crate::stripe_sessions::expire_due;
 

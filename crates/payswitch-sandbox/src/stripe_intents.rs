@@ -8,8 +8,8 @@ use crate::money;
 use crate::server::App;
 use crate::state::{new_id, random_token, PaymentIntent, State};
 use crate::stripe::{
-    self, boolean, integer, metadata, object, one_of, reject_unknown, text, ApiError, CallContext,
-    Failure, Outcome, Params,
+    self, boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
+    ApiError, CallContext, Failure, Outcome, Params,
 };
 
 const CREATE_PARAMS: &[&str] = &[
@@ -149,20 +149,7 @@ pub(crate) fn create(
     )?
     .unwrap_or("automatic_async");
     let receipt_email = text(params, "receipt_email", "")?;
-    let customer = text(params, "customer", "")?;
-    if let Some(customer) = customer {
-        if !state
-            .stripe_customers
-            .values()
-            .any(|known| known == customer)
-        {
-            return Err(Failure::invalid(
-                Some("resource_missing"),
-                Some("customer"),
-                format!("No such customer: '{customer}'"),
-            ));
-        }
-    }
+    let customer = existing_customer(params, state)?;
     let confirm = boolean(params, "confirm", "")?.unwrap_or(false);
     let payment_method = text(params, "payment_method", "")?;
     let metadata = metadata(params, "")?;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::form::FormValue;
+use crate::state::State;
 use crate::stripe::{Failure, Params};
 
 /// Rejects parameters not in `allowed`, naming the first unknown one in
@@ -52,6 +53,28 @@ pub(crate) fn text<'a>(
             ),
         )),
     }
+}
+
+/// Reads the optional `customer` parameter, which must name a customer the sandbox created.
+pub(crate) fn existing_customer<'a>(
+    map: &'a BTreeMap<String, FormValue>,
+    state: &State,
+) -> Result<Option<&'a str>, Failure> {
+    let customer = text(map, "customer", "")?;
+    if let Some(customer) = customer {
+        if !state
+            .stripe_customers
+            .values()
+            .any(|known| known == customer)
+        {
+            return Err(Failure::invalid(
+                Some("resource_missing"),
+                Some("customer"),
+                format!("No such customer: '{customer}'"),
+            ));
+        }
+    }
+    Ok(customer)
 }
 
 /// Reads an optional nested object parameter.

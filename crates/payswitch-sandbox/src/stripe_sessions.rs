@@ -9,8 +9,8 @@ use crate::state::{
     new_id, random_token, CheckoutStatus, LineItem, Recurring, State, StripeSession,
 };
 use crate::stripe::{
-    self, boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of,
-    reject_unknown, text, CallContext, Failure, Outcome, Params,
+    self, boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata,
+    object, one_of, reject_unknown, text, CallContext, Failure, Outcome, Params,
 };
 pub(crate) use crate::stripe_session_lifecycle::{complete, expire, expire_due, mark_expired};
 pub(crate) use crate::stripe_session_views::{line_items, list, render, retrieve};
@@ -268,27 +268,13 @@ pub(crate) fn create(
             "Invalid email address.".to_owned(),
         ));
     }
-    let customer = text(params, "customer", "")?;
-    if let Some(customer) = customer {
-        if !state
-            .stripe_customers
-            .values()
-            .any(|known| known == customer)
-        {
-            return Err(Failure::invalid(
-                Some("resource_missing"),
-                Some("customer"),
-                format!("No such customer: '{customer}'"),
-            ));
-        }
-        if customer_email.is_some() {
-            return Err(Failure::invalid(
-                Some("parameters_exclusive"),
-                Some("customer_email"),
-                "You may only specify one of these parameters: customer, customer_email."
-                    .to_owned(),
-            ));
-        }
+    let customer = existing_customer(params, state)?;
+    if customer.is_some() && customer_email.is_some() {
+        return Err(Failure::invalid(
+            Some("parameters_exclusive"),
+            Some("customer_email"),
+            "You may only specify one of these parameters: customer, customer_email.".to_owned(),
+        ));
     }
     let locale = one_of(params, "locale", "", LOCALES)?;
     let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
