@@ -26,10 +26,9 @@ use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use bytes::Bytes;
-use payswitch::creem::CreemProvider;
-use payswitch::stripe::StripeProvider;
-use payswitch::{CheckoutProvider, CheckoutRequest, CreemConfig, Currency, LineItem, Money};
-use payswitch::{HttpConfig, StripeConfig};
+use payswitch::creem::{CreemConfig, CreemProvider};
+use payswitch::stripe::{StripeConfig, StripeProvider};
+use payswitch::{CheckoutProvider, CheckoutRequest, Currency, HttpConfig, LineItem, Money};
 use payswitch_sandbox::{ProductSeed, Sandbox, SandboxHandle};
 
 /// The `checkout.session` the fixed server answers with (Stripe's own fixture).

@@ -16,9 +16,11 @@
 
 use std::time::{Duration, Instant};
 
+use payswitch::creem::CreemConfig;
+use payswitch::stripe::StripeConfig;
 use payswitch::{
-    CheckoutProvider, CheckoutRequest, Config, CreemConfig, Currency, LineItem, Money,
-    PaymentError, ProviderKind, StripeConfig, WebhookEventKind,
+    CheckoutProvider, CheckoutRequest, Config, Currency, LineItem, Money, PaymentError,
+    WebhookEventKind,
 };
 use payswitch_sandbox::{PriceSeed, ProductSeed, Sandbox, SandboxHandle, WebhookInbox};
 
@@ -75,8 +77,8 @@ async fn sandbox_tour() -> Result<(), BoxError> {
     );
     println!("selling {SKU} for {PRICE}, the same application code for every gateway\n");
 
-    for provider in [ProviderKind::Stripe, ProviderKind::Creem] {
-        let config = sandbox_config(&sandbox, provider);
+    for config in [stripe_config(&sandbox), creem_config(&sandbox)] {
+        let provider = config.provider.clone().unwrap_or_default();
         checkout_tour(&config, &sandbox, &inbox)
             .await
             .map_err(|error| format!("{provider}: {error}"))?;
@@ -86,26 +88,32 @@ async fn sandbox_tour() -> Result<(), BoxError> {
 }
 
 /// What differs between the gateways: credentials, API base and the catalog ids.
-fn sandbox_config(sandbox: &SandboxHandle, provider: ProviderKind) -> Config {
-    let mut config = match provider {
-        ProviderKind::Stripe => Config::for_stripe(
-            StripeConfig::new(sandbox.stripe_secret_key())
-                .with_api_base(sandbox.stripe_api_base())
-                .with_webhook_secret(sandbox.stripe_webhook_secret()),
-        ),
-        _ => Config::for_creem(
-            CreemConfig::new(sandbox.creem_api_key())
-                .with_api_base(sandbox.creem_api_base())
-                .with_webhook_secret(sandbox.creem_webhook_secret()),
-        ),
-    };
+fn stripe_config(sandbox: &SandboxHandle) -> Config {
+    let mut config = StripeConfig::new(sandbox.stripe_secret_key())
+        .with_api_base(sandbox.stripe_api_base())
+        .with_webhook_secret(sandbox.stripe_webhook_secret())
+        .into_config();
+    with_catalog(&mut config);
+    config
+}
+
+fn creem_config(sandbox: &SandboxHandle) -> Config {
+    let mut config = CreemConfig::new(sandbox.creem_api_key())
+        .with_api_base(sandbox.creem_api_base())
+        .with_webhook_secret(sandbox.creem_webhook_secret())
+        .into_config();
+    with_catalog(&mut config);
+    config
+}
+
+/// The one catalog: the logical SKU mapped to each gateway's id.
+fn with_catalog(config: &mut Config) {
     config
         .catalog
-        .insert(SKU, ProviderKind::Stripe, STRIPE_PRICE);
+        .insert(SKU, payswitch::stripe::KIND, STRIPE_PRICE);
     config
         .catalog
-        .insert(SKU, ProviderKind::Creem, CREEM_PRODUCT);
-    config
+        .insert(SKU, payswitch::creem::KIND, CREEM_PRODUCT);
 }
 
 async fn checkout_tour(
@@ -228,7 +236,7 @@ async fn wait_for_webhook(
 async fn real_gateway() -> Result<(), BoxError> {
     let gateway = payswitch::from_env()?;
     let item = match gateway.kind() {
-        ProviderKind::Creem => {
+        payswitch::creem::KIND => {
             let product = std::env::var("CREEM_PRODUCT_ID")
                 .map_err(|_| "set CREEM_PRODUCT_ID to the Creem product to sell")?;
             LineItem::native(product, 1)

@@ -44,7 +44,9 @@ mod router;
 mod select;
 
 pub use router::Router;
-pub use select::{available_providers, from_config, from_env};
+pub use select::{
+    available_providers, check_config, config_from_env, config_from_vars, from_config, from_env,
+};
 
 /// Compiles the README's Rust example as a doctest, so it cannot drift from the API.
 #[cfg(doctest)]

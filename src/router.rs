@@ -5,9 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use payswitch_core::{
-    Capabilities, CheckoutProvider, CheckoutRequest, CheckoutResult, Config, Currency,
-    PaymentError, ProviderKind, ReturnParams, RolloutKey, RouteRule, RouterConfig, SignatureError,
-    WebhookEvent,
+    Capabilities, CheckoutProvider, CheckoutRequest, CheckoutResult, Currency, PaymentError,
+    ProviderKind, ReturnParams, RolloutKey, RouteRule, RouterConfig, SignatureError, WebhookEvent,
 };
 use sha2::{Digest, Sha256};
 
@@ -21,7 +20,9 @@ const REMEMBERED_CHECKOUTS: usize = 10_000;
 ///
 /// Follow-up calls go to the gateway that created the checkout; `verify_webhook` goes to the
 /// gateway whose signature header is present. Configure it with `provider = "router"` and a
-/// `[router]` section (see [`RouterConfig`]).
+/// `[router]` section (see [`RouterConfig`]); [`from_config`](crate::from_config) then builds
+/// each gateway it names. The router itself knows nothing of selection: it is a plain
+/// combinator over the providers it is given.
 pub struct Router {
     config: RouterConfig,
     gateways: Vec<(String, Arc<dyn CheckoutProvider>)>,
@@ -51,6 +52,9 @@ impl std::fmt::Debug for Router {
 }
 
 impl Router {
+    /// The router's kind: `provider = "router"`.
+    pub const KIND: ProviderKind = ProviderKind::new("router");
+
     /// A router over the given gateways, keyed by the names the rules use. Gateways that no
     /// rule names still serve follow-up calls for the checkouts they created.
     pub fn new(
@@ -70,33 +74,12 @@ impl Router {
                 ordered.push((name.clone(), Arc::clone(provider)));
             }
         }
-        for (index, rule) in config.rules.iter().enumerate() {
-            if rule.percent.is_some_and(|percent| percent > 100) {
-                return Err(PaymentError::config(format!(
-                    "router.rules[{index}].percent must be between 0 and 100"
-                )));
-            }
-        }
+        config.validate()?;
         Ok(Self {
             config,
             gateways: ordered,
             created_by: Mutex::default(),
         })
-    }
-
-    /// Builds the router and each gateway it names from the configuration's `[router]`,
-    /// `[stripe]` and `[creem]` sections.
-    pub fn from_config(config: &Config) -> Result<Self, PaymentError> {
-        let router = config
-            .router
-            .clone()
-            .ok_or_else(|| PaymentError::config("provider \"router\" needs a [router] section"))?;
-        router.validate()?;
-        let mut gateways = BTreeMap::new();
-        for name in router.gateways() {
-            gateways.insert(name.to_owned(), crate::select::build(name, config)?);
-        }
-        Self::new(router, gateways)
     }
 
     /// The name of the gateway the rules pick for `request` (before any failover).
@@ -243,37 +226,17 @@ fn rollout_bucket(key: &str) -> u32 {
 #[async_trait]
 impl CheckoutProvider for Router {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Router
+        Self::KIND
     }
 
     /// What every gateway behind the router supports: the guarantees that hold whichever
     /// gateway a request lands on.
     fn capabilities(&self) -> Capabilities {
-        let mut all = self
-            .gateways
+        self.gateways
             .iter()
-            .map(|(_, provider)| provider.capabilities());
-        let Some(mut common) = all.next() else {
-            return Capabilities::none();
-        };
-        for other in all {
-            common.custom_priced_items &= other.custom_priced_items;
-            common.multiple_line_items &= other.multiple_line_items;
-            common.quantities &= other.quantities;
-            common.subscription_mode &= other.subscription_mode;
-            common.setup_mode &= other.setup_mode;
-            common.expire &= other.expire;
-            common.discount_codes &= other.discount_codes;
-            common.customer_discount_entry &= other.customer_discount_entry;
-            common.locale &= other.locale;
-            common.cancel_url &= other.cancel_url;
-            common.expires_in &= other.expires_in;
-            common.customer_id &= other.customer_id;
-            common.embedded_checkout &= other.embedded_checkout;
-            common.signed_returns &= other.signed_returns;
-            common.webhook_timestamps &= other.webhook_timestamps;
-        }
-        common
+            .map(|(_, provider)| provider.capabilities())
+            .reduce(|common, other| common.intersect(&other))
+            .unwrap_or_else(Capabilities::none)
     }
 
     async fn create_checkout(

@@ -131,9 +131,16 @@ fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
             if at > ident_start {
                 segments.push(code[ident_start..at].to_owned());
             }
-            if code[at..].starts_with("::{") {
-                let close = code[at..].find('}').map_or(code.len(), |end| at + end);
-                for member in code[at + 3..close].split(',') {
+            let group = if code[at..].starts_with("::{") {
+                Some(at + 3)
+            } else if segments.is_empty() && code[at..].starts_with('{') {
+                Some(at + 1)
+            } else {
+                None
+            };
+            if let Some(open) = group {
+                let close = code[open..].find('}').map_or(code.len(), |end| open + end);
+                for member in code[open..close].split(',') {
                     let member: Vec<String> = member
                         .trim()
                         .split("::")
@@ -309,7 +316,8 @@ fn no_module_imports_a_module_that_imports_it_back() {
 #[test]
 fn the_checker_finds_a_cycle_through_crate_super_and_child_paths() {
     let mut graph = BTreeMap::new();
-    let code_a = production_code("use crate::b::Thing;\n#[cfg(test)]\nmod tests { use crate::c; }\n");
+    let code_a =
+        production_code("use crate::b::Thing;\n#[cfg(test)]\nmod tests { use crate::c; }\n");
     let code_b = production_code("pub fn f() { super::a::g() } // crate::c\n");
     assert_eq!(paths_after(&code_a, "crate::"), vec![vec!["b", "Thing"]]);
     assert_eq!(paths_after(&code_b, "super::"), vec![vec!["a", "g"]]);
@@ -334,7 +342,12 @@ fn core_names_no_gateway_outside_comments() {
         for (number, line) in text.lines().enumerate() {
             let code = without_comment(line).to_ascii_lowercase();
             if code.contains("stripe") || code.contains("creem") || code.contains("polar") {
-                hits.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+                hits.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
             }
         }
     }

@@ -4,4 +4,4 @@
 
 mod support;
 
-payswitch_core::conformance_tests!(support::target(payswitch::ProviderKind::Stripe));
+payswitch_core::conformance_tests!(support::target(support::Gateway::Stripe));

@@ -7,13 +7,14 @@ mod support;
 
 use std::time::Duration;
 
+use payswitch::creem::CreemConfig;
 use payswitch::creem::CreemProvider;
 use payswitch::{
-    CheckoutProvider, CheckoutRequest, CheckoutStatus, CreemConfig, LineItem, PaymentError,
-    PaymentStatus, ProviderKind, SignatureError, WebhookEventKind,
+    CheckoutProvider, CheckoutRequest, CheckoutStatus, GatewaySection, LineItem, PaymentError,
+    PaymentStatus, SignatureError, WebhookEventKind,
 };
 use payswitch_sandbox::{Fault, FaultKind};
-use support::{Env, SKU};
+use support::{Env, Gateway, SKU};
 
 const CHECKOUTS: &str = "/v1/checkouts";
 
@@ -29,7 +30,7 @@ fn request() -> CheckoutRequest {
 }
 
 fn creem(env: &Env) -> CreemProvider {
-    CreemProvider::from_config(&env.config(ProviderKind::Creem)).unwrap()
+    CreemProvider::from_config(&env.config(Gateway::Creem)).unwrap()
 }
 
 fn requests_to(env: &Env, method: &str, path: &str) -> usize {
@@ -84,9 +85,13 @@ async fn pay_verify_redirect_and_webhook() {
 #[tokio::test]
 async fn a_wrong_key_is_an_authentication_error_without_the_key() {
     let env = Env::start().await;
-    let mut config = env.config(ProviderKind::Creem);
-    config.creem =
-        Some(CreemConfig::new("creem_test_wrong").with_api_base(env.sandbox.creem_api_base()));
+    let mut config = env.config(Gateway::Creem);
+    config.set_gateway(
+        payswitch::creem::NAME,
+        GatewaySection::from_settings(
+            CreemConfig::new("creem_test_wrong").with_api_base(env.sandbox.creem_api_base()),
+        ),
+    );
     let provider = CreemProvider::from_config(&config).unwrap();
     match provider.create_checkout(&request()).await {
         Err(error @ PaymentError::Authentication { .. }) => {
@@ -172,7 +177,7 @@ async fn ambiguous_create_failures_are_not_retried() {
 #[tokio::test]
 async fn reads_are_retried_on_any_transient_failure() {
     let env = Env::start().await;
-    let mut config = env.config(ProviderKind::Creem);
+    let mut config = env.config(Gateway::Creem);
     config.http.timeout = Duration::from_millis(300);
     let provider = CreemProvider::from_config(&config).unwrap();
     let created = provider.create_checkout(&request()).await.unwrap();
@@ -217,7 +222,7 @@ async fn expiry_is_unsupported_but_the_gateway_still_expires() {
     assert!(matches!(
         provider.expire_checkout(&created.id).await,
         Err(PaymentError::Unsupported {
-            provider: ProviderKind::Creem,
+            provider: payswitch::creem::KIND,
             ..
         })
     ));

@@ -7,13 +7,13 @@ mod support;
 
 use std::time::Duration;
 
-use payswitch::stripe::{PaymentIntentRequest, PaymentIntentStatus, StripeProvider};
+use payswitch::stripe::{PaymentIntentRequest, PaymentIntentStatus, StripeConfig, StripeProvider};
 use payswitch::{
-    CheckoutProvider, CheckoutRequest, CheckoutStatus, Currency, LineItem, Money, PaymentError,
-    ProviderKind, StripeConfig, WebhookEventKind,
+    CheckoutProvider, CheckoutRequest, CheckoutStatus, Currency, GatewaySection, LineItem, Money,
+    PaymentError, WebhookEventKind,
 };
 use payswitch_sandbox::{Fault, FaultKind};
-use support::Env;
+use support::{Env, Gateway};
 
 const SESSIONS: &str = "/v1/checkout/sessions";
 
@@ -32,7 +32,7 @@ fn request() -> CheckoutRequest {
 }
 
 async fn stripe(env: &Env) -> StripeProvider {
-    StripeProvider::from_config(&env.config(ProviderKind::Stripe)).unwrap()
+    StripeProvider::from_config(&env.config(Gateway::Stripe)).unwrap()
 }
 
 fn posts_to(env: &Env, path: &str) -> Vec<payswitch_sandbox::RecordedRequest> {
@@ -140,10 +140,14 @@ async fn the_payment_intent_flow_runs_offline() {
 #[tokio::test]
 async fn gateway_errors_map_to_semantic_variants() {
     let env = Env::start().await;
-    let wrong_key = env.config(ProviderKind::Stripe);
+    let wrong_key = env.config(Gateway::Stripe);
     let mut wrong_key = wrong_key;
-    wrong_key.stripe =
-        Some(StripeConfig::new("sk_test_wrong").with_api_base(env.sandbox.stripe_api_base()));
+    wrong_key.set_gateway(
+        payswitch::stripe::NAME,
+        GatewaySection::from_settings(
+            StripeConfig::new("sk_test_wrong").with_api_base(env.sandbox.stripe_api_base()),
+        ),
+    );
     let provider = StripeProvider::from_config(&wrong_key).unwrap();
     match provider.create_checkout(&request()).await {
         Err(PaymentError::Authentication {
@@ -294,7 +298,7 @@ async fn processed_then_500_is_replayed_not_duplicated() {
 #[tokio::test]
 async fn a_slow_answer_times_out_and_is_retried() {
     let env = Env::start().await;
-    let mut config = env.config(ProviderKind::Stripe);
+    let mut config = env.config(Gateway::Stripe);
     config.http.timeout = Duration::from_millis(300);
     let provider = StripeProvider::from_config(&config).unwrap();
     env.sandbox.inject_fault(Fault::new(

@@ -6,15 +6,16 @@
 mod support;
 
 use payswitch::{
-    CheckoutProvider, CheckoutRequest, CheckoutStatus, Config, LineItem, PaymentError,
-    ProviderKind, RouterConfig, SignatureError, WebhookEventKind,
+    CheckoutProvider, CheckoutRequest, CheckoutStatus, Config, LineItem, PaymentError, Router,
+    RouterConfig, SignatureError, WebhookEventKind,
 };
-use support::{Env, PRICE, SKU};
+use support::{Env, Gateway, PRICE, SKU};
 
 fn router_config(env: &Env) -> Config {
-    let stripe = env.config(ProviderKind::Stripe);
-    let mut config = env.config(ProviderKind::Creem);
-    config.stripe = stripe.stripe;
+    let stripe = env.config(Gateway::Stripe);
+    let mut config = env.config(Gateway::Creem);
+    let stripe_section = stripe.gateway(payswitch::stripe::NAME).unwrap().clone();
+    config.set_gateway(payswitch::stripe::NAME, stripe_section);
     config.provider = Some("router".into());
     config.router = Some(
         Config::from_toml_str(
@@ -50,7 +51,7 @@ fn request(gateway: &str) -> CheckoutRequest {
 async fn webhooks_redirects_and_follow_ups_reach_the_right_gateway() {
     let env = Env::start().await;
     let router = payswitch::from_config(&router_config(&env)).unwrap();
-    assert_eq!(router.kind(), ProviderKind::Router);
+    assert_eq!(router.kind(), Router::KIND);
 
     for (gateway, completed) in [
         ("stripe", "checkout.session.completed"),
@@ -117,7 +118,7 @@ async fn creation_fails_over_when_the_first_gateway_is_down() {
         .build()
         .unwrap();
     let created = router.create_checkout(&portable).await.unwrap();
-    assert_eq!(created.provider, ProviderKind::Creem);
+    assert_eq!(created.provider, payswitch::creem::KIND);
     assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 0);
     assert_eq!(env.sandbox.counts().creem_checkouts, 1);
 }

@@ -32,20 +32,20 @@ fn describe(gateway: &Arc<dyn CheckoutProvider>) -> (ProviderKind, bool) {
 #[test]
 fn changing_one_line_switches_the_gateway() {
     let stripe = payswitch::from_config(&Config::from_toml_str(CONFIG).unwrap()).unwrap();
-    assert_eq!(describe(&stripe), (ProviderKind::Stripe, true));
+    assert_eq!(describe(&stripe), (payswitch::stripe::KIND, true));
 
     let creem_toml = CONFIG.replace(r#"provider = "stripe""#, r#"provider = "creem""#);
     let creem = payswitch::from_config(&Config::from_toml_str(&creem_toml).unwrap()).unwrap();
-    assert_eq!(describe(&creem), (ProviderKind::Creem, false));
+    assert_eq!(describe(&creem), (payswitch::creem::KIND, false));
 
     let memory_toml = CONFIG.replace(r#"provider = "stripe""#, r#"provider = "memory""#);
     let memory = payswitch::from_config(&Config::from_toml_str(&memory_toml).unwrap()).unwrap();
-    assert_eq!(describe(&memory), (ProviderKind::Memory, true));
+    assert_eq!(describe(&memory), (ProviderKind::MEMORY, true));
 }
 
 #[test]
 fn the_environment_selects_too() {
-    let config = Config::from_vars([
+    let config = payswitch::config_from_vars([
         ("PAYSWITCH_PROVIDER", "creem"),
         ("CREEM_API_KEY", "creem_test_env"),
         ("CREEM_API_BASE", "http://127.0.0.1:9"),
@@ -53,7 +53,7 @@ fn the_environment_selects_too() {
     .unwrap();
     assert_eq!(
         payswitch::from_config(&config).unwrap().kind(),
-        ProviderKind::Creem
+        payswitch::creem::KIND
     );
 }
 

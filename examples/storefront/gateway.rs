@@ -35,7 +35,7 @@ fn real_keys_present() -> bool {
 /// Creem; `public_url` is where the sandbox sends webhooks.
 pub async fn connect(provider: Option<&str>, public_url: &str) -> Result<Gateway, Box<dyn Error>> {
     if real_keys_present() {
-        let mut config = Config::from_env()?;
+        let mut config = payswitch::config_from_env()?;
         if let Some(provider) = provider {
             config.provider = Some(provider.to_owned());
         }
@@ -148,7 +148,7 @@ fn quote(value: &str) -> String {
 
 /// Fails at start, not at the first customer's click, when a SKU has no id on the gateway.
 fn check_catalog(config: &Config, kind: ProviderKind) -> Result<(), Box<dyn Error>> {
-    if !matches!(kind, ProviderKind::Stripe | ProviderKind::Creem) {
+    if !matches!(kind, payswitch::stripe::KIND | payswitch::creem::KIND) {
         return Ok(());
     }
     let missing: Vec<&str> = OFFERS

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use payswitch::conformance::{Customer, Fixtures, Payment, Target};
+use payswitch::creem::CreemConfig;
+use payswitch::stripe::StripeConfig;
 use payswitch::{
-    CheckoutResult, Config, CreemConfig, Currency, LineItem, Money, PaymentError, ProviderKind,
-    RetryConfig, StripeConfig,
+    CheckoutResult, Config, Currency, LineItem, Money, PaymentError, ProviderKind, RetryConfig,
 };
 use payswitch_sandbox::{PriceSeed, ProductSeed, Sandbox, SandboxHandle, WebhookInbox};
 
@@ -21,6 +22,48 @@ pub const STRIPE_PRICE: &str = "price_conformance";
 pub const SKU: &str = "conformance_item";
 /// What one unit costs.
 pub const PRICE: Money = Money::new(1999, Currency::USD);
+
+/// The gateways the sandbox emulates. Every gateway-specific detail of these tests is in a
+/// `match` on this enum, with no `_` arm, so a new gateway is listed by the compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gateway {
+    Stripe,
+    Creem,
+}
+
+impl Gateway {
+    /// The gateway crate's kind.
+    pub fn kind(self) -> ProviderKind {
+        match self {
+            Gateway::Stripe => payswitch::stripe::KIND,
+            Gateway::Creem => payswitch::creem::KIND,
+        }
+    }
+
+    /// The event the gateway sends when a checkout is paid.
+    pub fn completed_event(self) -> &'static str {
+        match self {
+            Gateway::Stripe => "checkout.session.completed",
+            Gateway::Creem => "checkout.completed",
+        }
+    }
+
+    /// A checkout id in the gateway's format that the sandbox never issued.
+    pub fn unknown_checkout_id(self) -> &'static str {
+        match self {
+            Gateway::Stripe => "cs_test_doesnotexist0000000000",
+            Gateway::Creem => "ch_doesnotexist000000000",
+        }
+    }
+
+    /// The line item the conformance suite sells: Creem sells catalog products only.
+    pub fn one_time_item(self) -> LineItem {
+        match self {
+            Gateway::Stripe => LineItem::custom("Conformance item", PRICE, 1),
+            Gateway::Creem => LineItem::sku(SKU, 1),
+        }
+    }
+}
 
 /// A running sandbox with a webhook inbox registered for both gateways.
 #[derive(Clone)]
@@ -53,27 +96,24 @@ impl Env {
     }
 
     /// The configuration of one gateway on this sandbox; tests never sleep between retries.
-    pub fn config(&self, provider: ProviderKind) -> Config {
-        let mut config = match provider {
-            ProviderKind::Stripe => Config::for_stripe(
-                StripeConfig::new(self.sandbox.stripe_secret_key())
-                    .with_api_base(self.sandbox.stripe_api_base())
-                    .with_webhook_secret(self.sandbox.stripe_webhook_secret()),
-            ),
-            ProviderKind::Creem => Config::for_creem(
-                CreemConfig::new(self.sandbox.creem_api_key())
-                    .with_api_base(self.sandbox.creem_api_base())
-                    .with_webhook_secret(self.sandbox.creem_webhook_secret()),
-            ),
-            other => panic!("no sandbox for {other}"),
+    pub fn config(&self, gateway: Gateway) -> Config {
+        let mut config = match gateway {
+            Gateway::Stripe => StripeConfig::new(self.sandbox.stripe_secret_key())
+                .with_api_base(self.sandbox.stripe_api_base())
+                .with_webhook_secret(self.sandbox.stripe_webhook_secret())
+                .into_config(),
+            Gateway::Creem => CreemConfig::new(self.sandbox.creem_api_key())
+                .with_api_base(self.sandbox.creem_api_base())
+                .with_webhook_secret(self.sandbox.creem_webhook_secret())
+                .into_config(),
         };
         config.retry = RetryConfig::immediate(2);
         config
             .catalog
-            .insert(SKU, ProviderKind::Creem, CREEM_PRODUCT);
+            .insert(SKU, payswitch::creem::KIND, CREEM_PRODUCT);
         config
             .catalog
-            .insert(SKU, ProviderKind::Stripe, STRIPE_PRICE);
+            .insert(SKU, payswitch::stripe::KIND, STRIPE_PRICE);
         config
     }
 
@@ -112,7 +152,7 @@ impl Env {
 /// Plays the customer on the sandbox's hosted page (through its admin API).
 pub struct SandboxCustomer {
     pub env: Env,
-    pub gateway: ProviderKind,
+    pub gateway: Gateway,
 }
 
 #[async_trait]
@@ -123,10 +163,7 @@ impl Customer for SandboxCustomer {
             .sandbox
             .pay(&checkout.id, None)
             .map_err(|error| PaymentError::invalid("id", error.to_string()))?;
-        let event_type = match self.gateway {
-            ProviderKind::Stripe => "checkout.session.completed",
-            _ => "checkout.completed",
-        };
+        let event_type = self.gateway.completed_event();
         let (headers, body) = self.env.webhook_for(&checkout.id, event_type).await?;
         let return_query = url::Url::parse(&redirect)
             .map_err(|error| PaymentError::decode("redirect", error))?
@@ -143,32 +180,29 @@ impl Customer for SandboxCustomer {
     async fn checkouts_created(&self) -> usize {
         let counts = self.env.sandbox.counts();
         let created = match self.gateway {
-            ProviderKind::Stripe => counts.stripe_checkout_sessions,
-            _ => counts.creem_checkouts,
+            Gateway::Stripe => counts.stripe_checkout_sessions,
+            Gateway::Creem => counts.creem_checkouts,
         };
         usize::try_from(created).unwrap_or(usize::MAX)
     }
 }
 
 /// A conformance target: `provider` built by `payswitch::from_config` against a fresh sandbox.
-pub async fn target(provider: ProviderKind) -> Target {
+pub async fn target(gateway: Gateway) -> Target {
     let env = Env::start().await;
-    let config = env.config(provider);
-    let gateway = payswitch::from_config(&config).expect("provider");
-    let one_time_item = match provider {
-        ProviderKind::Stripe => LineItem::custom("Conformance item", PRICE, 1),
-        _ => LineItem::sku(SKU, 1),
-    };
+    let config = env.config(gateway);
+    let provider = payswitch::from_config(&config).expect("provider");
     Target {
-        provider: Box::new(gateway),
+        provider: Box::new(provider),
         customer: Box::new(SandboxCustomer {
             env: env.clone(),
-            gateway: provider,
+            gateway,
         }),
         fixtures: Fixtures {
-            one_time_item,
+            one_time_item: gateway.one_time_item(),
             one_time_price: PRICE,
             success_url: "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}".into(),
+            unknown_checkout_id: gateway.unknown_checkout_id().into(),
         },
         guard: Box::new(env),
     }

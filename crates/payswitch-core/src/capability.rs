@@ -82,4 +82,33 @@ impl Capabilities {
             webhook_timestamps: false,
         }
     }
+
+    /// What both `self` and `other` support: a router over several gateways can promise
+    /// only this.
+    ///
+    /// ```
+    /// use payswitch_core::Capabilities;
+    /// let mut some = Capabilities::none();
+    /// some.expire = true;
+    /// assert_eq!(Capabilities::all().intersect(&some), some);
+    /// ```
+    pub const fn intersect(&self, other: &Capabilities) -> Self {
+        Self {
+            custom_priced_items: self.custom_priced_items && other.custom_priced_items,
+            multiple_line_items: self.multiple_line_items && other.multiple_line_items,
+            quantities: self.quantities && other.quantities,
+            subscription_mode: self.subscription_mode && other.subscription_mode,
+            setup_mode: self.setup_mode && other.setup_mode,
+            expire: self.expire && other.expire,
+            discount_codes: self.discount_codes && other.discount_codes,
+            customer_discount_entry: self.customer_discount_entry && other.customer_discount_entry,
+            locale: self.locale && other.locale,
+            cancel_url: self.cancel_url && other.cancel_url,
+            expires_in: self.expires_in && other.expires_in,
+            customer_id: self.customer_id && other.customer_id,
+            embedded_checkout: self.embedded_checkout && other.embedded_checkout,
+            signed_returns: self.signed_returns && other.signed_returns,
+            webhook_timestamps: self.webhook_timestamps && other.webhook_timestamps,
+        }
+    }
 }

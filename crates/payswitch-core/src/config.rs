@@ -1,8 +1,9 @@
-//! Configuration: which gateway runs, its credentials, HTTP and retry settings, and the
-//! catalog that maps logical SKUs to each gateway's ids.
+//! Configuration: which gateway runs, the settings every gateway shares (HTTP, retry, the
+//! catalog, the router), and each gateway's own section, kept as opaque data for that
+//! gateway's crate to read.
 //!
 //! ```toml
-//! provider = "stripe"            # or "creem"; switching gateway is this one line
+//! provider = "stripe"            # switching gateway is this one line
 //!
 //! [http]
 //! timeout_secs = 30
@@ -10,81 +11,125 @@
 //! [retry]
 //! max_retries = 2
 //!
-//! [stripe]
+//! [stripe]                       # a gateway section: read by that gateway's crate alone
 //! secret_key = "sk_test_..."
 //! webhook_secrets = ["whsec_..."]
 //!
-//! [creem]
-//! api_key = "creem_test_..."
-//! webhook_secrets = ["..."]
-//!
 //! [catalog.pro_monthly]
 //! stripe = "price_1Pro"
-//! creem = "prod_6tW66i0oZM7w1qXReHJrwg"
 //! ```
+//!
+//! Core knows no gateway by name. A gateway crate reads its section with
+//! [`GatewaySection::settings`] (unknown keys are errors there) and declares its environment
+//! variables as a [`GatewayEnv`]; the facade's selection checks that every section and
+//! catalog entry names a gateway it knows.
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::catalog::Catalog;
 use crate::error::PaymentError;
-use crate::provider::ProviderKind;
-use crate::secret::Secret;
+use crate::money::Currency;
+use crate::retry::RetryConfig;
 
-/// The gateway names configuration knows about, whether or not their adapters are compiled in.
-pub const KNOWN_PROVIDERS: &[&str] = &["stripe", "creem", "memory"];
+/// The top-level keys core reads itself; every other top-level table is a gateway section.
+const SHARED_KEYS: [&str; 5] = ["provider", "http", "retry", "catalog", "router"];
 
 /// The whole payswitch configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// `Debug` never shows a gateway section's values, so secrets never print.
+#[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct Config {
-    /// The gateway to use: `"stripe"`, `"creem"` or `"memory"`. When absent and exactly one
-    /// gateway section is present, that gateway is used.
+    /// The gateway to use, by name (`"memory"`, or a gateway crate's name such as
+    /// `"stripe"`). When absent and exactly one gateway section is present, that gateway is
+    /// used.
     pub provider: Option<String>,
     /// HTTP client settings shared by the adapters.
-    #[serde(default)]
     pub http: HttpConfig,
     /// Retry settings shared by the adapters.
-    #[serde(default)]
     pub retry: RetryConfig,
     /// Logical SKUs mapped to each gateway's product or price id.
-    #[serde(default)]
     pub catalog: Catalog,
-    /// Stripe credentials and settings.
-    pub stripe: Option<StripeConfig>,
-    /// Creem credentials and settings.
-    pub creem: Option<CreemConfig>,
     /// Rules for `provider = "router"`: several gateways, chosen per request.
     pub router: Option<RouterConfig>,
+    gateways: BTreeMap<String, GatewaySection>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("provider", &self.provider)
+            .field("http", &self.http)
+            .field("retry", &self.retry)
+            .field("catalog", &self.catalog)
+            .field("router", &self.router)
+            .field("gateways", &self.gateways)
+            .finish()
+    }
 }
 
 impl Config {
-    /// A configuration that uses Stripe with the given secret key.
-    pub fn for_stripe(stripe: StripeConfig) -> Self {
-        Self {
-            provider: Some("stripe".into()),
-            stripe: Some(stripe),
+    /// A configuration that selects gateway `name` with these settings (a gateway crate's
+    /// settings type, which its `from_config` reads back).
+    pub fn for_gateway<T>(name: &str, settings: T) -> Self
+    where
+        T: Any + fmt::Debug + Clone + Send + Sync,
+    {
+        let mut config = Self {
+            provider: Some(name.to_owned()),
             ..Self::default()
-        }
-    }
-
-    /// A configuration that uses Creem with the given settings.
-    pub fn for_creem(creem: CreemConfig) -> Self {
-        Self {
-            provider: Some("creem".into()),
-            creem: Some(creem),
-            ..Self::default()
-        }
+        };
+        config.set_gateway(name, GatewaySection::from_settings(settings));
+        config
     }
 
     /// Parses TOML; unknown keys are errors. The result is validated.
+    ///
+    /// A syntax error names the line and column, never the line's text, which may hold a
+    /// secret.
     pub fn from_toml_str(text: &str) -> Result<Self, PaymentError> {
-        let config: Config = toml::from_str(text).map_err(|error| {
-            PaymentError::config(format!("invalid TOML configuration: {error}"))
+        let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+            PaymentError::config(format!(
+                "invalid TOML configuration{}: {}",
+                position(text, error.span()),
+                error.message()
+            ))
         })?;
+        let config = Self::from_table(table)?;
         config.validate()?;
+        Ok(config)
+    }
+
+    fn from_table(table: toml::Table) -> Result<Self, PaymentError> {
+        let mut config = Self::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "provider" => config.provider = Some(shared("provider", value)?),
+                "http" => config.http = shared("[http]", value)?,
+                "retry" => config.retry = shared("[retry]", value)?,
+                "catalog" => config.catalog = shared("[catalog]", value)?,
+                "router" => config.router = Some(shared("[router]", value)?),
+                _ => match value {
+                    toml::Value::Table(section) => {
+                        config
+                            .gateways
+                            .insert(key, GatewaySection::from_table(section));
+                    }
+                    _ => return Err(PaymentError::config(format!(
+                        "unknown key {key:?}; the top level holds {} and gateway sections ([name])",
+                        SHARED_KEYS.join(", ")
+                    ))),
+                },
+            }
+        }
         Ok(config)
     }
 
@@ -98,29 +143,45 @@ impl Config {
             .map_err(|error| PaymentError::config(format!("{}: {error}", path.display())))
     }
 
-    /// Builds the configuration from the process environment; see [`Config::from_vars`].
+    /// Builds the configuration from the process environment's `PAYSWITCH_*` variables; see
+    /// [`Config::from_vars_with`] for gateways' own variables.
     pub fn from_env() -> Result<Self, PaymentError> {
         Self::from_vars(std::env::vars())
     }
 
-    /// Builds the configuration from `NAME=value` pairs, as [`Config::from_env`] does with
-    /// the process environment (tests pass their own pairs).
-    ///
-    /// `PAYSWITCH_CONFIG` names a TOML file to start from; then `PAYSWITCH_PROVIDER`,
-    /// `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRIPE_API_BASE`, `STRIPE_API_VERSION`,
-    /// `CREEM_API_KEY`, `CREEM_WEBHOOK_SECRET` and `CREEM_API_BASE` override it. Webhook
-    /// secret variables may hold several secrets separated by commas (secret rotation).
-    /// Empty variables count as unset.
+    /// Builds the configuration from `PAYSWITCH_*` pairs only; see [`Config::from_vars_with`].
     pub fn from_vars<I, K, V>(vars: I) -> Result<Self, PaymentError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
         V: Into<String>,
     {
+        Self::from_vars_with(vars, &[])
+    }
+
+    /// Builds the configuration from `NAME=value` pairs (the process environment, or a test's
+    /// own pairs), reading each gateway's variables as its [`GatewayEnv`] declares.
+    ///
+    /// `PAYSWITCH_CONFIG` names a TOML file to start from; `PAYSWITCH_PROVIDER` and the
+    /// gateways' variables override it. List variables hold several values separated by
+    /// commas (secret rotation). Empty variables count as unset. Only the variables named
+    /// here are kept.
+    pub fn from_vars_with<I, K, V>(vars: I, gateways: &[&GatewayEnv]) -> Result<Self, PaymentError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let wanted = |name: &str| {
+            name.starts_with("PAYSWITCH_")
+                || gateways
+                    .iter()
+                    .any(|env| env.vars.iter().any(|var| var.name == name))
+        };
         let vars: BTreeMap<String, String> = vars
             .into_iter()
             .map(|(key, value)| (key.into(), value.into()))
-            .filter(|(key, value)| is_payswitch_variable(key) && !value.trim().is_empty())
+            .filter(|(key, value)| wanted(key) && !value.trim().is_empty())
             .collect();
         let get = |name: &str| vars.get(name).map(|value| value.trim().to_owned());
         let mut config = match get("PAYSWITCH_CONFIG") {
@@ -130,229 +191,249 @@ impl Config {
         if let Some(provider) = get("PAYSWITCH_PROVIDER") {
             config.provider = Some(provider.to_ascii_lowercase());
         }
-        let secrets = |value: String| -> Vec<Secret> {
-            value
-                .split(',')
-                .map(str::trim)
-                .filter(|part| !part.is_empty())
-                .map(Secret::new)
-                .collect()
-        };
-
-        if let Some(key) = get("STRIPE_SECRET_KEY") {
-            match &mut config.stripe {
-                Some(stripe) => stripe.secret_key = Secret::new(key),
-                None => config.stripe = Some(StripeConfig::new(key)),
-            }
+        for env in gateways {
+            env.apply(&get, &mut config)?;
         }
-        let stripe_extras = [
-            "STRIPE_WEBHOOK_SECRET",
-            "STRIPE_API_BASE",
-            "STRIPE_API_VERSION",
-        ];
-        if let Some(stripe) = &mut config.stripe {
-            if let Some(value) = get("STRIPE_WEBHOOK_SECRET") {
-                stripe.webhook_secrets = secrets(value);
-            }
-            if let Some(value) = get("STRIPE_API_BASE") {
-                stripe.api_base = Some(value);
-            }
-            if let Some(value) = get("STRIPE_API_VERSION") {
-                stripe.api_version = Some(value);
-            }
-        } else if let Some(name) = stripe_extras.iter().find(|name| vars.contains_key(**name)) {
-            return Err(PaymentError::config(format!(
-                "{name} is set but STRIPE_SECRET_KEY is not"
-            )));
-        }
-
-        if let Some(key) = get("CREEM_API_KEY") {
-            match &mut config.creem {
-                Some(creem) => creem.api_key = Secret::new(key),
-                None => config.creem = Some(CreemConfig::new(key)),
-            }
-        }
-        if let Some(creem) = &mut config.creem {
-            if let Some(value) = get("CREEM_WEBHOOK_SECRET") {
-                creem.webhook_secrets = secrets(value);
-            }
-            if let Some(value) = get("CREEM_API_BASE") {
-                creem.api_base = Some(value);
-            }
-        } else if let Some(name) = ["CREEM_WEBHOOK_SECRET", "CREEM_API_BASE"]
-            .iter()
-            .find(|name| vars.contains_key(**name))
-        {
-            return Err(PaymentError::config(format!(
-                "{name} is set but CREEM_API_KEY is not"
-            )));
-        }
-
         config.validate()?;
         Ok(config)
     }
 
-    /// The name of the gateway to use: `provider` when set, else the only configured gateway.
+    /// The name of the gateway to use: `provider` when set, else the only gateway section.
     pub fn provider_name(&self) -> Result<&str, PaymentError> {
         if let Some(name) = &self.provider {
             return Ok(name);
         }
-        match (&self.stripe, &self.creem) {
-            (Some(_), None) => Ok("stripe"),
-            (None, Some(_)) => Ok("creem"),
-            (Some(_), Some(_)) => Err(PaymentError::config(
-                "both [stripe] and [creem] are configured; set provider to choose one",
-            )),
-            (None, None) => Err(PaymentError::config(format!(
-                "no provider is set; set provider (or PAYSWITCH_PROVIDER) to one of: {}",
-                KNOWN_PROVIDERS.join(", ")
+        let mut names = self.gateways.keys();
+        match (names.next(), names.next()) {
+            (Some(name), None) => Ok(name),
+            (Some(_), Some(_)) => Err(PaymentError::config(format!(
+                "several gateways are configured ({}); set provider to choose one",
+                self.gateways
+                    .keys()
+                    .map(|name| format!("[{name}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
+            (None, _) => Err(PaymentError::config(
+                "no provider is set; set provider (or PAYSWITCH_PROVIDER)",
+            )),
         }
     }
 
-    /// Checks what can be checked without building a provider: URLs, empty secrets and
-    /// catalog gateway names.
+    /// The section of gateway `name` (`[name]` in TOML), if present.
+    pub fn gateway(&self, name: &str) -> Option<&GatewaySection> {
+        self.gateways.get(name)
+    }
+
+    /// Sets (or replaces) the section of gateway `name`.
+    pub fn set_gateway(&mut self, name: &str, section: GatewaySection) {
+        self.gateways.insert(name.to_owned(), section);
+    }
+
+    /// The names of the gateway sections present, in order.
+    pub fn gateway_names(&self) -> impl Iterator<Item = &str> {
+        self.gateways.keys().map(String::as_str)
+    }
+
+    /// Checks what core can check without knowing gateways: the router's rules.
     pub fn validate(&self) -> Result<(), PaymentError> {
-        if let Some(stripe) = &self.stripe {
-            non_empty_secret("stripe.secret_key", &stripe.secret_key)?;
-            for secret in &stripe.webhook_secrets {
-                non_empty_secret("stripe.webhook_secrets", secret)?;
-            }
-            check_base("stripe.api_base", stripe.api_base.as_deref())?;
-        }
-        if let Some(creem) = &self.creem {
-            non_empty_secret("creem.api_key", &creem.api_key)?;
-            for secret in &creem.webhook_secrets {
-                non_empty_secret("creem.webhook_secrets", secret)?;
-            }
-            check_base("creem.api_base", creem.api_base.as_deref())?;
-        }
         if let Some(router) = &self.router {
             router.validate()?;
-        }
-        for (sku, ids) in &self.catalog.entries {
-            for gateway in ids.keys() {
-                if !KNOWN_PROVIDERS.contains(&gateway.as_str()) {
-                    return Err(PaymentError::config(format!(
-                        "catalog.{sku}: unknown gateway {gateway:?}; known gateways: {}",
-                        KNOWN_PROVIDERS.join(", ")
-                    )));
-                }
-            }
         }
         Ok(())
     }
 }
 
-/// Keeps only the variables payswitch reads, so nothing else from the environment is held.
-fn is_payswitch_variable(name: &str) -> bool {
-    ["PAYSWITCH_", "STRIPE_", "CREEM_"]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
+/// Deserializes one of core's own top-level entries, naming it in the error.
+fn shared<T: DeserializeOwned>(what: &str, value: toml::Value) -> Result<T, PaymentError> {
+    value.try_into().map_err(|error: toml::de::Error| {
+        PaymentError::config(format!("{what}: {}", error.message()))
+    })
 }
 
-fn non_empty_secret(field: &str, secret: &Secret) -> Result<(), PaymentError> {
-    if secret.expose().trim().is_empty() {
-        return Err(PaymentError::config(format!("{field} is empty")));
+/// ` at line L, column C` for a byte span of `text`, or nothing.
+fn position(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+    format!(" at line {line}, column {column}")
+}
+
+/// One gateway's section of the configuration, opaque to core: a TOML table read from a file
+/// or the environment, or a gateway crate's own settings value.
+///
+/// `Debug` shows the keys and never the values.
+#[derive(Clone)]
+pub struct GatewaySection(SectionData);
+
+#[derive(Clone)]
+enum SectionData {
+    Table(toml::Table),
+    Settings(Arc<dyn AnySettings>),
+}
+
+/// A gateway's settings value held behind `dyn`; its own `Debug` redacts its secrets.
+trait AnySettings: Any + fmt::Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Any + fmt::Debug + Send + Sync> AnySettings for T {
+    fn as_any(&self) -> &dyn Any {
+        self
     }
-    Ok(())
 }
 
-fn check_base(field: &str, base: Option<&str>) -> Result<(), PaymentError> {
-    let Some(base) = base else { return Ok(()) };
-    let parsed = url::Url::parse(base)
-        .map_err(|error| PaymentError::config(format!("{field} {base:?} is not a URL: {error}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(PaymentError::config(format!(
-            "{field} must be an http(s) URL"
-        )));
+impl fmt::Debug for GatewaySection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            SectionData::Table(table) => f
+                .debug_map()
+                .entries(table.keys().map(|key| (key, Redacted)))
+                .finish(),
+            SectionData::Settings(settings) => (**settings).fmt(f),
+        }
     }
-    Ok(())
 }
 
-/// Stripe credentials and settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct StripeConfig {
-    /// The secret key, `sk_test_…` or `sk_live_…` (or a restricted `rk_…` key).
-    pub secret_key: Secret,
-    /// Webhook signing secrets (`whsec_…`); several while rotating.
-    #[serde(default)]
-    pub webhook_secrets: Vec<Secret>,
-    /// The API base URL; `https://api.stripe.com` when absent.
-    pub api_base: Option<String>,
-    /// The pinned `Stripe-Version`; the adapter's default when absent.
-    pub api_version: Option<String>,
-    /// How old a webhook signature may be, in seconds (300 when absent).
-    pub webhook_tolerance_secs: Option<u64>,
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
-impl StripeConfig {
-    /// Settings with just a secret key.
-    pub fn new(secret_key: impl Into<Secret>) -> Self {
-        Self {
-            secret_key: secret_key.into(),
-            webhook_secrets: Vec::new(),
-            api_base: None,
-            api_version: None,
-            webhook_tolerance_secs: None,
+impl GatewaySection {
+    /// A section read from TOML.
+    pub fn from_table(table: toml::Table) -> Self {
+        Self(SectionData::Table(table))
+    }
+
+    /// A section holding a gateway crate's settings value.
+    pub fn from_settings<T: Any + fmt::Debug + Clone + Send + Sync>(settings: T) -> Self {
+        Self(SectionData::Settings(Arc::new(settings)))
+    }
+
+    /// The section as gateway `gateway`'s settings type `T`: deserialized from TOML (unknown
+    /// keys are errors when `T` denies them) or, for a section built from a `T`, a copy.
+    pub fn settings<T>(&self, gateway: &str) -> Result<T, PaymentError>
+    where
+        T: DeserializeOwned + Any + Clone,
+    {
+        match &self.0 {
+            SectionData::Table(table) => {
+                toml::Value::Table(table.clone())
+                    .try_into()
+                    .map_err(|error: toml::de::Error| {
+                        PaymentError::config(format!("[{gateway}]: {}", error.message()))
+                    })
+            }
+            // `(**settings)`: the `Arc` itself would also match the blanket impl.
+            SectionData::Settings(settings) => (**settings)
+                .as_any()
+                .downcast_ref::<T>()
+                .cloned()
+                .ok_or_else(|| {
+                    PaymentError::config(format!(
+                        "[{gateway}] holds another gateway's settings type"
+                    ))
+                }),
         }
     }
 
-    /// Adds a webhook signing secret.
-    pub fn with_webhook_secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.webhook_secrets.push(secret.into());
-        self
-    }
-
-    /// Points the adapter at another API base (a sandbox or a test server).
-    pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
-        self.api_base = Some(base.into());
-        self
-    }
-
-    /// Pins another `Stripe-Version`.
-    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
-        self.api_version = Some(version.into());
-        self
-    }
-}
-
-/// Creem credentials and settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct CreemConfig {
-    /// The API key, `creem_test_…` or `creem_…`; it also signs success redirects.
-    pub api_key: Secret,
-    /// Webhook signing secrets; several while rotating.
-    #[serde(default)]
-    pub webhook_secrets: Vec<Secret>,
-    /// The API base URL; chosen from the key's prefix when absent.
-    pub api_base: Option<String>,
-}
-
-impl CreemConfig {
-    /// Settings with just an API key.
-    pub fn new(api_key: impl Into<Secret>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            webhook_secrets: Vec::new(),
-            api_base: None,
+    /// Sets `key` to `value` in a TOML section (how environment variables override a file).
+    fn set(&mut self, gateway: &str, key: &str, value: toml::Value) -> Result<(), PaymentError> {
+        match &mut self.0 {
+            SectionData::Table(table) => {
+                table.insert(key.to_owned(), value);
+                Ok(())
+            }
+            SectionData::Settings(_) => Err(PaymentError::config(format!(
+                "[{gateway}] was built in code; environment variables cannot change it"
+            ))),
         }
     }
+}
 
-    /// Adds a webhook signing secret.
-    pub fn with_webhook_secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.webhook_secrets.push(secret.into());
-        self
+/// The environment variables of one gateway, declared by its crate and applied by
+/// [`Config::from_vars_with`].
+///
+/// The first variable is the one that enables the gateway (its API key): when it is set the
+/// gateway's section is created if absent; the others only change a section that exists.
+#[derive(Debug, Clone, Copy)]
+pub struct GatewayEnv {
+    /// The gateway's name, which is also its section's (`[name]`).
+    pub gateway: &'static str,
+    /// The variables, the enabling one first.
+    pub vars: &'static [EnvVar],
+}
+
+/// One environment variable and the section key it sets.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVar {
+    /// The variable's name.
+    pub name: &'static str,
+    /// The key it sets in the gateway's section.
+    pub key: &'static str,
+    /// Whether the value is one string or a comma-separated list.
+    pub form: EnvForm,
+}
+
+/// How an environment variable's value becomes a section value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvForm {
+    /// One string.
+    Text,
+    /// A list of strings separated by commas, blanks dropped.
+    List,
+}
+
+impl GatewayEnv {
+    fn apply(
+        &self,
+        get: &dyn Fn(&str) -> Option<String>,
+        config: &mut Config,
+    ) -> Result<(), PaymentError> {
+        let Some((enabling, others)) = self.vars.split_first() else {
+            return Ok(());
+        };
+        if let Some(value) = get(enabling.name) {
+            let section = config
+                .gateways
+                .entry(self.gateway.to_owned())
+                .or_insert_with(|| GatewaySection::from_table(toml::Table::new()));
+            section.set(self.gateway, enabling.key, enabling.form.value(&value))?;
+        }
+        for var in others {
+            let Some(value) = get(var.name) else { continue };
+            let Some(section) = config.gateways.get_mut(self.gateway) else {
+                return Err(PaymentError::config(format!(
+                    "{} is set but {} is not",
+                    var.name, enabling.name
+                )));
+            };
+            section.set(self.gateway, var.key, var.form.value(&value))?;
+        }
+        Ok(())
     }
+}
 
-    /// Points the adapter at another API base (a sandbox or a test server).
-    pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
-        self.api_base = Some(base.into());
-        self
+impl EnvForm {
+    fn value(self, text: &str) -> toml::Value {
+        match self {
+            EnvForm::Text => toml::Value::String(text.to_owned()),
+            EnvForm::List => toml::Value::Array(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|part| !part.is_empty())
+                    .map(|part| toml::Value::String(part.to_owned()))
+                    .collect(),
+            ),
+        }
     }
 }
 
@@ -374,149 +455,6 @@ impl Default for HttpConfig {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
         }
-    }
-}
-
-/// Retry settings: how many times, and how long to wait in between.
-///
-/// Which failures are retried is each adapter's policy (it depends on whether the gateway
-/// has idempotency keys); this only says how often and how patiently.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetryConfig {
-    /// Retries after the first attempt (2 by default, as Stripe's SDKs).
-    pub max_retries: u32,
-    /// The first wait (`initial_backoff_ms`, 500 ms by default).
-    #[serde(rename = "initial_backoff_ms", with = "millis")]
-    pub initial_backoff: Duration,
-    /// The longest wait, also the cap on a gateway's `Retry-After` (`max_backoff_ms`, 5 s).
-    #[serde(rename = "max_backoff_ms", with = "millis")]
-    pub max_backoff: Duration,
-    /// Randomizes waits between half and all of the computed backoff.
-    pub jitter: bool,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_retries: 2,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(5),
-            jitter: true,
-        }
-    }
-}
-
-impl RetryConfig {
-    /// No retries at all.
-    pub fn disabled() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    /// Retries without waiting: for tests, which must never sleep.
-    pub fn immediate(max_retries: u32) -> Self {
-        Self {
-            max_retries,
-            initial_backoff: Duration::ZERO,
-            max_backoff: Duration::ZERO,
-            jitter: false,
-        }
-    }
-
-    /// How long to wait before retry number `retry` (1 for the first retry).
-    ///
-    /// Exponential from `initial_backoff`, capped at `max_backoff`, with jitter between half
-    /// and all of it (never below `initial_backoff`); a gateway's `Retry-After` raises the
-    /// wait, still capped at `max_backoff`.
-    pub fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let exponent = retry.saturating_sub(1).min(31);
-        let mut wait = self
-            .initial_backoff
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_backoff);
-        if self.jitter && !wait.is_zero() {
-            let factor: f64 = 0.5 * (1.0 + rand::random::<f64>());
-            wait = wait
-                .mul_f64(factor)
-                .max(self.initial_backoff.min(self.max_backoff));
-        }
-        if let Some(asked) = retry_after {
-            wait = wait.max(asked);
-        }
-        wait.min(self.max_backoff)
-    }
-}
-
-/// Logical SKUs mapped to each gateway's own product or price id.
-///
-/// In TOML: `[catalog.pro_monthly]` with `stripe = "price_…"` and `creem = "prod_…"`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Catalog {
-    entries: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl Catalog {
-    /// An empty catalog.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Maps `sku` to `id` on `provider`.
-    pub fn insert(
-        &mut self,
-        sku: impl Into<String>,
-        provider: ProviderKind,
-        id: impl Into<String>,
-    ) {
-        self.entries
-            .entry(sku.into())
-            .or_default()
-            .insert(provider.name().to_owned(), id.into());
-    }
-
-    /// Adds a mapping, builder style.
-    pub fn with(
-        mut self,
-        sku: impl Into<String>,
-        provider: ProviderKind,
-        id: impl Into<String>,
-    ) -> Self {
-        self.insert(sku, provider, id);
-        self
-    }
-
-    /// The gateway id of `sku` on `provider`, if mapped.
-    pub fn resolve(&self, sku: &str, provider: ProviderKind) -> Option<&str> {
-        self.entries
-            .get(sku)?
-            .get(provider.name())
-            .map(String::as_str)
-    }
-
-    /// The gateway id of line item `index`'s `sku`, or an `InvalidRequest` naming the item.
-    pub fn require(
-        &self,
-        index: usize,
-        sku: &str,
-        provider: ProviderKind,
-    ) -> Result<&str, PaymentError> {
-        self.resolve(sku, provider).ok_or_else(|| {
-            let message = if self.entries.contains_key(sku) {
-                format!("SKU {sku:?} has no {provider} id in the catalog")
-            } else {
-                format!("SKU {sku:?} is not in the catalog")
-            };
-            PaymentError::invalid(format!("line_items[{index}].product"), message)
-        })
-    }
-
-    /// The SKUs in the catalog.
-    pub fn skus(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
     }
 }
 
@@ -566,16 +504,10 @@ impl RouterConfig {
         names
     }
 
-    /// Checks gateway names, that every rule has a condition, and percentages.
+    /// Checks that every rule has a condition and that percentages are at most 100.
+    ///
+    /// Gateway names are checked where gateways are known: by the facade's selection.
     pub fn validate(&self) -> Result<(), PaymentError> {
-        for name in self.gateways() {
-            if !KNOWN_PROVIDERS.contains(&name) {
-                return Err(PaymentError::config(format!(
-                    "router: unknown gateway {name:?}; known gateways: {}",
-                    KNOWN_PROVIDERS.join(", ")
-                )));
-            }
-        }
         for (index, rule) in self.rules.iter().enumerate() {
             let has_condition = rule.currencies.is_some()
                 || rule.countries.is_some()
@@ -608,7 +540,7 @@ pub struct RouteRule {
     /// The gateway this rule picks.
     pub gateway: String,
     /// Matches when the request's currency (of its custom-priced items, or `currency`) is listed.
-    pub currencies: Option<Vec<crate::money::Currency>>,
+    pub currencies: Option<Vec<Currency>>,
     /// Matches when the request's `metadata["country"]` is one of these ISO 3166 codes
     /// (compared case-insensitively).
     pub countries: Option<Vec<String>>,
@@ -638,15 +570,5 @@ mod secs {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         u64::deserialize(deserializer).map(Duration::from_secs)
-    }
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use crate::provider::ProviderKind;
+use crate::kind::ProviderKind;
 
 /// A boxed error kept as the cause of a transport or decoding failure.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -343,18 +343,21 @@ mod tests {
 
     #[test]
     fn display_includes_gateway_details() {
-        let details =
-            GatewayDetails::new(ProviderKind::Stripe, 400, "Amount must be at least $0.50")
-                .with_code(Some("amount_too_small".into()))
-                .with_request_id(Some("req_123".into()))
-                .with_attempts(1);
+        let details = GatewayDetails::new(
+            ProviderKind::new("acme"),
+            400,
+            "Amount must be at least $0.50",
+        )
+        .with_code(Some("amount_too_small".into()))
+        .with_request_id(Some("req_123".into()))
+        .with_attempts(1);
         let error = PaymentError::AmountTooSmall {
             message: details.message.clone(),
             gateway: Some(Box::new(details)),
         };
         assert_eq!(
             error.to_string(),
-            "amount too small: Amount must be at least $0.50 (stripe answered HTTP 400 \
+            "amount too small: Amount must be at least $0.50 (acme answered HTTP 400 \
              (amount_too_small): Amount must be at least $0.50 [request req_123])"
         );
         assert_eq!(error.request_id(), Some("req_123"));
@@ -366,7 +369,7 @@ mod tests {
     #[test]
     fn retryable_classification() {
         let server = PaymentError::Provider(Box::new(GatewayDetails::new(
-            ProviderKind::Creem,
+            ProviderKind::new("acme"),
             503,
             "unavailable",
         )));
@@ -383,7 +386,7 @@ mod tests {
         let in_use = PaymentError::IdempotencyConflict {
             message: "in use".into(),
             gateway: Some(Box::new(GatewayDetails::new(
-                ProviderKind::Stripe,
+                ProviderKind::new("acme"),
                 409,
                 "in use",
             ))),
@@ -392,7 +395,7 @@ mod tests {
         let mismatch = PaymentError::IdempotencyConflict {
             message: "mismatch".into(),
             gateway: Some(Box::new(GatewayDetails::new(
-                ProviderKind::Stripe,
+                ProviderKind::new("acme"),
                 400,
                 "mismatch",
             ))),

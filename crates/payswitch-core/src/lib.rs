@@ -11,15 +11,22 @@
 //! - [`Config`]: TOML and environment configuration, with secrets that never print.
 //! - [`memory::MemoryProvider`]: an in-memory gateway with the full state machine.
 //! - `mock::MockCheckoutProvider` (feature `mock`): a mockall mock.
+//! - [`adapter`]: helpers for crates that implement a gateway (not for applications).
+//!
+//! This crate names no gateway: each gateway crate owns its settings, environment
+//! variables and [`ProviderKind`], and the `payswitch` facade lists the gateways.
 
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod capability;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+pub mod kind;
 pub mod memory;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -33,19 +40,22 @@ pub mod secret;
 pub mod webhook;
 
 pub use capability::Capabilities;
+pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    Catalog, Config, CreemConfig, HttpConfig, RetryConfig, RolloutKey, RouteRule, RouterConfig,
-    StripeConfig,
+    Config, EnvForm, EnvVar, GatewayEnv, GatewaySection, HttpConfig, RolloutKey, RouteRule,
+    RouterConfig,
 };
 pub use error::{BoxError, GatewayDetails, PaymentError, Result, SignatureError};
+pub use kind::ProviderKind;
 pub use money::{Currency, Money, MoneyError};
-pub use provider::{CheckoutProvider, CheckoutProviderExt, ProviderKind};
+pub use provider::{CheckoutProvider, CheckoutProviderExt};
 pub use raw::RawJson;
 pub use request::{
     CheckoutMode, CheckoutRequest, CheckoutRequestBuilder, CustomProduct, Interval, LineItem,
     Product, Recurring, UiMode,
 };
 pub use result::{CheckoutResult, CheckoutStatus, PaymentStatus, ReturnParams};
+pub use retry::RetryConfig;
 pub use secret::Secret;
 pub use webhook::{WebhookEvent, WebhookEventKind};

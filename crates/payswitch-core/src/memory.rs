@@ -5,16 +5,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use time::OffsetDateTime;
 
+use crate::adapter::signature::{hmac_sha256, matches_any};
 use crate::capability::Capabilities;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{PaymentError, SignatureError};
-use crate::provider::{CheckoutProvider, ProviderKind};
+use crate::kind::ProviderKind;
+use crate::provider::CheckoutProvider;
 use crate::request::{CheckoutMode, CheckoutRequest, UiMode};
 use crate::result::{CheckoutResult, CheckoutStatus, PaymentStatus, ReturnParams};
 use crate::secret::Secret;
@@ -259,20 +259,17 @@ impl MemoryProvider {
     }
 
     fn sign(&self, payload: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose().as_bytes())
-            .expect("HMAC accepts keys of any length");
-        mac.update(payload);
-        hex::encode(mac.finalize().into_bytes())
+        hex::encode(hmac_sha256(self.secret.expose().as_bytes(), &[payload]))
     }
 
     fn verify_signature(&self, payload: &[u8], signature: &str) -> Result<(), SignatureError> {
         let given = hex::decode(signature)
             .map_err(|_| SignatureError::Malformed("the signature is not hex".into()))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose().as_bytes())
-            .expect("HMAC accepts keys of any length");
-        mac.update(payload);
-        mac.verify_slice(&given)
-            .map_err(|_| SignatureError::Mismatch)
+        if matches_any(std::slice::from_ref(&self.secret), &[payload], &[&given]) {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch)
+        }
     }
 
     fn emit(
@@ -291,7 +288,7 @@ impl MemoryProvider {
             checkout_id: checkout.id.clone(),
         };
         let body = serde_json::to_vec(&envelope).unwrap_or_default();
-        let mut event = WebhookEvent::new(&id, ProviderKind::Memory, kind, event_type, now);
+        let mut event = WebhookEvent::new(&id, ProviderKind::MEMORY, kind, event_type, now);
         event.raw = serde_json::to_value(&envelope).unwrap_or_default().into();
         event.checkout = Some(checkout);
         state.events.insert(id, event);
@@ -380,7 +377,7 @@ fn expire_session(state: &mut State, id: &str) -> Option<CheckoutResult> {
 #[async_trait]
 impl CheckoutProvider for MemoryProvider {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Memory
+        ProviderKind::MEMORY
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -422,7 +419,7 @@ impl CheckoutProvider for MemoryProvider {
         };
         let mut result = CheckoutResult::new(
             &id,
-            ProviderKind::Memory,
+            ProviderKind::MEMORY,
             CheckoutStatus::Open,
             payment_status,
         );
@@ -515,7 +512,7 @@ impl CheckoutProvider for MemoryProvider {
             .rsplit_once("&signature=")
             .ok_or(SignatureError::Missing("return URL".into()))?;
         self.verify_signature(unsigned.as_bytes(), signature)?;
-        let mut params = ReturnParams::new(ProviderKind::Memory, String::new(), true);
+        let mut params = ReturnParams::new(ProviderKind::MEMORY, String::new(), true);
         for (key, value) in form_urlencoded::parse(unsigned.as_bytes()) {
             match key.as_ref() {
                 "checkout_id" => params.checkout_id = value.into_owned(),

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use crate::capability::Capabilities;
 use crate::error::PaymentError;
-use crate::provider::{CheckoutProvider, ProviderKind};
+use crate::kind::ProviderKind;
+use crate::provider::CheckoutProvider;
 use crate::request::CheckoutRequest;
 use crate::result::{CheckoutResult, ReturnParams};
 use crate::webhook::WebhookEvent;

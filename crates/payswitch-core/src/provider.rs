@@ -3,54 +3,13 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use serde::{Serialize, Serializer};
 
 use crate::capability::Capabilities;
 use crate::error::PaymentError;
+use crate::kind::ProviderKind;
 use crate::request::CheckoutRequest;
 use crate::result::{CheckoutResult, ReturnParams};
 use crate::webhook::WebhookEvent;
-
-/// Which gateway a provider talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProviderKind {
-    /// Stripe.
-    Stripe,
-    /// Creem.
-    Creem,
-    /// The in-memory fake gateway.
-    Memory,
-    /// A router over several gateways.
-    Router,
-    /// A gateway from a third-party crate, by name.
-    Custom(&'static str),
-}
-
-impl ProviderKind {
-    /// The lower-case name used in configuration (`provider = "stripe"`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            ProviderKind::Stripe => "stripe",
-            ProviderKind::Creem => "creem",
-            ProviderKind::Memory => "memory",
-            ProviderKind::Router => "router",
-            ProviderKind::Custom(name) => name,
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Serialize for ProviderKind {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
 
 /// A payment gateway that opens hosted checkouts.
 ///

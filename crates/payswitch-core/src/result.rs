@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::kind::ProviderKind;
 use crate::money::Money;
-use crate::provider::ProviderKind;
 use crate::raw::RawJson;
 use crate::request::CheckoutMode;
 use crate::secret::Secret;

@@ -1,4 +1,5 @@
-//! The retry loop the HTTP adapters share.
+//! Retries: [`RetryConfig`] (how often and how patiently, for applications) and the loop
+//! the HTTP adapters share ([`with_retries`], for gateway implementations).
 //!
 //! Which failures may be retried is each adapter's decision (Stripe retries POSTs under an
 //! idempotency key; Creem only what cannot have created anything), so the adapter classifies
@@ -7,8 +8,92 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::config::RetryConfig;
+use serde::Deserialize;
+
 use crate::error::PaymentError;
+
+/// Retry settings: how many times, and how long to wait in between.
+///
+/// Which failures are retried is each adapter's policy (it depends on whether the gateway
+/// has idempotency keys); this only says how often and how patiently.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (2 by default, as Stripe's SDKs).
+    pub max_retries: u32,
+    /// The first wait (`initial_backoff_ms`, 500 ms by default).
+    #[serde(rename = "initial_backoff_ms", with = "millis")]
+    pub initial_backoff: Duration,
+    /// The longest wait, also the cap on a gateway's `Retry-After` (`max_backoff_ms`, 5 s).
+    #[serde(rename = "max_backoff_ms", with = "millis")]
+    pub max_backoff: Duration,
+    /// Randomizes waits between half and all of the computed backoff.
+    pub jitter: bool,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(5),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryConfig {
+    /// No retries at all.
+    pub fn disabled() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Retries without waiting: for tests, which must never sleep.
+    pub fn immediate(max_retries: u32) -> Self {
+        Self {
+            max_retries,
+            initial_backoff: Duration::ZERO,
+            max_backoff: Duration::ZERO,
+            jitter: false,
+        }
+    }
+
+    /// How long to wait before retry number `retry` (1 for the first retry).
+    ///
+    /// Exponential from `initial_backoff`, capped at `max_backoff`, with jitter between half
+    /// and all of it (never below `initial_backoff`); a gateway's `Retry-After` raises the
+    /// wait, still capped at `max_backoff`.
+    pub fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let exponent = retry.saturating_sub(1).min(31);
+        let mut wait = self
+            .initial_backoff
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_backoff);
+        if self.jitter && !wait.is_zero() {
+            let factor: f64 = 0.5 * (1.0 + rand::random::<f64>());
+            wait = wait
+                .mul_f64(factor)
+                .max(self.initial_backoff.min(self.max_backoff));
+        }
+        if let Some(asked) = retry_after {
+            wait = wait.max(asked);
+        }
+        wait.min(self.max_backoff)
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}
 
 /// How one failed attempt should be treated.
 #[derive(Debug)]

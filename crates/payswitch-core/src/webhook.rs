@@ -3,7 +3,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::provider::ProviderKind;
+use crate::kind::ProviderKind;
 use crate::raw::RawJson;
 use crate::result::CheckoutResult;
 

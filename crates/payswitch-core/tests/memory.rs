@@ -24,7 +24,7 @@ fn request() -> CheckoutRequest {
 async fn the_trait_is_dyn_compatible() {
     let provider: Arc<dyn CheckoutProvider> = Arc::new(MemoryProvider::new());
     let checkout = provider.create_checkout(&request()).await.unwrap();
-    assert_eq!(checkout.provider, ProviderKind::Memory);
+    assert_eq!(checkout.provider, ProviderKind::MEMORY);
     let again = provider.retrieve_checkout(&checkout.id).await.unwrap();
     assert_eq!(again.id, checkout.id);
     // The blanket extension works through the trait object too.
@@ -71,7 +71,7 @@ async fn paying_completes_and_emits_a_verifiable_event() {
         .verify_webhook(&delivery.headers, &delivery.body)
         .unwrap();
     assert_eq!(event.kind, WebhookEventKind::CheckoutCompleted);
-    assert_eq!(event.provider, ProviderKind::Memory);
+    assert_eq!(event.provider, ProviderKind::MEMORY);
     let paid = event.checkout.unwrap();
     assert_eq!(paid.id, checkout.id);
     assert_eq!(paid.status, CheckoutStatus::Complete);
@@ -186,7 +186,7 @@ async fn calls_are_recorded_and_failures_scripted() {
     gateway.fail_next(
         Operation::CreateCheckout,
         PaymentError::Provider(Box::new(GatewayDetails::new(
-            ProviderKind::Memory,
+            ProviderKind::MEMORY,
             503,
             "down",
         ))),

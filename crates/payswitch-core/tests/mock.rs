@@ -19,7 +19,7 @@ async fn expectations_are_checked() {
         .returning(|id| {
             Ok(CheckoutResult::new(
                 id,
-                ProviderKind::Stripe,
+                ProviderKind::new("acme"),
                 CheckoutStatus::Complete,
                 PaymentStatus::Paid,
             ))

@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use payswitch_core::{CheckoutRequest, CreemConfig, LineItem, RetryConfig};
+use payswitch_core::{CheckoutRequest, LineItem, RetryConfig};
+use payswitch_creem::CreemConfig;
 use payswitch_creem::CreemProvider;
 
 /// A completed checkout with its order, product, customer and subscription expanded (Creem's

@@ -8,7 +8,8 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue};
-use payswitch_core::{CheckoutProvider, CreemConfig};
+use payswitch_core::CheckoutProvider;
+use payswitch_creem::CreemConfig;
 use payswitch_creem::{CreemProvider, SIGNATURE_HEADER};
 use sha2::Sha256;
 

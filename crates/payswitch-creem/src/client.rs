@@ -23,8 +23,14 @@ use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
-use crate::config::USER_AGENT;
 use crate::error::{map_error, ErrorResponse};
+
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!(
+    "payswitch-creem/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/payswitch/payswitch)"
+);
 
 /// The header that carries the API key.
 const API_KEY_HEADER: &str = "x-api-key";

@@ -1,6 +1,108 @@
-//! Base URLs, key prefixes and the checks run on a [`CreemConfig`] before a provider is built.
+//! [`CreemConfig`]: Creem's own settings, its `[creem]` TOML section and its environment
+//! variables, plus the base URLs and key prefixes that choose where requests go. Core knows
+//! none of this; the facade reaches it through [`NAME`] and [`ENV`].
 
-use payswitch_core::{CreemConfig, PaymentError, Secret};
+use std::fmt;
+
+use payswitch_core::{Config, EnvForm, EnvVar, GatewayEnv, PaymentError, ProviderKind, Secret};
+use serde::Deserialize;
+
+/// The gateway's name: `provider = "creem"`, the `[creem]` section, `catalog.<sku>.creem`.
+pub const NAME: &str = "creem";
+
+/// Creem's [`ProviderKind`]: what results, events and errors from this crate carry.
+pub const KIND: ProviderKind = ProviderKind::new(NAME);
+
+/// Creem's environment variables, read by `Config::from_vars_with` (the facade's
+/// `payswitch::config_from_env` passes it): `CREEM_API_KEY` enables Creem;
+/// `CREEM_WEBHOOK_SECRET` (comma-separated while rotating) and `CREEM_API_BASE` change its
+/// section.
+pub const ENV: GatewayEnv = GatewayEnv {
+    gateway: NAME,
+    vars: &[
+        EnvVar {
+            name: "CREEM_API_KEY",
+            key: "api_key",
+            form: EnvForm::Text,
+        },
+        EnvVar {
+            name: "CREEM_WEBHOOK_SECRET",
+            key: "webhook_secrets",
+            form: EnvForm::List,
+        },
+        EnvVar {
+            name: "CREEM_API_BASE",
+            key: "api_base",
+            form: EnvForm::Text,
+        },
+    ],
+};
+
+/// Creem credentials and settings: the `[creem]` section of the configuration.
+///
+/// `Debug` never shows the API key or the webhook secrets.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CreemConfig {
+    /// The API key, `creem_test_…` or `creem_…`; it also signs success redirects.
+    pub api_key: Secret,
+    /// Webhook signing secrets; several while rotating.
+    #[serde(default)]
+    pub webhook_secrets: Vec<Secret>,
+    /// The API base URL; chosen from the key's prefix when absent.
+    pub api_base: Option<String>,
+}
+
+impl fmt::Debug for CreemConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreemConfig")
+            .field("api_key", &self.api_key)
+            .field("webhook_secrets", &self.webhook_secrets)
+            .field("api_base", &self.api_base)
+            .finish()
+    }
+}
+
+impl CreemConfig {
+    /// Settings with just an API key.
+    pub fn new(api_key: impl Into<Secret>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            webhook_secrets: Vec::new(),
+            api_base: None,
+        }
+    }
+
+    /// Adds a webhook signing secret.
+    pub fn with_webhook_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.webhook_secrets.push(secret.into());
+        self
+    }
+
+    /// Points the adapter at another API base (a sandbox or a test server).
+    pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
+        self.api_base = Some(base.into());
+        self
+    }
+
+    /// A whole configuration that selects Creem with these settings.
+    pub fn into_config(self) -> Config {
+        Config::for_gateway(NAME, self)
+    }
+
+    /// Reads the `[creem]` section of `config` (unknown keys are errors).
+    pub fn from_config(config: &Config) -> Result<CreemConfig, PaymentError> {
+        config
+            .gateway(NAME)
+            .ok_or_else(|| {
+                PaymentError::config(
+                    "Creem is not configured: add a [creem] section with api_key, or set CREEM_API_KEY",
+                )
+            })?
+            .settings(NAME)
+    }
+}
 
 /// The API base for live keys (`creem_…`, `creem_live_…`).
 pub const LIVE_API_BASE: &str = "https://api.creem.io";
@@ -10,13 +112,6 @@ pub const TEST_API_BASE: &str = "https://test-api.creem.io";
 
 /// The prefix that marks a test-mode API key.
 pub const TEST_KEY_PREFIX: &str = "creem_test_";
-
-/// The `User-Agent` sent with every request.
-pub const USER_AGENT: &str = concat!(
-    "payswitch-creem/",
-    env!("CARGO_PKG_VERSION"),
-    " (+https://github.com/payswitch/payswitch)"
-);
 
 /// Chooses the API base a key belongs to: [`TEST_API_BASE`] for keys starting with
 /// [`TEST_KEY_PREFIX`], [`LIVE_API_BASE`] for every other key.

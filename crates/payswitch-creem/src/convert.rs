@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use payswitch_core::{
     Capabilities, Catalog, CheckoutMode, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency,
-    Money, PaymentError, PaymentStatus, Product, ProviderKind, RawJson, UiMode,
+    Money, PaymentError, PaymentStatus, Product, RawJson, UiMode,
 };
 
 use serde::Deserialize;
 
+use crate::config::KIND;
 use crate::wire;
 
 /// The placeholder Stripe substitutes in success URLs; Creem appends `checkout_id` instead.
@@ -52,7 +53,7 @@ pub(crate) struct CreateCheckout<'a> {
 }
 
 fn refuse(operation: &'static str) -> PaymentError {
-    PaymentError::unsupported(ProviderKind::Creem, operation)
+    PaymentError::unsupported(KIND, operation)
 }
 
 /// Validates the request, applies the refusal rule and builds `POST /v1/checkouts`'s body.
@@ -88,7 +89,7 @@ pub(crate) fn create_checkout_body<'a>(
         UiMode::Embedded => return Err(refuse("embedded checkout (ui_mode = embedded)")),
     }
     let product_id = match &item.product {
-        Product::Sku(sku) => catalog.require(0, sku, ProviderKind::Creem)?,
+        Product::Sku(sku) => catalog.require(0, sku, KIND)?,
         Product::Native(id) => id.as_str(),
         Product::Custom(_) => return Err(refuse("custom-priced line items")),
     };
@@ -205,7 +206,7 @@ pub(crate) fn checkout_result(
 ) -> Result<CheckoutResult, PaymentError> {
     let order = checkout.order.as_ref();
     let (status, payment_status) = states(&checkout.status, order);
-    let mut result = CheckoutResult::new(&checkout.id, ProviderKind::Creem, status, payment_status);
+    let mut result = CheckoutResult::new(&checkout.id, KIND, status, payment_status);
     result.url = match status {
         // The hosted page only matters while the customer can still pay.
         CheckoutStatus::Open => checkout.checkout_url.clone(),

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use payswitch_core::{GatewayDetails, PaymentError, ProviderKind, Secret};
+use payswitch_core::{GatewayDetails, PaymentError, Secret};
 
+use crate::config::KIND;
 use crate::wire;
 
 /// The longest stretch of an unparseable error body kept in a message.
@@ -74,7 +75,7 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
         }
     });
     let details = Box::new(
-        GatewayDetails::new(ProviderKind::Creem, response.status, message.clone())
+        GatewayDetails::new(KIND, response.status, message.clone())
             .with_code(code)
             .with_request_id(request_id)
             .with_attempts(response.attempts),

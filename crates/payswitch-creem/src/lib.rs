@@ -17,8 +17,8 @@
 //! both. The full mapping is in `docs/providers/creem.md`.
 //!
 //! ```no_run
-//! use payswitch_core::{CheckoutProvider, CheckoutRequest, CreemConfig, LineItem};
-//! use payswitch_creem::CreemProvider;
+//! use payswitch_core::{CheckoutProvider, CheckoutRequest, LineItem};
+//! use payswitch_creem::{CreemConfig, CreemProvider};
 //!
 //! # async fn run() -> Result<(), payswitch_core::PaymentError> {
 //! let provider = CreemProvider::builder(
@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 mod client;
 mod config;
 mod convert;
@@ -49,6 +50,10 @@ mod redirect;
 mod webhook;
 mod wire;
 
-pub use config::{api_base_for_key, LIVE_API_BASE, TEST_API_BASE, TEST_KEY_PREFIX, USER_AGENT};
-pub use provider::{parse_checkout, CreemProvider, CreemProviderBuilder};
+pub use builder::CreemProviderBuilder;
+pub use client::USER_AGENT;
+pub use config::{
+    api_base_for_key, CreemConfig, ENV, KIND, LIVE_API_BASE, NAME, TEST_API_BASE, TEST_KEY_PREFIX,
+};
+pub use provider::{parse_checkout, CreemProvider};
 pub use webhook::SIGNATURE_HEADER;

@@ -7,14 +7,13 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use payswitch_core::{
-    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, Config,
-    CreemConfig, HttpConfig, PaymentError, ProviderKind, RetryConfig, ReturnParams, Secret,
-    SystemClock, WebhookEvent,
+    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, PaymentError,
+    ProviderKind, ReturnParams, Secret, WebhookEvent,
 };
 use tracing::Instrument;
 
 use crate::client::{ApiRequest, CreemClient, CHECKOUTS_PATH};
-use crate::config::resolve_api_base;
+use crate::config::KIND;
 use crate::{convert, redirect, webhook};
 
 /// Takes payments through Creem's hosted checkout.
@@ -23,13 +22,11 @@ use crate::{convert, redirect, webhook};
 /// never the API key or webhook secrets.
 ///
 /// ```no_run
-/// use payswitch_core::Config;
 /// use payswitch_creem::CreemProvider;
 ///
 /// # fn run() -> Result<(), payswitch_core::PaymentError> {
 /// // Reads CREEM_API_KEY, CREEM_WEBHOOK_SECRET and, optionally, CREEM_API_BASE.
-/// let config = Config::from_env()?;
-/// let provider = CreemProvider::from_config(&config)?;
+/// let provider = CreemProvider::from_env()?;
 /// println!("{provider:?}");
 /// # Ok(())
 /// # }
@@ -56,32 +53,17 @@ impl fmt::Debug for CreemProvider {
 }
 
 impl CreemProvider {
-    /// Builds the provider from a payswitch [`Config`]: its `[creem]` section, `[http]`,
-    /// `[retry]` and `[catalog]`.
-    ///
-    /// Fails with [`PaymentError::Config`] when there is no `[creem]` section (or
-    /// `CREEM_API_KEY`), or when a setting is unusable.
-    pub fn from_config(config: &Config) -> Result<CreemProvider, PaymentError> {
-        let creem = config.creem.clone().ok_or_else(|| {
-            PaymentError::config(
-                "Creem is not configured: add a [creem] section with api_key, or set CREEM_API_KEY",
-            )
-        })?;
-        Self::builder(creem)
-            .http(config.http.clone())
-            .retry(config.retry.clone())
-            .catalog(config.catalog.clone())
-            .build()
-    }
-
-    /// Starts a builder from Creem settings; HTTP, retry, catalog and clock have defaults.
-    pub fn builder(creem: CreemConfig) -> CreemProviderBuilder {
-        CreemProviderBuilder {
-            creem,
-            http: HttpConfig::default(),
-            retry: RetryConfig::default(),
-            catalog: Catalog::default(),
-            clock: Arc::new(SystemClock),
+    pub(crate) fn from_parts(
+        client: CreemClient,
+        webhook_secrets: Vec<Secret>,
+        catalog: Catalog,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                webhook_secrets,
+                catalog,
+            }),
         }
     }
 
@@ -92,8 +74,8 @@ impl CreemProvider {
     /// a request turns into, and to measure encoding on its own.
     ///
     /// ```
-    /// use payswitch_core::{CheckoutRequest, CreemConfig, LineItem};
-    /// use payswitch_creem::CreemProvider;
+    /// use payswitch_core::{CheckoutRequest, LineItem};
+    /// use payswitch_creem::{CreemConfig, CreemProvider};
     ///
     /// let creem = CreemProvider::builder(CreemConfig::new("creem_test_123")).build().unwrap();
     /// let request = CheckoutRequest::builder()
@@ -113,73 +95,6 @@ impl CreemProvider {
     /// [`TEST_API_BASE`](crate::TEST_API_BASE) or the configured `api_base`.
     pub fn api_base(&self) -> &str {
         self.inner.client.api_base()
-    }
-}
-
-/// Builds a [`CreemProvider`]; see [`CreemProvider::builder`].
-#[must_use]
-pub struct CreemProviderBuilder {
-    creem: CreemConfig,
-    http: HttpConfig,
-    retry: RetryConfig,
-    catalog: Catalog,
-    clock: Arc<dyn Clock>,
-}
-
-impl fmt::Debug for CreemProviderBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreemProviderBuilder")
-            .field("api_base", &self.creem.api_base)
-            .field("webhook_secrets", &self.creem.webhook_secrets.len())
-            .field("http", &self.http)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CreemProviderBuilder {
-    /// Sets the HTTP timeouts.
-    pub fn http(mut self, http: HttpConfig) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Sets how often and how patiently requests are retried (which requests may be retried is
-    /// fixed by Creem's lack of idempotency keys; see the crate docs).
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets the catalog that maps logical SKUs to Creem product ids.
-    pub fn catalog(mut self, catalog: Catalog) -> Self {
-        self.catalog = catalog;
-        self
-    }
-
-    /// Sets the clock (it reads HTTP-date `Retry-After` headers).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Checks the settings and builds the provider with its one HTTP client.
-    pub fn build(self) -> Result<CreemProvider, PaymentError> {
-        let api_base = resolve_api_base(&self.creem)?;
-        let client = CreemClient::new(
-            api_base,
-            self.creem.api_key.clone(),
-            &self.http,
-            self.retry,
-            self.clock,
-        )?;
-        Ok(CreemProvider {
-            inner: Arc::new(Inner {
-                client,
-                webhook_secrets: self.creem.webhook_secrets,
-                catalog: self.catalog,
-            }),
-        })
     }
 }
 
@@ -209,7 +124,7 @@ pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
 #[async_trait]
 impl CheckoutProvider for CreemProvider {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Creem
+        KIND
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -272,10 +187,7 @@ impl CheckoutProvider for CreemProvider {
 
     async fn expire_checkout(&self, _id: &str) -> Result<CheckoutResult, PaymentError> {
         // Creem has no endpoint to expire a checkout; its checkouts expire on their own.
-        Err(PaymentError::unsupported(
-            ProviderKind::Creem,
-            "expire_checkout",
-        ))
+        Err(PaymentError::unsupported(KIND, "expire_checkout"))
     }
 
     fn verify_webhook(

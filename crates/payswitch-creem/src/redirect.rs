@@ -8,7 +8,8 @@
 //! docs showed a sorted, `&`-joined HMAC variant for some months; Creem corrected them (PR
 //! #72) because redirects never carried that form.
 
-use payswitch_core::{PaymentError, ProviderKind, ReturnParams, Secret, SignatureError};
+use crate::config::KIND;
+use payswitch_core::{PaymentError, ReturnParams, Secret, SignatureError};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -52,7 +53,7 @@ pub(crate) fn verify_return(api_key: &Secret, query: &str) -> Result<ReturnParam
     let checkout_id = value("checkout_id").ok_or_else(|| {
         PaymentError::invalid("checkout_id", "missing from the signed return URL")
     })?;
-    let mut params = ReturnParams::new(ProviderKind::Creem, checkout_id, true);
+    let mut params = ReturnParams::new(KIND, checkout_id, true);
     params.order_id = value("order_id");
     params.customer_id = value("customer_id");
     params.subscription_id = value("subscription_id");

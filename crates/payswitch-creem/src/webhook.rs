@@ -9,12 +9,13 @@ use std::sync::Arc;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use payswitch_core::{
-    PaymentError, ProviderKind, RawJson, Secret, SignatureError, WebhookEvent, WebhookEventKind,
+    PaymentError, RawJson, Secret, SignatureError, WebhookEvent, WebhookEventKind,
 };
 use serde::Deserialize;
 use sha2::Sha256;
 use time::OffsetDateTime;
 
+use crate::config::KIND;
 use crate::convert;
 use crate::wire;
 
@@ -102,7 +103,7 @@ fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     };
     let mut event = WebhookEvent::new(
         envelope.id,
-        ProviderKind::Creem,
+        KIND,
         kind,
         envelope.event_type.as_str(),
         created_at,

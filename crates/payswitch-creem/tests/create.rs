@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use common::*;
 use payswitch_core::{
-    CheckoutMode, CheckoutProvider, CheckoutRequest, CheckoutStatus, Config, CreemConfig, Currency,
-    LineItem, Money, PaymentError, PaymentStatus, ProviderKind, UiMode,
+    CheckoutMode, CheckoutProvider, CheckoutRequest, CheckoutStatus, Config, Currency, LineItem,
+    Money, PaymentError, PaymentStatus, UiMode,
 };
+use payswitch_creem::CreemConfig;
 use payswitch_creem::{CreemProvider, LIVE_API_BASE, TEST_API_BASE, USER_AGENT};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
@@ -49,7 +50,7 @@ async fn a_catalog_sku_is_sent_as_product_id_with_units() {
     let created = provider(&server).create_checkout(&request).await.unwrap();
 
     assert_eq!(created.id, "ch_1234567890");
-    assert_eq!(created.provider, ProviderKind::Creem);
+    assert_eq!(created.provider, payswitch_creem::KIND);
     assert_eq!(created.status, CheckoutStatus::Open);
     assert_eq!(created.payment_status, PaymentStatus::Unpaid);
     assert_eq!(
@@ -182,7 +183,7 @@ async fn the_checkout_session_placeholder_is_dropped_from_the_success_url() {
 fn unsupported(outcome: Result<payswitch_core::CheckoutResult, PaymentError>) -> String {
     match outcome {
         Err(PaymentError::Unsupported {
-            provider: ProviderKind::Creem,
+            provider: payswitch_creem::KIND,
             operation,
         }) => operation.into_owned(),
         other => panic!("expected Unsupported, got {other:?}"),
@@ -344,21 +345,28 @@ fn the_base_url_follows_the_key_unless_configured() {
     .build()
     .unwrap();
     assert_eq!(local.api_base(), "http://127.0.0.1:4010");
-    assert_eq!(local.kind(), ProviderKind::Creem);
+    assert_eq!(local.kind(), payswitch_creem::KIND);
 }
 
 #[test]
 fn from_config_reads_the_creem_section_and_names_what_is_missing() {
-    let config = Config::from_vars([
-        ("CREEM_API_KEY", API_KEY),
-        ("CREEM_API_BASE", "http://127.0.0.1:4010"),
-        ("CREEM_WEBHOOK_SECRET", "whsec_a,whsec_b"),
-    ])
+    let config = Config::from_vars_with(
+        [
+            ("CREEM_API_KEY", API_KEY),
+            ("CREEM_API_BASE", "http://127.0.0.1:4010"),
+            ("CREEM_WEBHOOK_SECRET", "whsec_a,whsec_b"),
+        ],
+        &[&payswitch_creem::ENV],
+    )
     .unwrap();
     let provider = CreemProvider::from_config(&config).unwrap();
     assert_eq!(provider.api_base(), "http://127.0.0.1:4010");
 
-    let from_key_only = Config::from_vars([("CREEM_API_KEY", "creem_test_x")]).unwrap();
+    let from_key_only = Config::from_vars_with(
+        [("CREEM_API_KEY", "creem_test_x")],
+        &[&payswitch_creem::ENV],
+    )
+    .unwrap();
     assert_eq!(
         CreemProvider::from_config(&from_key_only)
             .unwrap()

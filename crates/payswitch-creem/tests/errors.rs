@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use payswitch_core::{CheckoutProvider, PaymentError, ProviderKind, RetryConfig};
+use payswitch_core::{CheckoutProvider, PaymentError, RetryConfig};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -78,7 +78,7 @@ async fn a_400_is_an_invalid_request_naming_the_field_with_the_trace_id() {
                 message,
                 "product_id must be a string; success_url must be a valid URL"
             );
-            assert_eq!(details.provider, ProviderKind::Creem);
+            assert_eq!(details.provider, payswitch_creem::KIND);
             assert_eq!(details.status, 400);
             assert_eq!(details.code.as_deref(), Some("Bad Request"));
             assert_eq!(details.attempts, 1);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use payswitch_core::{CheckoutProvider, PaymentError, ProviderKind, RetryConfig, SignatureError};
+use payswitch_core::{CheckoutProvider, PaymentError, RetryConfig, SignatureError};
 use payswitch_creem::CreemProvider;
 
 fn offline_provider() -> CreemProvider {
@@ -41,7 +41,7 @@ fn a_signed_redirect_with_request_id_is_verified() {
         .verify_return(&query(&WITH_REQUEST_ID, &signature))
         .unwrap();
     assert!(params.verified);
-    assert_eq!(params.provider, ProviderKind::Creem);
+    assert_eq!(params.provider, payswitch_creem::KIND);
     assert_eq!(params.checkout_id, "ch_1QyIQDw9cbFWdA1ry5Qc6I");
     assert_eq!(
         params.order_id.as_deref(),

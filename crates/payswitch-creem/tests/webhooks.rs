@@ -6,9 +6,9 @@ mod common;
 use common::*;
 use http::{HeaderMap, HeaderValue};
 use payswitch_core::{
-    CheckoutProvider, CreemConfig, Currency, Money, PaymentError, RetryConfig, SignatureError,
-    WebhookEventKind,
+    CheckoutProvider, Currency, Money, PaymentError, RetryConfig, SignatureError, WebhookEventKind,
 };
+use payswitch_creem::CreemConfig;
 use payswitch_creem::CreemProvider;
 use time::OffsetDateTime;
 

@@ -6,9 +6,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use payswitch_core::{
-    CheckoutRequest, Currency, LineItem, ManualClock, Money, RetryConfig, StripeConfig,
-};
+use payswitch_core::{CheckoutRequest, Currency, LineItem, ManualClock, Money, RetryConfig};
+use payswitch_stripe::StripeConfig;
 use payswitch_stripe::StripeProvider;
 
 /// The full `checkout.session` object from Stripe's fixtures (stripe-fixtures3.json).

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue};
-use payswitch_core::{CheckoutProvider, ManualClock, StripeConfig};
+use payswitch_core::{CheckoutProvider, ManualClock};
 use payswitch_stripe::webhook::{signature_header, SIGNATURE_HEADER};
+use payswitch_stripe::StripeConfig;
 use payswitch_stripe::StripeProvider;
 use sha2::Sha256;
 

@@ -1,179 +1,123 @@
-//! Building a [`StripeProvider`]: defaults, the builder and configuration checks.
+//! [`StripeConfig`]: Stripe's own settings, its `[stripe]` TOML section and its environment
+//! variables. Core knows none of this; the facade reaches it through [`NAME`] and [`ENV`].
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
 
-use payswitch_core::{
-    Catalog, Clock, Config, HttpConfig, PaymentError, RetryConfig, StripeConfig, SystemClock,
+use payswitch_core::{Config, EnvForm, EnvVar, GatewayEnv, PaymentError, ProviderKind, Secret};
+use serde::Deserialize;
+
+/// The gateway's name: `provider = "stripe"`, the `[stripe]` section, `catalog.<sku>.stripe`.
+pub const NAME: &str = "stripe";
+
+/// Stripe's [`ProviderKind`]: what results, events and errors from this crate carry.
+pub const KIND: ProviderKind = ProviderKind::new(NAME);
+
+/// Stripe's environment variables, read by `Config::from_vars_with` (the facade's
+/// `payswitch::config_from_env` passes it): `STRIPE_SECRET_KEY` enables Stripe;
+/// `STRIPE_WEBHOOK_SECRET` (comma-separated while rotating), `STRIPE_API_BASE` and
+/// `STRIPE_API_VERSION` change its section.
+pub const ENV: GatewayEnv = GatewayEnv {
+    gateway: NAME,
+    vars: &[
+        EnvVar {
+            name: "STRIPE_SECRET_KEY",
+            key: "secret_key",
+            form: EnvForm::Text,
+        },
+        EnvVar {
+            name: "STRIPE_WEBHOOK_SECRET",
+            key: "webhook_secrets",
+            form: EnvForm::List,
+        },
+        EnvVar {
+            name: "STRIPE_API_BASE",
+            key: "api_base",
+            form: EnvForm::Text,
+        },
+        EnvVar {
+            name: "STRIPE_API_VERSION",
+            key: "api_version",
+            form: EnvForm::Text,
+        },
+    ],
 };
 
-use crate::client::StripeClient;
-use crate::provider::StripeProvider;
-use crate::webhook::WebhookVerifier;
-
-/// The `Stripe-Version` pinned when the configuration names none (what Stripe's SDKs pin).
-pub const DEFAULT_API_VERSION: &str = "2026-10-28.endive";
-
-/// The Stripe API base URL used when the configuration names none.
-pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
-
-/// How old a webhook signature may be by default (Stripe's SDKs use the same 300 s).
-pub const DEFAULT_WEBHOOK_TOLERANCE: Duration = Duration::from_secs(300);
-
-/// Builds a [`StripeProvider`] from a [`StripeConfig`] plus optional shared settings.
+/// Stripe credentials and settings: the `[stripe]` section of the configuration.
 ///
-/// ```
-/// use std::time::Duration;
-/// use payswitch_core::{RetryConfig, StripeConfig};
-/// use payswitch_stripe::StripeProvider;
-///
-/// let provider = StripeProvider::builder(
-///     StripeConfig::new("sk_test_123").with_webhook_secret("whsec_abc"),
-/// )
-/// .retry(RetryConfig::disabled())
-/// .webhook_tolerance(Duration::from_secs(120))
-/// .build()
-/// .unwrap();
-/// assert!(!format!("{provider:?}").contains("sk_test_123"));
-/// ```
-#[must_use]
-pub struct StripeProviderBuilder {
-    stripe: StripeConfig,
-    http: HttpConfig,
-    retry: RetryConfig,
-    catalog: Catalog,
-    clock: Arc<dyn Clock>,
-    webhook_tolerance: Option<Duration>,
+/// `Debug` never shows the secret key or the webhook secrets.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct StripeConfig {
+    /// The secret key, `sk_test_…` or `sk_live_…` (or a restricted `rk_…` key).
+    pub secret_key: Secret,
+    /// Webhook signing secrets (`whsec_…`); several while rotating.
+    #[serde(default)]
+    pub webhook_secrets: Vec<Secret>,
+    /// The API base URL; `https://api.stripe.com` when absent.
+    pub api_base: Option<String>,
+    /// The pinned `Stripe-Version`; the adapter's default when absent.
+    pub api_version: Option<String>,
+    /// How old a webhook signature may be, in seconds (300 when absent).
+    pub webhook_tolerance_secs: Option<u64>,
 }
 
-impl fmt::Debug for StripeProviderBuilder {
+impl fmt::Debug for StripeConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // StripeConfig's own Debug prints its secrets as `[redacted]`; spelled out here anyway.
-        f.debug_struct("StripeProviderBuilder")
-            .field("api_base", &self.stripe.api_base)
-            .field("api_version", &self.stripe.api_version)
-            .field("webhook_secrets", &self.stripe.webhook_secrets.len())
-            .field("http", &self.http)
-            .field("retry", &self.retry)
-            .field("webhook_tolerance", &self.webhook_tolerance)
-            .finish_non_exhaustive()
+        f.debug_struct("StripeConfig")
+            .field("secret_key", &self.secret_key)
+            .field("webhook_secrets", &self.webhook_secrets)
+            .field("api_base", &self.api_base)
+            .field("api_version", &self.api_version)
+            .field("webhook_tolerance_secs", &self.webhook_tolerance_secs)
+            .finish()
     }
 }
 
-impl StripeProviderBuilder {
-    pub(crate) fn new(stripe: StripeConfig) -> Self {
+impl StripeConfig {
+    /// Settings with just a secret key.
+    pub fn new(secret_key: impl Into<Secret>) -> Self {
         Self {
-            stripe,
-            http: HttpConfig::default(),
-            retry: RetryConfig::default(),
-            catalog: Catalog::default(),
-            clock: Arc::new(SystemClock),
-            webhook_tolerance: None,
+            secret_key: secret_key.into(),
+            webhook_secrets: Vec::new(),
+            api_base: None,
+            api_version: None,
+            webhook_tolerance_secs: None,
         }
     }
 
-    /// Sets the HTTP timeouts (30 s per attempt, 10 s to connect by default).
-    pub fn http(mut self, http: HttpConfig) -> Self {
-        self.http = http;
+    /// Adds a webhook signing secret.
+    pub fn with_webhook_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.webhook_secrets.push(secret.into());
         self
     }
 
-    /// Sets the retry budget and backoff (2 retries, 0.5 s to 5 s by default).
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
+    /// Points the adapter at another API base (a sandbox or a test server).
+    pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
+        self.api_base = Some(base.into());
         self
     }
 
-    /// Sets the catalog that resolves [`Product::Sku`](payswitch_core::Product::Sku) items.
-    pub fn catalog(mut self, catalog: Catalog) -> Self {
-        self.catalog = catalog;
+    /// Pins another `Stripe-Version`.
+    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
         self
     }
 
-    /// Sets the clock used for `expires_at` and webhook tolerance (the system clock by default).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    /// A whole configuration that selects Stripe with these settings.
+    pub fn into_config(self) -> Config {
+        Config::for_gateway(NAME, self)
     }
 
-    /// Sets how old a webhook signature may be; overrides `webhook_tolerance_secs`.
-    pub fn webhook_tolerance(mut self, tolerance: Duration) -> Self {
-        self.webhook_tolerance = Some(tolerance);
-        self
+    /// Reads the `[stripe]` section of `config` (unknown keys are errors).
+    pub fn from_config(config: &Config) -> Result<StripeConfig, PaymentError> {
+        config
+            .gateway(NAME)
+            .ok_or_else(|| {
+                PaymentError::config(
+                    "Stripe is not configured: add a [stripe] section with secret_key, or set STRIPE_SECRET_KEY",
+                )
+            })?
+            .settings(NAME)
     }
-
-    /// Checks the settings and builds the provider with its one HTTP connection pool.
-    pub fn build(self) -> Result<StripeProvider, PaymentError> {
-        let key = self.stripe.secret_key.expose();
-        if key.trim().is_empty() {
-            return Err(PaymentError::config(
-                "stripe.secret_key (STRIPE_SECRET_KEY) is empty",
-            ));
-        }
-        if key.starts_with("pk_") {
-            return Err(PaymentError::config(
-                "stripe.secret_key is a publishable key (pk_…); use the secret key (sk_…) or a restricted key (rk_…)",
-            ));
-        }
-        if self
-            .stripe
-            .webhook_secrets
-            .iter()
-            .any(|secret| secret.expose().trim().is_empty())
-        {
-            return Err(PaymentError::config(
-                "stripe.webhook_secrets holds an empty secret",
-            ));
-        }
-        let api_base = self
-            .stripe
-            .api_base
-            .clone()
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
-        let api_version = self
-            .stripe
-            .api_version
-            .clone()
-            .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
-        if api_version.trim().is_empty() {
-            return Err(PaymentError::config("stripe.api_version is empty"));
-        }
-        let tolerance = self
-            .webhook_tolerance
-            .or(self.stripe.webhook_tolerance_secs.map(Duration::from_secs))
-            .unwrap_or(DEFAULT_WEBHOOK_TOLERANCE);
-        let client = StripeClient::new(
-            &self.stripe.secret_key,
-            &api_base,
-            &api_version,
-            &self.http,
-            self.retry,
-        )?;
-        let webhooks = WebhookVerifier::new(
-            self.stripe.webhook_secrets,
-            tolerance,
-            Arc::clone(&self.clock),
-        );
-        Ok(StripeProvider::from_parts(
-            client,
-            webhooks,
-            self.catalog,
-            self.clock,
-        ))
-    }
-}
-
-/// Builds the provider from the whole configuration (`[stripe]`, `[http]`, `[retry]`, `[catalog]`).
-pub(crate) fn from_config(config: &Config) -> Result<StripeProvider, PaymentError> {
-    let stripe = config.stripe.clone().ok_or_else(|| {
-        PaymentError::config(
-            "Stripe is not configured: add a [stripe] section with secret_key, or set STRIPE_SECRET_KEY",
-        )
-    })?;
-    StripeProviderBuilder::new(stripe)
-        .http(config.http.clone())
-        .retry(config.retry.clone())
-        .catalog(config.catalog.clone())
-        .build()
 }

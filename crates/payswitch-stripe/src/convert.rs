@@ -5,11 +5,12 @@ use std::time::Duration;
 use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
 use payswitch_core::{
     Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
-    PaymentStatus, ProviderKind, RawJson, Recurring, Secret, WebhookEventKind,
+    PaymentStatus, RawJson, Recurring, Secret, WebhookEventKind,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use crate::config::KIND;
 use crate::line_items::CheckoutLineItem;
 use crate::payment_intent::{PaymentIntent, PaymentIntentStatus};
 use crate::wire::{
@@ -202,14 +203,7 @@ fn line_item_params(
     catalog: &Catalog,
 ) -> Result<LineItemParams, PaymentError> {
     let (price, price_data) = match product {
-        Product::Sku(sku) => (
-            Some(
-                catalog
-                    .require(index, sku, ProviderKind::Stripe)?
-                    .to_owned(),
-            ),
-            None,
-        ),
+        Product::Sku(sku) => (Some(catalog.require(index, sku, KIND)?.to_owned()), None),
         Product::Native(price) => (Some(price.clone()), None),
         Product::Custom(custom) => (
             None,
@@ -269,7 +263,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
         }
         None => PaymentStatus::Unpaid,
     };
-    let mut result = CheckoutResult::new(session.id, ProviderKind::Stripe, status, payment_status);
+    let mut result = CheckoutResult::new(session.id, KIND, status, payment_status);
     result.url = session.url;
     result.client_secret = session.client_secret.map(Secret::new);
     result.mode = match session.mode {

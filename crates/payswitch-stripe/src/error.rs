@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use payswitch_core::{GatewayDetails, PaymentError, ProviderKind};
+use payswitch_core::{GatewayDetails, PaymentError};
 
+use crate::config::KIND;
 use crate::wire::{ApiError, ErrorEnvelope};
 
 /// A non-2xx answer from Stripe, with what is needed to describe it.
@@ -46,7 +47,7 @@ pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
         answer.secret_key,
     );
     let details = Box::new(
-        GatewayDetails::new(ProviderKind::Stripe, answer.status, message.clone())
+        GatewayDetails::new(KIND, answer.status, message.clone())
             .with_code(
                 api_error
                     .code

@@ -12,11 +12,11 @@
 //!   `verified: false`, so retrieve the checkout (or wait for the webhook) before fulfilling.
 //!
 //! ```no_run
-//! use payswitch_core::{CheckoutProvider, CheckoutProviderExt, Config};
+//! use payswitch_core::{CheckoutProvider, CheckoutProviderExt};
 //! use payswitch_stripe::StripeProvider;
 //!
 //! # async fn run(query: &str) -> Result<(), payswitch_core::PaymentError> {
-//! let stripe = StripeProvider::from_config(&Config::from_env()?)?;
+//! let stripe = StripeProvider::from_env()?;
 //! // On the success page: never trust the redirect alone.
 //! let checkout = stripe.confirm_return(query).await?;
 //! if checkout.is_paid() {
@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 mod client;
 mod config;
 mod convert;
@@ -42,10 +43,11 @@ mod provider;
 pub mod webhook;
 mod wire;
 
-pub use client::USER_AGENT;
-pub use config::{
+pub use builder::{
     StripeProviderBuilder, DEFAULT_API_BASE, DEFAULT_API_VERSION, DEFAULT_WEBHOOK_TOLERANCE,
 };
+pub use client::USER_AGENT;
+pub use config::{StripeConfig, ENV, KIND, NAME};
 pub use convert::minimum_charge;
 pub use line_items::{CheckoutLineItem, LineItemsPage};
 pub use payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use payswitch_core::{
-    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, Config,
-    PaymentError, ProviderKind, ReturnParams, StripeConfig, WebhookEvent,
+    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, PaymentError,
+    ProviderKind, ReturnParams, WebhookEvent,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::client::{path_segment, StripeClient};
-use crate::config::{self, StripeProviderBuilder};
+use crate::config::KIND;
 use crate::convert::{self, SessionPlan};
 use crate::form::{split_around, Fields};
 use crate::line_items::{CheckoutLineItem, LineItemsPage};
@@ -31,8 +31,8 @@ const FULL_PAGE: u32 = 100;
 /// Cheap to clone: clones share one HTTP connection pool. `Debug` never shows secrets.
 ///
 /// ```no_run
-/// use payswitch_core::{CheckoutProvider, CheckoutRequest, Currency, LineItem, Money, StripeConfig};
-/// use payswitch_stripe::StripeProvider;
+/// use payswitch_core::{CheckoutProvider, CheckoutRequest, Currency, LineItem, Money};
+/// use payswitch_stripe::{StripeConfig, StripeProvider};
 ///
 /// # async fn run() -> Result<(), payswitch_core::PaymentError> {
 /// let stripe = StripeProvider::builder(StripeConfig::new("sk_test_...")).build()?;
@@ -72,24 +72,6 @@ impl fmt::Debug for StripeProvider {
 }
 
 impl StripeProvider {
-    /// Builds the provider from the whole configuration: `[stripe]` (required), `[http]`,
-    /// `[retry]` and `[catalog]`.
-    ///
-    /// ```
-    /// use payswitch_core::Config;
-    /// let config = Config::from_vars([("STRIPE_SECRET_KEY", "sk_test_123")]).unwrap();
-    /// let provider = payswitch_stripe::StripeProvider::from_config(&config).unwrap();
-    /// assert_eq!(provider.api_version(), payswitch_stripe::DEFAULT_API_VERSION);
-    /// ```
-    pub fn from_config(config: &Config) -> Result<StripeProvider, PaymentError> {
-        config::from_config(config)
-    }
-
-    /// Starts a builder from Stripe's own settings.
-    pub fn builder(stripe: StripeConfig) -> StripeProviderBuilder {
-        StripeProviderBuilder::new(stripe)
-    }
-
     pub(crate) fn from_parts(
         client: StripeClient,
         webhooks: WebhookVerifier,
@@ -247,8 +229,8 @@ impl StripeProvider {
     /// `expires_at` is computed from the provider's clock, as in a real call.
     ///
     /// ```
-    /// use payswitch_core::{CheckoutRequest, Currency, LineItem, Money, StripeConfig};
-    /// use payswitch_stripe::StripeProvider;
+    /// use payswitch_core::{CheckoutRequest, Currency, LineItem, Money};
+    /// use payswitch_stripe::{StripeConfig, StripeProvider};
     ///
     /// let stripe = StripeProvider::builder(StripeConfig::new("sk_test_123")).build().unwrap();
     /// let request = CheckoutRequest::builder()
@@ -354,7 +336,7 @@ fn decode<T: DeserializeOwned>(
 #[async_trait]
 impl CheckoutProvider for StripeProvider {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Stripe
+        KIND
     }
 
     fn capabilities(&self) -> Capabilities {

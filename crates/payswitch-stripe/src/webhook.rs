@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use payswitch_core::{
-    Clock, PaymentError, ProviderKind, RawJson, ReturnParams, Secret, SignatureError, WebhookEvent,
+    Clock, PaymentError, RawJson, ReturnParams, Secret, SignatureError, WebhookEvent,
 };
 use serde::Deserialize;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::config::KIND;
 use crate::convert::{
     carries_checkout, checkout_result, event_kind, unix_time, without_client_secret,
 };
@@ -188,13 +189,8 @@ pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
         *object = without_client_secret(std::mem::take(object));
     }
     let root = Arc::new(raw);
-    let mut normalized = WebhookEvent::new(
-        event.id,
-        ProviderKind::Stripe,
-        kind,
-        event.event_type.as_str(),
-        created_at,
-    );
+    let mut normalized =
+        WebhookEvent::new(event.id, KIND, kind, event.event_type.as_str(), created_at);
     normalized.checkout =
         session.map(|session| checkout_result(session, RawJson::at(&root, "/data/object")));
     normalized.raw = RawJson::shared(&root);
@@ -220,7 +216,7 @@ pub(crate) fn verify_return(query: &str) -> Result<ReturnParams, PaymentError> {
             "session_id",
             "holds the unsubstituted {CHECKOUT_SESSION_ID} template",
         )),
-        Some(id) => Ok(ReturnParams::new(ProviderKind::Stripe, id, false)),
+        Some(id) => Ok(ReturnParams::new(KIND, id, false)),
     }
 }
 

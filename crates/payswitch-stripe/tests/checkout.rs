@@ -601,7 +601,7 @@ fn capabilities_and_debug() {
     assert!(capabilities.custom_priced_items && capabilities.embedded_checkout);
     assert!(capabilities.expire && capabilities.webhook_timestamps);
     assert!(!capabilities.signed_returns);
-    assert_eq!(stripe.kind(), payswitch_core::ProviderKind::Stripe);
+    assert_eq!(stripe.kind(), payswitch_stripe::KIND);
     let debug = format!("{stripe:?}");
     for secret in [KEY, WEBHOOK_SECRET, OLD_WEBHOOK_SECRET] {
         assert!(!debug.contains(secret), "{debug}");
@@ -620,20 +620,24 @@ fn from_config_names_what_is_missing() {
         "{message}"
     );
 
-    let config = payswitch_core::Config::from_vars([
-        ("STRIPE_SECRET_KEY", KEY),
-        ("STRIPE_API_VERSION", "2026-09-30.endive"),
-        ("STRIPE_API_BASE", "http://127.0.0.1:9/"),
-    ])
+    let config = payswitch_core::Config::from_vars_with(
+        [
+            ("STRIPE_SECRET_KEY", KEY),
+            ("STRIPE_API_VERSION", "2026-09-30.endive"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:9/"),
+        ],
+        &[&payswitch_stripe::ENV],
+    )
     .unwrap();
     let stripe = payswitch_stripe::StripeProvider::from_config(&config).unwrap();
     assert_eq!(stripe.api_version(), "2026-09-30.endive");
     assert_eq!(stripe.api_base(), "http://127.0.0.1:9");
 
-    let publishable =
-        payswitch_stripe::StripeProvider::builder(payswitch_core::StripeConfig::new("pk_test_123"))
-            .build()
-            .unwrap_err();
+    let publishable = payswitch_stripe::StripeProvider::builder(
+        payswitch_stripe::StripeConfig::new("pk_test_123"),
+    )
+    .build()
+    .unwrap_err();
     assert!(matches!(publishable, PaymentError::Config(_)));
     assert!(!publishable.to_string().contains("pk_test_123"));
 }

@@ -10,9 +10,10 @@ use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use payswitch_core::{
     CheckoutProvider, CheckoutStatus, ManualClock, PaymentError, PaymentStatus, RetryConfig,
-    SignatureError, StripeConfig, WebhookEventKind,
+    SignatureError, WebhookEventKind,
 };
 use payswitch_stripe::webhook::signature_header;
+use payswitch_stripe::StripeConfig;
 use payswitch_stripe::StripeProvider;
 use serde_json::json;
 use sha2::Sha256;
@@ -399,7 +400,7 @@ fn verify_return_reads_the_session_id_unverified() {
         .unwrap();
     assert_eq!(params.checkout_id, "cs_test_abc");
     assert!(!params.verified);
-    assert_eq!(params.provider, payswitch_core::ProviderKind::Stripe);
+    assert_eq!(params.provider, payswitch_stripe::KIND);
     match stripe.verify_return("utm=x") {
         Err(PaymentError::InvalidRequest { field, .. }) => assert_eq!(field, "session_id"),
         other => panic!("unexpected {other:?}"),

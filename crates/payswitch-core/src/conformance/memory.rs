@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Customer, Fixtures, Payment, Target};
+use super::target::{Customer, Fixtures, Payment, Target};
 use crate::error::PaymentError;
 use crate::memory::MemoryProvider;
 use crate::money::{Currency, Money};
@@ -40,6 +40,7 @@ pub async fn memory_target() -> Target {
             one_time_item: LineItem::custom("Conformance item", price, 1),
             one_time_price: price,
             success_url: "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}".into(),
+            unknown_checkout_id: "mem_cs_0000000000000000".into(),
         },
         guard: Box::new(()),
     }

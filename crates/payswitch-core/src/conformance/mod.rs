@@ -15,79 +15,21 @@
 //! ```
 
 mod memory;
+mod target;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use http::HeaderMap;
 
-use crate::capability::Capabilities;
 use crate::error::{PaymentError, SignatureError};
 use crate::money::{Currency, Money};
-use crate::provider::{CheckoutProvider, CheckoutProviderExt};
-use crate::request::{CheckoutMode, CheckoutRequest, CheckoutRequestBuilder, LineItem};
+use crate::provider::CheckoutProviderExt;
+use crate::request::{CheckoutMode, CheckoutRequest, LineItem};
 use crate::result::{CheckoutResult, CheckoutStatus, PaymentStatus};
 use crate::webhook::WebhookEventKind;
 
 pub use memory::memory_target;
-
-/// What a customer's payment produced: the webhook the gateway delivered and the query
-/// string the browser carried back to the success URL.
-#[derive(Debug, Clone)]
-pub struct Payment {
-    /// The webhook's headers.
-    pub headers: HeaderMap,
-    /// The webhook's raw body.
-    pub body: Vec<u8>,
-    /// The success redirect's query string, without `?`.
-    pub return_query: String,
-}
-
-/// Plays the customer on a gateway: pays checkouts and reports what the gateway holds.
-#[async_trait]
-pub trait Customer: Send + Sync {
-    /// Pays an open checkout with a card that succeeds, and returns the `checkout completed`
-    /// webhook the gateway delivered plus the success redirect.
-    async fn pay(&self, checkout: &CheckoutResult) -> Result<Payment, PaymentError>;
-
-    /// How many checkouts the gateway has created so far (to prove refusals send nothing).
-    async fn checkouts_created(&self) -> usize;
-}
-
-/// What the gateway under test can sell.
-#[derive(Debug, Clone)]
-pub struct Fixtures {
-    /// A one-time line item the gateway accepts (a custom item, or a catalog SKU).
-    pub one_time_item: LineItem,
-    /// What one unit of `one_time_item` costs.
-    pub one_time_price: Money,
-    /// A success URL to use.
-    pub success_url: String,
-}
-
-/// Everything a case needs.
-pub struct Target {
-    /// The provider under test.
-    pub provider: Box<dyn CheckoutProvider>,
-    /// The customer on its gateway.
-    pub customer: Box<dyn Customer>,
-    /// What it can sell.
-    pub fixtures: Fixtures,
-    /// Keeps servers (a sandbox, a webhook receiver) alive for the case's duration.
-    pub guard: Box<dyn std::any::Any + Send>,
-}
-
-impl Target {
-    fn request(&self) -> CheckoutRequestBuilder {
-        CheckoutRequest::builder()
-            .line_item(self.fixtures.one_time_item.clone())
-            .success_url(self.fixtures.success_url.clone())
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.provider.capabilities()
-    }
-}
+pub use target::{Customer, Fixtures, Payment, Target};
 
 type CaseResult = Result<(), PaymentError>;
 
@@ -297,18 +239,10 @@ pub async fn expire_or_unsupported(target: &Target) -> CaseResult {
 
 /// An id the gateway never issued is `NotFound`.
 pub async fn unknown_id_is_not_found(target: &Target) -> CaseResult {
-    let id = unknown_id(target);
-    match target.provider.retrieve_checkout(&id).await {
+    let id = &target.fixtures.unknown_checkout_id;
+    match target.provider.retrieve_checkout(id).await {
         Err(PaymentError::NotFound { .. }) => Ok(()),
         other => panic!("conformance: retrieving {id} must be NotFound, got {other:?}"),
-    }
-}
-
-fn unknown_id(target: &Target) -> String {
-    match target.provider.kind().name() {
-        "stripe" => "cs_test_doesnotexist0000000000".into(),
-        "creem" => "ch_doesnotexist000000000".into(),
-        _ => "mem_cs_0000000000000000".into(),
     }
 }
 

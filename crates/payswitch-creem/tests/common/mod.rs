@@ -6,9 +6,8 @@
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use payswitch_core::{
-    Catalog, CheckoutRequest, CreemConfig, HttpConfig, LineItem, ProviderKind, RetryConfig,
-};
+use payswitch_core::{Catalog, CheckoutRequest, HttpConfig, LineItem, ProviderKind, RetryConfig};
+use payswitch_creem::CreemConfig;
 use payswitch_creem::CreemProvider;
 use sha2::{Digest, Sha256};
 use wiremock::MockServer;
@@ -33,8 +32,8 @@ pub fn fixture(name: &str) -> String {
 /// The catalog the tests use: `pro_monthly` → `prod_pro_monthly`.
 pub fn catalog() -> Catalog {
     Catalog::new()
-        .with("pro_monthly", ProviderKind::Creem, "prod_pro_monthly")
-        .with("stripe_only", ProviderKind::Stripe, "price_1")
+        .with("pro_monthly", payswitch_creem::KIND, "prod_pro_monthly")
+        .with("stripe_only", ProviderKind::new("stripe"), "price_1")
 }
 
 /// Creem settings pointed at `base`.

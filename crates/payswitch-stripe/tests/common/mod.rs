@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use payswitch_core::{Catalog, ManualClock, ProviderKind, RetryConfig, StripeConfig};
+use payswitch_core::{Catalog, ManualClock, ProviderKind, RetryConfig};
+use payswitch_stripe::StripeConfig;
 use payswitch_stripe::StripeProvider;
 use serde_json::Value;
 use wiremock::{MockServer, Request};
@@ -40,8 +41,8 @@ pub fn clock() -> Arc<ManualClock> {
 
 pub fn catalog() -> Catalog {
     Catalog::new()
-        .with("pro_monthly", ProviderKind::Stripe, "price_1Pro")
-        .with("creem_only", ProviderKind::Creem, "prod_x")
+        .with("pro_monthly", payswitch_stripe::KIND, "price_1Pro")
+        .with("creem_only", ProviderKind::new("creem"), "prod_x")
 }
 
 pub fn stripe_config(base: &str) -> StripeConfig {
