@@ -9,9 +9,27 @@
 //!   [`wire::Expandable`] (an id, or the expanded object).
 //! - [`signature`]: HMAC-SHA256 over a payload, checked against any of several secrets in
 //!   constant time.
+//! - [`check_id`]: the one "empty id" refusal.
 //! - [`http`]: `Retry-After` parsing (seconds or HTTP date), scrubbing a secret out of
 //!   gateway text, and (feature `http-client`) the shared `reqwest` client builder.
 
 pub mod http;
 pub mod signature;
 pub mod wire;
+
+use crate::error::PaymentError;
+
+/// Refuses an empty (or blank) object id before any request is sent, with the same error on
+/// every gateway: `InvalidRequest` on `field`, "must not be empty".
+///
+/// ```
+/// use payswitch_core::adapter::check_id;
+/// assert!(check_id("id", "cs_1").is_ok());
+/// assert!(check_id("id", "  ").is_err());
+/// ```
+pub fn check_id(field: &str, id: &str) -> Result<(), PaymentError> {
+    if id.trim().is_empty() {
+        return Err(PaymentError::invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
