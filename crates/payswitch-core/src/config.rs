@@ -123,10 +123,12 @@ impl Config {
                             .gateways
                             .insert(key, GatewaySection::from_table(section));
                     }
-                    _ => return Err(PaymentError::config(format!(
+                    _ => {
+                        return Err(PaymentError::config(format!(
                         "unknown key {key:?}; the top level holds {} and gateway sections ([name])",
                         SHARED_KEYS.join(", ")
-                    ))),
+                    )))
+                    }
                 },
             }
         }

@@ -31,6 +31,15 @@ pub struct GatewayDetails {
     pub request_id: Option<String>,
     /// How many attempts were made in all, retries included.
     pub attempts: u32,
+    /// The gateway's error category (Stripe `type`, e.g. `card_error`).
+    pub error_type: Option<String>,
+    /// The request parameter the gateway blamed (Stripe `param`).
+    pub param: Option<String>,
+    /// Where the gateway documents this error (Stripe `doc_url`).
+    pub doc_url: Option<String>,
+    /// The card issuer's reason for a decline (Stripe `decline_code`, e.g.
+    /// `insufficient_funds`).
+    pub decline_code: Option<String>,
 }
 
 impl GatewayDetails {
@@ -43,7 +52,35 @@ impl GatewayDetails {
             message: message.into(),
             request_id: None,
             attempts: 1,
+            error_type: None,
+            param: None,
+            doc_url: None,
+            decline_code: None,
         }
+    }
+
+    /// Sets the gateway's error category.
+    pub fn with_error_type(mut self, error_type: Option<String>) -> Self {
+        self.error_type = error_type;
+        self
+    }
+
+    /// Sets the parameter the gateway blamed.
+    pub fn with_param(mut self, param: Option<String>) -> Self {
+        self.param = param;
+        self
+    }
+
+    /// Sets where the gateway documents the error.
+    pub fn with_doc_url(mut self, doc_url: Option<String>) -> Self {
+        self.doc_url = doc_url;
+        self
+    }
+
+    /// Sets the card issuer's decline reason.
+    pub fn with_decline_code(mut self, decline_code: Option<String>) -> Self {
+        self.decline_code = decline_code;
+        self
     }
 
     /// Sets the gateway's error code.
@@ -136,6 +173,17 @@ pub enum PaymentError {
         /// What the gateway (or the local check) said.
         message: String,
         /// The gateway's answer, when the gateway refused it.
+        gateway: Option<Box<GatewayDetails>>,
+    },
+    /// The customer's payment method was declined (Stripe's 402 `card_error`). Not retryable
+    /// as is: the customer must use another payment method.
+    #[error("payment declined: {message}{}", gateway_suffix(.gateway))]
+    Declined {
+        /// What the gateway said.
+        message: String,
+        /// The issuer's reason, when the gateway gave one (`insufficient_funds`, …).
+        decline_code: Option<String>,
+        /// The gateway's answer.
         gateway: Option<Box<GatewayDetails>>,
     },
     /// The API key is missing, wrong or revoked.
@@ -283,6 +331,7 @@ impl PaymentError {
             }
             Self::InvalidRequest { .. }
             | Self::AmountTooSmall { .. }
+            | Self::Declined { .. }
             | Self::Authentication { .. }
             | Self::PermissionDenied { .. }
             | Self::NotFound { .. }
@@ -298,6 +347,7 @@ impl PaymentError {
         match self {
             Self::InvalidRequest { gateway, .. }
             | Self::AmountTooSmall { gateway, .. }
+            | Self::Declined { gateway, .. }
             | Self::Authentication { gateway }
             | Self::PermissionDenied { gateway }
             | Self::NotFound { gateway, .. }

@@ -22,6 +22,15 @@ pub enum MoneyError {
     /// The result does not fit in an `i64` of minor units.
     #[error("amount overflows i64 minor units")]
     Overflow,
+    /// The amount cannot be written in the requested number of decimals without losing
+    /// precision (a gateway that counts a currency in fewer decimals than ISO 4217).
+    #[error("{amount} cannot be expressed with {exponent} decimals")]
+    Precision {
+        /// The amount that did not fit.
+        amount: Money,
+        /// The number of decimals asked for.
+        exponent: u8,
+    },
 }
 
 /// An ISO 4217 currency, with the number of minor-unit digits gateways bill it in.
@@ -349,6 +358,80 @@ impl Money {
             .ok_or(MoneyError::Overflow)
     }
 
+    /// The amount counted with `exponent` decimals instead of the currency's ISO 4217 exponent,
+    /// as a gateway's wire amount: exact, failing rather than rounding.
+    ///
+    /// Stripe counts ISK in hundredths although ISO gives it no decimals:
+    ///
+    /// ```
+    /// use payswitch_core::{Currency, Money};
+    /// let isk = Currency::new("ISK").unwrap();
+    /// assert_eq!(Money::new(5_000, isk).to_exponent(2).unwrap(), 500_000);
+    /// assert_eq!(Money::new(1_250, Currency::USD).to_exponent(0).ok(), None);
+    /// ```
+    pub fn to_exponent(&self, exponent: u8) -> Result<i64, MoneyError> {
+        let iso = self.currency.exponent();
+        let precision = MoneyError::Precision {
+            amount: *self,
+            exponent,
+        };
+        if exponent >= iso {
+            let scale = 10i64
+                .checked_pow(u32::from(exponent - iso))
+                .ok_or(MoneyError::Overflow)?;
+            self.amount.checked_mul(scale).ok_or(MoneyError::Overflow)
+        } else {
+            let scale = 10i64
+                .checked_pow(u32::from(iso - exponent))
+                .ok_or(precision.clone())?;
+            if self.amount % scale != 0 {
+                return Err(precision);
+            }
+            Ok(self.amount / scale)
+        }
+    }
+
+    /// Reads a gateway's wire amount counted with `exponent` decimals back into [`Money`] in
+    /// the currency's ISO 4217 exponent: the inverse of [`Money::to_exponent`].
+    ///
+    /// ```
+    /// use payswitch_core::{Currency, Money};
+    /// let isk = Currency::new("ISK").unwrap();
+    /// assert_eq!(Money::from_exponent(500_000, 2, isk).unwrap(), Money::new(5_000, isk));
+    /// ```
+    pub fn from_exponent(
+        amount: i64,
+        exponent: u8,
+        currency: Currency,
+    ) -> Result<Money, MoneyError> {
+        let iso = currency.exponent();
+        let wire = Money::new(amount, currency);
+        if exponent <= iso {
+            let scale = 10i64
+                .checked_pow(u32::from(iso - exponent))
+                .ok_or(MoneyError::Overflow)?;
+            amount
+                .checked_mul(scale)
+                .map(|amount| Money::new(amount, currency))
+                .ok_or(MoneyError::Overflow)
+        } else {
+            let scale =
+                10i64
+                    .checked_pow(u32::from(exponent - iso))
+                    .ok_or(MoneyError::Precision {
+                        amount: wire,
+                        exponent,
+                    })?;
+            if amount % scale != 0 {
+                return Err(MoneyError::Precision {
+                    amount: wire,
+                    exponent,
+                });
+            }
+            Ok(Money::new(amount / scale, currency))
+        }
+    }
+
     /// Adds an amount in the same currency, failing on a currency mismatch or overflow.
     pub fn checked_add(&self, other: Money) -> Result<Money, MoneyError> {
         if self.currency != other.currency {
@@ -387,6 +470,30 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn wire_exponents_convert_exactly_both_ways() {
+        let isk = Currency::new("ISK").unwrap();
+        assert_eq!(Money::new(-7, isk).to_exponent(2), Ok(-700));
+        assert_eq!(Money::from_exponent(-700, 2, isk), Ok(Money::new(-7, isk)));
+        // 1 kr and 50 aurar: Stripe's ISK hundredths that no króna amount can hold.
+        assert!(matches!(
+            Money::from_exponent(150, 2, isk),
+            Err(MoneyError::Precision { exponent: 2, .. })
+        ));
+        assert_eq!(Money::new(1999, Currency::USD).to_exponent(2), Ok(1999));
+        assert_eq!(Money::new(1200, Currency::USD).to_exponent(0), Ok(12));
+        assert_eq!(
+            Money::new(i64::MAX, isk).to_exponent(2),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money::from_exponent(i64::MAX, 0, Currency::USD),
+            Err(MoneyError::Overflow)
+        );
+        assert!(Money::new(1, Currency::USD).to_exponent(40).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -343,7 +343,27 @@ impl CheckoutRequest {
                 }
             }
         }
-        Ok(())
+        self.validate_subscription_has_a_recurring_item()
+    }
+
+    /// Subscription mode needs at least one recurring item; one-time items may sit beside it
+    /// (a set-up fee), as Stripe allows. A catalog product may be recurring at the gateway,
+    /// which checks it there.
+    fn validate_subscription_has_a_recurring_item(&self) -> Result<(), PaymentError> {
+        if self.mode != CheckoutMode::Subscription {
+            return Ok(());
+        }
+        let may_recur = self.line_items.iter().any(|item| match &item.product {
+            Product::Sku(_) | Product::Native(_) => true,
+            Product::Custom(custom) => custom.recurring.is_some(),
+        });
+        if may_recur {
+            return Ok(());
+        }
+        Err(PaymentError::invalid(
+            "line_items[0].recurring",
+            "subscription mode needs at least one recurring item",
+        ))
     }
 }
 
@@ -353,25 +373,23 @@ fn validate_recurring(
     field: &str,
 ) -> Result<(), PaymentError> {
     match (mode, recurring) {
-        (CheckoutMode::Subscription, None) => Err(PaymentError::invalid(
-            field,
-            "subscription mode needs a recurring interval on every custom-priced item",
-        )),
         (CheckoutMode::Payment, Some(_)) => Err(PaymentError::invalid(
             field,
             "a recurring item needs subscription mode",
         )),
         (_, Some(recurring)) => {
+            // Stripe's limit: "a maximum of three years interval allowed (3 years, 36 months,
+            // or 156 weeks)"; days follow the same three years.
             let limit = match recurring.interval {
-                Interval::Day => 365,
-                Interval::Week => 52,
-                Interval::Month => 12,
-                Interval::Year => 1,
+                Interval::Day => 1095,
+                Interval::Week => 156,
+                Interval::Month => 36,
+                Interval::Year => 3,
             };
             if recurring.interval_count == 0 || recurring.interval_count > limit {
                 return Err(PaymentError::invalid(
                     field,
-                    format!("interval_count must be between 1 and {limit} (one year at most)"),
+                    format!("interval_count must be between 1 and {limit} (three years at most)"),
                 ));
             }
             Ok(())

@@ -24,9 +24,13 @@ pub struct RetryConfig {
     /// The first wait (`initial_backoff_ms`, 500 ms by default).
     #[serde(rename = "initial_backoff_ms", with = "millis")]
     pub initial_backoff: Duration,
-    /// The longest wait, also the cap on a gateway's `Retry-After` (`max_backoff_ms`, 5 s).
+    /// The longest computed wait (`max_backoff_ms`, 5 s).
     #[serde(rename = "max_backoff_ms", with = "millis")]
     pub max_backoff: Duration,
+    /// The longest wait a gateway's `Retry-After` is honoured up to (`max_retry_after_ms`,
+    /// 60 s by default, as Stripe's SDKs); a longer ask is cut to this.
+    #[serde(rename = "max_retry_after_ms", with = "millis")]
+    pub max_retry_after: Duration,
     /// Randomizes waits between half and all of the computed backoff.
     pub jitter: bool,
 }
@@ -37,6 +41,7 @@ impl Default for RetryConfig {
             max_retries: 2,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
             jitter: true,
         }
     }
@@ -57,6 +62,7 @@ impl RetryConfig {
             max_retries,
             initial_backoff: Duration::ZERO,
             max_backoff: Duration::ZERO,
+            max_retry_after: Duration::ZERO,
             jitter: false,
         }
     }
@@ -65,7 +71,7 @@ impl RetryConfig {
     ///
     /// Exponential from `initial_backoff`, capped at `max_backoff`, with jitter between half
     /// and all of it (never below `initial_backoff`); a gateway's `Retry-After` raises the
-    /// wait, still capped at `max_backoff`.
+    /// wait up to `max_retry_after`.
     pub fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let exponent = retry.saturating_sub(1).min(31);
         let mut wait = self
@@ -78,10 +84,10 @@ impl RetryConfig {
                 .mul_f64(factor)
                 .max(self.initial_backoff.min(self.max_backoff));
         }
-        if let Some(asked) = retry_after {
-            wait = wait.max(asked);
+        match retry_after {
+            Some(asked) => wait.max(asked.min(self.max_retry_after)),
+            None => wait,
         }
-        wait.min(self.max_backoff)
     }
 }
 
@@ -205,9 +211,14 @@ mod tests {
             config.backoff(1, Some(Duration::from_secs(2))),
             Duration::from_secs(2)
         );
+        // Retry-After is honoured past max_backoff, up to max_retry_after (60 s).
         assert_eq!(
-            config.backoff(1, Some(Duration::from_secs(60))),
-            Duration::from_secs(5)
+            config.backoff(1, Some(Duration::from_secs(30))),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            config.backoff(1, Some(Duration::from_secs(600))),
+            Duration::from_secs(60)
         );
         let jittered = RetryConfig::default();
         for retry in 1..6 {

@@ -24,12 +24,26 @@ pub enum WebhookEventKind {
     PaymentSucceeded,
     /// A payment failed.
     PaymentFailed,
-    /// A subscription became active.
+    /// A subscription became active (status change; grant access on
+    /// [`SubscriptionStarted`](Self::SubscriptionStarted) or the gateway's documented event).
     SubscriptionActive,
-    /// A subscription period was paid.
+    /// A new subscription's first payment succeeded (Stripe `invoice.paid` with
+    /// `billing_reason=subscription_create`): grant access.
+    SubscriptionStarted,
+    /// A later period of a subscription was paid (a renewal, never the first payment): extend
+    /// access.
     SubscriptionRenewed,
-    /// A subscription was canceled or ended.
+    /// A cancellation was scheduled for the end of the current period; access continues until
+    /// then (Stripe `customer.subscription.updated` with `cancel_at_period_end`, Creem
+    /// `subscription.scheduled_cancel`).
+    SubscriptionCancelScheduled,
+    /// A subscription was canceled or ended: terminal, revoke access.
     SubscriptionCanceled,
+    /// A subscription's period ended unpaid while the gateway may still retry the payment
+    /// (Creem `subscription.expired`): not a cancellation, do not revoke yet.
+    SubscriptionExpired,
+    /// A subscription payment (a renewal invoice) failed (Stripe `invoice.payment_failed`).
+    SubscriptionPaymentFailed,
     /// A subscription is in a free trial.
     SubscriptionTrialing,
     /// A subscription payment failed and is being retried: consider limiting access.

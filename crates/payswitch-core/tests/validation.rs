@@ -192,6 +192,25 @@ fn subscription_items_need_a_recurring_interval() {
         .success_url("https://shop.example/")
         .build();
     assert!(catalog.is_ok());
+
+    // One-time items may sit beside a recurring one (a set-up fee), as Stripe allows.
+    let with_fee = CheckoutRequest::builder()
+        .mode(CheckoutMode::Subscription)
+        .line_item(
+            LineItem::custom("Pro plan", usd(1500), 1)
+                .with_recurring(Recurring::every(Interval::Month)),
+        )
+        .line_item(LineItem::custom("Set-up fee", usd(5000), 1))
+        .success_url("https://shop.example/")
+        .build();
+    assert!(with_fee.is_ok(), "{with_fee:?}");
+    let only_one_time = CheckoutRequest::builder()
+        .mode(CheckoutMode::Subscription)
+        .line_item(LineItem::custom("Set-up fee", usd(5000), 1))
+        .line_item(LineItem::custom("Another fee", usd(100), 1))
+        .success_url("https://shop.example/")
+        .build();
+    assert_invalid(only_one_time, "line_items[0].recurring");
 }
 
 #[test]
@@ -204,16 +223,35 @@ fn recurring_items_need_subscription_mode_and_sane_intervals() {
         .build();
     assert_invalid(result, "line_items[0].recurring");
 
-    let thirteen_months = LineItem::custom("Pro", usd(1500), 1).with_recurring(Recurring {
-        interval: Interval::Month,
-        interval_count: 13,
-    });
-    let result = CheckoutRequest::builder()
-        .mode(CheckoutMode::Subscription)
-        .line_item(thirteen_months)
-        .success_url("https://shop.example/")
-        .build();
-    assert_invalid(result, "line_items[0].recurring");
+    // Stripe allows up to three years: 3 years, 36 months, 156 weeks.
+    let subscription = |interval, interval_count| {
+        CheckoutRequest::builder()
+            .mode(CheckoutMode::Subscription)
+            .line_item(
+                LineItem::custom("Pro", usd(1500), 1).with_recurring(Recurring {
+                    interval,
+                    interval_count,
+                }),
+            )
+            .success_url("https://shop.example/")
+            .build()
+    };
+    for (interval, longest) in [
+        (Interval::Year, 3),
+        (Interval::Month, 36),
+        (Interval::Week, 156),
+        (Interval::Day, 1095),
+    ] {
+        assert!(
+            subscription(interval, longest).is_ok(),
+            "{interval:?} x {longest}"
+        );
+        assert_invalid(
+            subscription(interval, longest + 1),
+            "line_items[0].recurring",
+        );
+        assert_invalid(subscription(interval, 0), "line_items[0].recurring");
+    }
 }
 
 #[test]

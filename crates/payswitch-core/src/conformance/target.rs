@@ -69,4 +69,3 @@ impl Target {
         self.provider.capabilities()
     }
 }
-
