@@ -10,15 +10,14 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::App;
+use crate::error::SandboxError;
 use crate::faults::Fault;
-use crate::handle::{ProductSeed, SandboxError};
-use crate::price_seed::PriceSeed;
-use crate::server::{self, App};
+use crate::lifecycle::{advance_clock, expire_due, flush};
+use crate::respond;
+use crate::seed::{PriceSeed, ProductSeed};
 use crate::state::{Gateway, State};
 use crate::{creem, stripe_prices, stripe_sessions};
-
-/// Largest total clock advance, in seconds (about 100 years).
-const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 60 * 60;
 
 /// Email used when a payment is made without one.
 const DEFAULT_EMAIL: &str = "customer@example.com";
@@ -51,10 +50,10 @@ pub(crate) fn pay(
 ) -> Result<String, SandboxError> {
     let result = {
         let mut state = app.lock();
-        app.expire_due(&mut state);
+        expire_due(app, &mut state);
         pay_locked(app, &mut state, id, card, email)
     };
-    app.flush();
+    flush(app);
     result
 }
 
@@ -141,22 +140,8 @@ pub(crate) fn expire(app: &Arc<App>, id: &str) -> Result<(), SandboxError> {
             Err(SandboxError::NotFound(id.to_owned()))
         }
     };
-    app.flush();
+    flush(app);
     result
-}
-
-/// Moves the clock forward and expires what became due.
-pub(crate) fn advance_clock(app: &Arc<App>, by: Duration) {
-    {
-        let mut state = app.lock();
-        let seconds = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-        // Capped at about a century so later `now + lifetime` sums cannot overflow.
-        state.clock_offset = state
-            .clock_offset
-            .saturating_add(seconds)
-            .min(MAX_CLOCK_OFFSET);
-    }
-    app.sweep_and_flush();
 }
 
 /// Validates a product seed with Creem's product rules and stores it.
@@ -271,11 +256,11 @@ struct EndpointBody {
 }
 
 fn ok(value: Value) -> Response {
-    server::json(StatusCode::OK, value.to_string())
+    respond::json(StatusCode::OK, value.to_string())
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    server::json(
+    respond::json(
         status,
         json!({ "error": { "code": code, "message": message } }).to_string(),
     )
@@ -298,7 +283,7 @@ fn error_for(failure: &SandboxError) -> Response {
             error.insert("decline_code".into(), json!(code));
         }
     }
-    server::json(status, body.to_string())
+    respond::json(status, body.to_string())
 }
 
 /// Parses an admin JSON body; `Err` holds the message of a 400 answer.

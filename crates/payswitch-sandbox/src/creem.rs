@@ -11,10 +11,11 @@ use axum::response::Response;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Map, Value};
 
+use crate::app::App;
 pub(crate) use crate::creem_objects::{
     checkout_amount, complete, expire, expire_due, render_checkout, render_product,
 };
-use crate::server::{self, App};
+use crate::respond;
 use crate::state::{new_id, wall_clock_seconds, CheckoutStatus, CreemCheckout, Product, State};
 
 /// How long a Creem checkout stays payable.
@@ -58,7 +59,7 @@ pub(crate) fn error_response(status: StatusCode, messages: Vec<String>) -> Respo
         "message": messages,
         "timestamp": now_ms,
     });
-    server::json(status, body.to_string())
+    respond::json(status, body.to_string())
 }
 
 /// Returns a UUID-shaped trace id, as Creem's are.
@@ -149,7 +150,7 @@ pub(crate) fn handle(
         }
     })();
     match result {
-        Ok(body) => server::json(StatusCode::OK, body.to_string()),
+        Ok(body) => respond::json(StatusCode::OK, body.to_string()),
         Err(failure) => error_response(failure.status, failure.messages),
     }
 }

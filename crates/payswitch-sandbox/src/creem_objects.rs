@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::server::App;
+use crate::app::App;
 use crate::state::{
     new_id, CheckoutStatus, CreemCheckout, CreemPayment, Gateway, OutgoingEvent, Product, State,
 };

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use crate::admin::{self, card_outcome};
-use crate::server::{self, App};
+use crate::app::App;
+use crate::respond::{self, html, redirect};
 use crate::state::{CheckoutStatus, State};
 use crate::{creem, money, stripe_sessions};
 
@@ -77,29 +77,6 @@ fn view(state: &State, id: &str) -> Option<View> {
         email: checkout.customer_email.clone(),
         cancel_url: None,
     })
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-fn redirect(location: &str) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(http::header::LOCATION, value);
-    }
-    response
 }
 
 fn layout(title: &str, main: &str) -> String {
@@ -233,7 +210,7 @@ pub(crate) fn handle(
             }
         }
         Method::POST => submit(app, id, body),
-        _ => server::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        _ => respond::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
     }
 }
 

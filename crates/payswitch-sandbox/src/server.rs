@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,12 +16,14 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
+use crate::app::App;
 use crate::faults::FaultKind;
-use crate::handle::Config;
-use crate::state::{Gateway, RecordedRequest, State};
-use crate::{admin, creem, pages, stripe, webhooks};
+use crate::lifecycle::{flush, sweep_and_flush};
+use crate::respond::{header_pairs, plain};
+use crate::state::{Gateway, RecordedRequest};
+use crate::{admin, creem, pages, stripe};
 
 /// Largest request body accepted; larger bodies get 413.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
@@ -31,67 +33,6 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a client may take to send the request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Shared by every connection: configuration, state and the webhook client.
-pub(crate) struct App {
-    pub(crate) config: Config,
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub(crate) base_url: String,
-    pub(crate) state: Mutex<State>,
-    pub(crate) http: reqwest::Client,
-    pub(crate) shutdown: watch::Receiver<bool>,
-    /// The runtime the sandbox was started on: handle methods may be called
-    /// from outside it, and webhook tasks must still be spawned there.
-    pub(crate) runtime: tokio::runtime::Handle,
-}
-
-impl App {
-    /// Locks the state; a panic elsewhere must not wedge the sandbox, so a
-    /// poisoned lock is taken over rather than propagated.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Expires every open session and checkout whose time has come; a no-op until the
-    /// earliest expiry is due, so requests do not walk every stored session.
-    pub(crate) fn expire_due(&self, state: &mut State) {
-        if state.next_expiry.is_none_or(|at| at > state.now()) {
-            return;
-        }
-        stripe::expire_due(self, state);
-        creem::expire_due(state);
-        state.recompute_next_expiry();
-    }
-
-    /// Expires every session whose time has come, then starts delivery of
-    /// every queued webhook event.
-    pub(crate) fn sweep_and_flush(self: &Arc<Self>) {
-        {
-            let mut state = self.lock();
-            self.expire_due(&mut state);
-        }
-        self.flush();
-    }
-
-    /// Starts delivery of queued webhook events. Called after the lock is
-    /// released so that a slow endpoint never blocks an API response.
-    pub(crate) fn flush(self: &Arc<Self>) {
-        let (events, endpoints) = {
-            let mut state = self.lock();
-            let events = std::mem::take(&mut state.outbox);
-            (events, state.endpoints.clone())
-        };
-        for event in events {
-            for (gateway, url) in &endpoints {
-                if *gateway == event.gateway {
-                    webhooks::spawn_delivery(Arc::clone(self), event.clone(), url.clone());
-                }
-            }
-        }
-    }
-}
 
 /// Lets a request handler close its own TCP connection.
 pub(crate) struct ConnectionKiller {
@@ -237,13 +178,13 @@ async fn dispatch(
 
     if path == "/__sandbox" || path.starts_with("/__sandbox/") {
         let response = admin::handle(&app, &method, &path, &query, &bytes);
-        app.flush();
+        flush(&app);
         return response;
     }
     if path == "/" || path.starts_with("/pay/") {
-        app.sweep_and_flush();
+        sweep_and_flush(&app);
         let response = pages::handle(&app, &method, &path, &query, &bytes);
-        app.flush();
+        flush(&app);
         return response;
     }
 
@@ -280,12 +221,12 @@ async fn dispatch(
         Some(FaultKind::ProcessThenDrop) | Some(FaultKind::ProcessThenFail { .. }) | None => {}
     }
 
-    app.sweep_and_flush();
+    sweep_and_flush(&app);
     let response = match gateway {
         Gateway::Stripe => stripe::handle(&app, &method, &path, &query, &headers, &bytes),
         Gateway::Creem => creem::handle(&app, &method, &path, &query, &headers, &bytes),
     };
-    app.flush();
+    flush(&app);
 
     match fault {
         Some(FaultKind::ProcessThenDrop) => {
@@ -387,39 +328,4 @@ fn too_large(gateway: Gateway) -> Response {
         ),
         Gateway::Creem => creem::error_response(StatusCode::PAYLOAD_TOO_LARGE, vec![message]),
     }
-}
-
-/// Returns the request headers as (name, value) pairs.
-pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Builds a response with a JSON body.
-pub(crate) fn json(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-/// Builds a plain-text response.
-pub(crate) fn plain(status: StatusCode, text: &str) -> Response {
-    let mut response = Response::new(Body::from(text.to_owned()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

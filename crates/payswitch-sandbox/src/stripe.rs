@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use axum::response::Response;
 use base64::Engine;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Map, Value};
 
+use crate::app::App;
 use crate::form::{self, FormError, FormValue};
-use crate::server::{self, App};
+use crate::respond::{self, insert_header};
 use crate::state::{new_id, new_request_id, Gateway, OutgoingEvent, SavedResponse, State};
 use crate::{stripe_intents, stripe_prices, stripe_sessions};
 
@@ -113,7 +114,7 @@ pub(crate) fn error_response(status: StatusCode, error: &ApiError) -> Response {
         error: error.clone(),
         extra: Map::new(),
     };
-    let mut response = server::json(status, failure_body(&failure).to_string());
+    let mut response = respond::json(status, failure_body(&failure).to_string());
     insert_header(&mut response, "request-id", &new_request_id());
     response
 }
@@ -139,12 +140,6 @@ fn failure_body(failure: &Failure) -> Value {
         error.insert(key.clone(), value.clone());
     }
     json!({ "error": error })
-}
-
-fn insert_header(response: &mut Response, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        response.headers_mut().insert(name, value);
-    }
 }
 
 /// Which key authenticated the call.
@@ -346,8 +341,8 @@ pub(crate) fn handle(
     })();
 
     let mut response = match result {
-        Ok((status, body)) => server::json(status, body.to_string()),
-        Err(failure) => server::json(failure.status, failure_body(&failure).to_string()),
+        Ok((status, body)) => respond::json(status, body.to_string()),
+        Err(failure) => respond::json(failure.status, failure_body(&failure).to_string()),
     };
     insert_header(&mut response, "request-id", &request_id);
     insert_header(&mut response, "stripe-version", &api_version);
@@ -476,6 +471,8 @@ pub(crate) fn emit_event(
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderValue;
+
     use super::*;
 
     #[test]

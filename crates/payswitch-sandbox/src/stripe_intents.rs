@@ -4,8 +4,8 @@
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use crate::app::App;
 use crate::money;
-use crate::server::App;
 use crate::state::{new_id, random_token, PaymentIntent, State};
 use crate::stripe::{
     self, boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::error::SandboxError;
 use crate::form::FormValue;
-use crate::handle::SandboxError;
 use crate::money;
-use crate::price_seed::PriceSeed;
+use crate::seed::PriceSeed;
 use crate::state::{new_id, Recurring, State, StripePrice, StripeProduct};
 use crate::stripe::{
     boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, text, Failure,

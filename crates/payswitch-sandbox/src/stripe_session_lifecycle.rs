@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::App;
+use crate::app::App;
 use crate::state::{new_id, random_token, CheckoutStatus, PaymentIntent, State};
 use crate::stripe::{
     self, check_expand, expand_list, reject_unknown, CallContext, Failure, Outcome, Params,

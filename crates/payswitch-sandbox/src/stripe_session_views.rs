@@ -4,7 +4,7 @@
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::App;
+use crate::app::App;
 use crate::state::{CheckoutStatus, LineItem, State, StripeSession};
 use crate::stripe::{
     check_expand, expand_list, integer, one_of, reject_unknown, text, Failure, Outcome, Params,

@@ -3,8 +3,8 @@
 
 use http::StatusCode;
 
+use crate::app::App;
 use crate::money;
-use crate::server::App;
 use crate::state::{
     new_id, random_token, CheckoutStatus, LineItem, Recurring, State, StripeSession,
 };
