@@ -37,12 +37,13 @@
 
 mod admin;
 mod app;
+mod catalog;
+mod checkout;
 mod config;
-mod creem;
-mod creem_objects;
+mod customer;
 mod error;
 mod faults;
-mod form;
+mod gateways;
 mod lifecycle;
 mod money;
 mod pages;
@@ -52,13 +53,6 @@ mod seed;
 mod server;
 mod signature;
 mod state;
-mod stripe;
-mod stripe_intents;
-mod stripe_params;
-mod stripe_prices;
-mod stripe_session_lifecycle;
-mod stripe_session_views;
-mod stripe_sessions;
 mod webhooks;
 
 pub use config::{

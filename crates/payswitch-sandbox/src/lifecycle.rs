@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::state::{wall_clock_seconds, Gateway, State};
+use crate::gateways;
+use crate::state::State;
 use crate::webhooks::delivery::{spawn_delivery, DeliveryContext};
-use crate::{creem, stripe};
 
 /// Largest total clock advance, in seconds (about 100 years).
 const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 60 * 60;
@@ -18,9 +18,7 @@ pub(crate) fn expire_due(app: &App, state: &mut State) {
     if state.next_expiry.is_none_or(|at| at > state.now()) {
         return;
     }
-    stripe::expire_due(app, state);
-    creem::expire_due(state);
-    state.recompute_next_expiry();
+    gateways::expire_due(app, state);
 }
 
 /// Expires every session whose time has come, then starts delivery of
@@ -59,7 +57,7 @@ pub(crate) fn flush(app: &Arc<App>) {
                 context,
                 event.clone(),
                 url.clone(),
-                move |body| signature_headers(&signer, gateway, body),
+                move |body| gateways::signature_headers(&signer, gateway, body),
                 move |delivery| recorder.lock().deliveries.push(delivery),
             );
         }
@@ -78,43 +76,4 @@ pub(crate) fn advance_clock(app: &Arc<App>, by: Duration) {
             .min(MAX_CLOCK_OFFSET);
     }
     sweep_and_flush(app);
-}
-
-/// Builds the signature headers for one attempt. Stripe signs
-/// `"{t}.{body}"` with the whole `whsec_` secret and uses the real wall
-/// clock for `t`, so receivers' tolerance checks pass even after the
-/// sandbox clock was advanced.
-fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<(String, String)> {
-    use crate::signature::hmac_sha256_hex as hmac_hex;
-    match gateway {
-        Gateway::Stripe => {
-            let timestamp = wall_clock_seconds();
-            let signed = format!("{timestamp}.{body}");
-            let signature = hmac_hex(
-                app.config.stripe_webhook_secret.as_bytes(),
-                signed.as_bytes(),
-            );
-            vec![
-                (
-                    "content-type".into(),
-                    "application/json; charset=utf-8".into(),
-                ),
-                (
-                    "user-agent".into(),
-                    "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into(),
-                ),
-                (
-                    "stripe-signature".into(),
-                    format!("t={timestamp},v1={signature}"),
-                ),
-            ]
-        }
-        Gateway::Creem => {
-            let signature = hmac_hex(app.config.creem_webhook_secret.as_bytes(), body.as_bytes());
-            vec![
-                ("content-type".into(), "application/json".into()),
-                ("creem-signature".into(), signature),
-            ]
-        }
-    }
 }

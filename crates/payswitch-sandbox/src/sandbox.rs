@@ -10,12 +10,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::admin;
 use crate::app::App;
+use crate::catalog;
 use crate::config::{
     Config, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION,
     DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
+use crate::customer;
 use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::lifecycle::{advance_clock, sweep_and_flush};
@@ -23,6 +24,7 @@ use crate::seed::{PriceSeed, ProductSeed};
 use crate::server;
 use crate::state::{Delivery, Gateway, ObjectCounts, RecordedRequest, State};
 use crate::webhooks::delivery::RetryPolicy;
+use crate::webhooks::endpoints::{add_endpoint, check_endpoint_url};
 
 /// Entry point of the library: `Sandbox::builder()...start().await`.
 #[derive(Debug)]
@@ -152,7 +154,7 @@ impl SandboxBuilder {
     /// errors when a seed or endpoint is invalid.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
         for (_, url) in &self.config.endpoints {
-            admin::check_endpoint_url(url)?;
+            check_endpoint_url(url)?;
         }
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.config.port)))
             .await
@@ -171,7 +173,7 @@ impl SandboxBuilder {
             runtime: tokio::runtime::Handle::current(),
             config: self.config,
         });
-        admin::seed(&app)?;
+        catalog::seed(&app)?;
         let server = tokio::spawn(server::serve(listener, Arc::clone(&app)));
         let ticker = tokio::spawn(tick(Arc::clone(&app)));
         Ok(SandboxHandle {
@@ -275,7 +277,7 @@ impl SandboxHandle {
     /// [`SandboxError::Declined`] for a declining card (the session stays
     /// open), [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
     pub fn pay(&self, id: &str, card: Option<&str>) -> Result<String, SandboxError> {
-        admin::pay(&self.app, id, card, None)
+        customer::pay(&self.app, id, card, None)
     }
 
     /// Like [`SandboxHandle::pay`], with the customer's email.
@@ -288,7 +290,7 @@ impl SandboxHandle {
         card: Option<&str>,
         email: &str,
     ) -> Result<String, SandboxError> {
-        admin::pay(&self.app, id, card, Some(email))
+        customer::pay(&self.app, id, card, Some(email))
     }
 
     /// Attempts a payment with the declined test card; the session stays open.
@@ -296,7 +298,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::NotFound`] or [`SandboxError::NotPayable`].
     pub fn decline(&self, id: &str) -> Result<(), SandboxError> {
-        admin::decline(&self.app, id)
+        customer::decline(&self.app, id)
     }
 
     /// Expires an open session or pending checkout now.
@@ -304,7 +306,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::NotFound`] or [`SandboxError::NotPayable`].
     pub fn expire(&self, id: &str) -> Result<(), SandboxError> {
-        admin::expire(&self.app, id)
+        customer::expire(&self.app, id)
     }
 
     /// Moves the sandbox clock forward, expiring what became due.
@@ -322,7 +324,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::InvalidProduct`] when Creem's validation rejects it.
     pub fn add_product(&self, product: ProductSeed) -> Result<String, SandboxError> {
-        admin::add_product(&self.app, &product)
+        catalog::add_product(&self.app, &product)
     }
 
     /// Adds a Stripe Price (and its product, unless the seed's
@@ -332,7 +334,7 @@ impl SandboxHandle {
     /// [`SandboxError::InvalidPrice`] when Stripe's price validation
     /// rejects it or its id is taken.
     pub fn add_price(&self, price: PriceSeed) -> Result<String, SandboxError> {
-        admin::add_price(&self.app, &price)
+        catalog::add_price(&self.app, &price)
     }
 
     /// Registers a webhook endpoint at runtime.
@@ -340,7 +342,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s).
     pub fn add_webhook_endpoint(&self, gateway: Gateway, url: &str) -> Result<(), SandboxError> {
-        admin::add_endpoint(&self.app, gateway, url)
+        add_endpoint(&self.app, gateway, url)
     }
 
     /// Queues a fault for matching gateway requests.
@@ -373,7 +375,7 @@ impl SandboxHandle {
     /// keeps the webhook endpoints and re-seeds the configured products
     /// and prices (not those added later with `add_product`/`add_price`).
     pub fn reset(&self) {
-        admin::reset(&self.app);
+        catalog::reset(&self.app);
     }
 
     /// Stops the server and waits for it.

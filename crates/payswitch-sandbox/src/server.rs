@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::StatusCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -22,8 +22,8 @@ use crate::app::App;
 use crate::faults::FaultKind;
 use crate::lifecycle::{flush, sweep_and_flush};
 use crate::respond::{header_pairs, plain};
-use crate::state::{Gateway, RecordedRequest};
-use crate::{admin, creem, pages, stripe};
+use crate::state::RecordedRequest;
+use crate::{admin, gateways, pages};
 
 /// Largest request body accepted; larger bodies get 413.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
@@ -156,14 +156,14 @@ async fn dispatch(
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let headers = parts.headers;
-    let gateway = gateway_for(&path, &headers);
+    let gateway = gateways::owner(&path, &headers);
 
     let declared_length = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared_length.is_some_and(|length| length > BODY_LIMIT as u64) {
-        return too_large(gateway);
+        return gateways::too_large_response(gateway, BODY_LIMIT);
     }
     let bytes = match tokio::time::timeout(
         BODY_READ_TIMEOUT,
@@ -172,7 +172,7 @@ async fn dispatch(
     .await
     {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return too_large(gateway),
+        Ok(Err(_)) => return gateways::too_large_response(gateway, BODY_LIMIT),
         Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "request body timed out"),
     };
 
@@ -209,7 +209,7 @@ async fn dispatch(
             status,
             retry_after_seconds,
         }) => {
-            let response = fault_response(gateway, *status, *retry_after_seconds);
+            let response = gateways::fault_response(gateway, *status, *retry_after_seconds);
             record.response_status = Some(response.status().as_u16());
             app.lock().requests.push(record);
             return response;
@@ -222,10 +222,7 @@ async fn dispatch(
     }
 
     sweep_and_flush(&app);
-    let response = match gateway {
-        Gateway::Stripe => stripe::handle(&app, &method, &path, &query, &headers, &bytes),
-        Gateway::Creem => creem::handle(&app, &method, &path, &query, &headers, &bytes),
-    };
+    let response = gateways::handle(gateway, &app, &method, &path, &query, &headers, &bytes);
     flush(&app);
 
     match fault {
@@ -234,7 +231,7 @@ async fn dispatch(
             drop_connection(&killer).await
         }
         Some(FaultKind::ProcessThenFail { status }) => {
-            let response = fault_response(gateway, status, None);
+            let response = gateways::fault_response(gateway, status, None);
             record.response_status = Some(response.status().as_u16());
             app.lock().requests.push(record);
             response
@@ -252,80 +249,4 @@ async fn dispatch(
 async fn drop_connection(killer: &ConnectionKiller) -> Response {
     killer.kill();
     std::future::pending::<Response>().await
-}
-
-/// Tells the gateways apart: by path first (their paths do not overlap),
-/// then by authentication style for unknown paths.
-fn gateway_for(path: &str, headers: &HeaderMap) -> Gateway {
-    let stripe_path = path.starts_with("/v1/checkout/")
-        || path.starts_with("/v1/payment_intents")
-        || path == "/v1/prices"
-        || path.starts_with("/v1/prices/");
-    let creem_path = path == "/v1/checkouts"
-        || path.starts_with("/v1/checkouts/")
-        || path == "/v1/products"
-        || path.starts_with("/v1/products/");
-    if stripe_path {
-        Gateway::Stripe
-    } else if creem_path || headers.contains_key("x-api-key") {
-        Gateway::Creem
-    } else {
-        Gateway::Stripe
-    }
-}
-
-fn fault_response(gateway: Gateway, status: u16, retry_after_seconds: Option<u64>) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = match gateway {
-        Gateway::Stripe => {
-            let (kind, code) = if status == StatusCode::TOO_MANY_REQUESTS {
-                ("invalid_request_error", Some("rate_limit"))
-            } else {
-                ("api_error", None)
-            };
-            stripe::error_response(
-                status,
-                &stripe::ApiError {
-                    kind,
-                    code,
-                    param: None,
-                    message: format!(
-                        "Injected fault: the sandbox answered {} on purpose.",
-                        status.as_u16()
-                    ),
-                },
-            )
-        }
-        Gateway::Creem => creem::error_response(
-            status,
-            vec![format!(
-                "Injected fault: the sandbox answered {} on purpose.",
-                status.as_u16()
-            )],
-        ),
-    };
-    if let Some(seconds) = retry_after_seconds {
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response
-                .headers_mut()
-                .insert(http::header::RETRY_AFTER, value);
-        }
-    }
-    response
-}
-
-fn too_large(gateway: Gateway) -> Response {
-    let message = format!("Request body is larger than {BODY_LIMIT} bytes.");
-    match gateway {
-        Gateway::Stripe => stripe::error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &stripe::ApiError {
-                kind: "invalid_request_error",
-                code: None,
-                param: None,
-                message,
-            },
-        ),
-        Gateway::Creem => creem::error_response(StatusCode::PAYLOAD_TOO_LARGE, vec![message]),
-    }
 }

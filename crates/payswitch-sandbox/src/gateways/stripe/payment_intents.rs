@@ -5,12 +5,17 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::app::App;
-use crate::money;
-use crate::state::{new_id, random_token, PaymentIntent, State};
-use crate::stripe::{
-    self, boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
-    ApiError, CallContext, Failure, Outcome, Params,
+use crate::gateways::stripe::currencies;
+use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
+use crate::gateways::stripe::events::emit_event;
+use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::objects::PaymentIntent;
+use crate::gateways::stripe::params::{
+    boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
+    version_at_least, CallContext,
 };
+use crate::money;
+use crate::state::{new_id, random_token, State};
 
 const CREATE_PARAMS: &[&str] = &[
     "allowed_payment_method_types",
@@ -84,7 +89,7 @@ pub(crate) fn create(
 ) -> Outcome {
     reject_unknown(params, CREATE_PARAMS, "")?;
     if params.contains_key("payment_method_types")
-        && stripe::version_at_least(context.api_version, "2026-09-30")
+        && version_at_least(context.api_version, "2026-09-30")
     {
         return Err(Failure::invalid(
             Some("payment_method_types_no_longer_supported"),
@@ -104,7 +109,7 @@ pub(crate) fn create(
         ));
     }
     let currency = currency.to_ascii_lowercase();
-    let minimum = money::stripe_minimum(&currency);
+    let minimum = currencies::minimum_charge(&currency);
     if amount < minimum {
         return Err(Failure::invalid(
             Some("amount_too_small"),
@@ -149,7 +154,7 @@ pub(crate) fn create(
     )?
     .unwrap_or("automatic_async");
     let receipt_email = text(params, "receipt_email", "")?;
-    let customer = existing_customer(params, state)?;
+    let customer = existing_customer(params, &state.stripe)?;
     let confirm = boolean(params, "confirm", "")?.unwrap_or(false);
     let payment_method = text(params, "payment_method", "")?;
     let metadata = metadata(params, "")?;
@@ -176,11 +181,12 @@ pub(crate) fn create(
         receipt_email: receipt_email.map(str::to_owned),
     };
     state.counts.stripe_payment_intents += 1;
-    state.payment_intents.insert(id.clone(), intent);
+    state.stripe.payment_intents.insert(id.clone(), intent);
     if confirm {
         return apply_payment_method(app, state, &id, payment_method, context);
     }
     let stored = state
+        .stripe
         .payment_intents
         .get_mut(&id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", &id))?;
@@ -218,6 +224,7 @@ pub(crate) fn retrieve(
 ) -> Outcome {
     reject_unknown(params, &["client_secret", "expand"], "")?;
     let intent = state
+        .stripe
         .payment_intents
         .get(id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
@@ -235,6 +242,7 @@ pub(crate) fn confirm(
 ) -> Outcome {
     reject_unknown(params, CONFIRM_PARAMS, "")?;
     let intent = state
+        .stripe
         .payment_intents
         .get(id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
@@ -256,6 +264,7 @@ fn apply_payment_method(
     context: &CallContext<'_>,
 ) -> Outcome {
     let intent = state
+        .stripe
         .payment_intents
         .get(id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
@@ -297,7 +306,7 @@ fn apply_payment_method(
         }
     };
     let payment_method_id = new_id("pm_");
-    let Some(intent) = state.payment_intents.get_mut(id) else {
+    let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
         return Err(Failure::not_found("payment_intent", "intent", id));
     };
     match decline {
@@ -312,7 +321,7 @@ fn apply_payment_method(
             intent.last_payment_error = None;
             let rendered = render(intent);
             if intent.status == "succeeded" {
-                stripe::emit_event(
+                emit_event(
                     app,
                     state,
                     "payment_intent.succeeded",
@@ -336,7 +345,7 @@ fn apply_payment_method(
             intent.latest_charge = Some(new_id("ch_"));
             intent.last_payment_error = Some(last_error);
             let rendered = render(intent);
-            stripe::emit_event(
+            emit_event(
                 app,
                 state,
                 "payment_intent.payment_failed",

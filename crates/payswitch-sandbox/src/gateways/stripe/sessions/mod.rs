@@ -1,19 +1,23 @@
-//! Stripe Checkout Sessions: create with Stripe's validation, retrieve,
-//! list, expire, line items, payment and expiry.
+//! Stripe Checkout Sessions: `POST /v1/checkout/sessions` with Stripe's validation. Reading
+//! sessions is in [`read`]; expiry and payment are in [`lifecycle`].
+
+pub(crate) mod lifecycle;
+pub(crate) mod read;
 
 use http::StatusCode;
 
 use crate::app::App;
+use crate::checkout::{plausible_email, CheckoutStatus};
+use crate::gateways::stripe::currencies;
+use crate::gateways::stripe::error::{Failure, Outcome};
+use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::objects::{LineItem, Recurring, Session};
+use crate::gateways::stripe::params::{
+    boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata, object,
+    one_of, reject_unknown, text, version_at_least, CallContext,
+};
 use crate::money;
-use crate::state::{
-    new_id, random_token, CheckoutStatus, LineItem, Recurring, State, StripeSession,
-};
-use crate::stripe::{
-    self, boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata,
-    object, one_of, reject_unknown, text, CallContext, Failure, Outcome, Params,
-};
-pub(crate) use crate::stripe_session_lifecycle::{complete, expire, expire_due, mark_expired};
-pub(crate) use crate::stripe_session_views::{line_items, list, render, retrieve};
+use crate::state::{new_id, random_token, State};
 
 /// Every top-level create parameter Stripe knows (stripe-python 16.1.0).
 const CREATE_PARAMS: &[&str] = &[
@@ -117,7 +121,7 @@ pub(crate) fn create(
     context: &CallContext<'_>,
 ) -> Outcome {
     reject_unknown(params, CREATE_PARAMS, "")?;
-    let endive = stripe::version_at_least(context.api_version, "2026-09-30");
+    let endive = version_at_least(context.api_version, "2026-09-30");
     if endive && params.contains_key("payment_method_types") {
         // Removed from Checkout Session create in 2026-09-30.endive.
         return Err(Failure::unknown("payment_method_types"));
@@ -131,7 +135,7 @@ pub(crate) fn create(
             format!("Invalid mode: must be one of payment, setup, or subscription (got {mode})."),
         ));
     }
-    let dahlia = stripe::version_at_least(context.api_version, "2026-03-25");
+    let dahlia = version_at_least(context.api_version, "2026-03-25");
     let ui_modes: &[&str] = if dahlia {
         &["hosted_page", "embedded_page", "elements", "form"]
     } else {
@@ -217,7 +221,7 @@ pub(crate) fn create(
             })?;
     }
     if let Some(currency) = &currency {
-        let minimum = money::stripe_minimum(currency);
+        let minimum = currencies::minimum_charge(currency);
         let charges_now = mode == "payment" || amount_total > 0;
         if mode != "setup" && charges_now && amount_total < minimum {
             return Err(Failure::invalid(
@@ -268,7 +272,7 @@ pub(crate) fn create(
             "Invalid email address.".to_owned(),
         ));
     }
-    let customer = existing_customer(params, state)?;
+    let customer = existing_customer(params, &state.stripe)?;
     if customer.is_some() && customer_email.is_some() {
         return Err(Failure::invalid(
             Some("parameters_exclusive"),
@@ -283,7 +287,7 @@ pub(crate) fn create(
     check_expand(&expand, &["line_items", "payment_intent"])?;
 
     let id = new_id("cs_test_");
-    let session = StripeSession {
+    let session = Session {
         client_secret: embedded.then(|| format!("{id}_secret_{}", random_token(24))),
         id: id.clone(),
         created: now,
@@ -308,11 +312,11 @@ pub(crate) fn create(
         locale: locale.map(str::to_owned),
         allow_promotion_codes,
     };
-    let rendered = render(app, state, &session, &expand);
+    let rendered = read::render(app, state, &session, &expand);
     state.counts.stripe_checkout_sessions += 1;
-    state.session_order.push(id.clone());
+    state.stripe.session_order.push(id.clone());
     state.note_expiry(session.expires_at);
-    state.sessions.insert(id, session);
+    state.stripe.sessions.insert(id, session);
     Ok((StatusCode::OK, rendered))
 }
 
@@ -331,16 +335,6 @@ fn url_param(params: &Params, name: &str) -> Result<Option<String>, Failure> {
         ));
     }
     Ok(Some(value.to_owned()))
-}
-
-/// True for something that looks like `local@domain`.
-pub(crate) fn plausible_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 fn parse_line_items(state: &State, params: &Params, mode: &str) -> Result<Vec<LineItem>, Failure> {
@@ -440,7 +434,8 @@ fn catalog_price(
     let param = bracket(prefix, "price");
     // An archived (inactive) price cannot start new checkouts.
     let price = state
-        .stripe_prices
+        .stripe
+        .prices
         .get(price_id)
         .filter(|price| price.active)
         .ok_or_else(|| {
@@ -454,7 +449,8 @@ fn catalog_price(
         return Err(recurring_outside_subscription(&param, mode));
     }
     let name = state
-        .stripe_products
+        .stripe
+        .products
         .get(&price.product_id)
         .map(|product| product.name.clone())
         .unwrap_or_default();
@@ -528,9 +524,10 @@ fn inline_price(
         }
         None => match text(price_data, "product", &price_prefix)? {
             // An existing product (from the Price catalog) lends its name.
-            Some(product) if state.stripe_products.contains_key(product) => {
+            Some(product) if state.stripe.products.contains_key(product) => {
                 let name = state
-                    .stripe_products
+                    .stripe
+                    .products
                     .get(product)
                     .map(|known| known.name.clone())
                     .unwrap_or_default();

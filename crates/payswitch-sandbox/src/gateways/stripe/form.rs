@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+/// Decoded form parameters, top level.
+pub(crate) type Params = BTreeMap<String, FormValue>;
+
 /// One node of a decoded form: a text leaf or a map of children.
 ///
 /// Arrays are maps whose keys are decimal indices; [`FormValue::as_list`]
