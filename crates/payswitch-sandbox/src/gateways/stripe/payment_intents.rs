@@ -58,6 +58,27 @@ const CREATE_PARAMS: &[&str] = &[
     "use_stripe_sdk",
 ];
 
+/// What each test payment method does when confirmed: `None` succeeds,
+/// `Some((decline_code, message))` declines, as Stripe's test methods do.
+const TEST_PAYMENT_METHODS: &[(&str, Option<(&str, &str)>)] = &[
+    ("pm_card_visa", None),
+    ("pm_card_mastercard", None),
+    ("pm_card_amex", None),
+    ("pm_card_visa_debit", None),
+    (
+        "pm_card_chargeDeclined",
+        Some(("generic_decline", "Your card was declined.")),
+    ),
+    (
+        "pm_card_chargeDeclinedInsufficientFunds",
+        Some(("insufficient_funds", "Your card has insufficient funds.")),
+    ),
+    (
+        "pm_card_chargeDeclinedExpiredCard",
+        Some(("expired_card", "Your card has expired.")),
+    ),
+];
+
 const CONFIRM_PARAMS: &[&str] = &[
     "capture_method",
     "client_secret",
@@ -290,83 +311,111 @@ fn apply_payment_method(
                 .to_owned(),
         ));
     };
-    let decline = match method {
-        "pm_card_visa" | "pm_card_mastercard" | "pm_card_amex" | "pm_card_visa_debit" => None,
-        "pm_card_chargeDeclined" => Some(("generic_decline", "Your card was declined.")),
-        "pm_card_chargeDeclinedInsufficientFunds" => {
-            Some(("insufficient_funds", "Your card has insufficient funds."))
-        }
-        "pm_card_chargeDeclinedExpiredCard" => Some(("expired_card", "Your card has expired.")),
-        other => {
-            return Err(Failure::invalid(
-                Some("resource_missing"),
-                Some("payment_method"),
-                format!("No such PaymentMethod: '{other}'"),
-            ))
-        }
+    let Some((_, decline)) = TEST_PAYMENT_METHODS
+        .iter()
+        .find(|(known, _)| *known == method)
+    else {
+        return Err(Failure::invalid(
+            Some("resource_missing"),
+            Some("payment_method"),
+            format!("No such PaymentMethod: '{method}'"),
+        ));
     };
     let payment_method_id = new_id("pm_");
+    match decline {
+        None => succeed(app, state, id, payment_method_id, context),
+        Some((decline_code, message)) => decline_with(
+            app,
+            state,
+            id,
+            payment_method_id,
+            decline_code,
+            message,
+            context,
+        ),
+    }
+}
+
+/// Marks the intent paid (or capturable, with manual capture) and emits
+/// `payment_intent.succeeded` when it is.
+fn succeed(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    payment_method_id: String,
+    context: &CallContext<'_>,
+) -> Outcome {
     let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
         return Err(Failure::not_found("payment_intent", "intent", id));
     };
-    match decline {
-        None => {
-            intent.status = if intent.capture_method == "manual" {
-                "requires_capture".to_owned()
-            } else {
-                "succeeded".to_owned()
-            };
-            intent.payment_method = Some(payment_method_id);
-            intent.latest_charge = Some(new_id("ch_"));
-            intent.last_payment_error = None;
-            let rendered = render(intent);
-            if intent.status == "succeeded" {
-                emit_event(
-                    app,
-                    state,
-                    "payment_intent.succeeded",
-                    rendered.clone(),
-                    Some(context),
-                );
-            }
-            Ok((StatusCode::OK, rendered))
-        }
-        Some((decline_code, message)) => {
-            let last_error = json!({
-                "type": "card_error",
-                "code": "card_declined",
-                "decline_code": decline_code,
-                "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-                "message": message,
-                "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
-            });
-            intent.status = "requires_payment_method".to_owned();
-            intent.payment_method = None;
-            intent.latest_charge = Some(new_id("ch_"));
-            intent.last_payment_error = Some(last_error);
-            let rendered = render(intent);
-            emit_event(
-                app,
-                state,
-                "payment_intent.payment_failed",
-                rendered.clone(),
-                Some(context),
-            );
-            let mut extra = Map::new();
-            extra.insert("decline_code".into(), json!(decline_code));
-            extra.insert("payment_intent".into(), rendered);
-            Err(Failure {
-                status: StatusCode::PAYMENT_REQUIRED,
-                error: ApiError {
-                    kind: "card_error",
-                    code: Some("card_declined"),
-                    param: None,
-                    message: message.to_owned(),
-                },
-                extra,
-            })
-        }
+    intent.status = if intent.capture_method == "manual" {
+        "requires_capture".to_owned()
+    } else {
+        "succeeded".to_owned()
+    };
+    intent.payment_method = Some(payment_method_id);
+    intent.latest_charge = Some(new_id("ch_"));
+    intent.last_payment_error = None;
+    let rendered = render(intent);
+    if intent.status == "succeeded" {
+        emit_event(
+            app,
+            state,
+            "payment_intent.succeeded",
+            rendered.clone(),
+            Some(context),
+        );
     }
+    Ok((StatusCode::OK, rendered))
+}
+
+/// Records the decline on the intent, emits `payment_intent.payment_failed` and answers
+/// Stripe's 402 `card_error`.
+fn decline_with(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    payment_method_id: String,
+    decline_code: &str,
+    message: &str,
+    context: &CallContext<'_>,
+) -> Outcome {
+    let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
+        return Err(Failure::not_found("payment_intent", "intent", id));
+    };
+    let last_error = json!({
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": decline_code,
+        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+        "message": message,
+        "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
+    });
+    intent.status = "requires_payment_method".to_owned();
+    intent.payment_method = None;
+    intent.latest_charge = Some(new_id("ch_"));
+    intent.last_payment_error = Some(last_error);
+    let rendered = render(intent);
+    emit_event(
+        app,
+        state,
+        "payment_intent.payment_failed",
+        rendered.clone(),
+        Some(context),
+    );
+    let mut extra = Map::new();
+    extra.insert("decline_code".into(), json!(decline_code));
+    extra.insert("payment_intent".into(), rendered);
+    Err(Failure {
+        status: StatusCode::PAYMENT_REQUIRED,
+        error: ApiError {
+            kind: "card_error",
+            code: Some("card_declined"),
+            param: None,
+            message: message.to_owned(),
+        },
+        extra,
+    })
 }
 
 /// Renders a PaymentIntent as Stripe's `payment_intent` JSON.

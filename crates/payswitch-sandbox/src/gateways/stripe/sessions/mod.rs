@@ -113,7 +113,15 @@ const LOCALES: &[&str] = &[
 const DEFAULT_LIFETIME: i64 = 24 * 60 * 60;
 const MIN_LIFETIME: i64 = 30 * 60;
 
-/// `POST /v1/checkout/sessions`.
+/// The checked redirect URLs of a new session.
+struct Urls {
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+    return_url: Option<String>,
+}
+
+/// `POST /v1/checkout/sessions`: reads and checks each group of parameters in the order
+/// Stripe reports them, then stores the session.
 pub(crate) fn create(
     app: &App,
     state: &mut State,
@@ -127,6 +135,59 @@ pub(crate) fn create(
         return Err(Failure::unknown("payment_method_types"));
     }
     let now = state.now();
+    let (mode, ui_mode) = parse_mode(params, context)?;
+    let embedded = !matches!(ui_mode, "hosted" | "hosted_page");
+    let urls = parse_urls(params, ui_mode, embedded)?;
+    let (line_items, currency) = parse_items_and_currency(state, params, mode)?;
+    let amount_total = check_total(&line_items)?;
+    check_minimum(mode, currency.as_deref(), amount_total)?;
+    let expires_at = check_expires_at(params, now)?;
+    let payer = parse_customer(params, state)?;
+    let locale = one_of(params, "locale", "", LOCALES)?;
+    let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
+    let metadata = metadata(params, "")?;
+    let expand = expand_list(params)?;
+    check_expand(&expand, &["line_items", "payment_intent"])?;
+
+    let id = new_id("cs_test_");
+    let session = Session {
+        client_secret: embedded.then(|| format!("{id}_secret_{}", random_token(24))),
+        id: id.clone(),
+        created: now,
+        expires_at,
+        mode: mode.to_owned(),
+        ui_mode: ui_mode.to_owned(),
+        embedded,
+        status: CheckoutStatus::Open,
+        currency,
+        line_items,
+        amount_total,
+        success_url: urls.success_url,
+        cancel_url: urls.cancel_url,
+        return_url: urls.return_url,
+        metadata,
+        client_reference_id: payer.client_reference_id.map(str::to_owned),
+        customer_email: payer.customer_email.map(str::to_owned),
+        customer: payer.customer.map(str::to_owned),
+        paid_email: None,
+        payment_intent: None,
+        subscription: None,
+        locale: locale.map(str::to_owned),
+        allow_promotion_codes,
+    };
+    let rendered = read::render(app, state, &session, &expand);
+    state.counts.stripe_checkout_sessions += 1;
+    state.stripe.session_order.push(id.clone());
+    state.note_expiry(session.expires_at);
+    state.stripe.sessions.insert(id, session);
+    Ok((StatusCode::OK, rendered))
+}
+
+/// Reads `mode` (required) and `ui_mode`, whose values depend on the API version.
+fn parse_mode<'a>(
+    params: &'a Params,
+    context: &CallContext<'_>,
+) -> Result<(&'a str, &'a str), Failure> {
     let mode = text(params, "mode", "")?.ok_or_else(|| Failure::missing("mode"))?;
     if !["payment", "subscription", "setup"].contains(&mode) {
         return Err(Failure::invalid(
@@ -146,8 +207,12 @@ pub(crate) fn create(
     } else {
         "hosted"
     });
-    let embedded = !matches!(ui_mode, "hosted" | "hosted_page");
+    Ok((mode, ui_mode))
+}
 
+/// Reads the redirect URLs: `success_url`/`cancel_url` for hosted sessions, `return_url`
+/// for embedded ones.
+fn parse_urls(params: &Params, ui_mode: &str, embedded: bool) -> Result<Urls, Failure> {
     let success_url = url_param(params, "success_url")?;
     let cancel_url = url_param(params, "cancel_url")?;
     let return_url = url_param(params, "return_url")?;
@@ -171,7 +236,20 @@ pub(crate) fn create(
             format!("You cannot pass `return_url` when `ui_mode` is `{ui_mode}`."),
         ));
     }
+    Ok(Urls {
+        success_url,
+        cancel_url,
+        return_url,
+    })
+}
 
+/// Reads the line items and the session's currency: one currency for every item, none in
+/// `setup` mode unless given, and a recurring price in `subscription` mode.
+fn parse_items_and_currency(
+    state: &State,
+    params: &Params,
+    mode: &str,
+) -> Result<(Vec<LineItem>, Option<String>), Failure> {
     let line_items = parse_line_items(state, params, mode)?;
     let mut currency = line_items.first().map(|item| item.currency.clone());
     if mode == "setup" {
@@ -205,6 +283,11 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
+    Ok((line_items, currency))
+}
+
+/// Adds up the line items, refusing a total over Stripe's eight digits.
+fn check_total(line_items: &[LineItem]) -> Result<i64, Failure> {
     let mut amount_total: i64 = 0;
     for (index, item) in line_items.iter().enumerate() {
         let line = item.unit_amount.checked_mul(item.quantity);
@@ -220,7 +303,13 @@ pub(crate) fn create(
                 )
             })?;
     }
-    if let Some(currency) = &currency {
+    Ok(amount_total)
+}
+
+/// Refuses a total below Stripe's minimum charge for the currency, when the session charges
+/// now.
+fn check_minimum(mode: &str, currency: Option<&str>, amount_total: i64) -> Result<(), Failure> {
+    if let Some(currency) = currency {
         let minimum = currencies::minimum_charge(currency);
         let charges_now = mode == "payment" || amount_total > 0;
         if mode != "setup" && charges_now && amount_total < minimum {
@@ -235,7 +324,11 @@ pub(crate) fn create(
             ));
         }
     }
+    Ok(())
+}
 
+/// Reads `expires_at`: 30 minutes to 24 hours after creation, 24 hours by default.
+fn check_expires_at(params: &Params, now: i64) -> Result<i64, Failure> {
     let expires_at = integer(params, "expires_at", "")?.unwrap_or(now + DEFAULT_LIFETIME);
     if expires_at < now + MIN_LIFETIME {
         return Err(Failure::invalid(
@@ -255,7 +348,19 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
+    Ok(expires_at)
+}
 
+/// Who pays, as the create request says.
+struct Payer<'a> {
+    client_reference_id: Option<&'a str>,
+    customer_email: Option<&'a str>,
+    customer: Option<&'a str>,
+}
+
+/// Who pays: `client_reference_id`, and `customer_email` or an existing `customer` (not
+/// both).
+fn parse_customer<'a>(params: &'a Params, state: &State) -> Result<Payer<'a>, Failure> {
     let client_reference_id = text(params, "client_reference_id", "")?;
     if client_reference_id.is_some_and(|value| value.chars().count() > 200) {
         return Err(Failure::invalid(
@@ -280,44 +385,11 @@ pub(crate) fn create(
             "You may only specify one of these parameters: customer, customer_email.".to_owned(),
         ));
     }
-    let locale = one_of(params, "locale", "", LOCALES)?;
-    let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
-    let metadata = metadata(params, "")?;
-    let expand = expand_list(params)?;
-    check_expand(&expand, &["line_items", "payment_intent"])?;
-
-    let id = new_id("cs_test_");
-    let session = Session {
-        client_secret: embedded.then(|| format!("{id}_secret_{}", random_token(24))),
-        id: id.clone(),
-        created: now,
-        expires_at,
-        mode: mode.to_owned(),
-        ui_mode: ui_mode.to_owned(),
-        embedded,
-        status: CheckoutStatus::Open,
-        currency,
-        line_items,
-        amount_total,
-        success_url,
-        cancel_url,
-        return_url,
-        metadata,
-        client_reference_id: client_reference_id.map(str::to_owned),
-        customer_email: customer_email.map(str::to_owned),
-        customer: customer.map(str::to_owned),
-        paid_email: None,
-        payment_intent: None,
-        subscription: None,
-        locale: locale.map(str::to_owned),
-        allow_promotion_codes,
-    };
-    let rendered = read::render(app, state, &session, &expand);
-    state.counts.stripe_checkout_sessions += 1;
-    state.stripe.session_order.push(id.clone());
-    state.note_expiry(session.expires_at);
-    state.stripe.sessions.insert(id, session);
-    Ok((StatusCode::OK, rendered))
+    Ok(Payer {
+        client_reference_id,
+        customer_email,
+        customer,
+    })
 }
 
 fn url_param(params: &Params, name: &str) -> Result<Option<String>, Failure> {
