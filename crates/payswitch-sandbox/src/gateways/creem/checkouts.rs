@@ -459,7 +459,7 @@ pub(crate) fn complete(
 /// parameters included), in URL order, joined with `|`, followed by
 /// `|salt=<API key>`.
 ///
-/// Written independently of the adapters on purpose (STYLE #9), from Creem's published
+/// Independent of the adapters on purpose (STYLE #9), written from Creem's published
 /// algorithm (docs PR 72): a bug shared by signer and verifier would otherwise pass.
 pub(crate) fn signed_redirect(base: &str, checkout: &Checkout, api_key: &str) -> String {
     let Ok(mut url) = url::Url::parse(base) else {

@@ -44,8 +44,8 @@ pub(crate) fn emit_event(
 /// `whsec_` secret and uses the real wall clock for `t`, so receivers' tolerance checks pass
 /// even after the sandbox clock was advanced.
 ///
-/// The signature is written independently of the adapters on purpose (STYLE #9): a bug shared
-/// by the signer and the verifier would otherwise pass every test.
+/// The signature is independent of the adapters on purpose (STYLE #9): a bug shared by the
+/// signer and the verifier would otherwise pass every test.
 pub(crate) fn signature_headers(app: &App, body: &str) -> Vec<(String, String)> {
     let timestamp = wall_clock_seconds();
     vec![
@@ -69,4 +69,18 @@ fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
     let signed = format!("{timestamp}.{body}");
     let signature = hmac_sha256_hex(secret.as_bytes(), signed.as_bytes());
     format!("t={timestamp},v1={signature}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_timestamp_dot_body_as_stripe_documents() {
+        // Stripe's scheme: v1 = hex HMAC-SHA256(secret, "{t}.{payload}").
+        let header = signature_header("whsec_test", 1492774577, "{\"id\":\"evt_1\"}");
+        let expected = hmac_sha256_hex(b"whsec_test", b"1492774577.{\"id\":\"evt_1\"}");
+        assert_eq!(header, format!("t=1492774577,v1={expected}"));
+        assert_eq!(expected.len(), 64);
+    }
 }
