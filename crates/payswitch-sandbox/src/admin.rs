@@ -1,6 +1,6 @@
-//! Admin operations shared by the `/__sandbox/` HTTP API and the
-//! [`SandboxHandle`](crate::SandboxHandle) methods: pay, decline, expire,
-//! clock, products, prices, webhook endpoints, faults, logs and reset.
+//! The `/__sandbox/` HTTP API: a route table over the operations the
+//! [`SandboxHandle`](crate::SandboxHandle) methods also use (pay, decline, expire, clock,
+//! products, prices, webhook endpoints, faults, logs and reset).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,246 +10,16 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::App;
+use crate::catalog::{add_price, add_product, reset};
+use crate::customer::{decline, expire, pay};
+use crate::error::SandboxError;
 use crate::faults::Fault;
-use crate::handle::{ProductSeed, SandboxError};
-use crate::price_seed::PriceSeed;
-use crate::server::{self, App};
-use crate::state::{Gateway, State};
-use crate::{creem, stripe_prices, stripe_sessions};
-
-/// Largest total clock advance, in seconds (about 100 years).
-const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 60 * 60;
-
-/// Email used when a payment is made without one.
-const DEFAULT_EMAIL: &str = "customer@example.com";
-
-/// Card used when a payment is made without one.
-pub(crate) const SUCCESS_CARD: &str = "4242424242424242";
-
-/// Card that is always declined.
-pub(crate) const DECLINED_CARD: &str = "4000000000000002";
-
-/// Decides what a test card does: `Ok` pays, `Err((code, message))` declines.
-pub(crate) fn card_outcome(card: &str) -> Result<(), (&'static str, &'static str)> {
-    let digits: String = card.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    match digits.as_str() {
-        "4242424242424242" | "5555555555554444" | "4000056655665556" => Ok(()),
-        "4000000000000002" => Err(("generic_decline", "Your card was declined.")),
-        "4000000000009995" => Err(("insufficient_funds", "Your card has insufficient funds.")),
-        "4000000000000069" => Err(("expired_card", "Your card has expired.")),
-        "4000000000000127" => Err(("incorrect_cvc", "Your card's security code is incorrect.")),
-        _ => Err(("incorrect_number", "Your card number is incorrect.")),
-    }
-}
-
-/// Pays a Stripe session (`cs_...`) or Creem checkout (`ch_...`).
-pub(crate) fn pay(
-    app: &Arc<App>,
-    id: &str,
-    card: Option<&str>,
-    email: Option<&str>,
-) -> Result<String, SandboxError> {
-    let result = {
-        let mut state = app.lock();
-        app.expire_due(&mut state);
-        pay_locked(app, &mut state, id, card, email)
-    };
-    app.flush();
-    result
-}
-
-/// Checks the session can be paid, then applies the card.
-fn pay_locked(
-    app: &App,
-    state: &mut State,
-    id: &str,
-    card: Option<&str>,
-    email: Option<&str>,
-) -> Result<String, SandboxError> {
-    let not_payable = |reason: String| SandboxError::NotPayable {
-        id: id.to_owned(),
-        reason,
-    };
-    let is_stripe = state.sessions.contains_key(id);
-    if !is_stripe && !state.checkouts.contains_key(id) {
-        return Err(SandboxError::NotFound(id.to_owned()));
-    }
-    check_payable(state, id).map_err(not_payable)?;
-    if let Err((code, message)) = card_outcome(card.unwrap_or(SUCCESS_CARD)) {
-        return Err(SandboxError::Declined {
-            code: code.to_owned(),
-            message: message.to_owned(),
-        });
-    }
-    let email = email.unwrap_or(DEFAULT_EMAIL);
-    let outcome = if is_stripe {
-        stripe_sessions::complete(app, state, id, email)
-    } else {
-        creem::complete(app, state, id, email)
-    };
-    outcome.map_err(not_payable)
-}
-
-/// Returns why a session cannot be paid, if it cannot.
-pub(crate) fn check_payable(state: &State, id: &str) -> Result<(), String> {
-    use crate::state::CheckoutStatus;
-    let now = state.now();
-    let status = if let Some(session) = state.sessions.get(id) {
-        (session.status, session.expires_at)
-    } else if let Some(checkout) = state.checkouts.get(id) {
-        (checkout.status, checkout.expires_at)
-    } else {
-        return Err("not found".to_owned());
-    };
-    match status {
-        (CheckoutStatus::Open, expires_at) if expires_at > now => Ok(()),
-        (CheckoutStatus::Complete, _) => Err("it is already paid".to_owned()),
-        _ => Err("it has expired".to_owned()),
-    }
-}
-
-/// Attempts a payment with the declined card.
-pub(crate) fn decline(app: &Arc<App>, id: &str) -> Result<(), SandboxError> {
-    match pay(app, id, Some(DECLINED_CARD), None) {
-        Err(SandboxError::Declined { .. }) => Ok(()),
-        Err(other) => Err(other),
-        Ok(_) => Ok(()),
-    }
-}
-
-/// Expires a Stripe session or Creem checkout now.
-pub(crate) fn expire(app: &Arc<App>, id: &str) -> Result<(), SandboxError> {
-    let result = {
-        let mut state = app.lock();
-        if state.sessions.contains_key(id) {
-            match check_payable(&state, id) {
-                Ok(()) => {
-                    stripe_sessions::mark_expired(app, &mut state, id, None, &[]);
-                    Ok(())
-                }
-                Err(reason) => Err(SandboxError::NotPayable {
-                    id: id.to_owned(),
-                    reason,
-                }),
-            }
-        } else if state.checkouts.contains_key(id) {
-            creem::expire(&mut state, id).map_err(|reason| SandboxError::NotPayable {
-                id: id.to_owned(),
-                reason,
-            })
-        } else {
-            Err(SandboxError::NotFound(id.to_owned()))
-        }
-    };
-    app.flush();
-    result
-}
-
-/// Moves the clock forward and expires what became due.
-pub(crate) fn advance_clock(app: &Arc<App>, by: Duration) {
-    {
-        let mut state = app.lock();
-        let seconds = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-        // Capped at about a century so later `now + lifetime` sums cannot overflow.
-        state.clock_offset = state
-            .clock_offset
-            .saturating_add(seconds)
-            .min(MAX_CLOCK_OFFSET);
-    }
-    app.sweep_and_flush();
-}
-
-/// Validates a product seed with Creem's product rules and stores it.
-fn insert_product(state: &mut State, seed: &ProductSeed) -> Result<String, SandboxError> {
-    let mut body = serde_json::Map::new();
-    body.insert("name".into(), json!(seed.name));
-    body.insert(
-        "description".into(),
-        json!(seed
-            .description
-            .clone()
-            .unwrap_or_else(|| seed.name.clone())),
-    );
-    body.insert("price".into(), json!(seed.price));
-    body.insert("currency".into(), json!(seed.currency));
-    body.insert("billing_type".into(), json!(seed.billing_type));
-    if let Some(period) = &seed.billing_period {
-        body.insert("billing_period".into(), json!(period));
-    }
-    if let Some(url) = &seed.default_success_url {
-        body.insert("default_success_url".into(), json!(url));
-    }
-    let mut product = creem::parse_product(&body, state.now())
-        .map_err(|failure| SandboxError::InvalidProduct(failure.messages().join("; ")))?;
-    if let Some(id) = &seed.id {
-        product.id = id.clone();
-    }
-    let id = product.id.clone();
-    state.counts.creem_products += 1;
-    state.products.insert(id.clone(), product);
-    Ok(id)
-}
-
-/// Adds a product to the catalog.
-pub(crate) fn add_product(app: &Arc<App>, seed: &ProductSeed) -> Result<String, SandboxError> {
-    let mut state = app.lock();
-    insert_product(&mut state, seed)
-}
-
-/// Adds a Stripe price (and its product) to the catalog.
-pub(crate) fn add_price(app: &Arc<App>, seed: &PriceSeed) -> Result<String, SandboxError> {
-    let mut state = app.lock();
-    stripe_prices::insert_seed(&mut state, seed)
-}
-
-/// Seeds the configured products, prices and endpoints into a fresh state.
-pub(crate) fn seed(app: &Arc<App>) -> Result<(), SandboxError> {
-    let mut state = app.lock();
-    state.endpoints = app.config.endpoints.clone();
-    for seed in &app.config.products {
-        insert_product(&mut state, seed)?;
-    }
-    for seed in &app.config.prices {
-        stripe_prices::insert_seed(&mut state, seed)?;
-    }
-    Ok(())
-}
-
-/// Checks a webhook endpoint URL is absolute http(s).
-pub(crate) fn check_endpoint_url(url: &str) -> Result<(), SandboxError> {
-    match url::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
-        _ => Err(SandboxError::InvalidUrl(url.to_owned())),
-    }
-}
-
-/// Registers a webhook endpoint.
-pub(crate) fn add_endpoint(
-    app: &Arc<App>,
-    gateway: Gateway,
-    url: &str,
-) -> Result<(), SandboxError> {
-    check_endpoint_url(url)?;
-    app.lock().endpoints.push((gateway, url.to_owned()));
-    Ok(())
-}
-
-/// Clears everything but the endpoints, then re-seeds the products and prices.
-pub(crate) fn reset(app: &Arc<App>) {
-    {
-        let mut state = app.lock();
-        let endpoints = std::mem::take(&mut state.endpoints);
-        *state = State::default();
-        state.endpoints = endpoints;
-        for seed in &app.config.products {
-            // Seeds were validated at start, so this cannot fail now.
-            let _ = insert_product(&mut state, seed);
-        }
-        for seed in &app.config.prices {
-            let _ = stripe_prices::insert_seed(&mut state, seed);
-        }
-    }
-}
+use crate::lifecycle::advance_clock;
+use crate::respond;
+use crate::seed::{PriceSeed, ProductSeed};
+use crate::state::Gateway;
+use crate::webhooks::endpoints::add_endpoint;
 
 #[derive(Deserialize)]
 struct PayBody {
@@ -271,11 +41,11 @@ struct EndpointBody {
 }
 
 fn ok(value: Value) -> Response {
-    server::json(StatusCode::OK, value.to_string())
+    respond::json(StatusCode::OK, value.to_string())
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    server::json(
+    respond::json(
         status,
         json!({ "error": { "code": code, "message": message } }).to_string(),
     )
@@ -298,7 +68,7 @@ fn error_for(failure: &SandboxError) -> Response {
             error.insert("decline_code".into(), json!(code));
         }
     }
-    server::json(status, body.to_string())
+    respond::json(status, body.to_string())
 }
 
 /// Parses an admin JSON body; `Err` holds the message of a 400 answer.

@@ -36,33 +36,33 @@
 #![recursion_limit = "256"]
 
 mod admin;
-mod creem;
-mod creem_objects;
+mod app;
+mod catalog;
+mod checkout;
+mod config;
+mod customer;
+mod error;
 mod faults;
-mod form;
-mod handle;
-mod inbox;
+mod gateways;
+mod lifecycle;
 mod money;
 mod pages;
-mod price_seed;
+mod respond;
+mod sandbox;
+mod seed;
 mod server;
+mod signature;
 mod state;
-mod stripe;
-mod stripe_intents;
-mod stripe_params;
-mod stripe_prices;
-mod stripe_session_lifecycle;
-mod stripe_session_views;
-mod stripe_sessions;
 mod webhooks;
 
-pub use faults::{Fault, FaultKind};
-pub use handle::{
-    ProductSeed, Sandbox, SandboxBuilder, SandboxError, SandboxHandle, DEFAULT_CREEM_API_KEY,
-    DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY,
-    DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
+pub use config::{
+    DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION,
+    DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
-pub use inbox::{ReceivedWebhook, WebhookInbox};
-pub use price_seed::PriceSeed;
+pub use error::SandboxError;
+pub use faults::{Fault, FaultKind};
+pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
+pub use seed::{PriceSeed, ProductSeed};
 pub use state::{Delivery, Gateway, ObjectCounts, RecordedRequest};
-pub use webhooks::RetryPolicy;
+pub use webhooks::delivery::RetryPolicy;
+pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};

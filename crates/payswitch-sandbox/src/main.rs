@@ -8,7 +8,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use payswitch_sandbox::{Gateway, PriceSeed, ProductSeed, RetryPolicy, Sandbox};
+use payswitch_sandbox::{
+    Gateway, PriceSeed, ProductSeed, RetryPolicy, Sandbox, SandboxBuilder, SandboxHandle,
+};
 
 const USAGE: &str = "\
 payswitch-sandbox: local emulator of the Stripe and Creem checkout APIs
@@ -61,7 +63,22 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
+    let Some((builder, forwards)) = parse_args(arguments)? else {
+        print!("{USAGE}");
+        return Ok(());
+    };
+    let sandbox = builder.start().await.map_err(|error| error.to_string())?;
+    print_banner(&sandbox, &forwards);
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    Ok(())
+}
 
+/// Webhook forwards as (gateway name, URL), for the banner.
+type Forwards = Vec<(&'static str, String)>;
+
+/// Reads the command line into a builder; `None` when help was asked for.
+fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards)>, String> {
     // Slower than the library default: real receivers restart and deploy.
     let mut builder = Sandbox::builder().port(12111).webhook_retry(RetryPolicy {
         max_attempts: 5,
@@ -69,12 +86,11 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
         max_backoff: Duration::from_secs(30),
         attempt_timeout: Duration::from_secs(10),
     });
-    let mut forwards: Vec<(&str, String)> = Vec::new();
+    let mut forwards: Forwards = Vec::new();
     let mut rest = arguments.into_iter();
     while let Some(flag) = rest.next() {
         if flag == "-h" || flag == "--help" {
-            print!("{USAGE}");
-            return Ok(());
+            return Ok(None);
         }
         let mut value = || {
             rest.next()
@@ -118,7 +134,11 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),
         };
     }
-    let sandbox = builder.start().await.map_err(|error| error.to_string())?;
+    Ok(Some((builder, forwards)))
+}
+
+/// Prints the URLs, keys and secrets a developer configures their app with.
+fn print_banner(sandbox: &SandboxHandle, forwards: &Forwards) {
     println!("payswitch sandbox listening on {}", sandbox.base_url());
     println!();
     println!("Stripe  API base        {}", sandbox.stripe_api_base());
@@ -139,14 +159,11 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
     if forwards.is_empty() {
         println!("Webhooks                not forwarded (use --forward-to URL)");
     }
-    for (gateway, url) in &forwards {
+    for (gateway, url) in forwards {
         println!("Webhooks ({gateway:<6})       -> {url}");
     }
     println!();
     println!(
         "Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined. Ctrl-C stops."
     );
-    let _ = tokio::signal::ctrl_c().await;
-    sandbox.shutdown().await;
-    Ok(())
 }

@@ -1,5 +1,9 @@
-//! Currency facts the sandbox needs: minor-unit exponents, Stripe's minimum
-//! charge amounts and display formatting, all in integer math.
+//! Gateway-neutral money display: each currency's minor-unit exponent and the formatting the
+//! hosted page and error messages use, all in integer math.
+//!
+//! The exponent tables are independent of the adapters on purpose (STYLE #9): the sandbox
+//! checks the adapters' amounts instead of sharing their mistakes. They follow Stripe's
+//! published zero-decimal list and ISO 4217's three-decimal currencies.
 
 /// Currencies with no minor unit (Stripe's zero-decimal list).
 const ZERO_DECIMAL: &[&str] = &[
@@ -10,26 +14,6 @@ const ZERO_DECIMAL: &[&str] = &[
 /// Currencies with three decimals.
 const THREE_DECIMAL: &[&str] = &["BHD", "JOD", "KWD", "OMR", "TND"];
 
-/// Currencies Stripe accepts for prices and charges, lowercase.
-const STRIPE_CURRENCIES: &[&str] = &[
-    "usd", "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd",
-    "bdt", "bgn", "bhd", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad",
-    "cdf", "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp",
-    "etb", "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl",
-    "htg", "huf", "idr", "ils", "inr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf",
-    "krw", "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "mad", "mdl", "mga", "mkd",
-    "mmk", "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok",
-    "npr", "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd",
-    "rub", "rwf", "sar", "sbd", "scr", "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl",
-    "thb", "tjs", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "uyu", "uzs", "vnd",
-    "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer", "zar", "zmw",
-];
-
-/// True when Stripe knows the currency (any case).
-pub(crate) fn is_stripe_currency(currency: &str) -> bool {
-    STRIPE_CURRENCIES.contains(&currency.to_ascii_lowercase().as_str())
-}
-
 /// Returns how many decimal digits the currency's minor unit has.
 pub(crate) fn exponent(currency: &str) -> u32 {
     let upper = currency.to_ascii_uppercase();
@@ -39,23 +23,6 @@ pub(crate) fn exponent(currency: &str) -> u32 {
         3
     } else {
         2
-    }
-}
-
-/// Returns Stripe's minimum charge in minor units for a currency, from
-/// Stripe's published table; other currencies fall back to 50 minor units.
-pub(crate) fn stripe_minimum(currency: &str) -> i64 {
-    match currency.to_ascii_lowercase().as_str() {
-        "aed" | "myr" | "pln" | "ron" => 200,
-        "bgn" => 100,
-        "czk" => 1500,
-        "dkk" => 250,
-        "gbp" => 30,
-        "hkd" => 400,
-        "huf" => 17500,
-        "mxn" | "thb" => 1000,
-        "nok" | "sek" => 300,
-        _ => 50,
     }
 }
 
@@ -117,9 +84,20 @@ mod tests {
     }
 
     #[test]
-    fn minimums_follow_the_table() {
-        assert_eq!(stripe_minimum("usd"), 50);
-        assert_eq!(stripe_minimum("GBP"), 30);
-        assert_eq!(stripe_minimum("huf"), 17500);
+    fn exponents_follow_the_published_lists() {
+        // Stripe's zero-decimal currencies (stripe.com/docs/currencies#zero-decimal).
+        for currency in [
+            "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+            "VUV", "XAF", "XOF", "XPF",
+        ] {
+            assert_eq!(exponent(currency), 0, "{currency}");
+        }
+        // ISO 4217 three-decimal currencies Stripe supports.
+        for currency in ["bhd", "jod", "kwd", "omr", "tnd"] {
+            assert_eq!(exponent(currency), 3, "{currency}");
+        }
+        for currency in ["usd", "eur", "gbp", "inr", "mxn"] {
+            assert_eq!(exponent(currency), 2, "{currency}");
+        }
     }
 }

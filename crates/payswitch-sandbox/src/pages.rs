@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 
-use crate::admin::{self, card_outcome};
-use crate::server::{self, App};
-use crate::state::{CheckoutStatus, State};
-use crate::{creem, money, stripe_sessions};
+use crate::app::App;
+use crate::checkout::{plausible_email, CheckoutStatus, PageView};
+use crate::customer::{card_outcome, pay};
+use crate::respond::{self, html, redirect};
+use crate::{gateways, money};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn escape_html(text: &str) -> String {
@@ -27,79 +27,6 @@ pub(crate) fn escape_html(text: &str) -> String {
         }
     }
     escaped
-}
-
-/// What the page shows for one session, gateway-independent.
-struct View {
-    id: String,
-    gateway_label: &'static str,
-    items: Vec<(String, i64, i64)>,
-    currency: String,
-    total: i64,
-    status: CheckoutStatus,
-    expires_at: i64,
-    email: Option<String>,
-    cancel_url: Option<String>,
-}
-
-fn view(state: &State, id: &str) -> Option<View> {
-    if let Some(session) = state.sessions.get(id) {
-        return Some(View {
-            id: id.to_owned(),
-            gateway_label: "Stripe",
-            items: session
-                .line_items
-                .iter()
-                .map(|item| (item.name.clone(), item.quantity, item.unit_amount))
-                .collect(),
-            currency: session.currency.clone().unwrap_or_else(|| "usd".to_owned()),
-            total: session.amount_total,
-            status: session.status,
-            expires_at: session.expires_at,
-            email: session
-                .paid_email
-                .clone()
-                .or_else(|| session.customer_email.clone()),
-            cancel_url: session.cancel_url.clone(),
-        });
-    }
-    let checkout = state.checkouts.get(id)?;
-    let product = state.products.get(&checkout.product_id)?;
-    let (total, currency) = creem::checkout_amount(state, checkout);
-    Some(View {
-        id: id.to_owned(),
-        gateway_label: "Creem",
-        items: vec![(product.name.clone(), checkout.units, product.price)],
-        currency,
-        total,
-        status: checkout.status,
-        expires_at: checkout.expires_at,
-        email: checkout.customer_email.clone(),
-        cancel_url: None,
-    })
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-fn redirect(location: &str) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(http::header::LOCATION, value);
-    }
-    response
 }
 
 fn layout(title: &str, main: &str) -> String {
@@ -118,7 +45,7 @@ fn layout(title: &str, main: &str) -> String {
     )
 }
 
-fn render(view: &View, message: Option<(&str, &str)>, email: &str) -> String {
+fn render(view: &PageView, message: Option<(&str, &str)>, email: &str) -> String {
     let mut rows = String::new();
     for (name, quantity, unit_amount) in &view.items {
         let line_total = unit_amount.saturating_mul(*quantity);
@@ -189,7 +116,7 @@ fn not_found() -> Response {
     )
 }
 
-fn page_status(view: &View) -> StatusCode {
+fn page_status(view: &PageView) -> StatusCode {
     match view.status {
         CheckoutStatus::Open | CheckoutStatus::Complete => StatusCode::OK,
         CheckoutStatus::Expired => StatusCode::GONE,
@@ -224,7 +151,7 @@ pub(crate) fn handle(
     match *method {
         Method::GET | Method::HEAD => {
             let state = app.lock();
-            match view(&state, id) {
+            match gateways::page_view(&state, id) {
                 Some(view) => {
                     let email = view.email.clone().unwrap_or_default();
                     html(page_status(&view), render(&view, None, &email))
@@ -233,7 +160,7 @@ pub(crate) fn handle(
             }
         }
         Method::POST => submit(app, id, body),
-        _ => server::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        _ => respond::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
     }
 }
 
@@ -249,14 +176,17 @@ fn submit(app: &Arc<App>, id: &str, body: &[u8]) -> Response {
             _ => {}
         }
     }
-    let current = {
+    let (current, payable) = {
         let state = app.lock();
-        view(&state, id)
+        (
+            gateways::page_view(&state, id),
+            gateways::check_payable(&state, id).is_ok(),
+        )
     };
     let Some(current) = current else {
         return not_found();
     };
-    if current.status != CheckoutStatus::Open || current.expires_at <= app.lock().now() {
+    if !payable {
         return html(page_status(&current), render(&current, None, &email));
     }
     if action == "cancel" {
@@ -276,7 +206,7 @@ fn submit(app: &Arc<App>, id: &str, body: &[u8]) -> Response {
             ),
         };
     }
-    if !stripe_sessions::plausible_email(&email) {
+    if !plausible_email(&email) {
         return html(
             StatusCode::BAD_REQUEST,
             render(
@@ -292,7 +222,7 @@ fn submit(app: &Arc<App>, id: &str, body: &[u8]) -> Response {
             render(&current, Some(("error", message)), &email),
         );
     }
-    match admin::pay(app, id, Some(&card), Some(&email)) {
+    match pay(app, id, Some(&card), Some(&email)) {
         Ok(location) => redirect(&location),
         Err(failure) => html(
             StatusCode::CONFLICT,

@@ -5,23 +5,25 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::StatusCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
+use crate::app::App;
 use crate::faults::FaultKind;
-use crate::handle::Config;
-use crate::state::{Gateway, RecordedRequest, State};
-use crate::{admin, creem, pages, stripe, webhooks};
+use crate::lifecycle::{flush, sweep_and_flush};
+use crate::respond::{header_pairs, plain};
+use crate::state::RecordedRequest;
+use crate::{admin, gateways, pages};
 
 /// Largest request body accepted; larger bodies get 413.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
@@ -31,67 +33,6 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a client may take to send the request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Shared by every connection: configuration, state and the webhook client.
-pub(crate) struct App {
-    pub(crate) config: Config,
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub(crate) base_url: String,
-    pub(crate) state: Mutex<State>,
-    pub(crate) http: reqwest::Client,
-    pub(crate) shutdown: watch::Receiver<bool>,
-    /// The runtime the sandbox was started on: handle methods may be called
-    /// from outside it, and webhook tasks must still be spawned there.
-    pub(crate) runtime: tokio::runtime::Handle,
-}
-
-impl App {
-    /// Locks the state; a panic elsewhere must not wedge the sandbox, so a
-    /// poisoned lock is taken over rather than propagated.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Expires every open session and checkout whose time has come; a no-op until the
-    /// earliest expiry is due, so requests do not walk every stored session.
-    pub(crate) fn expire_due(&self, state: &mut State) {
-        if state.next_expiry.is_none_or(|at| at > state.now()) {
-            return;
-        }
-        stripe::expire_due(self, state);
-        creem::expire_due(state);
-        state.recompute_next_expiry();
-    }
-
-    /// Expires every session whose time has come, then starts delivery of
-    /// every queued webhook event.
-    pub(crate) fn sweep_and_flush(self: &Arc<Self>) {
-        {
-            let mut state = self.lock();
-            self.expire_due(&mut state);
-        }
-        self.flush();
-    }
-
-    /// Starts delivery of queued webhook events. Called after the lock is
-    /// released so that a slow endpoint never blocks an API response.
-    pub(crate) fn flush(self: &Arc<Self>) {
-        let (events, endpoints) = {
-            let mut state = self.lock();
-            let events = std::mem::take(&mut state.outbox);
-            (events, state.endpoints.clone())
-        };
-        for event in events {
-            for (gateway, url) in &endpoints {
-                if *gateway == event.gateway {
-                    webhooks::spawn_delivery(Arc::clone(self), event.clone(), url.clone());
-                }
-            }
-        }
-    }
-}
 
 /// Lets a request handler close its own TCP connection.
 pub(crate) struct ConnectionKiller {
@@ -215,14 +156,14 @@ async fn dispatch(
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let headers = parts.headers;
-    let gateway = gateway_for(&path, &headers);
+    let gateway = gateways::owner(&path, &headers);
 
     let declared_length = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared_length.is_some_and(|length| length > BODY_LIMIT as u64) {
-        return too_large(gateway);
+        return gateways::too_large_response(gateway, BODY_LIMIT);
     }
     let bytes = match tokio::time::timeout(
         BODY_READ_TIMEOUT,
@@ -231,19 +172,19 @@ async fn dispatch(
     .await
     {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return too_large(gateway),
+        Ok(Err(_)) => return gateways::too_large_response(gateway, BODY_LIMIT),
         Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "request body timed out"),
     };
 
     if path == "/__sandbox" || path.starts_with("/__sandbox/") {
         let response = admin::handle(&app, &method, &path, &query, &bytes);
-        app.flush();
+        flush(&app);
         return response;
     }
     if path == "/" || path.starts_with("/pay/") {
-        app.sweep_and_flush();
+        sweep_and_flush(&app);
         let response = pages::handle(&app, &method, &path, &query, &bytes);
-        app.flush();
+        flush(&app);
         return response;
     }
 
@@ -268,7 +209,7 @@ async fn dispatch(
             status,
             retry_after_seconds,
         }) => {
-            let response = fault_response(gateway, *status, *retry_after_seconds);
+            let response = gateways::fault_response(gateway, *status, *retry_after_seconds);
             record.response_status = Some(response.status().as_u16());
             app.lock().requests.push(record);
             return response;
@@ -280,12 +221,9 @@ async fn dispatch(
         Some(FaultKind::ProcessThenDrop) | Some(FaultKind::ProcessThenFail { .. }) | None => {}
     }
 
-    app.sweep_and_flush();
-    let response = match gateway {
-        Gateway::Stripe => stripe::handle(&app, &method, &path, &query, &headers, &bytes),
-        Gateway::Creem => creem::handle(&app, &method, &path, &query, &headers, &bytes),
-    };
-    app.flush();
+    sweep_and_flush(&app);
+    let response = gateways::handle(gateway, &app, &method, &path, &query, &headers, &bytes);
+    flush(&app);
 
     match fault {
         Some(FaultKind::ProcessThenDrop) => {
@@ -293,7 +231,7 @@ async fn dispatch(
             drop_connection(&killer).await
         }
         Some(FaultKind::ProcessThenFail { status }) => {
-            let response = fault_response(gateway, status, None);
+            let response = gateways::fault_response(gateway, status, None);
             record.response_status = Some(response.status().as_u16());
             app.lock().requests.push(record);
             response
@@ -311,115 +249,4 @@ async fn dispatch(
 async fn drop_connection(killer: &ConnectionKiller) -> Response {
     killer.kill();
     std::future::pending::<Response>().await
-}
-
-/// Tells the gateways apart: by path first (their paths do not overlap),
-/// then by authentication style for unknown paths.
-fn gateway_for(path: &str, headers: &HeaderMap) -> Gateway {
-    let stripe_path = path.starts_with("/v1/checkout/")
-        || path.starts_with("/v1/payment_intents")
-        || path == "/v1/prices"
-        || path.starts_with("/v1/prices/");
-    let creem_path = path == "/v1/checkouts"
-        || path.starts_with("/v1/checkouts/")
-        || path == "/v1/products"
-        || path.starts_with("/v1/products/");
-    if stripe_path {
-        Gateway::Stripe
-    } else if creem_path || headers.contains_key("x-api-key") {
-        Gateway::Creem
-    } else {
-        Gateway::Stripe
-    }
-}
-
-fn fault_response(gateway: Gateway, status: u16, retry_after_seconds: Option<u64>) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = match gateway {
-        Gateway::Stripe => {
-            let (kind, code) = if status == StatusCode::TOO_MANY_REQUESTS {
-                ("invalid_request_error", Some("rate_limit"))
-            } else {
-                ("api_error", None)
-            };
-            stripe::error_response(
-                status,
-                &stripe::ApiError {
-                    kind,
-                    code,
-                    param: None,
-                    message: format!(
-                        "Injected fault: the sandbox answered {} on purpose.",
-                        status.as_u16()
-                    ),
-                },
-            )
-        }
-        Gateway::Creem => creem::error_response(
-            status,
-            vec![format!(
-                "Injected fault: the sandbox answered {} on purpose.",
-                status.as_u16()
-            )],
-        ),
-    };
-    if let Some(seconds) = retry_after_seconds {
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response
-                .headers_mut()
-                .insert(http::header::RETRY_AFTER, value);
-        }
-    }
-    response
-}
-
-fn too_large(gateway: Gateway) -> Response {
-    let message = format!("Request body is larger than {BODY_LIMIT} bytes.");
-    match gateway {
-        Gateway::Stripe => stripe::error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &stripe::ApiError {
-                kind: "invalid_request_error",
-                code: None,
-                param: None,
-                message,
-            },
-        ),
-        Gateway::Creem => creem::error_response(StatusCode::PAYLOAD_TOO_LARGE, vec![message]),
-    }
-}
-
-/// Returns the request headers as (name, value) pairs.
-pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Builds a response with a JSON body.
-pub(crate) fn json(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-/// Builds a plain-text response.
-pub(crate) fn plain(status: StatusCode, text: &str) -> Response {
-    let mut response = Response::new(Body::from(text.to_owned()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

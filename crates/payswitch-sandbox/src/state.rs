@@ -1,7 +1,6 @@
-//! The sandbox's in-memory state: objects of both gateways, the clock, the
-//! idempotency store, the logs tests read, and the queue of webhook events.
+//! The sandbox's in-memory state: one store per gateway, the clock, the logs tests read, the
+//! queue of webhook events, object counts and id generators; also the public [`Gateway`] enum.
 
-use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::distr::Alphanumeric;
@@ -9,6 +8,8 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::faults::Fault;
+use crate::gateways::creem::objects as creem;
+use crate::gateways::stripe::objects as stripe;
 
 /// Which gateway's wire protocol a request, object or webhook belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -18,6 +19,11 @@ pub enum Gateway {
     Stripe,
     /// Creem: JSON bodies, `x-api-key`, `creem-signature` webhooks.
     Creem,
+}
+
+impl Gateway {
+    /// Every gateway, in the order requests are matched against them.
+    pub(crate) const ALL: [Gateway; 2] = [Gateway::Stripe, Gateway::Creem];
 }
 
 /// One webhook delivery attempt, recorded whatever its outcome.
@@ -83,162 +89,6 @@ pub struct ObjectCounts {
     pub webhook_events: u64,
 }
 
-/// Lifecycle shared by Stripe sessions and Creem checkouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CheckoutStatus {
-    /// Can be paid: Stripe `open`, Creem `pending`.
-    Open,
-    /// Paid: Stripe `complete`, Creem `completed`.
-    Complete,
-    /// Expired: `expired` on both.
-    Expired,
-}
-
-/// Recurring price details of a Stripe line item.
-#[derive(Debug, Clone)]
-pub(crate) struct Recurring {
-    pub(crate) interval: String,
-    pub(crate) interval_count: i64,
-}
-
-/// A Stripe Price in the catalog (`POST /v1/prices` or a seed).
-#[derive(Debug, Clone)]
-pub(crate) struct StripePrice {
-    pub(crate) id: String,
-    pub(crate) product_id: String,
-    pub(crate) currency: String,
-    pub(crate) unit_amount: i64,
-    pub(crate) recurring: Option<Recurring>,
-    pub(crate) active: bool,
-    pub(crate) nickname: Option<String>,
-    pub(crate) metadata: BTreeMap<String, String>,
-    pub(crate) created: i64,
-}
-
-/// The minimal Stripe Product a price belongs to; only its name is shown.
-#[derive(Debug, Clone)]
-pub(crate) struct StripeProduct {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) created: i64,
-}
-
-/// A Stripe line item built from `price_data` or a catalog `price`.
-#[derive(Debug, Clone)]
-pub(crate) struct LineItem {
-    pub(crate) id: String,
-    pub(crate) price_id: String,
-    pub(crate) product_id: String,
-    pub(crate) name: String,
-    pub(crate) currency: String,
-    pub(crate) unit_amount: i64,
-    pub(crate) quantity: i64,
-    pub(crate) recurring: Option<Recurring>,
-    pub(crate) metadata: BTreeMap<String, String>,
-}
-
-/// A Stripe Checkout Session.
-#[derive(Debug, Clone)]
-pub(crate) struct StripeSession {
-    pub(crate) id: String,
-    pub(crate) created: i64,
-    pub(crate) expires_at: i64,
-    pub(crate) mode: String,
-    pub(crate) ui_mode: String,
-    pub(crate) embedded: bool,
-    pub(crate) status: CheckoutStatus,
-    pub(crate) currency: Option<String>,
-    pub(crate) line_items: Vec<LineItem>,
-    pub(crate) amount_total: i64,
-    pub(crate) success_url: Option<String>,
-    pub(crate) cancel_url: Option<String>,
-    pub(crate) return_url: Option<String>,
-    pub(crate) client_secret: Option<String>,
-    pub(crate) metadata: BTreeMap<String, String>,
-    pub(crate) client_reference_id: Option<String>,
-    pub(crate) customer_email: Option<String>,
-    pub(crate) customer: Option<String>,
-    pub(crate) paid_email: Option<String>,
-    pub(crate) payment_intent: Option<String>,
-    pub(crate) subscription: Option<String>,
-    pub(crate) locale: Option<String>,
-    pub(crate) allow_promotion_codes: Option<bool>,
-}
-
-/// A Stripe PaymentIntent.
-#[derive(Debug, Clone)]
-pub(crate) struct PaymentIntent {
-    pub(crate) id: String,
-    pub(crate) client_secret: String,
-    pub(crate) amount: i64,
-    pub(crate) currency: String,
-    pub(crate) status: String,
-    pub(crate) created: i64,
-    pub(crate) metadata: BTreeMap<String, String>,
-    pub(crate) payment_method: Option<String>,
-    pub(crate) latest_charge: Option<String>,
-    pub(crate) last_payment_error: Option<serde_json::Value>,
-    pub(crate) description: Option<String>,
-    pub(crate) customer: Option<String>,
-    pub(crate) capture_method: String,
-    pub(crate) automatic_payment_methods: Option<serde_json::Value>,
-    pub(crate) receipt_email: Option<String>,
-}
-
-/// A Creem product in the catalog.
-#[derive(Debug, Clone)]
-pub(crate) struct Product {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) description: String,
-    pub(crate) price: i64,
-    pub(crate) currency: String,
-    pub(crate) billing_type: String,
-    pub(crate) billing_period: String,
-    pub(crate) tax_mode: String,
-    pub(crate) tax_category: String,
-    pub(crate) default_success_url: Option<String>,
-    pub(crate) image_url: Option<String>,
-    pub(crate) created: i64,
-}
-
-/// What Creem creates when a checkout is paid.
-#[derive(Debug, Clone)]
-pub(crate) struct CreemPayment {
-    pub(crate) order_id: String,
-    pub(crate) transaction_id: String,
-    pub(crate) customer_id: String,
-    pub(crate) email: String,
-    pub(crate) subscription_id: Option<String>,
-    pub(crate) paid_at: i64,
-}
-
-/// A Creem checkout session.
-#[derive(Debug, Clone)]
-pub(crate) struct CreemCheckout {
-    pub(crate) id: String,
-    pub(crate) product_id: String,
-    pub(crate) units: i64,
-    pub(crate) request_id: Option<String>,
-    pub(crate) status: CheckoutStatus,
-    pub(crate) success_url: Option<String>,
-    pub(crate) metadata: Option<serde_json::Value>,
-    pub(crate) customer_email: Option<String>,
-    pub(crate) customer_id: Option<String>,
-    pub(crate) expires_at: i64,
-    pub(crate) payment: Option<CreemPayment>,
-}
-
-/// A response saved under a Stripe `Idempotency-Key`.
-#[derive(Debug, Clone)]
-pub(crate) struct SavedResponse {
-    /// Method, path and canonical parameters of the first request.
-    pub(crate) fingerprint: String,
-    pub(crate) status: u16,
-    pub(crate) body: String,
-    pub(crate) request_id: String,
-}
-
 /// A webhook event waiting to be handed to the delivery tasks.
 #[derive(Debug, Clone)]
 pub(crate) struct OutgoingEvent {
@@ -253,20 +103,10 @@ pub(crate) struct OutgoingEvent {
 pub(crate) struct State {
     /// Seconds added to the wall clock by `advance_clock`.
     pub(crate) clock_offset: i64,
-    pub(crate) sessions: HashMap<String, StripeSession>,
-    /// Session ids in creation order, for newest-first listing.
-    pub(crate) session_order: Vec<String>,
-    pub(crate) payment_intents: HashMap<String, PaymentIntent>,
-    pub(crate) products: HashMap<String, Product>,
-    /// Stripe's Price catalog, apart from Creem's products.
-    pub(crate) stripe_prices: HashMap<String, StripePrice>,
-    pub(crate) stripe_products: HashMap<String, StripeProduct>,
-    pub(crate) checkouts: HashMap<String, CreemCheckout>,
-    /// Stripe customers by email, so a returning payer keeps one id.
-    pub(crate) stripe_customers: HashMap<String, String>,
-    /// Creem customers by email.
-    pub(crate) creem_customers: HashMap<String, String>,
-    pub(crate) idempotency: HashMap<String, SavedResponse>,
+    /// Stripe's sessions, PaymentIntents, catalog, customers and idempotency keys.
+    pub(crate) stripe: stripe::Store,
+    /// Creem's products, checkouts and customers.
+    pub(crate) creem: creem::Store,
     pub(crate) endpoints: Vec<(Gateway, String)>,
     pub(crate) deliveries: Vec<Delivery>,
     pub(crate) requests: Vec<RecordedRequest>,
@@ -296,21 +136,6 @@ impl State {
     /// Records that an open session or checkout expires at `at`.
     pub(crate) fn note_expiry(&mut self, at: i64) {
         self.next_expiry = Some(self.next_expiry.map_or(at, |next| next.min(at)));
-    }
-
-    /// Recomputes the lower bound from what is still open, after a sweep.
-    pub(crate) fn recompute_next_expiry(&mut self) {
-        let sessions = self
-            .sessions
-            .values()
-            .filter(|session| session.status == CheckoutStatus::Open)
-            .map(|session| session.expires_at);
-        let checkouts = self
-            .checkouts
-            .values()
-            .filter(|checkout| checkout.status == CheckoutStatus::Open)
-            .map(|checkout| checkout.expires_at);
-        self.next_expiry = sessions.chain(checkouts).min();
     }
 
     /// Queues a webhook event; delivery starts once the lock is released.

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use payswitch_sandbox::{Fault, FaultKind};
+use payswitch_sandbox::{Fault, FaultKind, SandboxHandle};
 use serde_json::{json, Value};
 
 const SESSIONS: &str = "/v1/checkout/sessions";
@@ -25,6 +25,29 @@ async fn raw_post(
         .body(body.to_owned())
         .send()
         .await
+}
+
+/// Posts the session form to the sandbox with the secret key and an idempotency key.
+async fn post_session(
+    sandbox: &SandboxHandle,
+    body: &str,
+    idempotency_key: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
+    raw_post(
+        sandbox.base_url(),
+        SESSIONS,
+        sandbox.stripe_secret_key(),
+        body,
+        idempotency_key,
+    )
+    .await
+}
+
+/// A sandbox with `kind` queued for the next session POST, and the form that POST sends.
+async fn sandbox_with_session_fault(kind: FaultKind) -> (SandboxHandle, String) {
+    let sandbox = sandbox().await;
+    sandbox.inject_fault(Fault::new(Some("POST"), SESSIONS, kind));
+    (sandbox, session_form("https://shop.test/ok"))
 }
 
 #[tokio::test]
@@ -103,34 +126,14 @@ async fn delay_then_process() {
 
 #[tokio::test]
 async fn drop_connection_before_processing() {
-    let sandbox = sandbox().await;
-    sandbox.inject_fault(Fault::new(
-        Some("POST"),
-        SESSIONS,
-        FaultKind::DropConnection,
-    ));
-    let body = session_form("https://shop.test/ok");
-    let error = raw_post(
-        sandbox.base_url(),
-        SESSIONS,
-        sandbox.stripe_secret_key(),
-        &body,
-        "drop-1",
-    )
-    .await
-    .expect_err("the connection is dropped without a response");
+    let (sandbox, body) = sandbox_with_session_fault(FaultKind::DropConnection).await;
+    let error = post_session(&sandbox, &body, "drop-1")
+        .await
+        .expect_err("the connection is dropped without a response");
     assert!(!error.is_status());
     assert_eq!(sandbox.counts().stripe_checkout_sessions, 0);
     // Nothing was processed, so the retry with the same key creates it now.
-    let retry = raw_post(
-        sandbox.base_url(),
-        SESSIONS,
-        sandbox.stripe_secret_key(),
-        &body,
-        "drop-1",
-    )
-    .await
-    .unwrap();
+    let retry = post_session(&sandbox, &body, "drop-1").await.unwrap();
     assert_eq!(retry.status().as_u16(), 200);
     assert!(!retry.headers().contains_key("idempotent-replayed"));
     assert_eq!(sandbox.counts().stripe_checkout_sessions, 1);
@@ -143,36 +146,15 @@ async fn drop_connection_before_processing() {
 
 #[tokio::test]
 async fn process_then_drop_is_made_safe_by_idempotency() {
-    let sandbox = sandbox().await;
-    sandbox.inject_fault(Fault::new(
-        Some("POST"),
-        SESSIONS,
-        FaultKind::ProcessThenDrop,
-    ));
-    let body = session_form("https://shop.test/ok");
-    let error = raw_post(
-        sandbox.base_url(),
-        SESSIONS,
-        sandbox.stripe_secret_key(),
-        &body,
-        "ambiguous-1",
-    )
-    .await;
+    let (sandbox, body) = sandbox_with_session_fault(FaultKind::ProcessThenDrop).await;
+    let error = post_session(&sandbox, &body, "ambiguous-1").await;
     assert!(error.is_err());
     assert_eq!(
         sandbox.counts().stripe_checkout_sessions,
         1,
         "processed before the drop"
     );
-    let retry = raw_post(
-        sandbox.base_url(),
-        SESSIONS,
-        sandbox.stripe_secret_key(),
-        &body,
-        "ambiguous-1",
-    )
-    .await
-    .unwrap();
+    let retry = post_session(&sandbox, &body, "ambiguous-1").await.unwrap();
     assert_eq!(retry.status().as_u16(), 200);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     let session: Value = retry.json().await.unwrap();

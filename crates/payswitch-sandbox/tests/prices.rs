@@ -35,6 +35,16 @@ async fn priced_sandbox() -> SandboxHandle {
         .expect("sandbox starts")
 }
 
+/// Posts a Checkout Session in `mode` with these line items (plus the URLs `price_session` adds).
+async fn create_price_session(sandbox: &SandboxHandle, mode: &str, items: &str) -> Reply {
+    stripe_post(
+        sandbox,
+        "/v1/checkout/sessions",
+        &price_session(mode, items),
+    )
+    .await
+}
+
 fn price_session(mode: &str, items: &str) -> String {
     format!(
         "mode={mode}&success_url=https%3A%2F%2Fshop.test%2Fok&cancel_url=https%3A%2F%2Fshop.test%2Fno{items}"
@@ -44,13 +54,10 @@ fn price_session(mode: &str, items: &str) -> String {
 #[tokio::test]
 async fn seeded_price_sets_the_line_item() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=3&expand[]=line_items",
-        ),
+        "payment",
+        "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=3&expand[]=line_items",
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
@@ -271,14 +278,11 @@ async fn price_create_validates_like_stripe() {
 #[tokio::test]
 async fn unknown_and_inactive_prices_are_resource_missing() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=1\
+        "payment",
+        "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=1\
              &line_items[1][price]=price_x&line_items[1][quantity]=1",
-        ),
     )
     .await;
     assert_error(
@@ -298,13 +302,10 @@ async fn unknown_and_inactive_prices_are_resource_missing() {
     assert_eq!(archived.status, 200, "{}", archived.json);
     assert_eq!(archived.json["active"], false);
     let archived_id = archived.json["id"].as_str().expect("id");
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            &format!("&line_items[0][price]={archived_id}&line_items[0][quantity]=1"),
-        ),
+        "payment",
+        &format!("&line_items[0][price]={archived_id}&line_items[0][quantity]=1"),
     )
     .await;
     assert_error(
@@ -323,15 +324,12 @@ async fn unknown_and_inactive_prices_are_resource_missing() {
 #[tokio::test]
 async fn price_data_can_name_a_catalog_product() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=1234\
+        "payment",
+        "&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=1234\
              &line_items[0][price_data][product]=prod_pro&line_items[0][quantity]=1\
              &expand[]=line_items",
-        ),
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
@@ -345,15 +343,12 @@ async fn price_data_can_name_a_catalog_product() {
 #[tokio::test]
 async fn price_and_price_data_are_exclusive() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_pro_lifetime&line_items[0][price_data][currency]=usd\
+        "payment",
+        "&line_items[0][price]=price_pro_lifetime&line_items[0][price_data][currency]=usd\
              &line_items[0][price_data][unit_amount]=100\
              &line_items[0][price_data][product_data][name]=X&line_items[0][quantity]=1",
-        ),
     )
     .await;
     assert_error(
@@ -367,12 +362,7 @@ async fn price_and_price_data_are_exclusive() {
         "You may only specify one of these parameters: price, price_data."
     );
 
-    let neither = stripe_post(
-        &sandbox,
-        "/v1/checkout/sessions",
-        &price_session("payment", "&line_items[0][quantity]=1"),
-    )
-    .await;
+    let neither = create_price_session(&sandbox, "payment", "&line_items[0][quantity]=1").await;
     assert_error(
         &neither,
         400,
@@ -384,13 +374,10 @@ async fn price_and_price_data_are_exclusive() {
 #[tokio::test]
 async fn recurring_price_needs_subscription_mode() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_pro_monthly&line_items[0][quantity]=1",
-        ),
+        "payment",
+        "&line_items[0][price]=price_pro_monthly&line_items[0][quantity]=1",
     )
     .await;
     assert_error(&reply, 400, None, Some("line_items[0][price]"));
@@ -401,13 +388,10 @@ async fn recurring_price_needs_subscription_mode() {
     );
 
     // Subscription mode with only one-time prices.
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "subscription",
-            "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=1",
-        ),
+        "subscription",
+        "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=1",
     )
     .await;
     assert_error(&reply, 400, None, Some("line_items"));
@@ -416,14 +400,11 @@ async fn recurring_price_needs_subscription_mode() {
 #[tokio::test]
 async fn subscription_with_a_recurring_price_succeeds() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "subscription",
-            "&line_items[0][price]=price_pro_monthly&line_items[0][quantity]=2\
+        "subscription",
+        "&line_items[0][price]=price_pro_monthly&line_items[0][quantity]=2\
              &line_items[1][price]=price_pro_lifetime&line_items[1][quantity]=1",
-        ),
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
@@ -448,28 +429,22 @@ async fn subscription_with_a_recurring_price_succeeds() {
 #[tokio::test]
 async fn currencies_must_agree() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=1\
+        "payment",
+        "&line_items[0][price]=price_pro_lifetime&line_items[0][quantity]=1\
              &line_items[1][price]=price_euro&line_items[1][quantity]=1",
-        ),
     )
     .await;
     assert_error(&reply, 400, None, Some("line_items"));
 
     // A catalog price and an inline price in another currency.
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_euro&line_items[0][quantity]=1\
+        "payment",
+        "&line_items[0][price]=price_euro&line_items[0][quantity]=1\
              &line_items[1][price_data][currency]=usd&line_items[1][price_data][unit_amount]=500\
              &line_items[1][price_data][product_data][name]=X&line_items[1][quantity]=1",
-        ),
     )
     .await;
     assert_error(&reply, 400, None, Some("line_items"));
@@ -478,24 +453,18 @@ async fn currencies_must_agree() {
 #[tokio::test]
 async fn cheap_price_total_is_amount_too_small() {
     let sandbox = priced_sandbox().await;
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_sticker&line_items[0][quantity]=1",
-        ),
+        "payment",
+        "&line_items[0][price]=price_sticker&line_items[0][quantity]=1",
     )
     .await;
     assert_error(&reply, 400, Some("amount_too_small"), None);
     // Two stickers still fall short of 50 cents; two of them cost 50.
-    let reply = stripe_post(
+    let reply = create_price_session(
         &sandbox,
-        "/v1/checkout/sessions",
-        &price_session(
-            "payment",
-            "&line_items[0][price]=price_sticker&line_items[0][quantity]=2",
-        ),
+        "payment",
+        "&line_items[0][price]=price_sticker&line_items[0][quantity]=2",
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.json);

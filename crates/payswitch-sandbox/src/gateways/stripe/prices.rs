@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::form::FormValue;
-use crate::handle::SandboxError;
-use crate::money;
-use crate::price_seed::PriceSeed;
-use crate::state::{new_id, Recurring, State, StripePrice, StripeProduct};
-use crate::stripe::{
-    boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, text, Failure,
-    Outcome, Params,
+use crate::error::SandboxError;
+use crate::gateways::stripe::currencies;
+use crate::gateways::stripe::error::{Failure, Outcome};
+use crate::gateways::stripe::form::{FormValue, Params};
+use crate::gateways::stripe::objects::{Price, Product, Recurring};
+use crate::gateways::stripe::params::{
+    boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, text,
 };
+use crate::seed::PriceSeed;
+use crate::state::{new_id, State};
 
 /// Create parameters the sandbox implements.
 const CREATE_PARAMS: &[&str] = &[
@@ -94,7 +95,7 @@ pub(crate) fn check_price(
     recurring: Option<&Recurring>,
     prefix: &str,
 ) -> Result<(), Failure> {
-    if !money::is_stripe_currency(currency) {
+    if !currencies::is_stripe_currency(currency) {
         return Err(Failure::invalid(
             None,
             Some(&bracket(prefix, "currency")),
@@ -224,7 +225,7 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
         }
         (None, None) => return Err(Failure::missing("product")),
         (Some(product), None) => {
-            if !state.stripe_products.contains_key(product) {
+            if !state.stripe.products.contains_key(product) {
                 return Err(Failure::invalid(
                     Some("resource_missing"),
                     Some("product"),
@@ -241,7 +242,7 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
             boolean(product_data, "active", "product_data")?;
             metadata(product_data, "product_data")?;
             let id = match text(product_data, "id", "product_data")? {
-                Some(id) if state.stripe_products.contains_key(id) => {
+                Some(id) if state.stripe.products.contains_key(id) => {
                     return Err(Failure::invalid(
                         Some("resource_already_exists"),
                         Some("product_data[id]"),
@@ -251,7 +252,7 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
                 Some(id) => id.to_owned(),
                 None => new_id("prod_"),
             };
-            let product = StripeProduct {
+            let product = Product {
                 id: id.clone(),
                 name: name.to_owned(),
                 created: now,
@@ -261,10 +262,11 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
     };
     if let Some(new_product) = new_product {
         state
-            .stripe_products
+            .stripe
+            .products
             .insert(new_product.id.clone(), new_product);
     }
-    let price = StripePrice {
+    let price = Price {
         id: new_id("price_"),
         product_id,
         currency,
@@ -277,7 +279,7 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
     };
     let rendered = render_expanded(state, &price, &expand);
     state.counts.stripe_prices += 1;
-    state.stripe_prices.insert(price.id.clone(), price);
+    state.stripe.prices.insert(price.id.clone(), price);
     Ok((StatusCode::OK, rendered))
 }
 
@@ -287,17 +289,18 @@ pub(crate) fn retrieve(state: &State, id: &str, params: &Params) -> Outcome {
     let expand = expand_list(params)?;
     check_expand(&expand, &["product"])?;
     let price = state
-        .stripe_prices
+        .stripe
+        .prices
         .get(id)
         .ok_or_else(|| Failure::not_found("price", "price", id))?;
     Ok((StatusCode::OK, render_expanded(state, price, &expand)))
 }
 
-fn render_expanded(state: &State, price: &StripePrice, expand: &[String]) -> Value {
+fn render_expanded(state: &State, price: &Price, expand: &[String]) -> Value {
     let mut value = render(price);
     if expand.iter().any(|field| field == "product") {
         if let (Some(product), Some(object)) = (
-            state.stripe_products.get(&price.product_id),
+            state.stripe.products.get(&price.product_id),
             value.as_object_mut(),
         ) {
             object.insert("product".into(), render_product(product));
@@ -307,7 +310,7 @@ fn render_expanded(state: &State, price: &StripePrice, expand: &[String]) -> Val
 }
 
 /// Renders a price as Stripe's `price` JSON (fixtures3 shape).
-pub(crate) fn render(price: &StripePrice) -> Value {
+pub(crate) fn render(price: &Price) -> Value {
     json!({
         "id": price.id,
         "object": "price",
@@ -343,7 +346,7 @@ pub(crate) fn render_recurring(recurring: &Recurring) -> Value {
 }
 
 /// Renders the minimal product as Stripe's `product` JSON.
-fn render_product(product: &StripeProduct) -> Value {
+fn render_product(product: &Product) -> Value {
     json!({
         "id": product.id,
         "object": "product",
@@ -395,7 +398,7 @@ pub(crate) fn insert_seed(state: &mut State, seed: &PriceSeed) -> Result<String,
                 "id: {id} must start with price_"
             )))
         }
-        Some(id) if state.stripe_prices.contains_key(id) => {
+        Some(id) if state.stripe.prices.contains_key(id) => {
             return Err(SandboxError::InvalidPrice(format!(
                 "id: a price with id {id} already exists"
             )))
@@ -414,17 +417,18 @@ pub(crate) fn insert_seed(state: &mut State, seed: &PriceSeed) -> Result<String,
         None => new_id("prod_"),
     };
     state
-        .stripe_products
+        .stripe
+        .products
         .entry(product_id.clone())
-        .or_insert_with(|| StripeProduct {
+        .or_insert_with(|| Product {
             id: product_id.clone(),
             name: seed.product_name.clone(),
             created: now,
         });
     state.counts.stripe_prices += 1;
-    state.stripe_prices.insert(
+    state.stripe.prices.insert(
         id.clone(),
-        StripePrice {
+        Price {
             id: id.clone(),
             product_id,
             currency: seed.currency.to_ascii_lowercase(),

@@ -174,7 +174,7 @@ async fn receive(State(inner): State<Arc<Inner>>, request: Request<Body>) -> Res
     lock(&inner.received).push(ReceivedWebhook {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
-        headers: crate::server::header_pairs(&parts.headers),
+        headers: crate::respond::header_pairs(&parts.headers),
         body: bytes,
         answered: status,
     });

@@ -1,12 +1,25 @@
 //! Readers for decoded Stripe form parameters, each mapping a bad value to
 //! the error Stripe would answer (`parameter_unknown`,
-//! `parameter_invalid_integer`, ...).
+//! `parameter_invalid_integer`, ...), and the context of the call they came with.
 
 use std::collections::BTreeMap;
 
-use crate::form::FormValue;
-use crate::state::State;
-use crate::stripe::{Failure, Params};
+use crate::gateways::stripe::error::Failure;
+use crate::gateways::stripe::form::{FormValue, Params};
+use crate::gateways::stripe::objects::Store;
+
+/// Who is calling and how, for operations that emit events.
+pub(crate) struct CallContext<'a> {
+    pub(crate) request_id: &'a str,
+    pub(crate) idempotency_key: Option<&'a str>,
+    pub(crate) api_version: &'a str,
+    pub(crate) publishable: bool,
+}
+
+/// True when `version` (e.g. `2026-09-30.endive`) is at or after `date`.
+pub(crate) fn version_at_least(version: &str, date: &str) -> bool {
+    version.get(..10).unwrap_or(version) >= date
+}
 
 /// Rejects parameters not in `allowed`, naming the first unknown one in
 /// bracket form (`line_items[0][foo]`).
@@ -58,15 +71,11 @@ pub(crate) fn text<'a>(
 /// Reads the optional `customer` parameter, which must name a customer the sandbox created.
 pub(crate) fn existing_customer<'a>(
     map: &'a BTreeMap<String, FormValue>,
-    state: &State,
+    store: &Store,
 ) -> Result<Option<&'a str>, Failure> {
     let customer = text(map, "customer", "")?;
     if let Some(customer) = customer {
-        if !state
-            .stripe_customers
-            .values()
-            .any(|known| known == customer)
-        {
+        if !store.customers.values().any(|known| known == customer) {
             return Err(Failure::invalid(
                 Some("resource_missing"),
                 Some("customer"),

@@ -1,23 +1,22 @@
 //! The read side of Stripe Checkout Sessions: JSON rendering (fixtures3
-//! shapes), retrieve, list with cursors, and line items.
+//! shapes), retrieve, list with cursors, line items, and the hosted page's view.
 
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::App;
-use crate::state::{CheckoutStatus, LineItem, State, StripeSession};
-use crate::stripe::{
-    check_expand, expand_list, integer, one_of, reject_unknown, text, Failure, Outcome, Params,
+use crate::app::App;
+use crate::checkout::{CheckoutStatus, PageView};
+use crate::gateways::stripe::error::{Failure, Outcome};
+use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::objects::{LineItem, Session};
+use crate::gateways::stripe::params::{
+    check_expand, expand_list, integer, one_of, reject_unknown, text,
 };
-use crate::{stripe_intents, stripe_prices};
+use crate::gateways::stripe::{payment_intents, prices};
+use crate::state::State;
 
 /// Renders a session as Stripe's `checkout.session` JSON.
-pub(crate) fn render(
-    app: &App,
-    state: &State,
-    session: &StripeSession,
-    expand: &[String],
-) -> Value {
+pub(crate) fn render(app: &App, state: &State, session: &Session, expand: &[String]) -> Value {
     let open = session.status == CheckoutStatus::Open;
     let url = (open && !session.embedded).then(|| format!("{}/pay/{}", app.base_url, session.id));
     let payment_status = match session.status {
@@ -110,9 +109,9 @@ pub(crate) fn render(
             if let Some(intent) = session
                 .payment_intent
                 .as_ref()
-                .and_then(|id| state.payment_intents.get(id))
+                .and_then(|id| state.stripe.payment_intents.get(id))
             {
-                object.insert("payment_intent".into(), stripe_intents::render(intent));
+                object.insert("payment_intent".into(), payment_intents::render(intent));
             }
         }
     }
@@ -122,11 +121,11 @@ pub(crate) fn render(
 /// Renders a line item as Stripe's `item` JSON (fixtures3 shape).
 fn render_item(state: &State, item: &LineItem) -> Value {
     let amount = item.unit_amount.saturating_mul(item.quantity);
-    let recurring = item.recurring.as_ref().map(stripe_prices::render_recurring);
+    let recurring = item.recurring.as_ref().map(prices::render_recurring);
     // A catalog price shows as itself (active, metadata, nickname); a
     // price_data price is an inactive one-off, as at Stripe.
-    let price = match state.stripe_prices.get(&item.price_id) {
-        Some(price) => stripe_prices::render(price),
+    let price = match state.stripe.prices.get(&item.price_id) {
+        Some(price) => prices::render(price),
         None => json!({
             "id": item.price_id,
             "object": "price",
@@ -163,12 +162,35 @@ fn render_item(state: &State, item: &LineItem) -> Value {
     })
 }
 
+/// Returns what the hosted page shows for the session `id`.
+pub(crate) fn page_view(state: &State, id: &str) -> Option<PageView> {
+    let session = state.stripe.sessions.get(id)?;
+    Some(PageView {
+        id: id.to_owned(),
+        gateway_label: "Stripe",
+        items: session
+            .line_items
+            .iter()
+            .map(|item| (item.name.clone(), item.quantity, item.unit_amount))
+            .collect(),
+        currency: session.currency.clone().unwrap_or_else(|| "usd".to_owned()),
+        total: session.amount_total,
+        status: session.status,
+        email: session
+            .paid_email
+            .clone()
+            .or_else(|| session.customer_email.clone()),
+        cancel_url: session.cancel_url.clone(),
+    })
+}
+
 /// `GET /v1/checkout/sessions/{id}`.
 pub(crate) fn retrieve(app: &App, state: &State, id: &str, params: &Params) -> Outcome {
     reject_unknown(params, &["expand"], "")?;
     let expand = expand_list(params)?;
     check_expand(&expand, &["line_items", "payment_intent"])?;
     let session = state
+        .stripe
         .sessions
         .get(id)
         .ok_or_else(|| Failure::not_found("checkout.session", "session", id))?;
@@ -248,11 +270,12 @@ pub(crate) fn list(app: &App, state: &State, params: &Params) -> Outcome {
         .collect();
     check_expand(&inner_expand, &["line_items", "payment_intent"])?;
     let ids: Vec<String> = state
+        .stripe
         .session_order
         .iter()
         .rev()
         .filter(|id| {
-            state.sessions.get(*id).is_some_and(|session| {
+            state.stripe.sessions.get(*id).is_some_and(|session| {
                 let status_matches = status.is_none_or(|wanted| {
                     matches!(
                         (wanted, session.status),
@@ -272,7 +295,7 @@ pub(crate) fn list(app: &App, state: &State, params: &Params) -> Outcome {
     let (page, has_more) = paginate(&ids, params, "checkout.session")?;
     let data: Vec<Value> = page
         .iter()
-        .filter_map(|id| state.sessions.get(id))
+        .filter_map(|id| state.stripe.sessions.get(id))
         .map(|session| render(app, state, session, &inner_expand))
         .collect();
     Ok((
@@ -289,6 +312,7 @@ pub(crate) fn line_items(state: &State, id: &str, params: &Params) -> Outcome {
         "",
     )?;
     let session = state
+        .stripe
         .sessions
         .get(id)
         .ok_or_else(|| Failure::not_found("checkout.session", "session", id))?;

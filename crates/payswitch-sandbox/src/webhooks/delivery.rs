@@ -1,15 +1,12 @@
-//! Signed webhook delivery: at-least-once, retried with backoff, every
-//! attempt recorded. Runs in spawned tasks so it never delays an API
-//! response.
+//! Webhook delivery: at-least-once, retried with backoff, every attempt recorded. Runs in
+//! spawned tasks so it never delays an API response. The signature headers come from the
+//! caller, so nothing here knows a gateway.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use tokio::sync::watch;
 
-use crate::server::App;
-use crate::state::{wall_clock_seconds, Delivery, Gateway, OutgoingEvent};
+use crate::state::{Delivery, OutgoingEvent};
 
 /// How webhook deliveries are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,70 +45,38 @@ impl RetryPolicy {
     }
 }
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// Returns lowercase hex HMAC-SHA256 of `message` keyed with `secret`.
-fn hmac_hex(secret: &[u8], message: &[u8]) -> String {
-    // HMAC accepts keys of any length, so this cannot fail; an empty
-    // signature would only make verification fail, never panic.
-    match HmacSha256::new_from_slice(secret) {
-        Ok(mut mac) => {
-            mac.update(message);
-            hex::encode(mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
-    }
+/// What a delivery task needs from the running sandbox.
+pub(crate) struct DeliveryContext {
+    /// The runtime to spawn the task on.
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The HTTP client that posts the events.
+    pub(crate) http: reqwest::Client,
+    /// Flips to `true` when the sandbox stops; pending retries are abandoned.
+    pub(crate) shutdown: watch::Receiver<bool>,
+    /// How failed attempts are retried.
+    pub(crate) policy: RetryPolicy,
 }
 
-/// Builds the signature headers for one attempt. Stripe signs
-/// `"{t}.{body}"` with the whole `whsec_` secret and uses the real wall
-/// clock for `t`, so receivers' tolerance checks pass even after the
-/// sandbox clock was advanced.
-fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<(String, String)> {
-    match gateway {
-        Gateway::Stripe => {
-            let timestamp = wall_clock_seconds();
-            let signed = format!("{timestamp}.{body}");
-            let signature = hmac_hex(
-                app.config.stripe_webhook_secret.as_bytes(),
-                signed.as_bytes(),
-            );
-            vec![
-                (
-                    "content-type".into(),
-                    "application/json; charset=utf-8".into(),
-                ),
-                (
-                    "user-agent".into(),
-                    "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into(),
-                ),
-                (
-                    "stripe-signature".into(),
-                    format!("t={timestamp},v1={signature}"),
-                ),
-            ]
-        }
-        Gateway::Creem => {
-            let signature = hmac_hex(app.config.creem_webhook_secret.as_bytes(), body.as_bytes());
-            vec![
-                ("content-type".into(), "application/json".into()),
-                ("creem-signature".into(), signature),
-            ]
-        }
-    }
-}
-
-/// Starts delivering one event to one endpoint in the background.
-pub(crate) fn spawn_delivery(app: Arc<App>, event: OutgoingEvent, url: String) {
-    let runtime = app.runtime.clone();
+/// Starts delivering one event to one endpoint in the background. `sign` builds the headers
+/// of each attempt from the body (signatures may carry a timestamp); `record` keeps the log.
+pub(crate) fn spawn_delivery(
+    context: DeliveryContext,
+    event: OutgoingEvent,
+    url: String,
+    sign: impl Fn(&str) -> Vec<(String, String)> + Send + 'static,
+    record: impl Fn(Delivery) + Send + 'static,
+) {
+    let DeliveryContext {
+        runtime,
+        http,
+        mut shutdown,
+        policy,
+    } = context;
     runtime.spawn(async move {
-        let policy = app.config.retry;
         let attempts = policy.max_attempts.max(1);
-        let mut shutdown = app.shutdown.clone();
         for attempt in 1..=attempts {
-            let headers = signature_headers(&app, event.gateway, &event.body);
-            let mut request = app
-                .http
+            let headers = sign(&event.body);
+            let mut request = http
                 .post(&url)
                 .timeout(policy.attempt_timeout)
                 .body(event.body.clone());
@@ -123,7 +88,7 @@ pub(crate) fn spawn_delivery(app: Arc<App>, event: OutgoingEvent, url: String) {
                 Err(error) => (None, Some(error.to_string())),
             };
             let delivered = response_status.is_some_and(|status| (200..300).contains(&status));
-            app.lock().deliveries.push(Delivery {
+            record(Delivery {
                 gateway: event.gateway,
                 event_id: event.event_id.clone(),
                 event_type: event.event_type.clone(),
@@ -161,14 +126,5 @@ mod tests {
         assert_eq!(policy.backoff(2), Duration::from_millis(200));
         assert_eq!(policy.backoff(4), Duration::from_millis(500));
         assert_eq!(policy.backoff(100), Duration::from_millis(500));
-    }
-
-    #[test]
-    fn hmac_matches_known_vector() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            hmac_hex(b"Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
     }
 }

@@ -4,13 +4,18 @@
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::money;
-use crate::server::App;
-use crate::state::{new_id, random_token, PaymentIntent, State};
-use crate::stripe::{
-    self, boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
-    ApiError, CallContext, Failure, Outcome, Params,
+use crate::app::App;
+use crate::gateways::stripe::currencies;
+use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
+use crate::gateways::stripe::events::emit_event;
+use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::objects::PaymentIntent;
+use crate::gateways::stripe::params::{
+    boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
+    version_at_least, CallContext,
 };
+use crate::money;
+use crate::state::{new_id, random_token, State};
 
 const CREATE_PARAMS: &[&str] = &[
     "allowed_payment_method_types",
@@ -53,6 +58,27 @@ const CREATE_PARAMS: &[&str] = &[
     "use_stripe_sdk",
 ];
 
+/// What each test payment method does when confirmed: `None` succeeds,
+/// `Some((decline_code, message))` declines, as Stripe's test methods do.
+const TEST_PAYMENT_METHODS: &[(&str, Option<(&str, &str)>)] = &[
+    ("pm_card_visa", None),
+    ("pm_card_mastercard", None),
+    ("pm_card_amex", None),
+    ("pm_card_visa_debit", None),
+    (
+        "pm_card_chargeDeclined",
+        Some(("generic_decline", "Your card was declined.")),
+    ),
+    (
+        "pm_card_chargeDeclinedInsufficientFunds",
+        Some(("insufficient_funds", "Your card has insufficient funds.")),
+    ),
+    (
+        "pm_card_chargeDeclinedExpiredCard",
+        Some(("expired_card", "Your card has expired.")),
+    ),
+];
+
 const CONFIRM_PARAMS: &[&str] = &[
     "capture_method",
     "client_secret",
@@ -84,7 +110,7 @@ pub(crate) fn create(
 ) -> Outcome {
     reject_unknown(params, CREATE_PARAMS, "")?;
     if params.contains_key("payment_method_types")
-        && stripe::version_at_least(context.api_version, "2026-09-30")
+        && version_at_least(context.api_version, "2026-09-30")
     {
         return Err(Failure::invalid(
             Some("payment_method_types_no_longer_supported"),
@@ -104,7 +130,7 @@ pub(crate) fn create(
         ));
     }
     let currency = currency.to_ascii_lowercase();
-    let minimum = money::stripe_minimum(&currency);
+    let minimum = currencies::minimum_charge(&currency);
     if amount < minimum {
         return Err(Failure::invalid(
             Some("amount_too_small"),
@@ -149,7 +175,7 @@ pub(crate) fn create(
     )?
     .unwrap_or("automatic_async");
     let receipt_email = text(params, "receipt_email", "")?;
-    let customer = existing_customer(params, state)?;
+    let customer = existing_customer(params, &state.stripe)?;
     let confirm = boolean(params, "confirm", "")?.unwrap_or(false);
     let payment_method = text(params, "payment_method", "")?;
     let metadata = metadata(params, "")?;
@@ -176,11 +202,12 @@ pub(crate) fn create(
         receipt_email: receipt_email.map(str::to_owned),
     };
     state.counts.stripe_payment_intents += 1;
-    state.payment_intents.insert(id.clone(), intent);
+    state.stripe.payment_intents.insert(id.clone(), intent);
     if confirm {
         return apply_payment_method(app, state, &id, payment_method, context);
     }
     let stored = state
+        .stripe
         .payment_intents
         .get_mut(&id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", &id))?;
@@ -218,6 +245,7 @@ pub(crate) fn retrieve(
 ) -> Outcome {
     reject_unknown(params, &["client_secret", "expand"], "")?;
     let intent = state
+        .stripe
         .payment_intents
         .get(id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
@@ -235,6 +263,7 @@ pub(crate) fn confirm(
 ) -> Outcome {
     reject_unknown(params, CONFIRM_PARAMS, "")?;
     let intent = state
+        .stripe
         .payment_intents
         .get(id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
@@ -256,6 +285,7 @@ fn apply_payment_method(
     context: &CallContext<'_>,
 ) -> Outcome {
     let intent = state
+        .stripe
         .payment_intents
         .get(id)
         .ok_or_else(|| Failure::not_found("payment_intent", "intent", id))?;
@@ -281,83 +311,111 @@ fn apply_payment_method(
                 .to_owned(),
         ));
     };
-    let decline = match method {
-        "pm_card_visa" | "pm_card_mastercard" | "pm_card_amex" | "pm_card_visa_debit" => None,
-        "pm_card_chargeDeclined" => Some(("generic_decline", "Your card was declined.")),
-        "pm_card_chargeDeclinedInsufficientFunds" => {
-            Some(("insufficient_funds", "Your card has insufficient funds."))
-        }
-        "pm_card_chargeDeclinedExpiredCard" => Some(("expired_card", "Your card has expired.")),
-        other => {
-            return Err(Failure::invalid(
-                Some("resource_missing"),
-                Some("payment_method"),
-                format!("No such PaymentMethod: '{other}'"),
-            ))
-        }
+    let Some((_, decline)) = TEST_PAYMENT_METHODS
+        .iter()
+        .find(|(known, _)| *known == method)
+    else {
+        return Err(Failure::invalid(
+            Some("resource_missing"),
+            Some("payment_method"),
+            format!("No such PaymentMethod: '{method}'"),
+        ));
     };
     let payment_method_id = new_id("pm_");
-    let Some(intent) = state.payment_intents.get_mut(id) else {
+    match decline {
+        None => succeed(app, state, id, payment_method_id, context),
+        Some((decline_code, message)) => decline_with(
+            app,
+            state,
+            id,
+            payment_method_id,
+            decline_code,
+            message,
+            context,
+        ),
+    }
+}
+
+/// Marks the intent paid (or capturable, with manual capture) and emits
+/// `payment_intent.succeeded` when it is.
+fn succeed(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    payment_method_id: String,
+    context: &CallContext<'_>,
+) -> Outcome {
+    let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
         return Err(Failure::not_found("payment_intent", "intent", id));
     };
-    match decline {
-        None => {
-            intent.status = if intent.capture_method == "manual" {
-                "requires_capture".to_owned()
-            } else {
-                "succeeded".to_owned()
-            };
-            intent.payment_method = Some(payment_method_id);
-            intent.latest_charge = Some(new_id("ch_"));
-            intent.last_payment_error = None;
-            let rendered = render(intent);
-            if intent.status == "succeeded" {
-                stripe::emit_event(
-                    app,
-                    state,
-                    "payment_intent.succeeded",
-                    rendered.clone(),
-                    Some(context),
-                );
-            }
-            Ok((StatusCode::OK, rendered))
-        }
-        Some((decline_code, message)) => {
-            let last_error = json!({
-                "type": "card_error",
-                "code": "card_declined",
-                "decline_code": decline_code,
-                "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-                "message": message,
-                "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
-            });
-            intent.status = "requires_payment_method".to_owned();
-            intent.payment_method = None;
-            intent.latest_charge = Some(new_id("ch_"));
-            intent.last_payment_error = Some(last_error);
-            let rendered = render(intent);
-            stripe::emit_event(
-                app,
-                state,
-                "payment_intent.payment_failed",
-                rendered.clone(),
-                Some(context),
-            );
-            let mut extra = Map::new();
-            extra.insert("decline_code".into(), json!(decline_code));
-            extra.insert("payment_intent".into(), rendered);
-            Err(Failure {
-                status: StatusCode::PAYMENT_REQUIRED,
-                error: ApiError {
-                    kind: "card_error",
-                    code: Some("card_declined"),
-                    param: None,
-                    message: message.to_owned(),
-                },
-                extra,
-            })
-        }
+    intent.status = if intent.capture_method == "manual" {
+        "requires_capture".to_owned()
+    } else {
+        "succeeded".to_owned()
+    };
+    intent.payment_method = Some(payment_method_id);
+    intent.latest_charge = Some(new_id("ch_"));
+    intent.last_payment_error = None;
+    let rendered = render(intent);
+    if intent.status == "succeeded" {
+        emit_event(
+            app,
+            state,
+            "payment_intent.succeeded",
+            rendered.clone(),
+            Some(context),
+        );
     }
+    Ok((StatusCode::OK, rendered))
+}
+
+/// Records the decline on the intent, emits `payment_intent.payment_failed` and answers
+/// Stripe's 402 `card_error`.
+fn decline_with(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    payment_method_id: String,
+    decline_code: &str,
+    message: &str,
+    context: &CallContext<'_>,
+) -> Outcome {
+    let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
+        return Err(Failure::not_found("payment_intent", "intent", id));
+    };
+    let last_error = json!({
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": decline_code,
+        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+        "message": message,
+        "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
+    });
+    intent.status = "requires_payment_method".to_owned();
+    intent.payment_method = None;
+    intent.latest_charge = Some(new_id("ch_"));
+    intent.last_payment_error = Some(last_error);
+    let rendered = render(intent);
+    emit_event(
+        app,
+        state,
+        "payment_intent.payment_failed",
+        rendered.clone(),
+        Some(context),
+    );
+    let mut extra = Map::new();
+    extra.insert("decline_code".into(), json!(decline_code));
+    extra.insert("payment_intent".into(), rendered);
+    Err(Failure {
+        status: StatusCode::PAYMENT_REQUIRED,
+        error: ApiError {
+            kind: "card_error",
+            code: Some("card_declined"),
+            param: None,
+            message: message.to_owned(),
+        },
+        extra,
+    })
 }
 
 /// Renders a PaymentIntent as Stripe's `payment_intent` JSON.

@@ -1,19 +1,23 @@
-//! Stripe Checkout Sessions: create with Stripe's validation, retrieve,
-//! list, expire, line items, payment and expiry.
+//! Stripe Checkout Sessions: `POST /v1/checkout/sessions` with Stripe's validation. Reading
+//! sessions is in [`read`]; expiry and payment are in [`lifecycle`].
+
+pub(crate) mod lifecycle;
+pub(crate) mod read;
 
 use http::StatusCode;
 
+use crate::app::App;
+use crate::checkout::{plausible_email, CheckoutStatus};
+use crate::gateways::stripe::currencies;
+use crate::gateways::stripe::error::{Failure, Outcome};
+use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::objects::{LineItem, Recurring, Session};
+use crate::gateways::stripe::params::{
+    boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata, object,
+    one_of, reject_unknown, text, version_at_least, CallContext,
+};
 use crate::money;
-use crate::server::App;
-use crate::state::{
-    new_id, random_token, CheckoutStatus, LineItem, Recurring, State, StripeSession,
-};
-use crate::stripe::{
-    self, boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata,
-    object, one_of, reject_unknown, text, CallContext, Failure, Outcome, Params,
-};
-pub(crate) use crate::stripe_session_lifecycle::{complete, expire, expire_due, mark_expired};
-pub(crate) use crate::stripe_session_views::{line_items, list, render, retrieve};
+use crate::state::{new_id, random_token, State};
 
 /// Every top-level create parameter Stripe knows (stripe-python 16.1.0).
 const CREATE_PARAMS: &[&str] = &[
@@ -109,7 +113,15 @@ const LOCALES: &[&str] = &[
 const DEFAULT_LIFETIME: i64 = 24 * 60 * 60;
 const MIN_LIFETIME: i64 = 30 * 60;
 
-/// `POST /v1/checkout/sessions`.
+/// The checked redirect URLs of a new session.
+struct Urls {
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+    return_url: Option<String>,
+}
+
+/// `POST /v1/checkout/sessions`: reads and checks each group of parameters in the order
+/// Stripe reports them, then stores the session.
 pub(crate) fn create(
     app: &App,
     state: &mut State,
@@ -117,12 +129,65 @@ pub(crate) fn create(
     context: &CallContext<'_>,
 ) -> Outcome {
     reject_unknown(params, CREATE_PARAMS, "")?;
-    let endive = stripe::version_at_least(context.api_version, "2026-09-30");
+    let endive = version_at_least(context.api_version, "2026-09-30");
     if endive && params.contains_key("payment_method_types") {
         // Removed from Checkout Session create in 2026-09-30.endive.
         return Err(Failure::unknown("payment_method_types"));
     }
     let now = state.now();
+    let (mode, ui_mode) = parse_mode(params, context)?;
+    let embedded = !matches!(ui_mode, "hosted" | "hosted_page");
+    let urls = parse_urls(params, ui_mode, embedded)?;
+    let (line_items, currency) = parse_items_and_currency(state, params, mode)?;
+    let amount_total = check_total(&line_items)?;
+    check_minimum(mode, currency.as_deref(), amount_total)?;
+    let expires_at = check_expires_at(params, now)?;
+    let payer = parse_customer(params, state)?;
+    let locale = one_of(params, "locale", "", LOCALES)?;
+    let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
+    let metadata = metadata(params, "")?;
+    let expand = expand_list(params)?;
+    check_expand(&expand, &["line_items", "payment_intent"])?;
+
+    let id = new_id("cs_test_");
+    let session = Session {
+        client_secret: embedded.then(|| format!("{id}_secret_{}", random_token(24))),
+        id: id.clone(),
+        created: now,
+        expires_at,
+        mode: mode.to_owned(),
+        ui_mode: ui_mode.to_owned(),
+        embedded,
+        status: CheckoutStatus::Open,
+        currency,
+        line_items,
+        amount_total,
+        success_url: urls.success_url,
+        cancel_url: urls.cancel_url,
+        return_url: urls.return_url,
+        metadata,
+        client_reference_id: payer.client_reference_id.map(str::to_owned),
+        customer_email: payer.customer_email.map(str::to_owned),
+        customer: payer.customer.map(str::to_owned),
+        paid_email: None,
+        payment_intent: None,
+        subscription: None,
+        locale: locale.map(str::to_owned),
+        allow_promotion_codes,
+    };
+    let rendered = read::render(app, state, &session, &expand);
+    state.counts.stripe_checkout_sessions += 1;
+    state.stripe.session_order.push(id.clone());
+    state.note_expiry(session.expires_at);
+    state.stripe.sessions.insert(id, session);
+    Ok((StatusCode::OK, rendered))
+}
+
+/// Reads `mode` (required) and `ui_mode`, whose values depend on the API version.
+fn parse_mode<'a>(
+    params: &'a Params,
+    context: &CallContext<'_>,
+) -> Result<(&'a str, &'a str), Failure> {
     let mode = text(params, "mode", "")?.ok_or_else(|| Failure::missing("mode"))?;
     if !["payment", "subscription", "setup"].contains(&mode) {
         return Err(Failure::invalid(
@@ -131,7 +196,7 @@ pub(crate) fn create(
             format!("Invalid mode: must be one of payment, setup, or subscription (got {mode})."),
         ));
     }
-    let dahlia = stripe::version_at_least(context.api_version, "2026-03-25");
+    let dahlia = version_at_least(context.api_version, "2026-03-25");
     let ui_modes: &[&str] = if dahlia {
         &["hosted_page", "embedded_page", "elements", "form"]
     } else {
@@ -142,8 +207,12 @@ pub(crate) fn create(
     } else {
         "hosted"
     });
-    let embedded = !matches!(ui_mode, "hosted" | "hosted_page");
+    Ok((mode, ui_mode))
+}
 
+/// Reads the redirect URLs: `success_url`/`cancel_url` for hosted sessions, `return_url`
+/// for embedded ones.
+fn parse_urls(params: &Params, ui_mode: &str, embedded: bool) -> Result<Urls, Failure> {
     let success_url = url_param(params, "success_url")?;
     let cancel_url = url_param(params, "cancel_url")?;
     let return_url = url_param(params, "return_url")?;
@@ -167,7 +236,20 @@ pub(crate) fn create(
             format!("You cannot pass `return_url` when `ui_mode` is `{ui_mode}`."),
         ));
     }
+    Ok(Urls {
+        success_url,
+        cancel_url,
+        return_url,
+    })
+}
 
+/// Reads the line items and the session's currency: one currency for every item, none in
+/// `setup` mode unless given, and a recurring price in `subscription` mode.
+fn parse_items_and_currency(
+    state: &State,
+    params: &Params,
+    mode: &str,
+) -> Result<(Vec<LineItem>, Option<String>), Failure> {
     let line_items = parse_line_items(state, params, mode)?;
     let mut currency = line_items.first().map(|item| item.currency.clone());
     if mode == "setup" {
@@ -201,6 +283,11 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
+    Ok((line_items, currency))
+}
+
+/// Adds up the line items, refusing a total over Stripe's eight digits.
+fn check_total(line_items: &[LineItem]) -> Result<i64, Failure> {
     let mut amount_total: i64 = 0;
     for (index, item) in line_items.iter().enumerate() {
         let line = item.unit_amount.checked_mul(item.quantity);
@@ -216,8 +303,14 @@ pub(crate) fn create(
                 )
             })?;
     }
-    if let Some(currency) = &currency {
-        let minimum = money::stripe_minimum(currency);
+    Ok(amount_total)
+}
+
+/// Refuses a total below Stripe's minimum charge for the currency, when the session charges
+/// now.
+fn check_minimum(mode: &str, currency: Option<&str>, amount_total: i64) -> Result<(), Failure> {
+    if let Some(currency) = currency {
+        let minimum = currencies::minimum_charge(currency);
         let charges_now = mode == "payment" || amount_total > 0;
         if mode != "setup" && charges_now && amount_total < minimum {
             return Err(Failure::invalid(
@@ -231,7 +324,11 @@ pub(crate) fn create(
             ));
         }
     }
+    Ok(())
+}
 
+/// Reads `expires_at`: 30 minutes to 24 hours after creation, 24 hours by default.
+fn check_expires_at(params: &Params, now: i64) -> Result<i64, Failure> {
     let expires_at = integer(params, "expires_at", "")?.unwrap_or(now + DEFAULT_LIFETIME);
     if expires_at < now + MIN_LIFETIME {
         return Err(Failure::invalid(
@@ -251,7 +348,19 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
+    Ok(expires_at)
+}
 
+/// Who pays, as the create request says.
+struct Payer<'a> {
+    client_reference_id: Option<&'a str>,
+    customer_email: Option<&'a str>,
+    customer: Option<&'a str>,
+}
+
+/// Who pays: `client_reference_id`, and `customer_email` or an existing `customer` (not
+/// both).
+fn parse_customer<'a>(params: &'a Params, state: &State) -> Result<Payer<'a>, Failure> {
     let client_reference_id = text(params, "client_reference_id", "")?;
     if client_reference_id.is_some_and(|value| value.chars().count() > 200) {
         return Err(Failure::invalid(
@@ -268,7 +377,7 @@ pub(crate) fn create(
             "Invalid email address.".to_owned(),
         ));
     }
-    let customer = existing_customer(params, state)?;
+    let customer = existing_customer(params, &state.stripe)?;
     if customer.is_some() && customer_email.is_some() {
         return Err(Failure::invalid(
             Some("parameters_exclusive"),
@@ -276,44 +385,11 @@ pub(crate) fn create(
             "You may only specify one of these parameters: customer, customer_email.".to_owned(),
         ));
     }
-    let locale = one_of(params, "locale", "", LOCALES)?;
-    let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
-    let metadata = metadata(params, "")?;
-    let expand = expand_list(params)?;
-    check_expand(&expand, &["line_items", "payment_intent"])?;
-
-    let id = new_id("cs_test_");
-    let session = StripeSession {
-        client_secret: embedded.then(|| format!("{id}_secret_{}", random_token(24))),
-        id: id.clone(),
-        created: now,
-        expires_at,
-        mode: mode.to_owned(),
-        ui_mode: ui_mode.to_owned(),
-        embedded,
-        status: CheckoutStatus::Open,
-        currency,
-        line_items,
-        amount_total,
-        success_url,
-        cancel_url,
-        return_url,
-        metadata,
-        client_reference_id: client_reference_id.map(str::to_owned),
-        customer_email: customer_email.map(str::to_owned),
-        customer: customer.map(str::to_owned),
-        paid_email: None,
-        payment_intent: None,
-        subscription: None,
-        locale: locale.map(str::to_owned),
-        allow_promotion_codes,
-    };
-    let rendered = render(app, state, &session, &expand);
-    state.counts.stripe_checkout_sessions += 1;
-    state.session_order.push(id.clone());
-    state.note_expiry(session.expires_at);
-    state.sessions.insert(id, session);
-    Ok((StatusCode::OK, rendered))
+    Ok(Payer {
+        client_reference_id,
+        customer_email,
+        customer,
+    })
 }
 
 fn url_param(params: &Params, name: &str) -> Result<Option<String>, Failure> {
@@ -331,16 +407,6 @@ fn url_param(params: &Params, name: &str) -> Result<Option<String>, Failure> {
         ));
     }
     Ok(Some(value.to_owned()))
-}
-
-/// True for something that looks like `local@domain`.
-pub(crate) fn plausible_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 fn parse_line_items(state: &State, params: &Params, mode: &str) -> Result<Vec<LineItem>, Failure> {
@@ -440,7 +506,8 @@ fn catalog_price(
     let param = bracket(prefix, "price");
     // An archived (inactive) price cannot start new checkouts.
     let price = state
-        .stripe_prices
+        .stripe
+        .prices
         .get(price_id)
         .filter(|price| price.active)
         .ok_or_else(|| {
@@ -454,7 +521,8 @@ fn catalog_price(
         return Err(recurring_outside_subscription(&param, mode));
     }
     let name = state
-        .stripe_products
+        .stripe
+        .products
         .get(&price.product_id)
         .map(|product| product.name.clone())
         .unwrap_or_default();
@@ -528,9 +596,10 @@ fn inline_price(
         }
         None => match text(price_data, "product", &price_prefix)? {
             // An existing product (from the Price catalog) lends its name.
-            Some(product) if state.stripe_products.contains_key(product) => {
+            Some(product) if state.stripe.products.contains_key(product) => {
                 let name = state
-                    .stripe_products
+                    .stripe
+                    .products
                     .get(product)
                     .map(|known| known.name.clone())
                     .unwrap_or_default();

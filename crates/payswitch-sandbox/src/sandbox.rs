@@ -6,216 +6,25 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::admin;
+use crate::app::App;
+use crate::catalog;
+use crate::config::{
+    Config, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION,
+    DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
+};
+use crate::customer;
+use crate::error::SandboxError;
 use crate::faults::Fault;
-use crate::price_seed::PriceSeed;
-use crate::server::{self, App};
+use crate::lifecycle::{advance_clock, sweep_and_flush};
+use crate::seed::{PriceSeed, ProductSeed};
+use crate::server;
 use crate::state::{Delivery, Gateway, ObjectCounts, RecordedRequest, State};
-use crate::webhooks::RetryPolicy;
-
-/// Default Stripe secret key accepted by the sandbox.
-pub const DEFAULT_STRIPE_SECRET_KEY: &str = "sk_test_sandbox";
-/// Default Stripe publishable key (for client-side PaymentIntent confirm).
-pub const DEFAULT_STRIPE_PUBLISHABLE_KEY: &str = "pk_test_sandbox";
-/// Default secret used to sign Stripe webhooks.
-pub const DEFAULT_STRIPE_WEBHOOK_SECRET: &str = "whsec_sandbox";
-/// Default Creem API key accepted by the sandbox.
-pub const DEFAULT_CREEM_API_KEY: &str = "creem_test_sandbox";
-/// Default secret used to sign Creem webhooks.
-pub const DEFAULT_CREEM_WEBHOOK_SECRET: &str = "whsec_creem_sandbox";
-/// Default Stripe API version (the account default when a request sends
-/// no `Stripe-Version`; also the `api_version` of events).
-pub const DEFAULT_STRIPE_API_VERSION: &str = "2026-09-30.endive";
-
-/// Errors from starting the sandbox or from its admin operations.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SandboxError {
-    /// The listener could not be bound.
-    #[error("could not bind the sandbox listener: {0}")]
-    Bind(#[source] std::io::Error),
-    /// No Stripe session or Creem checkout has this id.
-    #[error("no checkout session or checkout with id {0}")]
-    NotFound(String),
-    /// The session exists but is complete or expired.
-    #[error("checkout {id} cannot be changed: {reason}")]
-    NotPayable {
-        /// The session or checkout id.
-        id: String,
-        /// Why, e.g. "this checkout session is already paid".
-        reason: String,
-    },
-    /// The card was declined; the session stays open.
-    #[error("card declined ({code}): {message}")]
-    Declined {
-        /// Decline code such as `generic_decline` or `incorrect_number`.
-        code: String,
-        /// Message shown to the customer.
-        message: String,
-    },
-    /// A product seed failed Creem's product validation.
-    #[error("invalid product: {0}")]
-    InvalidProduct(String),
-    /// A price seed failed Stripe's price validation (or reused an id).
-    #[error("invalid price: {0}")]
-    InvalidPrice(String),
-    /// A webhook endpoint URL is not an absolute http(s) URL.
-    #[error("invalid webhook endpoint URL: {0}")]
-    InvalidUrl(String),
-    /// A configuration file could not be read or parsed.
-    #[error("invalid sandbox configuration: {0}")]
-    Config(String),
-}
-
-/// A Creem product to put in the catalog at start or through the admin API.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ProductSeed {
-    /// Fixed id (e.g. `prod_basic`); a random `prod_...` when `None`.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Product name shown on the pay page.
-    pub name: String,
-    /// Description; defaults to the name.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Price in cents: 0 or at least 100, as Creem requires.
-    pub price: i64,
-    /// `USD` or `EUR`.
-    pub currency: String,
-    /// `onetime` or `recurring`.
-    #[serde(default = "onetime")]
-    pub billing_type: String,
-    /// For recurring products: `every-month`, `every-three-months`,
-    /// `every-six-months` or `every-year`.
-    #[serde(default)]
-    pub billing_period: Option<String>,
-    /// Where to send the customer after payment when a checkout has no
-    /// `success_url`.
-    #[serde(default)]
-    pub default_success_url: Option<String>,
-}
-
-fn onetime() -> String {
-    "onetime".to_owned()
-}
-
-impl ProductSeed {
-    /// A one-time product.
-    pub fn one_time(name: &str, price: i64, currency: &str) -> Self {
-        Self {
-            id: None,
-            name: name.to_owned(),
-            description: None,
-            price,
-            currency: currency.to_owned(),
-            billing_type: onetime(),
-            billing_period: None,
-            default_success_url: None,
-        }
-    }
-
-    /// A recurring product billed every `billing_period` (e.g. `every-month`).
-    pub fn recurring(name: &str, price: i64, currency: &str, billing_period: &str) -> Self {
-        Self {
-            billing_type: "recurring".to_owned(),
-            billing_period: Some(billing_period.to_owned()),
-            ..Self::one_time(name, price, currency)
-        }
-    }
-
-    /// Gives the product a fixed id, so tests and examples can refer to it.
-    pub fn with_id(mut self, id: &str) -> Self {
-        self.id = Some(id.to_owned());
-        self
-    }
-
-    /// Reads the Creem products of a catalog file: a JSON array of seeds
-    /// (`[{"id": "prod_pro", "name": "Pro", "price": 2500, "currency": "USD"}]`),
-    /// or an object `{"products": [...], "prices": [...]}` that also holds
-    /// Stripe prices (read those with [`PriceSeed::from_json_file`]).
-    ///
-    /// # Errors
-    /// [`SandboxError::Config`] when the file cannot be read or parsed.
-    pub fn from_json_file(path: impl AsRef<std::path::Path>) -> Result<Vec<Self>, SandboxError> {
-        Ok(read_catalog(path.as_ref())?.products)
-    }
-
-    /// Sets the product's default success URL.
-    pub fn with_default_success_url(mut self, url: &str) -> Self {
-        self.default_success_url = Some(url.to_owned());
-        self
-    }
-}
-
-/// The object form of a catalog file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CatalogFile {
-    #[serde(default)]
-    pub(crate) products: Vec<ProductSeed>,
-    #[serde(default)]
-    pub(crate) prices: Vec<PriceSeed>,
-}
-
-/// Reads a catalog file in either form: a bare array of Creem product
-/// seeds (the original format, still accepted) or a `CatalogFile` object.
-pub(crate) fn read_catalog(path: &std::path::Path) -> Result<CatalogFile, SandboxError> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        SandboxError::Config(format!("cannot read {}: {error}", path.display()))
-    })?;
-    let invalid = |error: serde_json::Error| {
-        SandboxError::Config(format!(
-            "{} is neither a JSON array of products nor an object {{\"products\", \"prices\"}}: \
-             {error}",
-            path.display()
-        ))
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(invalid)?;
-    if value.is_array() {
-        Ok(CatalogFile {
-            products: serde_json::from_value(value).map_err(invalid)?,
-            prices: Vec::new(),
-        })
-    } else {
-        serde_json::from_value(value).map_err(invalid)
-    }
-}
-
-/// Resolved configuration of a running sandbox.
-#[derive(Clone)]
-pub(crate) struct Config {
-    pub(crate) stripe_secret_key: String,
-    pub(crate) stripe_publishable_key: String,
-    pub(crate) stripe_webhook_secret: String,
-    pub(crate) stripe_api_version: String,
-    pub(crate) creem_api_key: String,
-    pub(crate) creem_webhook_secret: String,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) products: Vec<ProductSeed>,
-    pub(crate) prices: Vec<PriceSeed>,
-    pub(crate) endpoints: Vec<(Gateway, String)>,
-    pub(crate) port: u16,
-}
-
-impl fmt::Debug for Config {
-    // Keys and secrets stay out of logs.
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("Config")
-            .field("stripe_api_version", &self.stripe_api_version)
-            .field("retry", &self.retry)
-            .field("products", &self.products.len())
-            .field("prices", &self.prices.len())
-            .field("endpoints", &self.endpoints)
-            .field("port", &self.port)
-            .finish_non_exhaustive()
-    }
-}
+use crate::webhooks::delivery::RetryPolicy;
+use crate::webhooks::endpoints::{add_endpoint, check_endpoint_url};
 
 /// Entry point of the library: `Sandbox::builder()...start().await`.
 #[derive(Debug)]
@@ -345,7 +154,7 @@ impl SandboxBuilder {
     /// errors when a seed or endpoint is invalid.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
         for (_, url) in &self.config.endpoints {
-            admin::check_endpoint_url(url)?;
+            check_endpoint_url(url)?;
         }
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.config.port)))
             .await
@@ -364,7 +173,7 @@ impl SandboxBuilder {
             runtime: tokio::runtime::Handle::current(),
             config: self.config,
         });
-        admin::seed(&app)?;
+        catalog::seed(&app)?;
         let server = tokio::spawn(server::serve(listener, Arc::clone(&app)));
         let ticker = tokio::spawn(tick(Arc::clone(&app)));
         Ok(SandboxHandle {
@@ -382,7 +191,7 @@ async fn tick(app: Arc<App>) {
     let mut shutdown = app.shutdown.clone();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => app.sweep_and_flush(),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => sweep_and_flush(&app),
             _ = shutdown.changed() => break,
         }
     }
@@ -468,7 +277,7 @@ impl SandboxHandle {
     /// [`SandboxError::Declined`] for a declining card (the session stays
     /// open), [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
     pub fn pay(&self, id: &str, card: Option<&str>) -> Result<String, SandboxError> {
-        admin::pay(&self.app, id, card, None)
+        customer::pay(&self.app, id, card, None)
     }
 
     /// Like [`SandboxHandle::pay`], with the customer's email.
@@ -481,7 +290,7 @@ impl SandboxHandle {
         card: Option<&str>,
         email: &str,
     ) -> Result<String, SandboxError> {
-        admin::pay(&self.app, id, card, Some(email))
+        customer::pay(&self.app, id, card, Some(email))
     }
 
     /// Attempts a payment with the declined test card; the session stays open.
@@ -489,7 +298,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::NotFound`] or [`SandboxError::NotPayable`].
     pub fn decline(&self, id: &str) -> Result<(), SandboxError> {
-        admin::decline(&self.app, id)
+        customer::decline(&self.app, id)
     }
 
     /// Expires an open session or pending checkout now.
@@ -497,12 +306,12 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::NotFound`] or [`SandboxError::NotPayable`].
     pub fn expire(&self, id: &str) -> Result<(), SandboxError> {
-        admin::expire(&self.app, id)
+        customer::expire(&self.app, id)
     }
 
     /// Moves the sandbox clock forward, expiring what became due.
     pub fn advance_clock(&self, by: Duration) {
-        admin::advance_clock(&self.app, by);
+        advance_clock(&self.app, by);
     }
 
     /// Returns the sandbox time in Unix seconds.
@@ -515,7 +324,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::InvalidProduct`] when Creem's validation rejects it.
     pub fn add_product(&self, product: ProductSeed) -> Result<String, SandboxError> {
-        admin::add_product(&self.app, &product)
+        catalog::add_product(&self.app, &product)
     }
 
     /// Adds a Stripe Price (and its product, unless the seed's
@@ -525,7 +334,7 @@ impl SandboxHandle {
     /// [`SandboxError::InvalidPrice`] when Stripe's price validation
     /// rejects it or its id is taken.
     pub fn add_price(&self, price: PriceSeed) -> Result<String, SandboxError> {
-        admin::add_price(&self.app, &price)
+        catalog::add_price(&self.app, &price)
     }
 
     /// Registers a webhook endpoint at runtime.
@@ -533,7 +342,7 @@ impl SandboxHandle {
     /// # Errors
     /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s).
     pub fn add_webhook_endpoint(&self, gateway: Gateway, url: &str) -> Result<(), SandboxError> {
-        admin::add_endpoint(&self.app, gateway, url)
+        add_endpoint(&self.app, gateway, url)
     }
 
     /// Queues a fault for matching gateway requests.
@@ -566,7 +375,7 @@ impl SandboxHandle {
     /// keeps the webhook endpoints and re-seeds the configured products
     /// and prices (not those added later with `add_product`/`add_price`).
     pub fn reset(&self) {
-        admin::reset(&self.app);
+        catalog::reset(&self.app);
     }
 
     /// Stops the server and waits for it.

@@ -1,10 +1,13 @@
 //! Decoding of Stripe's `application/x-www-form-urlencoded` bodies with
 //! bracketed keys (`line_items[0][price_data][currency]=usd`) into a tree.
 //!
-//! Written independently of the Stripe adapter's encoder on purpose: a bug
+//! Independent of the adapters on purpose (STYLE #9), from Stripe's documented encoding: a bug
 //! shared by both sides would otherwise pass every test.
 
 use std::collections::BTreeMap;
+
+/// Decoded form parameters, top level.
+pub(crate) type Params = BTreeMap<String, FormValue>;
 
 /// One node of a decoded form: a text leaf or a map of children.
 ///

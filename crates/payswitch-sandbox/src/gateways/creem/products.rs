@@ -1,0 +1,149 @@
+//! Creem products: `POST /v1/products`, `GET /v1/products?product_id=`, validation, rendering
+//! as `ProductEntity`, and seeding from a [`ProductSeed`].
+
+use serde_json::{json, Map, Value};
+
+use crate::error::SandboxError;
+use crate::gateways::creem::error::Failure;
+use crate::gateways::creem::objects::{iso, Product};
+use crate::gateways::creem::validate::Checker;
+use crate::seed::ProductSeed;
+use crate::state::{new_id, State};
+
+/// `POST /v1/products`.
+pub(crate) fn create(state: &mut State, body: &Map<String, Value>) -> Result<Value, Failure> {
+    let product = parse_product(body, state.now())?;
+    let rendered = render_product(&product);
+    state.counts.creem_products += 1;
+    state.creem.products.insert(product.id.clone(), product);
+    Ok(rendered)
+}
+
+/// `GET /v1/products?product_id=`.
+pub(crate) fn retrieve(state: &State, id: Option<String>) -> Result<Value, Failure> {
+    let id =
+        id.ok_or_else(|| Failure::bad_request(vec!["product_id must be a string".to_owned()]))?;
+    let product = state
+        .creem
+        .products
+        .get(&id)
+        .ok_or_else(|| Failure::not_found("Product not found"))?;
+    Ok(render_product(product))
+}
+
+/// Validates a `CreateProductRequestEntity` and builds the product.
+pub(crate) fn parse_product(body: &Map<String, Value>, now: i64) -> Result<Product, Failure> {
+    let mut check = Checker::new(body);
+    let name = check.string("name", true);
+    let description = check.string("description", true);
+    let price = check.integer("price", true);
+    if price.is_some_and(|price| price != 0 && price < 100) {
+        check
+            .messages
+            .push("price must be 0 (free product) or at least 100".to_owned());
+    }
+    let currency = check.one_of("currency", true, &["EUR", "USD"]);
+    let billing_type = check.one_of("billing_type", true, &["recurring", "onetime"]);
+    let periods = [
+        "every-month",
+        "every-three-months",
+        "every-six-months",
+        "every-year",
+    ];
+    let billing_period = check.one_of("billing_period", false, &periods);
+    if billing_type == Some("recurring")
+        && billing_period.is_none()
+        && !body.contains_key("billing_period")
+    {
+        check
+            .messages
+            .push("billing_period is required for recurring products".to_owned());
+    }
+    let tax_mode = check.one_of("tax_mode", false, &["inclusive", "exclusive"]);
+    let tax_category = check.one_of(
+        "tax_category",
+        false,
+        &["saas", "digital-goods-service", "ebooks"],
+    );
+    let default_success_url = check.url("default_success_url");
+    let image_url = check.string("image_url", false);
+    check.finish()?;
+    let (Some(name), Some(description), Some(price), Some(currency), Some(billing_type)) =
+        (name, description, price, currency, billing_type)
+    else {
+        return Err(Failure::bad_request(vec!["invalid product".to_owned()]));
+    };
+    Ok(Product {
+        id: new_id("prod_"),
+        name: name.to_owned(),
+        description: description.to_owned(),
+        price,
+        currency: currency.to_owned(),
+        billing_type: billing_type.to_owned(),
+        billing_period: if billing_type == "recurring" {
+            billing_period.unwrap_or("every-month").to_owned()
+        } else {
+            "once".to_owned()
+        },
+        tax_mode: tax_mode.unwrap_or("inclusive").to_owned(),
+        tax_category: tax_category.unwrap_or("saas").to_owned(),
+        default_success_url: default_success_url.map(str::to_owned),
+        image_url: image_url.map(str::to_owned),
+        created: now,
+    })
+}
+
+/// Renders a product as Creem's `ProductEntity`.
+pub(crate) fn render_product(product: &Product) -> Value {
+    json!({
+        "id": product.id,
+        "mode": "test",
+        "object": "product",
+        "name": product.name,
+        "description": product.description,
+        "image_url": product.image_url,
+        "features": [],
+        "price": product.price,
+        "currency": product.currency,
+        "billing_type": product.billing_type,
+        "billing_period": product.billing_period,
+        "status": "active",
+        "tax_mode": product.tax_mode,
+        "tax_category": product.tax_category,
+        "product_url": null,
+        "default_success_url": product.default_success_url,
+        "created_at": iso(product.created),
+        "updated_at": iso(product.created),
+    })
+}
+
+/// Validates a seed with Creem's product rules and stores it.
+pub(crate) fn insert_seed(state: &mut State, seed: &ProductSeed) -> Result<String, SandboxError> {
+    let mut body = Map::new();
+    body.insert("name".into(), json!(seed.name));
+    body.insert(
+        "description".into(),
+        json!(seed
+            .description
+            .clone()
+            .unwrap_or_else(|| seed.name.clone())),
+    );
+    body.insert("price".into(), json!(seed.price));
+    body.insert("currency".into(), json!(seed.currency));
+    body.insert("billing_type".into(), json!(seed.billing_type));
+    if let Some(period) = &seed.billing_period {
+        body.insert("billing_period".into(), json!(period));
+    }
+    if let Some(url) = &seed.default_success_url {
+        body.insert("default_success_url".into(), json!(url));
+    }
+    let mut product = parse_product(&body, state.now())
+        .map_err(|failure| SandboxError::InvalidProduct(failure.messages().join("; ")))?;
+    if let Some(id) = &seed.id {
+        product.id = id.clone();
+    }
+    let id = product.id.clone();
+    state.counts.creem_products += 1;
+    state.creem.products.insert(id.clone(), product);
+    Ok(id)
+}

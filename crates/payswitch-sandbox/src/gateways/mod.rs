@@ -1,0 +1,200 @@
+//! The gateways the sandbox speaks, one folder each, and the ONLY place that branches on
+//! [`Gateway`]: every `match` below is exhaustive, so a new gateway fails to compile until
+//! each operation has its arm.
+
+pub(crate) mod creem;
+pub(crate) mod stripe;
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+
+use crate::app::App;
+use crate::checkout::{NotPayable, PageView};
+use crate::error::SandboxError;
+use crate::seed::{PriceSeed, ProductSeed};
+use crate::state::{Gateway, State};
+
+/// The gateway answering unknown paths that carry no gateway-specific credentials.
+const FALLBACK: Gateway = Gateway::Stripe;
+
+/// Tells the gateways apart: by path first (their paths do not overlap), then by
+/// authentication style for unknown paths.
+pub(crate) fn owner(path: &str, headers: &HeaderMap) -> Gateway {
+    let by_path = Gateway::ALL
+        .into_iter()
+        .find(|gateway| owns_path(*gateway, path));
+    let by_auth = || {
+        Gateway::ALL
+            .into_iter()
+            .find(|gateway| recognises_auth(*gateway, headers))
+    };
+    by_path.or_else(by_auth).unwrap_or(FALLBACK)
+}
+
+fn owns_path(gateway: Gateway, path: &str) -> bool {
+    match gateway {
+        Gateway::Stripe => stripe::owns_path(path),
+        Gateway::Creem => creem::owns_path(path),
+    }
+}
+
+fn recognises_auth(gateway: Gateway, headers: &HeaderMap) -> bool {
+    match gateway {
+        // Stripe's `Authorization` header is too common to claim a request by.
+        Gateway::Stripe => false,
+        Gateway::Creem => creem::uses_creem_auth(headers),
+    }
+}
+
+/// Handles one API request in the gateway's wire protocol.
+pub(crate) fn handle(
+    gateway: Gateway,
+    app: &Arc<App>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    match gateway {
+        Gateway::Stripe => stripe::handle(app, method, path, query, headers, body),
+        Gateway::Creem => creem::handle(app, method, path, query, headers, body),
+    }
+}
+
+/// Builds the gateway's error answer for an injected fault, with `Retry-After` when given.
+pub(crate) fn fault_response(
+    gateway: Gateway,
+    status: u16,
+    retry_after_seconds: Option<u64>,
+) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = format!(
+        "Injected fault: the sandbox answered {} on purpose.",
+        status.as_u16()
+    );
+    let mut response = match gateway {
+        Gateway::Stripe => stripe::error::fault_response(status, message),
+        Gateway::Creem => creem::error::error_with_message(status, message),
+    };
+    if let Some(seconds) = retry_after_seconds {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+/// Builds the gateway's 413 answer for a body over `limit` bytes.
+pub(crate) fn too_large_response(gateway: Gateway, limit: usize) -> Response {
+    let message = format!("Request body is larger than {limit} bytes.");
+    match gateway {
+        Gateway::Stripe => stripe::error::too_large_response(message),
+        Gateway::Creem => creem::error::error_with_message(StatusCode::PAYLOAD_TOO_LARGE, message),
+    }
+}
+
+/// Builds the headers of one webhook delivery attempt, signature included.
+pub(crate) fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<(String, String)> {
+    match gateway {
+        Gateway::Stripe => stripe::events::signature_headers(app, body),
+        Gateway::Creem => creem::events::signature_headers(app, body),
+    }
+}
+
+/// Expires every open session and checkout whose time has come, in every gateway, then
+/// recomputes when the next one is due.
+pub(crate) fn expire_due(app: &App, state: &mut State) {
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => stripe::sessions::lifecycle::expire_due(app, state),
+            Gateway::Creem => creem::checkouts::expire_due(state),
+        }
+    }
+    state.next_expiry = Gateway::ALL
+        .into_iter()
+        .filter_map(|gateway| match gateway {
+            Gateway::Stripe => state.stripe.next_expiry(),
+            Gateway::Creem => state.creem.next_expiry(),
+        })
+        .min();
+}
+
+/// Returns whether `id` is a checkout of `gateway` and, if so, whether it can still be paid.
+fn payability(state: &State, gateway: Gateway, id: &str) -> Option<Result<(), NotPayable>> {
+    match gateway {
+        Gateway::Stripe => stripe::sessions::lifecycle::check_payable(state, id),
+        Gateway::Creem => creem::checkouts::check_payable(state, id),
+    }
+}
+
+/// Returns which gateway's checkout `id` is, if any.
+pub(crate) fn find(state: &State, id: &str) -> Option<Gateway> {
+    Gateway::ALL
+        .into_iter()
+        .find(|gateway| payability(state, *gateway, id).is_some())
+}
+
+/// Decides whether the checkout `id` can still be paid, whatever its gateway.
+///
+/// # Errors
+/// [`SandboxError::NotFound`] for an unknown id, [`SandboxError::NotPayable`] otherwise.
+pub(crate) fn check_payable(state: &State, id: &str) -> Result<Gateway, SandboxError> {
+    let not_found = || SandboxError::NotFound(id.to_owned());
+    let gateway = find(state, id).ok_or_else(not_found)?;
+    match payability(state, gateway, id).ok_or_else(not_found)? {
+        Ok(()) => Ok(gateway),
+        Err(not_payable) => Err(SandboxError::NotPayable {
+            id: id.to_owned(),
+            reason: not_payable.reason().to_owned(),
+        }),
+    }
+}
+
+/// Pays the checkout `id` as the customer `email` and returns the redirect URL.
+pub(crate) fn complete(
+    app: &App,
+    state: &mut State,
+    gateway: Gateway,
+    id: &str,
+    email: &str,
+) -> Result<String, SandboxError> {
+    match gateway {
+        Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, email),
+        Gateway::Creem => creem::checkouts::complete(app, state, id, email),
+    }
+}
+
+/// Expires the checkout `id` now (admin operation).
+pub(crate) fn expire(app: &App, state: &mut State, id: &str) -> Result<(), SandboxError> {
+    let gateway = find(state, id).ok_or_else(|| SandboxError::NotFound(id.to_owned()))?;
+    match gateway {
+        Gateway::Stripe => stripe::sessions::lifecycle::expire_now(app, state, id),
+        Gateway::Creem => creem::checkouts::expire(state, id),
+    }
+}
+
+/// Returns what the hosted page shows for the checkout `id`.
+pub(crate) fn page_view(state: &State, id: &str) -> Option<PageView> {
+    match find(state, id)? {
+        Gateway::Stripe => stripe::sessions::read::page_view(state, id),
+        Gateway::Creem => creem::checkouts::page_view(state, id),
+    }
+}
+
+/// Validates a Creem product seed and adds it to the catalog.
+pub(crate) fn add_product_seed(
+    state: &mut State,
+    seed: &ProductSeed,
+) -> Result<String, SandboxError> {
+    creem::products::insert_seed(state, seed)
+}
+
+/// Validates a Stripe price seed and adds it (with its product) to the catalog.
+pub(crate) fn add_price_seed(state: &mut State, seed: &PriceSeed) -> Result<String, SandboxError> {
+    stripe::prices::insert_seed(state, seed)
+}

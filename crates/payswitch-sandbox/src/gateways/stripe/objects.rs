@@ -1,0 +1,134 @@
+//! Stripe's objects as the sandbox stores them (Checkout Sessions, line items, Prices, Products,
+//! PaymentIntents, saved idempotent responses) and the [`Store`] that holds them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::checkout::CheckoutStatus;
+
+/// Recurring price details of a Stripe line item.
+#[derive(Debug, Clone)]
+pub(crate) struct Recurring {
+    pub(crate) interval: String,
+    pub(crate) interval_count: i64,
+}
+
+/// A Stripe Price in the catalog (`POST /v1/prices` or a seed).
+#[derive(Debug, Clone)]
+pub(crate) struct Price {
+    pub(crate) id: String,
+    pub(crate) product_id: String,
+    pub(crate) currency: String,
+    pub(crate) unit_amount: i64,
+    pub(crate) recurring: Option<Recurring>,
+    pub(crate) active: bool,
+    pub(crate) nickname: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) created: i64,
+}
+
+/// The minimal Stripe Product a price belongs to; only its name is shown.
+#[derive(Debug, Clone)]
+pub(crate) struct Product {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) created: i64,
+}
+
+/// A Stripe line item built from `price_data` or a catalog `price`.
+#[derive(Debug, Clone)]
+pub(crate) struct LineItem {
+    pub(crate) id: String,
+    pub(crate) price_id: String,
+    pub(crate) product_id: String,
+    pub(crate) name: String,
+    pub(crate) currency: String,
+    pub(crate) unit_amount: i64,
+    pub(crate) quantity: i64,
+    pub(crate) recurring: Option<Recurring>,
+    pub(crate) metadata: BTreeMap<String, String>,
+}
+
+/// A Stripe Checkout Session.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) mode: String,
+    pub(crate) ui_mode: String,
+    pub(crate) embedded: bool,
+    pub(crate) status: CheckoutStatus,
+    pub(crate) currency: Option<String>,
+    pub(crate) line_items: Vec<LineItem>,
+    pub(crate) amount_total: i64,
+    pub(crate) success_url: Option<String>,
+    pub(crate) cancel_url: Option<String>,
+    pub(crate) return_url: Option<String>,
+    pub(crate) client_secret: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) client_reference_id: Option<String>,
+    pub(crate) customer_email: Option<String>,
+    pub(crate) customer: Option<String>,
+    pub(crate) paid_email: Option<String>,
+    pub(crate) payment_intent: Option<String>,
+    pub(crate) subscription: Option<String>,
+    pub(crate) locale: Option<String>,
+    pub(crate) allow_promotion_codes: Option<bool>,
+}
+
+/// A Stripe PaymentIntent.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentIntent {
+    pub(crate) id: String,
+    pub(crate) client_secret: String,
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) status: String,
+    pub(crate) created: i64,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) payment_method: Option<String>,
+    pub(crate) latest_charge: Option<String>,
+    pub(crate) last_payment_error: Option<serde_json::Value>,
+    pub(crate) description: Option<String>,
+    pub(crate) customer: Option<String>,
+    pub(crate) capture_method: String,
+    pub(crate) automatic_payment_methods: Option<serde_json::Value>,
+    pub(crate) receipt_email: Option<String>,
+}
+
+/// A response saved under a Stripe `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub(crate) struct SavedResponse {
+    /// Method, path and canonical parameters of the first request.
+    pub(crate) fingerprint: String,
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    pub(crate) request_id: String,
+}
+
+/// Everything the sandbox remembers about Stripe.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub(crate) sessions: HashMap<String, Session>,
+    /// Session ids in creation order, for newest-first listing.
+    pub(crate) session_order: Vec<String>,
+    pub(crate) payment_intents: HashMap<String, PaymentIntent>,
+    /// The Price catalog.
+    pub(crate) prices: HashMap<String, Price>,
+    pub(crate) products: HashMap<String, Product>,
+    /// Customers by email, so a returning payer keeps one id.
+    pub(crate) customers: HashMap<String, String>,
+    /// Responses saved under an `Idempotency-Key`.
+    pub(crate) idempotency: HashMap<String, SavedResponse>,
+}
+
+impl Store {
+    /// Returns when the earliest open session expires, if one is open.
+    pub(crate) fn next_expiry(&self) -> Option<i64> {
+        self.sessions
+            .values()
+            .filter(|session| session.status == CheckoutStatus::Open)
+            .map(|session| session.expires_at)
+            .min()
+    }
+}
