@@ -16,7 +16,10 @@ const REMEMBERED_CHECKOUTS: usize = 10_000;
 
 /// A [`CheckoutProvider`] over several gateways, so an application can pick a gateway per
 /// request (by currency, country, metadata or a sticky percentage rollout) and fail over to
-/// another gateway when creation fails with a retryable error.
+/// another gateway when creation fails in a way that proves the first gateway created nothing
+/// ([`PaymentError::proves_nothing_created`]: unreachable, or rate limited). Ambiguous
+/// failures (timeouts, 5xx, an idempotency key still in progress) are returned to the caller,
+/// so an order never gets two payable checkouts on two gateways.
 ///
 /// Follow-up calls go to the gateway that created the checkout; `verify_webhook` goes to the
 /// gateway whose signature header is present. Configure it with `provider = "router"` and a
@@ -102,6 +105,18 @@ impl Router {
         Some(self.gateways[index].0.as_str())
     }
 
+    /// The gateways in name order, so decisions over all of them never depend on the order
+    /// of the configuration.
+    fn by_name(&self) -> impl Iterator<Item = (&str, &Arc<dyn CheckoutProvider>)> {
+        let mut sorted: Vec<(&str, &Arc<dyn CheckoutProvider>)> = self
+            .gateways
+            .iter()
+            .map(|(name, provider)| (name.as_str(), provider))
+            .collect();
+        sorted.sort_by_key(|(name, _)| *name);
+        sorted.into_iter()
+    }
+
     fn index_of(&self, name: &str) -> Option<usize> {
         self.gateways
             .iter()
@@ -159,6 +174,117 @@ impl Router {
             gateway: None,
         }))
     }
+}
+
+/// Whether `create_checkout` may try the next gateway after this failure: only when the
+/// failure proves nothing was created (see [`PaymentError::proves_nothing_created`]).
+fn may_fail_over(error: &PaymentError) -> bool {
+    error.proves_nothing_created()
+}
+
+/// How telling a signature refusal is: a gateway that recognized its own signature and found
+/// it wrong says more than one that found no signature at all.
+fn refusal_rank(error: &PaymentError) -> u8 {
+    match error {
+        PaymentError::Signature(SignatureError::Mismatch) => 0,
+        PaymentError::Signature(SignatureError::Expired { .. }) => 1,
+        PaymentError::Signature(SignatureError::Malformed(_)) => 2,
+        PaymentError::Signature(SignatureError::NoSecret) => 4,
+        PaymentError::Signature(SignatureError::Missing(_)) => 5,
+        _ => 3,
+    }
+}
+
+/// The router's webhook decision over every gateway's answer (in name order).
+fn decide_webhook(
+    answers: Vec<(&str, Result<WebhookEvent, PaymentError>)>,
+) -> Result<WebhookEvent, PaymentError> {
+    let mut accepted = Vec::new();
+    let mut refusals = Vec::new();
+    for (name, answer) in answers {
+        match answer {
+            Ok(event) => accepted.push((name, event)),
+            Err(error) => refusals.push(error),
+        }
+    }
+    match accepted.len() {
+        1 => Ok(accepted.remove(0).1),
+        0 => Err(most_telling(refusals).unwrap_or(PaymentError::Signature(
+            SignatureError::Missing("webhook".into()),
+        ))),
+        _ => Err(PaymentError::Signature(SignatureError::Malformed(format!(
+            "the webhook verifies with more than one gateway ({})",
+            accepted
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))),
+    }
+}
+
+/// The router's redirect decision over every gateway's answer (in name order).
+fn decide_return(
+    answers: Vec<(&str, Result<ReturnParams, PaymentError>)>,
+) -> Result<ReturnParams, PaymentError> {
+    let mut verified = Vec::new();
+    let mut unverified = Vec::new();
+    let mut refusals = Vec::new();
+    for (name, answer) in answers {
+        match answer {
+            Ok(params) if params.verified => verified.push((name, params)),
+            Ok(params) => unverified.push((name, params)),
+            Err(error) => refusals.push(error),
+        }
+    }
+    if verified.len() == 1 {
+        return Ok(verified.remove(0).1);
+    }
+    if verified.len() > 1 {
+        return Err(ambiguous_redirect(&verified));
+    }
+    // A signature that is present but wrong is tampering: never fall back to a reading that
+    // does not check it.
+    let tampered = refusals.iter().any(|error| {
+        matches!(
+            error,
+            PaymentError::Signature(
+                SignatureError::Mismatch
+                    | SignatureError::Malformed(_)
+                    | SignatureError::Expired { .. }
+            )
+        )
+    });
+    if tampered {
+        return Err(
+            most_telling(refusals).unwrap_or(PaymentError::Signature(SignatureError::Mismatch))
+        );
+    }
+    match unverified.len() {
+        1 => Ok(unverified.remove(0).1),
+        0 => Err(most_telling(refusals)
+            .unwrap_or_else(|| PaymentError::config("router has no gateways"))),
+        _ => Err(ambiguous_redirect(&unverified)),
+    }
+}
+
+fn ambiguous_redirect(readings: &[(&str, ReturnParams)]) -> PaymentError {
+    PaymentError::Signature(SignatureError::Malformed(format!(
+        "the redirect reads as more than one gateway's ({})",
+        readings
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// The most telling refusal; among equals, the first (gateways are asked in name order).
+fn most_telling(refusals: Vec<PaymentError>) -> Option<PaymentError> {
+    let best = refusals.iter().map(refusal_rank).min()?;
+    refusals
+        .into_iter()
+        .find(|error| refusal_rank(error) == best)
 }
 
 /// A boxed future, spelled out here to avoid a dependency for one alias.
@@ -262,9 +388,10 @@ impl CheckoutProvider for Router {
                     self.remember(&result.id, index);
                     return Ok(result);
                 }
-                // A retryable failure left no URL with anyone, so another gateway may serve
-                // the customer; anything else (a refusal) would fail the same way elsewhere.
-                Err(error) if error.is_retryable() => {
+                // Only a failure that proves this gateway created nothing may go elsewhere:
+                // after a timeout or a 5xx the first gateway may hold a payable checkout,
+                // and a second one would let the customer pay twice.
+                Err(error) if may_fail_over(&error) => {
                     tracing::warn!(gateway = name, error = %error, "checkout creation failed; trying the next gateway");
                     first_error.get_or_insert(error);
                 }
@@ -286,46 +413,30 @@ impl CheckoutProvider for Router {
             .await
     }
 
-    /// Verifies with the gateway whose signature header is present: gateways that find
-    /// their header missing are skipped.
+    /// Asks every gateway and decides on all the answers, so the outcome never depends on
+    /// the order of the gateways: exactly one gateway verifying the webhook accepts it; none
+    /// verifying it (or more than one) refuses it, with the most telling refusal.
     fn verify_webhook(
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, PaymentError> {
-        let mut missing = None;
-        for (_, provider) in &self.gateways {
-            match provider.verify_webhook(headers, body) {
-                Err(PaymentError::Signature(SignatureError::Missing(header))) => {
-                    missing = Some(header);
-                }
-                other => return other,
-            }
-        }
-        Err(PaymentError::Signature(SignatureError::Missing(
-            missing.unwrap_or_else(|| "webhook".into()),
-        )))
+        let answers: Vec<(&str, Result<WebhookEvent, PaymentError>)> = self
+            .by_name()
+            .map(|(name, provider)| (name, provider.verify_webhook(headers, body)))
+            .collect();
+        decide_webhook(answers)
     }
 
-    /// Reads the redirect with each gateway; a verified answer wins over an unverified one.
+    /// Asks every gateway and decides on all the answers, failing closed: a redirect one
+    /// gateway's signature proves wins; a redirect carrying a signature that fails is refused
+    /// even if another gateway would read it unverified; otherwise exactly one unverified
+    /// reading is returned.
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
-        let mut unverified = None;
-        let mut first_error = None;
-        for (_, provider) in &self.gateways {
-            match provider.verify_return(query) {
-                Ok(params) if params.verified => return Ok(params),
-                Ok(params) => {
-                    unverified.get_or_insert(params);
-                }
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        match (unverified, first_error) {
-            (Some(params), _) => Ok(params),
-            (None, Some(error)) => Err(error),
-            (None, None) => Err(PaymentError::config("router has no gateways")),
-        }
+        let answers: Vec<(&str, Result<ReturnParams, PaymentError>)> = self
+            .by_name()
+            .map(|(name, provider)| (name, provider.verify_return(query)))
+            .collect();
+        decide_return(answers)
     }
 }

@@ -111,7 +111,18 @@ pub fn from_config(config: &Config) -> Result<Arc<dyn CheckoutProvider>, Payment
             )),
             _ => error,
         })?;
+    check_memory_allowed(name, config)?;
     select(name, &table)?(config)
+}
+
+/// The in-memory gateway takes no payments: selecting it must be deliberate.
+fn check_memory_allowed(name: &str, config: &Config) -> Result<(), PaymentError> {
+    if name.trim().eq_ignore_ascii_case("memory") && !config.allow_memory {
+        return Err(PaymentError::config(
+            "provider \"memory\" takes no payments and is for tests; set allow_memory = true (or PAYSWITCH_ALLOW_MEMORY=true) to select it",
+        ));
+    }
+    Ok(())
 }
 
 /// Builds the gateway from the environment: `PAYSWITCH_PROVIDER`, optionally
@@ -208,6 +219,7 @@ fn build_router(config: &Config) -> Result<Router, PaymentError> {
                 "a router cannot route to another router",
             ));
         }
+        check_memory_allowed(name, config)?;
         built.insert(name.to_owned(), select(name, &table)?(config)?);
     }
     Router::new(router, built)

@@ -144,15 +144,24 @@ fn request_with_reference(email: &str, reference: &str) -> CheckoutRequest {
 }
 
 #[tokio::test]
-async fn retryable_failures_fail_over_and_refusals_do_not() {
+async fn only_failures_that_prove_nothing_was_created_fail_over() {
     let fixture = router("[router]\ndefault = \"stripe\"\nfailover = [\"creem\"]");
-    fixture.stripe.fail_next(
-        Operation::CreateCheckout,
+    let stripe_answer = |status: u16| {
         PaymentError::Provider(Box::new(GatewayDetails::new(
             ProviderKind::new("stripe"),
-            503,
+            status,
             "down",
-        ))),
+        )))
+    };
+
+    // Unreachable: the first gateway received nothing, so the second one may serve.
+    fixture.stripe.fail_next(
+        Operation::CreateCheckout,
+        PaymentError::Unreachable {
+            message: "connection refused".into(),
+            attempts: 3,
+            source: None,
+        },
     );
     let created = fixture
         .router
@@ -163,25 +172,62 @@ async fn retryable_failures_fail_over_and_refusals_do_not() {
     assert_eq!(fixture.creem.checkout_count(), 1);
     assert_eq!(fixture.stripe.checkout_count(), 0);
 
+    // Rate limited: refused before processing.
     fixture.stripe.fail_next(
         Operation::CreateCheckout,
-        PaymentError::Authentication { gateway: None },
+        PaymentError::RateLimited {
+            retry_after: None,
+            gateway: None,
+        },
     );
-    let refused = fixture
+    fixture
         .router
         .create_checkout(&request(Currency::USD).build().unwrap())
-        .await;
-    assert!(matches!(refused, Err(PaymentError::Authentication { .. })));
-    assert_eq!(
-        fixture.creem.checkout_count(),
-        1,
-        "a refusal is not failed over"
-    );
+        .await
+        .unwrap();
+    assert_eq!(fixture.creem.checkout_count(), 2);
+
+    // Ambiguous failures (the first gateway may hold a payable checkout) and refusals
+    // surface to the caller; the second gateway is never asked.
+    for ambiguous in [
+        stripe_answer(503),
+        stripe_answer(500),
+        PaymentError::Timeout { attempts: 3 },
+        PaymentError::Transport {
+            message: "connection reset after sending".into(),
+            attempts: 3,
+            source: None,
+        },
+        PaymentError::IdempotencyConflict {
+            message: "in progress".into(),
+            gateway: Some(Box::new(stripe_answer(409).gateway().unwrap().clone())),
+        },
+        PaymentError::Authentication { gateway: None },
+    ] {
+        let expected = ambiguous.to_string();
+        fixture
+            .stripe
+            .fail_next(Operation::CreateCheckout, ambiguous);
+        let outcome = fixture
+            .router
+            .create_checkout(&request(Currency::USD).build().unwrap())
+            .await;
+        assert_eq!(outcome.unwrap_err().to_string(), expected);
+        assert_eq!(
+            fixture.creem.checkout_count(),
+            2,
+            "not failed over after: {expected}"
+        );
+    }
 
     // When every gateway fails, the first error is returned.
     fixture.stripe.fail_next(
         Operation::CreateCheckout,
-        PaymentError::Timeout { attempts: 3 },
+        PaymentError::Unreachable {
+            message: "connection refused".into(),
+            attempts: 1,
+            source: None,
+        },
     );
     fixture.creem.fail_next(
         Operation::CreateCheckout,
@@ -194,7 +240,10 @@ async fn retryable_failures_fail_over_and_refusals_do_not() {
         .router
         .create_checkout(&request(Currency::USD).build().unwrap())
         .await;
-    assert!(matches!(both, Err(PaymentError::Timeout { attempts: 3 })));
+    assert!(matches!(
+        both,
+        Err(PaymentError::Unreachable { attempts: 1, .. })
+    ));
 }
 
 #[tokio::test]
@@ -268,8 +317,10 @@ fn router_configuration_is_checked() {
 
 #[test]
 fn a_router_from_config_reports_its_kind() {
-    let config =
-        Config::from_toml_str("provider = \"router\"\n[router]\ndefault = \"memory\"").unwrap();
+    let config = Config::from_toml_str(
+        "provider = \"router\"\nallow_memory = true\n[router]\ndefault = \"memory\"",
+    )
+    .unwrap();
     let provider = payswitch::from_config(&config).unwrap();
     assert_eq!(provider.kind(), Router::KIND);
 }

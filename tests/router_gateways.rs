@@ -91,7 +91,7 @@ async fn webhooks_redirects_and_follow_ups_reach_the_right_gateway() {
 }
 
 #[tokio::test]
-async fn creation_fails_over_when_the_first_gateway_is_down() {
+async fn an_ambiguous_failure_is_not_failed_over() {
     let env = Env::start().await;
     let mut config = router_config(&env);
     config.router = Some(RouterConfig {
@@ -100,25 +100,29 @@ async fn creation_fails_over_when_the_first_gateway_is_down() {
         rules: vec![],
     });
     let router = payswitch::from_config(&config).unwrap();
+    // Stripe processes the request, then fails: a session exists although the answer was a
+    // 500. Creating on Creem too would leave the customer two payable checkouts.
     env.sandbox.inject_fault(
         payswitch_sandbox::Fault::new(
             Some("POST"),
             "/v1/checkout/sessions",
-            payswitch_sandbox::FaultKind::Respond {
-                status: 503,
-                retry_after_seconds: None,
-            },
+            payswitch_sandbox::FaultKind::ProcessThenFail { status: 500 },
         )
         .times(3),
     );
-    // A catalog item both gateways can sell, so failing over changes nothing for the customer.
     let portable = CheckoutRequest::builder()
         .line_item(LineItem::sku(SKU, 1))
         .success_url("https://shop.example/done")
         .build()
         .unwrap();
-    let created = router.create_checkout(&portable).await.unwrap();
-    assert_eq!(created.provider, payswitch::creem::KIND);
-    assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 0);
-    assert_eq!(env.sandbox.counts().creem_checkouts, 1);
+    let outcome = router.create_checkout(&portable).await;
+    assert!(
+        matches!(&outcome, Err(PaymentError::Provider(details)) if details.status == 500),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        env.sandbox.counts().creem_checkouts,
+        0,
+        "no second checkout"
+    );
 }

@@ -38,9 +38,37 @@ fn changing_one_line_switches_the_gateway() {
     let creem = payswitch::from_config(&Config::from_toml_str(&creem_toml).unwrap()).unwrap();
     assert_eq!(describe(&creem), (payswitch::creem::KIND, false));
 
-    let memory_toml = CONFIG.replace(r#"provider = "stripe""#, r#"provider = "memory""#);
+    let memory_toml = CONFIG.replace(
+        r#"provider = "stripe""#,
+        "provider = \"memory\"\nallow_memory = true",
+    );
     let memory = payswitch::from_config(&Config::from_toml_str(&memory_toml).unwrap()).unwrap();
     assert_eq!(describe(&memory), (ProviderKind::MEMORY, true));
+}
+
+#[test]
+fn the_memory_gateway_needs_an_explicit_opt_in() {
+    let memory_toml = CONFIG.replace(r#"provider = "stripe""#, r#"provider = "memory""#);
+    match payswitch::from_config(&Config::from_toml_str(&memory_toml).unwrap()) {
+        Err(PaymentError::Config(message)) => {
+            assert!(message.contains("allow_memory = true"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let router = "provider = \"router\"\n[router]\ndefault = \"memory\"";
+    assert!(matches!(
+        payswitch::from_config(&Config::from_toml_str(router).unwrap()),
+        Err(PaymentError::Config(_))
+    ));
+    let from_env = payswitch::config_from_vars([
+        ("PAYSWITCH_PROVIDER", "memory"),
+        ("PAYSWITCH_ALLOW_MEMORY", "true"),
+    ])
+    .unwrap();
+    assert_eq!(
+        payswitch::from_config(&from_env).unwrap().kind(),
+        ProviderKind::MEMORY
+    );
 }
 
 #[test]

@@ -40,7 +40,14 @@ use crate::money::Currency;
 use crate::retry::RetryConfig;
 
 /// The top-level keys core reads itself; every other top-level table is a gateway section.
-const SHARED_KEYS: [&str; 5] = ["provider", "http", "retry", "catalog", "router"];
+const SHARED_KEYS: [&str; 6] = [
+    "provider",
+    "allow_memory",
+    "http",
+    "retry",
+    "catalog",
+    "router",
+];
 
 /// The whole payswitch configuration.
 ///
@@ -52,6 +59,10 @@ pub struct Config {
     /// `"stripe"`). When absent and exactly one gateway section is present, that gateway is
     /// used.
     pub provider: Option<String>,
+    /// Allows `provider = "memory"` (and a router over it): the in-memory gateway takes no
+    /// payments, so selecting it must be deliberate (`allow_memory = true`, or
+    /// `PAYSWITCH_ALLOW_MEMORY=true`), never a typo away in production.
+    pub allow_memory: bool,
     /// HTTP client settings shared by the adapters.
     pub http: HttpConfig,
     /// Retry settings shared by the adapters.
@@ -67,6 +78,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("provider", &self.provider)
+            .field("allow_memory", &self.allow_memory)
             .field("http", &self.http)
             .field("retry", &self.retry)
             .field("catalog", &self.catalog)
@@ -113,6 +125,7 @@ impl Config {
         for (key, value) in table {
             match key.as_str() {
                 "provider" => config.provider = Some(shared("provider", value)?),
+                "allow_memory" => config.allow_memory = shared("allow_memory", value)?,
                 "http" => config.http = shared("[http]", value)?,
                 "retry" => config.retry = shared("[retry]", value)?,
                 "catalog" => config.catalog = shared("[catalog]", value)?,
@@ -164,8 +177,8 @@ impl Config {
     /// Builds the configuration from `NAME=value` pairs (the process environment, or a test's
     /// own pairs), reading each gateway's variables as its [`GatewayEnv`] declares.
     ///
-    /// `PAYSWITCH_CONFIG` names a TOML file to start from; `PAYSWITCH_PROVIDER` and the
-    /// gateways' variables override it. List variables hold several values separated by
+    /// `PAYSWITCH_CONFIG` names a TOML file to start from; `PAYSWITCH_PROVIDER`,
+    /// `PAYSWITCH_ALLOW_MEMORY` and the gateways' variables override it. List variables hold several values separated by
     /// commas (secret rotation). Empty variables count as unset. Only the variables named
     /// here are kept.
     pub fn from_vars_with<I, K, V>(vars: I, gateways: &[&GatewayEnv]) -> Result<Self, PaymentError>
@@ -192,6 +205,17 @@ impl Config {
         };
         if let Some(provider) = get("PAYSWITCH_PROVIDER") {
             config.provider = Some(provider.to_ascii_lowercase());
+        }
+        if let Some(allow) = get("PAYSWITCH_ALLOW_MEMORY") {
+            config.allow_memory = match allow.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(PaymentError::config(
+                        "PAYSWITCH_ALLOW_MEMORY must be true or false",
+                    ))
+                }
+            };
         }
         for env in gateways {
             env.apply(&get, &mut config)?;
@@ -237,8 +261,10 @@ impl Config {
         self.gateways.keys().map(String::as_str)
     }
 
-    /// Checks what core can check without knowing gateways: the router's rules.
+    /// Checks what core can check without knowing gateways: retry bounds and the router's
+    /// rules.
     pub fn validate(&self) -> Result<(), PaymentError> {
+        self.retry.validate()?;
         if let Some(router) = &self.router {
             router.validate()?;
         }
@@ -249,8 +275,22 @@ impl Config {
 /// Deserializes one of core's own top-level entries, naming it in the error.
 fn shared<T: DeserializeOwned>(what: &str, value: toml::Value) -> Result<T, PaymentError> {
     value.try_into().map_err(|error: toml::de::Error| {
-        PaymentError::config(format!("{what}: {}", error.message()))
+        PaymentError::config(format!("{what}: {}", without_values(error.message())))
     })
+}
+
+/// A deserializer's message without the offending value: serde writes `invalid type: string
+/// "whsec_…", expected a sequence`, and the value may be a secret in the wrong place. Keeps
+/// the kind of value (`string`) and the expectation.
+fn without_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let kind = rest.split([' ', ',']).next().unwrap_or_default();
+            let expected = rest.find(", expected ").map_or("", |at| &rest[at..]);
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    message.to_owned()
 }
 
 /// ` at line L, column C` for a byte span of `text`, or nothing.
@@ -330,7 +370,10 @@ impl GatewaySection {
                 toml::Value::Table(table.clone())
                     .try_into()
                     .map_err(|error: toml::de::Error| {
-                        PaymentError::config(format!("[{gateway}]: {}", error.message()))
+                        PaymentError::config(format!(
+                            "[{gateway}]: {}",
+                            without_values(error.message())
+                        ))
                     })
             }
             // `(**settings)`: the `Arc` itself would also match the blanket impl.
@@ -467,7 +510,7 @@ impl Default for HttpConfig {
 ///
 /// [router]
 /// default = "stripe"
-/// failover = ["creem"]          # tried in order when creation fails with a retryable error
+/// failover = ["creem"]          # tried when the chosen gateway provably created nothing
 ///
 /// [[router.rules]]              # rules are tried in order; every condition must match
 /// gateway = "creem"
@@ -483,7 +526,8 @@ impl Default for HttpConfig {
 pub struct RouterConfig {
     /// The gateway used when no rule matches.
     pub default: String,
-    /// Gateways tried in order when the chosen one fails with a retryable error.
+    /// Gateways tried in order when the chosen one fails in a way that proves it created
+    /// nothing (unreachable, or rate limited): see `PaymentError::proves_nothing_created`.
     #[serde(default)]
     pub failover: Vec<String>,
     /// Rules tried in order; the first whose conditions all match picks the gateway.

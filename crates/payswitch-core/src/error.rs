@@ -236,7 +236,20 @@ pub enum PaymentError {
     /// The gateway failed in a way no other variant describes (typically a 5xx).
     #[error("{0}")]
     Provider(Box<GatewayDetails>),
-    /// The request could not be sent or its answer could not be read.
+    /// The gateway could not be reached at all (no connection was made), so it received
+    /// nothing and created nothing. Retryable; a router may fail over to another gateway.
+    #[error("gateway unreachable after {attempts} attempt(s): {message}")]
+    Unreachable {
+        /// What failed.
+        message: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The request could not be sent or its answer could not be read. The gateway may have
+    /// received it: for a create, a checkout may exist.
     #[error("transport error after {attempts} attempt(s): {message}")]
     Transport {
         /// What failed.
@@ -264,6 +277,17 @@ pub enum PaymentError {
     /// The configuration is missing something or contradicts itself.
     #[error("configuration error: {0}")]
     Config(String),
+    /// A success redirect names a checkout that does not belong to the order the application
+    /// expected (a customer swapped the checkout id in the URL): do not fulfil.
+    #[error("checkout {checkout_id} does not belong to order {expected_reference:?}")]
+    WrongCheckout {
+        /// The checkout the redirect named.
+        checkout_id: String,
+        /// The order reference the application expected.
+        expected_reference: String,
+        /// The reference the checkout actually carries, if any.
+        found_reference: Option<String>,
+    },
 }
 
 fn gateway_suffix(gateway: &Option<Box<GatewayDetails>>) -> String {
@@ -321,7 +345,10 @@ impl PaymentError {
     /// checkout (never a charge) elsewhere.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Transport { .. }
+            | Self::Unreachable { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. } => true,
             Self::Provider(details) => details.status >= 500 || details.status == 409,
             Self::IdempotencyConflict { gateway, .. } => {
                 // 409 means the same key is still being processed; a mismatch (400) is final.
@@ -338,8 +365,19 @@ impl PaymentError {
             | Self::Unsupported { .. }
             | Self::Signature(_)
             | Self::Decode { .. }
-            | Self::Config(_) => false,
+            | Self::Config(_)
+            | Self::WrongCheckout { .. } => false,
         }
+    }
+
+    /// Says whether this failure proves the gateway created nothing, so the same request may
+    /// go to another gateway without risking two payable checkouts: the gateway was never
+    /// reached (`Unreachable`) or refused before processing (`RateLimited`).
+    ///
+    /// Timeouts, transport failures after sending, 5xx answers and idempotency conflicts are
+    /// ambiguous — the gateway may have created a checkout — and return `false`.
+    pub fn proves_nothing_created(&self) -> bool {
+        matches!(self, Self::Unreachable { .. } | Self::RateLimited { .. })
     }
 
     /// The gateway's answer, when the error came from one.
@@ -357,9 +395,11 @@ impl PaymentError {
             Self::Unsupported { .. }
             | Self::Signature(_)
             | Self::Transport { .. }
+            | Self::Unreachable { .. }
             | Self::Timeout { .. }
             | Self::Decode { .. }
-            | Self::Config(_) => None,
+            | Self::Config(_)
+            | Self::WrongCheckout { .. } => None,
         }
     }
 
@@ -376,7 +416,9 @@ impl PaymentError {
     /// How many attempts were made before this error was returned, when any request was sent.
     pub fn attempts(&self) -> Option<u32> {
         match self {
-            Self::Transport { attempts, .. } | Self::Timeout { attempts } => Some(*attempts),
+            Self::Transport { attempts, .. }
+            | Self::Unreachable { attempts, .. }
+            | Self::Timeout { attempts } => Some(*attempts),
             other => other.gateway().map(|details| details.attempts),
         }
     }

@@ -69,6 +69,26 @@ pub trait CheckoutProviderExt: CheckoutProvider {
         self.retrieve_checkout(&params.checkout_id).await
     }
 
+    /// Like [`confirm_return`](Self::confirm_return), and also checks that the checkout
+    /// belongs to the order the application expected (its `reference`), so a customer who
+    /// swaps the checkout id in the success URL for another paid checkout's id gets
+    /// [`PaymentError::WrongCheckout`] instead of the other order's "paid" page.
+    async fn confirm_return_for(
+        &self,
+        query: &str,
+        expected_reference: &str,
+    ) -> Result<CheckoutResult, PaymentError> {
+        let checkout = self.confirm_return(query).await?;
+        if checkout.reference.as_deref() != Some(expected_reference) {
+            return Err(PaymentError::WrongCheckout {
+                checkout_id: checkout.id,
+                expected_reference: expected_reference.to_owned(),
+                found_reference: checkout.reference,
+            });
+        }
+        Ok(checkout)
+    }
+
     /// Retrieves a checkout and says whether it can be fulfilled (complete and paid).
     async fn is_paid(&self, id: &str) -> Result<bool, PaymentError> {
         Ok(self.retrieve_checkout(id).await?.is_paid())

@@ -48,6 +48,22 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
+    /// The most retries a configuration may ask for: more only multiplies the load on a
+    /// gateway that is already failing.
+    pub const MAX_RETRIES: u32 = 10;
+
+    /// Checks the bounds: at most [`RetryConfig::MAX_RETRIES`] retries.
+    pub fn validate(&self) -> Result<(), PaymentError> {
+        if self.max_retries > Self::MAX_RETRIES {
+            return Err(PaymentError::config(format!(
+                "retry.max_retries is {}; at most {} are allowed",
+                self.max_retries,
+                Self::MAX_RETRIES
+            )));
+        }
+        Ok(())
+    }
+
     /// No retries at all.
     pub fn disabled() -> Self {
         Self {

@@ -28,6 +28,12 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.expose().is_empty()
     }
+
+    /// Says whether the secret is empty or only white space (a misconfiguration: a key
+    /// pasted with its quotes missing, or an unset variable expanded to spaces).
+    pub fn is_blank(&self) -> bool {
+        self.expose().trim().is_empty()
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -347,3 +347,40 @@ fn catalog_require_names_the_item() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn no_error_quotes_a_value_that_may_be_a_secret() {
+    // A secret in the wrong shape (a string where a list belongs, a number for a key).
+    for text in [
+        "[acme]\napi_key = \"k\"\nwebhook_secrets = \"whsec_PLANTED_SECRET\"",
+        "[acme]\napi_key = 31415926535\n",
+        "[acme]\napi_key = [\"acme_PLANTED_SECRET\"]\n",
+    ] {
+        let config = Config::from_toml_str(text).unwrap();
+        let error = config
+            .gateway("acme")
+            .unwrap()
+            .settings::<AcmeSettings>("acme")
+            .unwrap_err();
+        for shown in [error.to_string(), format!("{error:?}")] {
+            assert!(!shown.contains("PLANTED"), "{shown}");
+            assert!(!shown.contains("31415926535"), "{shown}");
+            assert!(
+                shown.contains("[acme]") && shown.contains("expected"),
+                "{shown}"
+            );
+        }
+    }
+    let shared = Config::from_toml_str("[http]\ntimeout_secs = \"sk_PLANTED_SECRET\"").unwrap_err();
+    assert!(!shared.to_string().contains("PLANTED"), "{shared}");
+}
+
+#[test]
+fn retries_are_bounded() {
+    let message = match Config::from_toml_str("[retry]\nmax_retries = 11") {
+        Err(PaymentError::Config(message)) => message,
+        other => panic!("{other:?}"),
+    };
+    assert!(message.contains("at most 10"), "{message}");
+    assert!(Config::from_toml_str("[retry]\nmax_retries = 10").is_ok());
+}

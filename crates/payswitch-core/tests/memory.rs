@@ -278,3 +278,29 @@ async fn setup_mode_needs_no_payment() {
     assert_eq!(done.payment_status, PaymentStatus::NoPaymentRequired);
     assert!(done.is_paid());
 }
+
+#[tokio::test]
+async fn a_redirect_for_another_order_is_refused() {
+    let gateway = MemoryProvider::new();
+    let paid_elsewhere = gateway.create_checkout(&request()).await.unwrap();
+    gateway.pay(&paid_elsewhere.id).unwrap();
+    // A customer swaps the checkout id of their own (unpaid) order for a paid one.
+    let swapped_query = gateway.return_query(&paid_elsewhere.id).unwrap();
+    match gateway.confirm_return_for(&swapped_query, "order-8").await {
+        Err(PaymentError::WrongCheckout {
+            checkout_id,
+            expected_reference,
+            found_reference,
+        }) => {
+            assert_eq!(checkout_id, paid_elsewhere.id);
+            assert_eq!(expected_reference, "order-8");
+            assert_eq!(found_reference.as_deref(), Some("order-7"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let own = gateway
+        .confirm_return_for(&swapped_query, "order-7")
+        .await
+        .unwrap();
+    assert!(own.is_paid());
+}

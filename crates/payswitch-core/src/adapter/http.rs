@@ -29,6 +29,38 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
+/// Checks a configured API base URL and returns it without a trailing slash: an `http` or
+/// `https` URL with a host, and no credentials, query or fragment. The message names `field`
+/// and never quotes the URL, which may carry a password.
+///
+/// ```
+/// use payswitch_core::adapter::http::check_api_base;
+/// assert_eq!(check_api_base("x.api_base", "http://127.0.0.1:9/").unwrap(), "http://127.0.0.1:9");
+/// assert!(check_api_base("x.api_base", "https://user:pw@api.example").is_err());
+/// assert!(check_api_base("x.api_base", "file:///tmp").is_err());
+/// ```
+pub fn check_api_base(field: &str, base: &str) -> Result<String, crate::error::PaymentError> {
+    let base = base.trim();
+    let parsed = url::Url::parse(base).map_err(|error| {
+        crate::error::PaymentError::config(format!("{field} is not a URL: {error}"))
+    })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(crate::error::PaymentError::config(format!(
+            "{field} carries credentials; put the API key in its own setting"
+        )));
+    }
+    let usable = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host().is_some()
+        && parsed.query().is_none()
+        && parsed.fragment().is_none();
+    if !usable {
+        return Err(crate::error::PaymentError::config(format!(
+            "{field} must be an http(s) URL with a host and no query or fragment"
+        )));
+    }
+    Ok(base.trim_end_matches('/').to_owned())
+}
+
 /// Replaces every occurrence of `secret` in gateway-written `text` with `[redacted]`, should
 /// a gateway ever echo a key back in an error message.
 ///
