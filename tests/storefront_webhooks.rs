@@ -147,10 +147,10 @@ async fn success_page_trusts_only_the_gateway(provider: &'static str) {
     let (order_id, checkout_id) = shop.open_checkout("pro_licence").await;
     let forged = match provider {
         // Stripe does not sign the redirect: the checkout is retrieved and is still open.
-        "stripe" => format!("/success?session_id={checkout_id}"),
+        "stripe" => format!("/success?order={order_id}&session_id={checkout_id}"),
         // Creem signs it: a made-up signature is refused before anything is retrieved.
         _ => format!(
-            "/success?checkout_id={checkout_id}&request_id={order_id}&signature={}",
+            "/success?order={order_id}&checkout_id={checkout_id}&request_id={order_id}&signature={}",
             "0".repeat(64)
         ),
     };
@@ -165,7 +165,13 @@ async fn success_page_trusts_only_the_gateway(provider: &'static str) {
             assert_eq!(payment_status(&page), "not_confirmed", "{page}");
         }
     }
-    for query in ["/success", "/success?session_id=", "/success?checkout_id=x"] {
+    let without_order = format!("/success?session_id={checkout_id}");
+    for query in [
+        "/success",
+        "/success?session_id=",
+        "/success?checkout_id=x",
+        without_order.as_str(),
+    ] {
         let (status, page) = shop.get(query).await;
         assert_eq!(status, 400, "{query}: {page}");
         assert_eq!(payment_status(&page), "not_confirmed", "{query}");
@@ -173,6 +179,27 @@ async fn success_page_trusts_only_the_gateway(provider: &'static str) {
     let order = shop.order(&order_id).await;
     assert_eq!(order["status"], "pending");
     assert_eq!(order["times_marked_paid"], 0);
+}
+
+/// A customer who swaps in the paid checkout of another order (here: the success link of
+/// order B, edited to say order A) is refused, and order A stays unpaid.
+async fn a_checkout_of_another_order_is_refused(provider: &'static str) {
+    let shop = Storefront::start(provider);
+    let (order_a, _) = shop.open_checkout("pro_licence").await;
+    let (order_b, checkout_b) = shop.open_checkout("pro_licence").await;
+    let redirect_b = shop.pay(&checkout_b).await;
+    assert!(redirect_b.contains(&format!("order={order_b}")), "{redirect_b}");
+    let swapped = redirect_b.replace(&format!("order={order_b}"), &format!("order={order_a}"));
+    let (status, page) = shop.get_url(&swapped).await;
+    assert_eq!(status, 400, "{page}");
+    assert_eq!(payment_status(&page), "not_confirmed", "{page}");
+    let order = shop.order(&order_a).await;
+    assert_eq!(order["status"], "pending");
+    assert_eq!(order["times_marked_paid"], 0);
+    // B's own link still confirms B.
+    let (status, page) = shop.get_url(&redirect_b).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(payment_status(&page), "paid", "{page}");
 }
 
 /// The form carries a SKU only; anything else the browser sends is ignored, and unknown
@@ -272,6 +299,7 @@ on_each_gateway!(
     subscription_redirect_and_webhook_race,
     bad_signatures_are_rejected,
     success_page_trusts_only_the_gateway,
+    a_checkout_of_another_order_is_refused,
     the_server_decides_the_price,
     product_page,
 );

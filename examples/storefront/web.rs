@@ -72,9 +72,11 @@ async fn checkout(State(app): State<App>, Form(form): Form<CheckoutForm>) -> Res
     let request = CheckoutRequest::builder()
         .mode(offer.mode())
         .line_item(LineItem::sku(offer.sku, 1))
+        // The order travels in the success URL so the success page can check that the
+        // checkout it is shown belongs to that order (`confirm_return_for`).
         .success_url(format!(
-            "{}/success?session_id={{CHECKOUT_SESSION_ID}}",
-            app.public_url
+            "{}/success?order={}&session_id={{CHECKOUT_SESSION_ID}}",
+            app.public_url, order.id
         ))
         .cancel_url(format!("{}/", app.public_url))
         .reference(order.id.as_str())
@@ -120,15 +122,28 @@ async fn checkout(State(app): State<App>, Form(form): Form<CheckoutForm>) -> Res
 /// The page the gateway sends the customer back to.
 ///
 /// The query string alone proves nothing: anyone can type `/success?session_id=…`, and
-/// Stripe does not sign it. `confirm_return` verifies what the gateway signs (Creem) and then
-/// retrieves the checkout from the gateway, so "paid" is shown only when the gateway says so,
-/// for a checkout whose reference is one of our orders. A paid checkout also marks the order
+/// Stripe does not sign it. `confirm_return_for` verifies what the gateway signs (Creem),
+/// retrieves the checkout from the gateway, and checks that it belongs to the order the page
+/// is about, so "paid" is shown only when the gateway says so, and a checkout id swapped in
+/// from another order is refused. (A shop with accounts takes the expected order from the
+/// customer's session rather than from the URL.) A paid checkout also marks the order
 /// paid here (once, shared with the webhook), so a customer who returns before the webhook
 /// arrives is not told "pending" for a payment the gateway has already confirmed.
 async fn success(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
     let gateway = app.gateway_name();
     let query = query.unwrap_or_default();
-    let checkout = match app.gateway.confirm_return(&query).await {
+    let expected_order = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "order")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let confirmed = if expected_order.is_empty() {
+        Err(PaymentError::invalid("order", "the success link names no order"))
+    } else {
+        app.gateway
+            .confirm_return_for(&query, &expected_order)
+            .await
+    };
+    let checkout = match confirmed {
         Ok(checkout) => checkout,
         Err(error) => {
             tracing::warn!(%error, "a success redirect could not be confirmed");
