@@ -421,6 +421,7 @@ impl CheckoutProvider for Router {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, PaymentError> {
+        payswitch_core::adapter::check_webhook_body(body)?;
         let answers: Vec<(&str, Result<WebhookEvent, PaymentError>)> = self
             .by_name()
             .map(|(name, provider)| (name, provider.verify_webhook(headers, body)))

@@ -146,6 +146,16 @@ pub enum SignatureError {
     /// No webhook secret is configured, so nothing can be verified.
     #[error("no webhook secret is configured")]
     NoSecret,
+    /// The webhook body is larger than any gateway sends
+    /// ([`MAX_WEBHOOK_BODY_BYTES`](crate::webhook::MAX_WEBHOOK_BODY_BYTES)); refused before
+    /// any work is done on it.
+    #[error("the webhook body has {size} bytes, more than the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The body's size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Everything that can go wrong taking a payment, in one enum with meaning-based variants.

@@ -488,6 +488,7 @@ impl CheckoutProvider for MemoryProvider {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, PaymentError> {
+        crate::adapter::check_webhook_body(body)?;
         self.begin(RecordedCall::VerifyWebhook(body.to_vec()))?;
         let signature = headers
             .get(SIGNATURE_HEADER)

@@ -7,6 +7,12 @@ use crate::kind::ProviderKind;
 use crate::raw::RawJson;
 use crate::result::CheckoutResult;
 
+/// The largest webhook body any provider accepts, 1 MiB: gateways' events are far smaller
+/// (Stripe's reach a few hundred KiB with expanded objects), and refusing larger bodies before
+/// computing a signature bounds the work an unauthenticated sender can cause. Put the same
+/// (or a smaller) limit on the HTTP route that receives webhooks.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 1 << 20;
+
 /// What happened, across gateways.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -304,3 +304,17 @@ async fn a_redirect_for_another_order_is_refused() {
         .unwrap();
     assert!(own.is_paid());
 }
+
+#[tokio::test]
+async fn oversized_webhook_bodies_are_refused_before_any_work() {
+    let gateway = MemoryProvider::new();
+    let body = vec![b' '; payswitch_core::webhook::MAX_WEBHOOK_BODY_BYTES + 1];
+    let headers = http::HeaderMap::new();
+    match gateway.verify_webhook(&headers, &body) {
+        Err(PaymentError::Signature(SignatureError::BodyTooLarge { size, limit })) => {
+            assert_eq!(size, limit + 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(gateway.calls().is_empty(), "refused before anything is recorded");
+}

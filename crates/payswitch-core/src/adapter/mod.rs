@@ -19,6 +19,22 @@ pub mod wire;
 
 use crate::error::PaymentError;
 
+/// Refuses a webhook body over
+/// [`MAX_WEBHOOK_BODY_BYTES`](crate::webhook::MAX_WEBHOOK_BODY_BYTES) before its signature is
+/// computed. Every gateway crate calls it first in `verify_webhook`.
+pub fn check_webhook_body(body: &[u8]) -> Result<(), PaymentError> {
+    let limit = crate::webhook::MAX_WEBHOOK_BODY_BYTES;
+    if body.len() > limit {
+        return Err(PaymentError::Signature(
+            crate::error::SignatureError::BodyTooLarge {
+                size: body.len(),
+                limit,
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses an empty (or blank) object id before any request is sent, with the same error on
 /// every gateway: `InvalidRequest` on `field`, "must not be empty".
 ///
