@@ -188,7 +188,10 @@ async fn a_checkout_of_another_order_is_refused(provider: &'static str) {
     let (order_a, _) = shop.open_checkout("pro_licence").await;
     let (order_b, checkout_b) = shop.open_checkout("pro_licence").await;
     let redirect_b = shop.pay(&checkout_b).await;
-    assert!(redirect_b.contains(&format!("order={order_b}")), "{redirect_b}");
+    assert!(
+        redirect_b.contains(&format!("order={order_b}")),
+        "{redirect_b}"
+    );
     let swapped = redirect_b.replace(&format!("order={order_b}"), &format!("order={order_a}"));
     let (status, page) = shop.get_url(&swapped).await;
     assert_eq!(status, 400, "{page}");

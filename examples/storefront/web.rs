@@ -137,7 +137,10 @@ async fn success(State(app): State<App>, RawQuery(query): RawQuery) -> Response 
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
     let confirmed = if expected_order.is_empty() {
-        Err(PaymentError::invalid("order", "the success link names no order"))
+        Err(PaymentError::invalid(
+            "order",
+            "the success link names no order",
+        ))
     } else {
         app.gateway
             .confirm_return_for(&query, &expected_order)

@@ -316,5 +316,8 @@ async fn oversized_webhook_bodies_are_refused_before_any_work() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(gateway.calls().is_empty(), "refused before anything is recorded");
+    assert!(
+        gateway.calls().is_empty(),
+        "refused before anything is recorded"
+    );
 }
