@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use payswitch_core::adapter::wire::Expandable;
 use payswitch_core::{
     Capabilities, Catalog, CheckoutMode, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency,
     Money, PaymentError, PaymentStatus, Product, RawJson, UiMode,
 };
-
 use serde::Deserialize;
 
 use crate::config::KIND;
@@ -213,20 +213,20 @@ pub(crate) fn checkout_result(
         CheckoutStatus::Complete | CheckoutStatus::Expired => None,
     };
     result.mode = mode(checkout);
-    result.amount_total = match order.and_then(wire::Expandable::object) {
+    result.amount_total = match order.and_then(Expandable::object) {
         Some(order) => amount_total(order)?,
         None => catalog_total(checkout)?,
     };
     let customer = checkout
         .customer
         .as_ref()
-        .or_else(|| order.and_then(wire::Expandable::object)?.customer.as_ref());
+        .or_else(|| order.and_then(Expandable::object)?.customer.as_ref());
     result.customer_id = customer.map(|customer| customer.id().to_owned());
     result.customer_email = customer
-        .and_then(wire::Expandable::object)
+        .and_then(Expandable::object)
         .and_then(|customer| customer.email.clone());
     result.reference = checkout.request_id.clone();
-    result.metadata = metadata(raw.get("metadata"));
+    result.metadata = metadata(checkout.metadata.as_ref());
     result.payment_id = order.map(|order| order.id().to_owned());
     result.subscription_id = checkout
         .subscription
@@ -240,7 +240,7 @@ pub(crate) fn checkout_result(
 /// Creem's checkout status (and its order) as a checkout state and a payment state.
 fn states(
     status: &wire::CheckoutStatus,
-    order: Option<&wire::Expandable<wire::Order>>,
+    order: Option<&Expandable<wire::Order>>,
 ) -> (CheckoutStatus, PaymentStatus) {
     match status {
         wire::CheckoutStatus::Pending | wire::CheckoutStatus::Processing => {
@@ -257,8 +257,8 @@ fn states(
 }
 
 /// Creem completes a checkout once it is paid; an expanded order can still say otherwise.
-fn completed_payment(order: Option<&wire::Expandable<wire::Order>>) -> PaymentStatus {
-    let Some(order) = order.and_then(wire::Expandable::object) else {
+fn completed_payment(order: Option<&Expandable<wire::Order>>) -> PaymentStatus {
+    let Some(order) = order.and_then(Expandable::object) else {
         return PaymentStatus::Paid;
     };
     match &order.status {
@@ -284,14 +284,14 @@ fn mode(checkout: &wire::Checkout) -> Option<CheckoutMode> {
         wire::BillingType::Onetime => Some(CheckoutMode::Payment),
         wire::BillingType::Unknown(_) => None,
     };
-    let product = checkout.product.as_ref().and_then(wire::Expandable::object);
+    let product = checkout.product.as_ref().and_then(Expandable::object);
     if let Some(mode) = product
         .and_then(|product| product.billing_type.as_ref())
         .and_then(from_billing)
     {
         return Some(mode);
     }
-    let order = checkout.order.as_ref().and_then(wire::Expandable::object);
+    let order = checkout.order.as_ref().and_then(Expandable::object);
     if let Some(mode) = order
         .and_then(|order| order.order_type.as_ref())
         .and_then(from_billing)
@@ -322,7 +322,7 @@ fn amount_total(order: &wire::Order) -> Result<Option<Money>, PaymentError> {
 /// Before an order exists: the expanded product's price times the units, before the tax and
 /// discounts Creem works out on its page.
 fn catalog_total(checkout: &wire::Checkout) -> Result<Option<Money>, PaymentError> {
-    let Some(product) = checkout.product.as_ref().and_then(wire::Expandable::object) else {
+    let Some(product) = checkout.product.as_ref().and_then(Expandable::object) else {
         return Ok(None);
     };
     let (Some(wire::Integer(price)), Some(code)) = (product.price, &product.currency) else {
