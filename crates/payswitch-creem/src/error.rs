@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
+use http::header::RETRY_AFTER;
+use http::HeaderMap;
+use payswitch_core::adapter::http::{parse_retry_after, scrub};
 use payswitch_core::{GatewayDetails, PaymentError, Secret};
+use time::OffsetDateTime;
 
 use crate::config::KIND;
 use crate::wire;
@@ -33,7 +37,7 @@ pub(crate) struct ErrorResponse<'a> {
 /// The API key is scrubbed from anything quoted, in case a gateway ever echoes it.
 pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> PaymentError {
     let parsed: Option<wire::ErrorBody> = serde_json::from_slice(response.body).ok();
-    let (code, mut message, request_id) = match parsed {
+    let (code, message, request_id) = match parsed {
         Some(body) => {
             let messages = match body.message {
                 Some(serde_json::Value::Array(items)) => items
@@ -63,17 +67,8 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
         }
         None => (None, raw_text(response.body), None),
     };
-    let key = api_key.expose();
-    if !key.is_empty() && message.contains(key) {
-        message = message.replace(key, "[redacted]");
-    }
-    let code = code.map(|code| {
-        if !key.is_empty() && code.contains(key) {
-            code.replace(key, "[redacted]")
-        } else {
-            code
-        }
-    });
+    let message = scrub(message, api_key.expose());
+    let code = code.map(|code| scrub(code, api_key.expose()));
     let details = Box::new(
         GatewayDetails::new(KIND, response.status, message.clone())
             .with_code(code)
@@ -99,6 +94,11 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
         },
         _ => PaymentError::Provider(details),
     }
+}
+
+/// Reads `Retry-After` as delay seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
+    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, now)
 }
 
 /// The request field a Creem validation message starts with ("product_id must be a string"),
@@ -133,6 +133,8 @@ fn raw_text(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use http::header::HeaderValue;
+
     use super::*;
 
     fn map(status: u16, body: &str) -> PaymentError {
@@ -176,6 +178,23 @@ mod tests {
         let html = map(502, "<html>bad gateway</html>");
         assert!(matches!(html, PaymentError::Provider(_)));
         assert_eq!(html.gateway().unwrap().message, "<html>bad gateway</html>");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = OffsetDateTime::from_unix_timestamp(784_111_777).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:47 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(10)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use payswitch_core::adapter::check_id;
 use payswitch_core::{
     Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, PaymentError,
     ProviderKind, ReturnParams, Secret, WebhookEvent,
@@ -164,9 +165,7 @@ impl CheckoutProvider for CreemProvider {
     }
 
     async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
-        if id.trim().is_empty() {
-            return Err(PaymentError::invalid("id", "a checkout id is required"));
-        }
+        check_id("id", id)?;
         let answer = self
             .inner
             .client
