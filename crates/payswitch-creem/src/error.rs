@@ -36,8 +36,41 @@ pub(crate) struct ErrorResponse<'a> {
 /// 404 → `NotFound`, 429 → `RateLimited`, 5xx → `Provider`. `trace_id` becomes the request id.
 /// The API key is scrubbed from anything quoted, in case a gateway ever echoes it.
 pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> PaymentError {
-    let parsed: Option<wire::ErrorBody> = serde_json::from_slice(response.body).ok();
-    let (code, message, request_id) = match parsed {
+    let (code, message, request_id) = read_body(response.body);
+    let message = scrub(message, api_key.expose());
+    let code = code.map(|code| scrub(code, api_key.expose()));
+    let details = Box::new(
+        GatewayDetails::new(KIND, response.status, message.clone())
+            .with_code(code)
+            .with_request_id(request_id)
+            .with_attempts(response.attempts),
+    );
+    match response.status {
+        401 | 403 => PaymentError::Authentication {
+            gateway: Some(details),
+        },
+        404 => PaymentError::NotFound {
+            id: response.looked_up.to_owned(),
+            gateway: Some(details),
+        },
+        429 => PaymentError::RateLimited {
+            retry_after: response.retry_after,
+            gateway: Some(details),
+        },
+        400..=499 => PaymentError::InvalidRequest {
+            field: field_named_in(&message).to_owned(),
+            message,
+            gateway: Some(details),
+        },
+        _ => PaymentError::Provider(details),
+    }
+}
+
+/// Reads Creem's error body as (gateway code, message, request id): the usual
+/// `{trace_id, error, message}`, the credits endpoints' nested `error`, or raw text.
+fn read_body(body: &[u8]) -> (Option<String>, String, Option<String>) {
+    let parsed: Option<wire::ErrorBody> = serde_json::from_slice(body).ok();
+    match parsed {
         Some(body) => {
             let messages = match body.message {
                 Some(serde_json::Value::Array(items)) => items
@@ -65,34 +98,7 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
                 Some(wire::ErrorField::Other(_)) | None => (None, messages, body.trace_id),
             }
         }
-        None => (None, raw_text(response.body), None),
-    };
-    let message = scrub(message, api_key.expose());
-    let code = code.map(|code| scrub(code, api_key.expose()));
-    let details = Box::new(
-        GatewayDetails::new(KIND, response.status, message.clone())
-            .with_code(code)
-            .with_request_id(request_id)
-            .with_attempts(response.attempts),
-    );
-    match response.status {
-        401 | 403 => PaymentError::Authentication {
-            gateway: Some(details),
-        },
-        404 => PaymentError::NotFound {
-            id: response.looked_up.to_owned(),
-            gateway: Some(details),
-        },
-        429 => PaymentError::RateLimited {
-            retry_after: response.retry_after,
-            gateway: Some(details),
-        },
-        400..=499 => PaymentError::InvalidRequest {
-            field: field_named_in(&message).to_owned(),
-            message,
-            gateway: Some(details),
-        },
-        _ => PaymentError::Provider(details),
+        None => (None, raw_text(body), None),
     }
 }
 
