@@ -1,4 +1,5 @@
-//! `CreemProvider`: the `CheckoutProvider` for Creem, and its builder.
+//! `CreemProvider`: the `CheckoutProvider` for Creem, its `CAPABILITIES`, `checkout_body` and
+//! `parse_checkout`.
 
 use std::fmt;
 use std::sync::Arc;
