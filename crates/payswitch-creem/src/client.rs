@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, Method};
+use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use http::Method;
+use payswitch_core::adapter::http::http_client;
 use payswitch_core::retry::{with_retries, AttemptError};
 use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
-use time::OffsetDateTime;
 use tracing::Instrument;
 
-use crate::error::{map_error, ErrorResponse};
+use crate::error::{map_error, retry_after, ErrorResponse};
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!(
@@ -89,14 +89,7 @@ impl CreemClient {
         })?;
         // Marks the value so `http`'s Debug prints `Sensitive` instead of the key.
         api_key_header.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(http.timeout)
-            .connect_timeout(http.connect_timeout)
-            .build()
-            .map_err(|error| {
-                PaymentError::config(format!("cannot build the Creem HTTP client: {error}"))
-            })?;
+        let http = http_client(http, USER_AGENT)?;
         let checkouts_url =
             reqwest::Url::parse(&format!("{api_base}{CHECKOUTS_PATH}")).map_err(|error| {
                 PaymentError::config(format!(
@@ -161,8 +154,6 @@ impl CreemClient {
         attempt: u32,
         span: tracing::Span,
     ) -> Result<Bytes, AttemptError> {
-        // Only GETs may be repeated after Creem could have acted on the request.
-        let idempotent = request.method == Method::GET;
         let mut builder = self
             .http
             .request(request.method.clone(), url.clone())
@@ -178,15 +169,25 @@ impl CreemClient {
         }
         let response = match builder.send().await {
             Ok(response) => response,
-            Err(error) => return Err(send_failure(error, idempotent, attempt)),
+            Err(error) => {
+                let (failure, what) = if error.is_connect() {
+                    (Failure::NotConnected, "could not connect to Creem")
+                } else {
+                    (Failure::NoAnswer, "the request to Creem failed")
+                };
+                let error = transport_error(what, error, attempt);
+                return Err(decide(&request.method, failure, error, None));
+            }
         };
         let status = response.status().as_u16();
         span.record("status", status);
         let retry_after = retry_after(response.headers(), self.clock.now());
         let body = match response.bytes().await {
             Ok(body) => body,
-            // The answer came, so Creem acted: only a GET may be asked again.
-            Err(error) => return Err(read_failure(error, idempotent, attempt)),
+            Err(error) => {
+                let error = transport_error("could not read Creem's answer", error, attempt);
+                return Err(decide(&request.method, Failure::NoAnswer, error, None));
+            }
         };
         if (200..300).contains(&status) {
             tracing::debug!(status, "creem answered");
@@ -206,64 +207,60 @@ impl CreemClient {
             span.record("trace_id", trace_id);
         }
         tracing::debug!(status, "creem refused the request");
-        let retry = match status {
-            // Refused before processing: safe even for a POST.
-            429 | 503 => true,
-            500..=599 => idempotent,
-            _ => false,
-        };
-        Err(if retry {
-            AttemptError::Retry { error, retry_after }
-        } else {
-            AttemptError::Stop(error)
-        })
+        Err(decide(
+            &request.method,
+            Failure::Status(status),
+            error,
+            retry_after,
+        ))
     }
 }
 
-/// A request that failed before an answer came back.
-fn send_failure(error: reqwest::Error, idempotent: bool, attempts: u32) -> AttemptError {
-    if error.is_connect() {
-        // The connection never opened, so nothing reached Creem: safe to retry any method.
-        let error = if error.is_timeout() {
-            PaymentError::Timeout { attempts }
-        } else {
-            transport("could not connect to Creem", error, attempts)
-        };
-        return AttemptError::Retry {
-            error,
-            retry_after: None,
-        };
+/// How an attempt failed, as far as the retry rule is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The connection never opened, so nothing reached Creem.
+    NotConnected,
+    /// The request was sent, but no complete answer came back (a timeout, a dropped
+    /// connection, an unreadable body): Creem may have acted on it.
+    NoAnswer,
+    /// Creem answered with this non-2xx status.
+    Status(u16),
+}
+
+/// Whether a failed attempt is retried: the policy in the module docs, and nothing else.
+fn retry_decision(method: &Method, failure: Failure) -> bool {
+    // Only GETs may be repeated after Creem could have acted on the request.
+    let idempotent = *method == Method::GET;
+    match failure {
+        Failure::NotConnected => true,
+        Failure::NoAnswer => idempotent,
+        // Refused before processing: safe even for a POST.
+        Failure::Status(429 | 503) => true,
+        Failure::Status(500..=599) => idempotent,
+        Failure::Status(_) => false,
     }
-    let error = if error.is_timeout() {
-        PaymentError::Timeout { attempts }
-    } else {
-        transport("the request to Creem failed", error, attempts)
-    };
-    retry_if(idempotent, error)
 }
 
-/// An answer whose body could not be read.
-fn read_failure(error: reqwest::Error, idempotent: bool, attempts: u32) -> AttemptError {
-    let error = if error.is_timeout() {
-        PaymentError::Timeout { attempts }
-    } else {
-        transport("could not read Creem's answer", error, attempts)
-    };
-    retry_if(idempotent, error)
-}
-
-fn retry_if(idempotent: bool, error: PaymentError) -> AttemptError {
-    if idempotent {
-        AttemptError::Retry {
-            error,
-            retry_after: None,
-        }
+/// Wraps the error for the retry loop as [`retry_decision`] rules.
+fn decide(
+    method: &Method,
+    failure: Failure,
+    error: PaymentError,
+    retry_after: Option<Duration>,
+) -> AttemptError {
+    if retry_decision(method, failure) {
+        AttemptError::Retry { error, retry_after }
     } else {
         AttemptError::Stop(error)
     }
 }
 
-fn transport(what: &str, error: reqwest::Error, attempts: u32) -> PaymentError {
+/// A failure before a complete answer: `Timeout` when it timed out, else `Transport`.
+fn transport_error(what: &str, error: reqwest::Error, attempts: u32) -> PaymentError {
+    if error.is_timeout() {
+        return PaymentError::Timeout { attempts };
+    }
     // reqwest's message names the URL (never a header), so it carries no key.
     PaymentError::Transport {
         message: format!("{what}: {error}"),
@@ -272,36 +269,40 @@ fn transport(what: &str, error: reqwest::Error, attempts: u32) -> PaymentError {
     }
 }
 
-/// Reads `Retry-After` as delay seconds or an HTTP date.
-fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
-    let wait = at - now;
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let now = OffsetDateTime::from_unix_timestamp(784_111_777).unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
-        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
-        headers.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:47 GMT"),
-        );
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(10)));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers, now), None);
-        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    fn retry_decision_follows_the_policy() {
+        use Failure::{NoAnswer, NotConnected, Status};
+        let (post, get) = (Method::POST, Method::GET);
+        // (method, failure, retried?)
+        let table = [
+            (&post, NotConnected, true),
+            (&get, NotConnected, true),
+            (&post, NoAnswer, false),
+            (&get, NoAnswer, true),
+            (&post, Status(429), true),
+            (&get, Status(429), true),
+            (&post, Status(503), true),
+            (&get, Status(503), true),
+            (&post, Status(500), false),
+            (&get, Status(500), true),
+            (&post, Status(502), false),
+            (&get, Status(504), true),
+            (&post, Status(400), false),
+            (&get, Status(401), false),
+            (&get, Status(404), false),
+            (&post, Status(409), false),
+        ];
+        for (method, failure, retried) in table {
+            assert_eq!(
+                retry_decision(method, failure),
+                retried,
+                "{method} {failure:?}"
+            );
+        }
     }
 
     #[test]

@@ -107,6 +107,10 @@ impl CreemConfig {
 /// The API base for live keys (`creem_…`, `creem_live_…`).
 pub const LIVE_API_BASE: &str = "https://api.creem.io";
 
+/// The API base used when `api_base` is not configured: the live one. A test-mode key
+/// ([`TEST_KEY_PREFIX`]) selects [`TEST_API_BASE`] instead; see [`api_base_for_key`].
+pub const DEFAULT_API_BASE: &str = LIVE_API_BASE;
+
 /// The API base for test-mode keys (`creem_test_…`); test and live data are fully separate.
 pub const TEST_API_BASE: &str = "https://test-api.creem.io";
 

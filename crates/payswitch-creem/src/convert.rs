@@ -2,16 +2,16 @@
 //!
 //! The refusal rule lives here: what would change what or how much is charged is refused
 //! before any network call; hints that only shape the page are left out and reported in
-//! `CheckoutResult::ignored`. `capabilities()` declares the same rules.
+//! `CheckoutResult::ignored`. `CreemProvider::CAPABILITIES` declares the same rules.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use payswitch_core::adapter::wire::Expandable;
 use payswitch_core::{
-    Capabilities, Catalog, CheckoutMode, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency,
+    Catalog, CheckoutMode, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, LineItem,
     Money, PaymentError, PaymentStatus, Product, RawJson, UiMode,
 };
-
 use serde::Deserialize;
 
 use crate::config::KIND;
@@ -19,31 +19,6 @@ use crate::wire;
 
 /// The placeholder Stripe substitutes in success URLs; Creem appends `checkout_id` instead.
 const CHECKOUT_ID_PLACEHOLDER: &str = "{CHECKOUT_SESSION_ID}";
-
-/// What Creem supports, as `create_checkout` enforces it.
-pub(crate) fn capabilities() -> Capabilities {
-    let mut capabilities = Capabilities::none();
-    capabilities.quantities = true;
-    capabilities.subscription_mode = true;
-    capabilities.discount_codes = true;
-    capabilities.customer_id = true;
-    capabilities.signed_returns = true;
-    // Refused: each changes what or how much is charged, or (embedded) what the result carries.
-    capabilities.custom_priced_items = false;
-    capabilities.multiple_line_items = false;
-    capabilities.setup_mode = false;
-    capabilities.embedded_checkout = false;
-    // No endpoint: expire_checkout is Unsupported.
-    capabilities.expire = false;
-    // Not sent, listed in `ignored`: Creem's checkout has no such parameters.
-    capabilities.locale = false;
-    capabilities.cancel_url = false;
-    capabilities.expires_in = false;
-    capabilities.customer_discount_entry = false;
-    // Creem signs the body only; deduplicating on the event id is the replay defence.
-    capabilities.webhook_timestamps = false;
-    capabilities
-}
 
 /// The create body, and the request fields that were not sent.
 #[derive(Debug)]
@@ -61,6 +36,32 @@ pub(crate) fn create_checkout_body<'a>(
     request: &'a CheckoutRequest,
     catalog: &'a Catalog,
 ) -> Result<CreateCheckout<'a>, PaymentError> {
+    let item = check_request(request)?;
+    let product_id = match &item.product {
+        Product::Sku(sku) => catalog.require(0, sku, KIND)?,
+        Product::Native(id) => id.as_str(),
+        Product::Custom(_) => return Err(refuse("custom-priced line items")),
+    };
+    let mut ignored = Vec::new();
+    let success_url = success_url(&request.success_url, &mut ignored)?;
+    let customer = customer(request, &mut ignored);
+    ignore_hints(request, &mut ignored);
+    Ok(CreateCheckout {
+        body: wire::CreateCheckoutRequest {
+            product_id,
+            request_id: request.reference.as_deref(),
+            units: item.quantity,
+            discount_code: request.discount_code.as_deref(),
+            customer,
+            success_url,
+            metadata: &request.metadata,
+        },
+        ignored,
+    })
+}
+
+/// Refuses what would change the charge (or is malformed) and returns the one line item.
+fn check_request(request: &CheckoutRequest) -> Result<&LineItem, PaymentError> {
     request.validate()?;
     match request.mode {
         // The Creem product decides one-time or recurring; the mode itself is not sent.
@@ -88,25 +89,29 @@ pub(crate) fn create_checkout_body<'a>(
         // Not a hint: an embedded integration needs a client secret Creem never issues.
         UiMode::Embedded => return Err(refuse("embedded checkout (ui_mode = embedded)")),
     }
-    let product_id = match &item.product {
-        Product::Sku(sku) => catalog.require(0, sku, KIND)?,
-        Product::Native(id) => id.as_str(),
-        Product::Custom(_) => return Err(refuse("custom-priced line items")),
-    };
+    Ok(item)
+}
 
-    let mut ignored = Vec::new();
-    let success_url = success_url(&request.success_url, &mut ignored)?;
-    let customer = match (&request.customer_id, &request.customer_email) {
+/// The customer to send: Creem takes `{id}` or `{email}`, never both.
+fn customer<'a>(
+    request: &'a CheckoutRequest,
+    ignored: &mut Vec<String>,
+) -> Option<wire::CustomerRequest<'a>> {
+    match (&request.customer_id, &request.customer_email) {
         (Some(id), email) => {
             if email.is_some() {
-                // Creem takes `{id}` or `{email}`, never both; the id names the customer exactly.
+                // The id names the customer exactly; the email would be a second answer.
                 ignored.push("customer_email".to_owned());
             }
             Some(wire::CustomerRequest::Id(id))
         }
         (None, Some(email)) => Some(wire::CustomerRequest::Email(email)),
         (None, None) => None,
-    };
+    }
+}
+
+/// Lists the request fields Creem has no slot for; none of them changes the charge.
+fn ignore_hints(request: &CheckoutRequest, ignored: &mut Vec<String>) {
     if request.cancel_url.is_some() {
         ignored.push("cancel_url".to_owned());
     }
@@ -127,19 +132,6 @@ pub(crate) fn create_checkout_body<'a>(
         // Creem has no idempotency key; see the retry policy in client.rs.
         ignored.push("idempotency_key".to_owned());
     }
-
-    Ok(CreateCheckout {
-        body: wire::CreateCheckoutRequest {
-            product_id,
-            request_id: request.reference.as_deref(),
-            units: item.quantity,
-            discount_code: request.discount_code.as_deref(),
-            customer,
-            success_url,
-            metadata: &request.metadata,
-        },
-        ignored,
-    })
 }
 
 /// The success URL to send: Creem appends `checkout_id` itself and substitutes nothing, so
@@ -213,20 +205,20 @@ pub(crate) fn checkout_result(
         CheckoutStatus::Complete | CheckoutStatus::Expired => None,
     };
     result.mode = mode(checkout);
-    result.amount_total = match order.and_then(wire::Expandable::object) {
+    result.amount_total = match order.and_then(Expandable::object) {
         Some(order) => amount_total(order)?,
         None => catalog_total(checkout)?,
     };
     let customer = checkout
         .customer
         .as_ref()
-        .or_else(|| order.and_then(wire::Expandable::object)?.customer.as_ref());
+        .or_else(|| order.and_then(Expandable::object)?.customer.as_ref());
     result.customer_id = customer.map(|customer| customer.id().to_owned());
     result.customer_email = customer
-        .and_then(wire::Expandable::object)
+        .and_then(Expandable::object)
         .and_then(|customer| customer.email.clone());
     result.reference = checkout.request_id.clone();
-    result.metadata = metadata(raw.get("metadata"));
+    result.metadata = metadata(checkout.metadata.as_ref());
     result.payment_id = order.map(|order| order.id().to_owned());
     result.subscription_id = checkout
         .subscription
@@ -240,7 +232,7 @@ pub(crate) fn checkout_result(
 /// Creem's checkout status (and its order) as a checkout state and a payment state.
 fn states(
     status: &wire::CheckoutStatus,
-    order: Option<&wire::Expandable<wire::Order>>,
+    order: Option<&Expandable<wire::Order>>,
 ) -> (CheckoutStatus, PaymentStatus) {
     match status {
         wire::CheckoutStatus::Pending | wire::CheckoutStatus::Processing => {
@@ -257,8 +249,8 @@ fn states(
 }
 
 /// Creem completes a checkout once it is paid; an expanded order can still say otherwise.
-fn completed_payment(order: Option<&wire::Expandable<wire::Order>>) -> PaymentStatus {
-    let Some(order) = order.and_then(wire::Expandable::object) else {
+fn completed_payment(order: Option<&Expandable<wire::Order>>) -> PaymentStatus {
+    let Some(order) = order.and_then(Expandable::object) else {
         return PaymentStatus::Paid;
     };
     match &order.status {
@@ -284,14 +276,14 @@ fn mode(checkout: &wire::Checkout) -> Option<CheckoutMode> {
         wire::BillingType::Onetime => Some(CheckoutMode::Payment),
         wire::BillingType::Unknown(_) => None,
     };
-    let product = checkout.product.as_ref().and_then(wire::Expandable::object);
+    let product = checkout.product.as_ref().and_then(Expandable::object);
     if let Some(mode) = product
         .and_then(|product| product.billing_type.as_ref())
         .and_then(from_billing)
     {
         return Some(mode);
     }
-    let order = checkout.order.as_ref().and_then(wire::Expandable::object);
+    let order = checkout.order.as_ref().and_then(Expandable::object);
     if let Some(mode) = order
         .and_then(|order| order.order_type.as_ref())
         .and_then(from_billing)
@@ -322,7 +314,7 @@ fn amount_total(order: &wire::Order) -> Result<Option<Money>, PaymentError> {
 /// Before an order exists: the expanded product's price times the units, before the tax and
 /// discounts Creem works out on its page.
 fn catalog_total(checkout: &wire::Checkout) -> Result<Option<Money>, PaymentError> {
-    let Some(product) = checkout.product.as_ref().and_then(wire::Expandable::object) else {
+    let Some(product) = checkout.product.as_ref().and_then(Expandable::object) else {
         return Ok(None);
     };
     let (Some(wire::Integer(price)), Some(code)) = (product.price, &product.currency) else {

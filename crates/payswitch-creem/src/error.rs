@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
+use http::header::RETRY_AFTER;
+use http::HeaderMap;
+use payswitch_core::adapter::http::{parse_retry_after, scrub};
 use payswitch_core::{GatewayDetails, PaymentError, Secret};
+use time::OffsetDateTime;
 
 use crate::config::KIND;
 use crate::wire;
@@ -32,8 +36,41 @@ pub(crate) struct ErrorResponse<'a> {
 /// 404 → `NotFound`, 429 → `RateLimited`, 5xx → `Provider`. `trace_id` becomes the request id.
 /// The API key is scrubbed from anything quoted, in case a gateway ever echoes it.
 pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> PaymentError {
-    let parsed: Option<wire::ErrorBody> = serde_json::from_slice(response.body).ok();
-    let (code, mut message, request_id) = match parsed {
+    let (code, message, request_id) = read_body(response.body);
+    let message = scrub(message, api_key.expose());
+    let code = code.map(|code| scrub(code, api_key.expose()));
+    let details = Box::new(
+        GatewayDetails::new(KIND, response.status, message.clone())
+            .with_code(code)
+            .with_request_id(request_id)
+            .with_attempts(response.attempts),
+    );
+    match response.status {
+        401 | 403 => PaymentError::Authentication {
+            gateway: Some(details),
+        },
+        404 => PaymentError::NotFound {
+            id: response.looked_up.to_owned(),
+            gateway: Some(details),
+        },
+        429 => PaymentError::RateLimited {
+            retry_after: response.retry_after,
+            gateway: Some(details),
+        },
+        400..=499 => PaymentError::InvalidRequest {
+            field: field_named_in(&message).to_owned(),
+            message,
+            gateway: Some(details),
+        },
+        _ => PaymentError::Provider(details),
+    }
+}
+
+/// Reads Creem's error body as (gateway code, message, request id): the usual
+/// `{trace_id, error, message}`, the credits endpoints' nested `error`, or raw text.
+fn read_body(body: &[u8]) -> (Option<String>, String, Option<String>) {
+    let parsed: Option<wire::ErrorBody> = serde_json::from_slice(body).ok();
+    match parsed {
         Some(body) => {
             let messages = match body.message {
                 Some(serde_json::Value::Array(items)) => items
@@ -61,44 +98,13 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
                 Some(wire::ErrorField::Other(_)) | None => (None, messages, body.trace_id),
             }
         }
-        None => (None, raw_text(response.body), None),
-    };
-    let key = api_key.expose();
-    if !key.is_empty() && message.contains(key) {
-        message = message.replace(key, "[redacted]");
+        None => (None, raw_text(body), None),
     }
-    let code = code.map(|code| {
-        if !key.is_empty() && code.contains(key) {
-            code.replace(key, "[redacted]")
-        } else {
-            code
-        }
-    });
-    let details = Box::new(
-        GatewayDetails::new(KIND, response.status, message.clone())
-            .with_code(code)
-            .with_request_id(request_id)
-            .with_attempts(response.attempts),
-    );
-    match response.status {
-        401 | 403 => PaymentError::Authentication {
-            gateway: Some(details),
-        },
-        404 => PaymentError::NotFound {
-            id: response.looked_up.to_owned(),
-            gateway: Some(details),
-        },
-        429 => PaymentError::RateLimited {
-            retry_after: response.retry_after,
-            gateway: Some(details),
-        },
-        400..=499 => PaymentError::InvalidRequest {
-            field: field_named_in(&message).to_owned(),
-            message,
-            gateway: Some(details),
-        },
-        _ => PaymentError::Provider(details),
-    }
+}
+
+/// Reads `Retry-After` as delay seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
+    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, now)
 }
 
 /// The request field a Creem validation message starts with ("product_id must be a string"),
@@ -133,6 +139,8 @@ fn raw_text(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use http::header::HeaderValue;
+
     use super::*;
 
     fn map(status: u16, body: &str) -> PaymentError {
@@ -176,6 +184,23 @@ mod tests {
         let html = map(502, "<html>bad gateway</html>");
         assert!(matches!(html, PaymentError::Provider(_)));
         assert_eq!(html.gateway().unwrap().message, "<html>bad gateway</html>");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = OffsetDateTime::from_unix_timestamp(784_111_777).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:47 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(10)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `CreemProvider`: the `CheckoutProvider` for Creem, and its builder.
+//! `CreemProvider`: the `CheckoutProvider` for Creem, its `CAPABILITIES`, `checkout_body` and
+//! `parse_checkout`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use payswitch_core::adapter::check_id;
 use payswitch_core::{
     Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, PaymentError,
     ProviderKind, ReturnParams, Secret, WebhookEvent,
@@ -53,6 +55,32 @@ impl fmt::Debug for CreemProvider {
 }
 
 impl CreemProvider {
+    /// What Creem supports, as `create_checkout` enforces it: what would change the charge is
+    /// refused, experience hints Creem has no slot for are listed in `ignored`.
+    pub const CAPABILITIES: Capabilities = {
+        let mut capabilities = Capabilities::none();
+        capabilities.quantities = true;
+        capabilities.subscription_mode = true;
+        capabilities.discount_codes = true;
+        capabilities.customer_id = true;
+        capabilities.signed_returns = true;
+        // Refused: each changes what or how much is charged, or (embedded) what the result carries.
+        capabilities.custom_priced_items = false;
+        capabilities.multiple_line_items = false;
+        capabilities.setup_mode = false;
+        capabilities.embedded_checkout = false;
+        // No endpoint: expire_checkout is Unsupported.
+        capabilities.expire = false;
+        // Not sent, listed in `ignored`: Creem's checkout has no such parameters.
+        capabilities.locale = false;
+        capabilities.cancel_url = false;
+        capabilities.expires_in = false;
+        capabilities.customer_discount_entry = false;
+        // Creem signs the body only; deduplicating on the event id is the replay defence.
+        capabilities.webhook_timestamps = false;
+        capabilities
+    };
+
     pub(crate) fn from_parts(
         client: CreemClient,
         webhook_secrets: Vec<Secret>,
@@ -128,7 +156,7 @@ impl CheckoutProvider for CreemProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        convert::capabilities()
+        Self::CAPABILITIES
     }
 
     async fn create_checkout(
@@ -164,9 +192,7 @@ impl CheckoutProvider for CreemProvider {
     }
 
     async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
-        if id.trim().is_empty() {
-            return Err(PaymentError::invalid("id", "a checkout id is required"));
-        }
+        check_id("id", id)?;
         let answer = self
             .inner
             .client

@@ -4,9 +4,8 @@
 //! optionally `request_id`, and `signature` to the success URL. The signature is
 //! `hex(SHA-256("k1=v1|k2=v2|…|salt=<API key>"))`: a plain hash (not an HMAC) over the
 //! parameters in the order they appear in the URL, without `signature` and without empty or
-//! `null` values, each key and value query-decoded first (as Creem's Go sample does). Creem's
-//! docs showed a sorted, `&`-joined HMAC variant for some months; Creem corrected them (PR
-//! #72) because redirects never carried that form.
+//! `null` values, each key and value query-decoded first (as Creem's Go sample does). A sorted,
+//! `&`-joined HMAC form is not accepted: real redirects never carry it (Creem PR #72).
 
 use crate::config::KIND;
 use payswitch_core::{PaymentError, ReturnParams, Secret, SignatureError};

@@ -6,13 +6,12 @@
 
 use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
 use http::HeaderMap;
+use payswitch_core::adapter::signature::matches_any;
 use payswitch_core::{
     PaymentError, RawJson, Secret, SignatureError, WebhookEvent, WebhookEventKind,
 };
 use serde::Deserialize;
-use sha2::Sha256;
 use time::OffsetDateTime;
 
 use crate::config::KIND;
@@ -59,15 +58,9 @@ fn verify_signature(
     hex::decode_to_slice(header, &mut signature).map_err(|_| {
         SignatureError::Malformed("creem-signature is not a hex HMAC-SHA256".into())
     })?;
-    for secret in secrets {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
-            continue;
-        };
-        mac.update(body);
-        // `verify_slice` compares in constant time.
-        if mac.verify_slice(&signature).is_ok() {
-            return Ok(());
-        }
+    // Constant time, against every configured secret (rotation).
+    if matches_any(secrets, &[body], &[&signature]) {
+        return Ok(());
     }
     Err(SignatureError::Mismatch)
 }

@@ -4,49 +4,13 @@
 //! `Unknown(String)` arm, and most fields are optional because Creem's samples omit fields the
 //! OpenAPI spec calls required (webhook orders carry no `object`, for instance).
 
-// The types mirror the wire, so they hold fields the normalization does not read (yet).
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
-use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{self, MapAccess, Visitor};
+use payswitch_core::adapter::wire::{Expandable, HasId};
+use payswitch_core::wire_enum;
+use serde::de;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
-
-/// Declares a string enum that keeps values it does not know in `Unknown(String)`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub(crate) enum $name {
-            $($(#[$variant_meta])* $variant,)+
-            /// A value this crate does not know yet, kept as sent.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as Creem spells it.
-            pub(crate) fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)+
-                    Self::Unknown(text) => text,
-                }
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Ok(match text.as_str() {
-                    $($text => Self::$variant,)+
-                    _ => Self::Unknown(text),
-                })
-            }
-        }
-    };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -80,65 +44,6 @@ pub(crate) enum CustomerRequest<'a> {
 // ---------------------------------------------------------------------------------------------
 // Responses
 // ---------------------------------------------------------------------------------------------
-
-/// An id string or the expanded object (`oneOf(string, Entity)` in the spec).
-#[derive(Debug, Clone)]
-pub(crate) enum Expandable<T> {
-    Id(String),
-    Object(Box<T>),
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Expandable<T> {
-    /// Reads a string or an object directly, instead of serde's untagged enums, which first
-    /// copy the whole expanded object into a buffer and then decode the copy.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ExpandableVisitor<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ExpandableVisitor<T> {
-            type Value = Expandable<T>;
-
-            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("an id or an expanded object")
-            }
-
-            fn visit_str<E: de::Error>(self, id: &str) -> Result<Self::Value, E> {
-                Ok(Expandable::Id(id.to_owned()))
-            }
-
-            fn visit_string<E: de::Error>(self, id: String) -> Result<Self::Value, E> {
-                Ok(Expandable::Id(id))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|object| Expandable::Object(Box::new(object)))
-            }
-        }
-
-        deserializer.deserialize_any(ExpandableVisitor(PhantomData))
-    }
-}
-
-/// Anything with an `id`, so an expandable field's id can be read without matching.
-pub(crate) trait HasId {
-    fn id(&self) -> &str;
-}
-
-impl<T: HasId> Expandable<T> {
-    pub(crate) fn id(&self) -> &str {
-        match self {
-            Expandable::Id(id) => id,
-            Expandable::Object(object) => object.id(),
-        }
-    }
-
-    pub(crate) fn object(&self) -> Option<&T> {
-        match self {
-            Expandable::Id(_) => None,
-            Expandable::Object(object) => Some(object),
-        }
-    }
-}
 
 /// An integer JSON number: counts and amounts in cents.
 ///
@@ -205,12 +110,12 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 wire_enum! {
     /// `EnvironmentMode`; webhook samples also show `local`.
-    EnvironmentMode { Test = "test", Prod = "prod", Sandbox = "sandbox" }
+    pub(crate) EnvironmentMode { Test = "test", Prod = "prod", Sandbox = "sandbox" }
 }
 
 wire_enum! {
     /// `CheckoutEntity.status`.
-    CheckoutStatus {
+    pub(crate) CheckoutStatus {
         Pending = "pending",
         Processing = "processing",
         Completed = "completed",
@@ -220,17 +125,17 @@ wire_enum! {
 
 wire_enum! {
     /// `OrderStatus`.
-    OrderStatus { Pending = "pending", Paid = "paid" }
+    pub(crate) OrderStatus { Pending = "pending", Paid = "paid" }
 }
 
 wire_enum! {
     /// `OrderType` and `ProductBillingType`.
-    BillingType { Recurring = "recurring", Onetime = "onetime" }
+    pub(crate) BillingType { Recurring = "recurring", Onetime = "onetime" }
 }
 
 wire_enum! {
     /// `SubscriptionStatus`, with `expired` and `past_due` from the webhook types.
-    SubscriptionStatus {
+    pub(crate) SubscriptionStatus {
         Active = "active",
         Canceled = "canceled",
         Unpaid = "unpaid",
@@ -243,6 +148,7 @@ wire_enum! {
 }
 
 /// `CheckoutEntity`.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Checkout {
     pub(crate) id: String,
@@ -257,12 +163,12 @@ pub(crate) struct Checkout {
     pub(crate) customer: Option<Expandable<Customer>>,
     pub(crate) checkout_url: Option<String>,
     pub(crate) success_url: Option<String>,
-    /// Usually an object with mixed value types; one real response echoed an array. Read from
-    /// the parsed checkout by reference (`raw["metadata"]`) rather than copied here.
-    pub(crate) metadata: Option<de::IgnoredAny>,
+    /// Usually an object with mixed value types; one real response echoed an array.
+    pub(crate) metadata: Option<serde_json::Value>,
 }
 
 /// `ProductEntity`.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Product {
     pub(crate) id: String,
@@ -276,6 +182,7 @@ pub(crate) struct Product {
 }
 
 /// `OrderEntity`.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Order {
     pub(crate) id: String,
@@ -297,6 +204,7 @@ pub(crate) struct Order {
 }
 
 /// `CustomerEntity`.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Customer {
     pub(crate) id: String,
@@ -308,6 +216,7 @@ pub(crate) struct Customer {
 }
 
 /// `SubscriptionEntity`.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Subscription {
     pub(crate) id: String,
@@ -346,6 +255,7 @@ impl HasId for Subscription {
 
 /// The error body: `{trace_id, status, error, message: [..], timestamp}`. `message` may be
 /// absent or a single string; the customer-credits endpoints nest `{error: {...}}` instead.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct ErrorBody {
     pub(crate) trace_id: Option<String>,
@@ -356,6 +266,7 @@ pub(crate) struct ErrorBody {
 }
 
 /// `error`: a short text (`"Bad Request"`) or the credits endpoints' nested object.
+#[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum ErrorField {
@@ -376,7 +287,7 @@ pub(crate) struct NestedError {
 
 wire_enum! {
     /// The webhook `eventType` values Creem documents.
-    EventType {
+    pub(crate) EventType {
         CheckoutCompleted = "checkout.completed",
         SubscriptionActive = "subscription.active",
         SubscriptionPaid = "subscription.paid",
@@ -402,7 +313,8 @@ pub(crate) struct WebhookEnvelope {
     pub(crate) created_at: Integer,
     /// Required, but read from the parsed event by reference (`raw["object"]`) rather than
     /// copied here.
-    pub(crate) object: de::IgnoredAny,
+    #[serde(rename = "object")]
+    pub(crate) _object: de::IgnoredAny,
 }
 
 #[cfg(test)]

@@ -6,11 +6,14 @@
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use payswitch_core::{Catalog, CheckoutRequest, HttpConfig, LineItem, ProviderKind, RetryConfig};
+use payswitch_core::{
+    Catalog, CheckoutRequest, HttpConfig, LineItem, PaymentError, ProviderKind, RetryConfig,
+};
 use payswitch_creem::CreemConfig;
-use payswitch_creem::CreemProvider;
+use payswitch_creem::{CreemProvider, USER_AGENT};
 use sha2::{Digest, Sha256};
-use wiremock::MockServer;
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A test-mode API key; tests assert it never shows up in errors or Debug output.
 pub const API_KEY: &str = "creem_test_4f2a9Kq7TOPSECRETVALUE";
@@ -87,4 +90,60 @@ pub fn redirect_signature(pairs: &[(&str, &str)], api_key: &str) -> String {
         .collect();
     parts.push(format!("salt={api_key}"));
     hex::encode(Sha256::digest(parts.join("|").as_bytes()))
+}
+
+/// Serves `body` for `GET /v1/checkouts?checkout_id=<id>` with the standard headers.
+pub async fn serve_checkout(server: &MockServer, id: &str, body: String) {
+    Mock::given(method("GET"))
+        .and(path("/v1/checkouts"))
+        .and(query_param("checkout_id", id))
+        .and(header("x-api-key", API_KEY))
+        .and(header("user-agent", USER_AGENT))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// Creem's error body (`trace_id`, `status`, `error`, `message` when not null) with `status`.
+pub fn creem_error(status: u16, message: serde_json::Value) -> ResponseTemplate {
+    let mut body = serde_json::json!({
+        "trace_id": "550e8400-e29b-41d4-a716-446655440000",
+        "status": status,
+        "error": "Bad Request",
+        "timestamp": 1706889600000u64
+    });
+    if !message.is_null() {
+        body["message"] = message;
+    }
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// Answers every `POST /v1/checkouts` with `response`.
+pub async fn answer_create(server: &MockServer, response: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/v1/checkouts"))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+/// Answers every `GET /v1/checkouts` with `response`.
+pub async fn answer_retrieve(server: &MockServer, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path("/v1/checkouts"))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+/// How many requests the server received.
+pub async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+/// Asserts the error's `Display` and `Debug` hold no part of the API key.
+pub fn assert_no_key(error: &PaymentError) {
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains(KEY_TAIL), "{text}");
 }

@@ -1,5 +1,5 @@
 //! Tracing: each attempt is a span naming the method, path, attempt, status and Creem's trace
-//! id, and nothing logged ever holds the API key or a webhook secret.
+//! id, and nothing logged or `Debug`-printed ever holds the API key or a webhook secret.
 
 mod common;
 
@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use payswitch_core::CheckoutProvider;
+use payswitch_creem::CreemProvider;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -123,4 +124,23 @@ async fn attempts_are_traced_without_the_key() {
     assert!(!text.contains(KEY_TAIL), "{text}");
     assert!(!text.contains(WEBHOOK_SECRET), "{text}");
     assert!(!format!("{error} {error:?}").contains(KEY_TAIL));
+}
+
+#[test]
+fn debug_output_holds_no_secret() {
+    let provider = provider_at(
+        "http://127.0.0.1:9",
+        payswitch_core::RetryConfig::immediate(0),
+    );
+    let builder = CreemProvider::builder(settings("http://127.0.0.1:9"));
+    for text in [
+        format!("{provider:?}"),
+        format!("{builder:?}"),
+        format!("{provider:#?}"),
+    ] {
+        assert!(!text.contains(KEY_TAIL), "{text}");
+        assert!(!text.contains(WEBHOOK_SECRET), "{text}");
+        assert!(!text.contains(OLD_WEBHOOK_SECRET), "{text}");
+    }
+    assert!(format!("{provider:?}").contains("127.0.0.1:9"));
 }

@@ -1,51 +1,108 @@
-//! `retrieve_checkout`: the exact GET, and decoding of Creem's checkout in its many shapes
-//! (fixtures from Creem's OpenAPI examples, its webhook samples and a captured response).
+//! Decoding: Creem's checkout in its many shapes (fixtures from Creem's OpenAPI examples, its
+//! webhook samples and a captured response), and the public `parse_checkout` and
+//! `checkout_body` agree with what the provider returns and sends.
 
 mod common;
 
 use common::*;
 use payswitch_core::{
-    CheckoutMode, CheckoutProvider, CheckoutStatus, Currency, Money, PaymentError, PaymentStatus,
+    CheckoutMode, CheckoutProvider, CheckoutRequest, CheckoutStatus, Currency, LineItem, Money,
+    PaymentError, PaymentStatus,
 };
-use payswitch_creem::USER_AGENT;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Serves `body` for `GET /v1/checkouts?checkout_id=<id>` with the standard headers.
-async fn serve(server: &MockServer, id: &str, body: String) {
-    Mock::given(method("GET"))
-        .and(path("/v1/checkouts"))
-        .and(query_param("checkout_id", id))
-        .and(header("x-api-key", API_KEY))
-        .and(header("user-agent", USER_AGENT))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
-        .expect(1)
-        .mount(server)
-        .await;
+fn full_request() -> CheckoutRequest {
+    CheckoutRequest::builder()
+        .line_item(LineItem::sku("pro_monthly", 3))
+        .success_url("https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}&plan=pro")
+        .customer_email("ana@example.com")
+        .reference("order-42")
+        .discount_code("LAUNCH")
+        .metadata("order_id", "ord 42")
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
-async fn retrieve_sends_the_id_as_a_query_parameter_without_a_body() {
+async fn checkout_body_is_the_body_create_checkout_sends() {
     let server = MockServer::start().await;
-    serve(&server, "ch_1234567890", fixture("checkout_created.json")).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkouts"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(fixture("checkout_created.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let creem = provider(&server);
+    let body = creem.checkout_body(&full_request()).unwrap();
+    creem.create_checkout(&full_request()).await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body, body);
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        r#"{"product_id":"prod_pro_monthly","request_id":"order-42","units":3,"discount_code":"LAUNCH","customer":{"email":"ana@example.com"},"success_url":"https://shop.example/thanks?plan=pro","metadata":{"order_id":"ord 42"}}"#
+    );
+}
 
-    let checkout = provider(&server)
+#[test]
+fn checkout_body_refuses_what_create_checkout_refuses() {
+    let creem = provider_at(
+        "http://127.0.0.1:9",
+        payswitch_core::RetryConfig::immediate(0),
+    );
+    let custom = CheckoutRequest::builder()
+        .line_item(LineItem::custom("Gum", Money::new(100, Currency::USD), 1))
+        .success_url(SUCCESS_URL)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        creem.checkout_body(&custom),
+        Err(PaymentError::Unsupported { .. })
+    ));
+}
+
+#[tokio::test]
+async fn parse_checkout_matches_retrieve_checkout() {
+    let answer = fixture("checkout_completed_openapi.json");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(answer.clone(), "application/json"))
+        .mount(&server)
+        .await;
+    let retrieved = provider(&server)
         .retrieve_checkout("ch_1234567890")
         .await
         .unwrap();
-    assert_eq!(checkout.id, "ch_1234567890");
+    let parsed = payswitch_creem::parse_checkout(answer.as_bytes()).unwrap();
+    assert_eq!(format!("{parsed:?}"), format!("{retrieved:?}"));
+    assert_eq!(parsed.raw, retrieved.raw);
+    assert_eq!(
+        parsed.raw,
+        serde_json::from_str::<serde_json::Value>(&answer).unwrap()
+    );
+    assert_eq!(parsed.id, "ch_1234567890");
+    assert_eq!(parsed.status, CheckoutStatus::Complete);
+    assert_eq!(parsed.payment_status, PaymentStatus::Paid);
+    assert_eq!(parsed.amount_total, Some(Money::new(1900, Currency::USD)));
+}
 
-    let received = server.received_requests().await.unwrap();
-    assert_eq!(received.len(), 1);
-    assert_eq!(received[0].url.query(), Some("checkout_id=ch_1234567890"));
-    assert!(received[0].body.is_empty());
-    assert!(received[0].headers.get("content-type").is_none());
+#[test]
+fn parse_checkout_reports_bad_bodies() {
+    for body in [&b"not json"[..], b"{\"object\":\"checkout\"}", b"[]"] {
+        assert!(matches!(
+            payswitch_creem::parse_checkout(body),
+            Err(PaymentError::Decode { .. })
+        ));
+    }
 }
 
 #[tokio::test]
 async fn a_completed_checkout_with_expanded_objects_from_the_openapi_examples() {
     let server = MockServer::start().await;
-    serve(
+    serve_checkout(
         &server,
         "ch_1234567890",
         fixture("checkout_completed_openapi.json"),
@@ -85,7 +142,7 @@ async fn a_completed_checkout_from_the_webhook_sample_with_local_mode() {
     let server = MockServer::start().await;
     let event: serde_json::Value =
         serde_json::from_str(&fixture("webhook_checkout_completed.json")).unwrap();
-    serve(
+    serve_checkout(
         &server,
         "ch_4l0N34kxo16AhRKUHFUuXr",
         event["object"].to_string(),
@@ -113,7 +170,7 @@ async fn a_completed_checkout_from_the_webhook_sample_with_local_mode() {
 #[tokio::test]
 async fn a_completed_checkout_with_plain_ids_and_unknown_fields() {
     let server = MockServer::start().await;
-    serve(
+    serve_checkout(
         &server,
         "ch_1QyIQDw9cbFWdA1ry5Qc6I",
         fixture("checkout_completed_ids.json"),
@@ -147,7 +204,7 @@ async fn a_completed_checkout_with_plain_ids_and_unknown_fields() {
 #[tokio::test]
 async fn an_open_checkout_totals_the_product_price_times_units() {
     let server = MockServer::start().await;
-    serve(
+    serve_checkout(
         &server,
         "ch_3pendingExpanded",
         fixture("checkout_pending_expanded_product.json"),
@@ -173,7 +230,7 @@ async fn an_open_checkout_totals_the_product_price_times_units() {
 #[tokio::test]
 async fn a_captured_response_with_array_metadata_still_decodes() {
     let server = MockServer::start().await;
-    serve(
+    serve_checkout(
         &server,
         "ch_7M0IdoOt0qZE0f3coCNGQn",
         fixture("checkout_created_captured.json"),
@@ -196,16 +253,16 @@ async fn a_captured_response_with_array_metadata_still_decodes() {
 async fn unknown_statuses_are_never_paid_and_pending_orders_are_unpaid() {
     let server = MockServer::start().await;
     let unknown = r#"{"id":"ch_u","mode":"prod","object":"checkout","status":"refunding","product":"prod_1"}"#;
-    serve(&server, "ch_u", unknown.to_owned()).await;
+    serve_checkout(&server, "ch_u", unknown.to_owned()).await;
     let pending_order = r#"{"id":"ch_p","mode":"prod","object":"checkout","status":"completed",
         "product":"prod_1","order":{"id":"ord_1","amount":500,"currency":"USD","status":"pending"}}"#;
-    serve(&server, "ch_p", pending_order.to_owned()).await;
+    serve_checkout(&server, "ch_p", pending_order.to_owned()).await;
     let free = r#"{"id":"ch_f","mode":"prod","object":"checkout","status":"completed",
         "product":"prod_1","order":{"id":"ord_2","amount":0,"currency":"USD","status":"paid"}}"#;
-    serve(&server, "ch_f", free.to_owned()).await;
+    serve_checkout(&server, "ch_f", free.to_owned()).await;
     let expired = r#"{"id":"ch_e","mode":"prod","object":"checkout","status":"expired","product":"prod_1",
         "checkout_url":"https://creem.io/checkout/prod_1/ch_e"}"#;
-    serve(&server, "ch_e", expired.to_owned()).await;
+    serve_checkout(&server, "ch_e", expired.to_owned()).await;
     let provider = provider(&server);
 
     let unknown = provider.retrieve_checkout("ch_u").await.unwrap();
@@ -230,9 +287,9 @@ async fn fractional_amounts_and_broken_bodies_are_decode_errors() {
     let server = MockServer::start().await;
     let fractional = r#"{"id":"ch_x","mode":"test","object":"checkout","status":"completed",
         "product":"prod_1","order":{"id":"ord_1","amount":1000.5,"currency":"USD","status":"paid"}}"#;
-    serve(&server, "ch_x", fractional.to_owned()).await;
-    serve(&server, "ch_y", "<html>not json</html>".to_owned()).await;
-    serve(&server, "ch_z", r#"{"object":"checkout"}"#.to_owned()).await;
+    serve_checkout(&server, "ch_x", fractional.to_owned()).await;
+    serve_checkout(&server, "ch_y", "<html>not json</html>".to_owned()).await;
+    serve_checkout(&server, "ch_z", r#"{"object":"checkout"}"#.to_owned()).await;
     let provider = provider(&server);
 
     for id in ["ch_x", "ch_y", "ch_z"] {
