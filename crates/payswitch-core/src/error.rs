@@ -287,6 +287,15 @@ pub enum PaymentError {
     /// The configuration is missing something or contradicts itself.
     #[error("configuration error: {0}")]
     Config(String),
+    /// A checkout for this order already completed, so no new payable checkout was opened
+    /// (creating again for a paid order must never let the customer pay twice).
+    #[error("the checkout {checkout_id} for this order is already complete")]
+    AlreadyCompleted {
+        /// The completed checkout.
+        checkout_id: String,
+        /// The order reference it carries.
+        reference: Option<String>,
+    },
     /// A success redirect names a checkout that does not belong to the order the application
     /// expected (a customer swapped the checkout id in the URL): do not fulfil.
     #[error("checkout {checkout_id} does not belong to order {expected_reference:?}")]
@@ -376,6 +385,7 @@ impl PaymentError {
             | Self::Signature(_)
             | Self::Decode { .. }
             | Self::Config(_)
+            | Self::AlreadyCompleted { .. }
             | Self::WrongCheckout { .. } => false,
         }
     }
@@ -409,6 +419,7 @@ impl PaymentError {
             | Self::Timeout { .. }
             | Self::Decode { .. }
             | Self::Config(_)
+            | Self::AlreadyCompleted { .. }
             | Self::WrongCheckout { .. } => None,
         }
     }
