@@ -206,8 +206,13 @@ pub struct CheckoutRequest {
     pub reference: Option<String>,
     /// String key/value pairs stored with the checkout and echoed in webhooks.
     pub metadata: BTreeMap<String, String>,
-    /// A discount or promotion code to apply.
+    /// A discount code as the customer types it (`SUMMER25`): portable, resolved by each
+    /// adapter (Creem takes it as is; Stripe looks up the active promotion code with that
+    /// code). An unknown or inactive code is refused before any checkout exists.
     pub discount_code: Option<String>,
+    /// A gateway-native discount id, sent as is (a Stripe promotion code `promo_…`): not
+    /// portable; gateways without such ids refuse it with `Unsupported`.
+    pub discount_id: Option<String>,
     /// Lets the customer type a discount code on the checkout page.
     pub allow_discount_codes: bool,
     /// The checkout page's language, e.g. `fr` or `en-GB`.
@@ -263,6 +268,13 @@ impl CheckoutRequest {
         }
         non_blank("customer_id", self.customer_id.as_deref())?;
         non_blank("discount_code", self.discount_code.as_deref())?;
+        non_blank("discount_id", self.discount_id.as_deref())?;
+        if self.discount_code.is_some() && self.discount_id.is_some() {
+            return Err(PaymentError::invalid(
+                "discount_id",
+                "give a discount code or a discount id, not both",
+            ));
+        }
         non_blank("locale", self.locale.as_deref())?;
         non_blank("reference", self.reference.as_deref())?;
         max_chars("reference", self.reference.as_deref(), MAX_REFERENCE_CHARS)?;
@@ -555,9 +567,15 @@ impl CheckoutRequestBuilder {
         self
     }
 
-    /// Applies a discount code.
+    /// Applies a discount code as the customer would type it (portable).
     pub fn discount_code(mut self, code: impl Into<String>) -> Self {
         self.request.discount_code = Some(code.into());
+        self
+    }
+
+    /// Applies a gateway-native discount id (a Stripe `promo_…`), sent as is.
+    pub fn discount_id(mut self, id: impl Into<String>) -> Self {
+        self.request.discount_id = Some(id.into());
         self
     }
 
