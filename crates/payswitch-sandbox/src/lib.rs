@@ -56,13 +56,14 @@ mod state;
 mod webhooks;
 
 pub use config::{
-    DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION,
-    DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
+    CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
+    DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY,
+    DEFAULT_STRIPE_SETTLEMENT_CURRENCY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
 pub use error::SandboxError;
 pub use faults::{Fault, FaultKind};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
-pub use seed::{PriceSeed, ProductSeed};
+pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::{Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::delivery::RetryPolicy;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};

@@ -116,6 +116,7 @@ pub(crate) fn check_price(
             format!("This value must be less than or equal to {MAX_UNIT_AMOUNT}."),
         ));
     }
+    currencies::check_wire_amount(currency, unit_amount, &bracket(prefix, "unit_amount"))?;
     if let Some(recurring) = recurring {
         let recurring_prefix = bracket(prefix, "recurring");
         let Some((_, max_count)) = INTERVALS
