@@ -25,11 +25,25 @@ pub(crate) fn add_price(app: &Arc<App>, seed: &PriceSeed) -> Result<String, Sand
 pub(crate) fn seed(app: &Arc<App>) -> Result<(), SandboxError> {
     let mut state = app.lock();
     state.endpoints = app.config.endpoints.clone();
+    insert_seeds(app, &mut state)
+}
+
+/// Inserts every configured seed, in dependency order (coupons before their codes).
+fn insert_seeds(app: &App, state: &mut State) -> Result<(), SandboxError> {
     for seed in &app.config.products {
-        gateways::add_product_seed(&mut state, seed)?;
+        gateways::add_product_seed(state, seed)?;
     }
     for seed in &app.config.prices {
-        gateways::add_price_seed(&mut state, seed)?;
+        gateways::add_price_seed(state, seed)?;
+    }
+    for seed in &app.config.coupons {
+        gateways::add_coupon_seed(state, seed)?;
+    }
+    for seed in &app.config.promotion_codes {
+        gateways::add_promotion_code_seed(state, seed)?;
+    }
+    for seed in &app.config.discounts {
+        gateways::add_discount_seed(state, seed)?;
     }
     Ok(())
 }
@@ -40,11 +54,6 @@ pub(crate) fn reset(app: &Arc<App>) {
     let endpoints = std::mem::take(&mut state.endpoints);
     *state = State::default();
     state.endpoints = endpoints;
-    for seed in &app.config.products {
-        // Seeds were validated at start, so this cannot fail now.
-        let _ = gateways::add_product_seed(&mut state, seed);
-    }
-    for seed in &app.config.prices {
-        let _ = gateways::add_price_seed(&mut state, seed);
-    }
+    // Seeds were validated at start, so this cannot fail now.
+    let _ = insert_seeds(app, &mut state);
 }

@@ -52,6 +52,10 @@ pub(crate) struct PageView {
     pub(crate) items: Vec<(String, i64, i64)>,
     /// Currency code of every amount.
     pub(crate) currency: String,
+    /// Decimals of the gateway's wire amounts in this currency (Stripe's ISK has 2).
+    pub(crate) exponent: u32,
+    /// Lines between the items and the total, e.g. ("Discount", -500) or ("Tax", 210).
+    pub(crate) adjustments: Vec<(String, i64)>,
     /// Total in minor units.
     pub(crate) total: i64,
     /// Lifecycle status.

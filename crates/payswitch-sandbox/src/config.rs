@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::seed::{PriceSeed, ProductSeed};
+use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::Gateway;
 use crate::webhooks::delivery::RetryPolicy;
 
@@ -19,6 +19,22 @@ pub const DEFAULT_CREEM_WEBHOOK_SECRET: &str = "whsec_creem_sandbox";
 /// Default Stripe API version (the account default when a request sends
 /// no `Stripe-Version`; also the `api_version` of events).
 pub const DEFAULT_STRIPE_API_VERSION: &str = "2026-09-30.endive";
+/// Default currency the sandbox's Stripe account settles in; minimum charges apply in it.
+pub const DEFAULT_STRIPE_SETTLEMENT_CURRENCY: &str = "usd";
+
+/// Which query parameters the signature of a Creem success redirect covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CreemRedirectSigning {
+    /// Creem's own parameters only, in the fixed order `request_id, checkout_id, order_id,
+    /// customer_id, subscription_id, product_id` (absent ones skipped), as Creem's TypeScript
+    /// sample and the Go SDK sign them. The default.
+    #[default]
+    CreemParameters,
+    /// Every non-empty query parameter before `signature`, the merchant's own included, in URL
+    /// order, as Creem's Python sample hashes them.
+    AllParameters,
+}
 
 /// Resolved configuration of a running sandbox.
 #[derive(Clone)]
@@ -27,11 +43,16 @@ pub(crate) struct Config {
     pub(crate) stripe_publishable_key: String,
     pub(crate) stripe_webhook_secret: String,
     pub(crate) stripe_api_version: String,
+    pub(crate) stripe_settlement_currency: String,
     pub(crate) creem_api_key: String,
+    pub(crate) creem_redirect_signing: CreemRedirectSigning,
     pub(crate) creem_webhook_secret: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) products: Vec<ProductSeed>,
     pub(crate) prices: Vec<PriceSeed>,
+    pub(crate) coupons: Vec<CouponSeed>,
+    pub(crate) promotion_codes: Vec<PromotionCodeSeed>,
+    pub(crate) discounts: Vec<DiscountSeed>,
     pub(crate) endpoints: Vec<(Gateway, String)>,
     pub(crate) port: u16,
 }
@@ -42,9 +63,17 @@ impl fmt::Debug for Config {
         formatter
             .debug_struct("Config")
             .field("stripe_api_version", &self.stripe_api_version)
+            .field(
+                "stripe_settlement_currency",
+                &self.stripe_settlement_currency,
+            )
+            .field("creem_redirect_signing", &self.creem_redirect_signing)
             .field("retry", &self.retry)
             .field("products", &self.products.len())
             .field("prices", &self.prices.len())
+            .field("coupons", &self.coupons.len())
+            .field("promotion_codes", &self.promotion_codes.len())
+            .field("discounts", &self.discounts.len())
             .field("endpoints", &self.endpoints)
             .field("port", &self.port)
             .finish_non_exhaustive()

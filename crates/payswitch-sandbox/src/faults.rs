@@ -34,6 +34,14 @@ pub enum FaultKind {
         /// HTTP status to answer, usually 500.
         status: u16,
     },
+    /// The endpoint starts executing (validation passed, effects persist) and then fails with
+    /// this status, usually 500. Unlike `ProcessThenFail`, the failure is the gateway's own:
+    /// Stripe saves it under the request's `Idempotency-Key` and replays it to retries.
+    /// A request that fails validation answers its 400 instead.
+    FailDuringExecution {
+        /// HTTP status to answer, usually 500.
+        status: u16,
+    },
 }
 
 /// A queued fault: applies to the next `count` requests matching `method`

@@ -2,9 +2,9 @@
 //! with hosted pay pages and signed webhooks.
 //!
 //! One server on one port speaks both gateways: Stripe's form-encoded
-//! `/v1/checkout/sessions`, `/v1/payment_intents` and `/v1/prices` (authenticated with
-//! `Authorization`), Creem's JSON `/v1/checkouts` and `/v1/products`
-//! (authenticated with `x-api-key`), the hosted page `/pay/{id}` and the
+//! `/v1/checkout/sessions`, `/v1/payment_intents`, `/v1/prices`, `/v1/coupons` and
+//! `/v1/promotion_codes` (authenticated with `Authorization`), Creem's JSON `/v1/checkouts`,
+//! `/v1/products` and `/v1/discounts` (authenticated with `x-api-key`), the hosted page `/pay/{id}` and the
 //! admin API under `/__sandbox/`. It is an independent implementation of
 //! the wire protocols: it shares no code with the payswitch adapters, so a
 //! bug on one side fails the tests instead of hiding.
@@ -56,13 +56,14 @@ mod state;
 mod webhooks;
 
 pub use config::{
-    DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION,
-    DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
+    CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
+    DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY,
+    DEFAULT_STRIPE_SETTLEMENT_CURRENCY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
 pub use error::SandboxError;
 pub use faults::{Fault, FaultKind};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
-pub use seed::{PriceSeed, ProductSeed};
+pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::{Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::delivery::RetryPolicy;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};

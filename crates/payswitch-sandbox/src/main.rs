@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use payswitch_sandbox::{
-    Gateway, PriceSeed, ProductSeed, RetryPolicy, Sandbox, SandboxBuilder, SandboxHandle,
+    CreemRedirectSigning, Gateway, RetryPolicy, Sandbox, SandboxBuilder, SandboxHandle,
 };
 
 const USAGE: &str = "\
@@ -24,10 +24,21 @@ OPTIONS:
     --stripe-forward-to URL     send Stripe webhooks to URL (repeatable)
     --creem-forward-to URL      send Creem webhooks to URL (repeatable)
     --products FILE             seed the catalog from a JSON array of Creem products
-                                {id?, name, price, currency, billing_type?, billing_period?}
-                                or an object {\"products\": [...], \"prices\": [...]} whose
-                                prices are Stripe prices {id?, product_name, product_id?,
-                                unit_amount, currency, interval?, interval_count?}
+                                {id?, name, price, currency, billing_type?, billing_period?,
+                                tax_mode?, tax_rate_bps?} or an object with any of
+                                \"products\", \"prices\" (Stripe: {id?, product_name,
+                                product_id?, unit_amount, currency, interval?,
+                                interval_count?}), \"coupons\" (Stripe: {id, percent_off? |
+                                amount_off? + currency?, duration?}), \"promotion_codes\"
+                                (Stripe: {id, code, coupon, active?}) and \"discounts\"
+                                (Creem: {code, name, type, percentage? | amount? + currency?,
+                                applies_to_products})
+    --stripe-settlement-currency CUR
+                                currency the Stripe account settles in (default usd); the
+                                minimum charge applies in it after conversion
+    --creem-redirect-signing FORM
+                                creem (default: Creem's six parameters in fixed order) or
+                                all (every query parameter in URL order)
     --stripe-secret-key KEY     default sk_test_sandbox
     --stripe-webhook-secret S   default whsec_sandbox
     --creem-api-key KEY         default creem_test_sandbox
@@ -119,14 +130,19 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
                 forwards.push(("creem", url.clone()));
                 builder.creem_webhook_endpoint(url)
             }
-            "--products" => {
-                let file = value()?;
-                builder
-                    .products(
-                        ProductSeed::from_json_file(&file).map_err(|error| error.to_string())?,
-                    )
-                    .prices(PriceSeed::from_json_file(&file).map_err(|error| error.to_string())?)
-            }
+            "--products" => builder
+                .catalog_file(value()?)
+                .map_err(|error| error.to_string())?,
+            "--stripe-settlement-currency" => builder.stripe_settlement_currency(value()?),
+            "--creem-redirect-signing" => match value()?.as_str() {
+                "creem" => builder.creem_redirect_signing(CreemRedirectSigning::CreemParameters),
+                "all" => builder.creem_redirect_signing(CreemRedirectSigning::AllParameters),
+                other => {
+                    return Err(format!(
+                        "--creem-redirect-signing takes creem or all, not {other}"
+                    ))
+                }
+            },
             "--stripe-secret-key" => builder.stripe_secret_key(value()?),
             "--stripe-webhook-secret" => builder.stripe_webhook_secret(value()?),
             "--creem-api-key" => builder.creem_api_key(value()?),

@@ -1,36 +1,12 @@
-//! Gateway-neutral money display: each currency's minor-unit exponent and the formatting the
-//! hosted page and error messages use, all in integer math.
-//!
-//! The exponent tables are independent of the adapters on purpose (STYLE #9): the sandbox
-//! checks the adapters' amounts instead of sharing their mistakes. They follow Stripe's
-//! published zero-decimal list and ISO 4217's three-decimal currencies.
+//! Gateway-neutral money display: formats an amount in minor units for people, in integer
+//! math. Each gateway says how many decimals its wire amounts have (Stripe's exponent for ISK
+//! is not ISO 4217's), so the exponent is an argument here, never looked up.
 
-/// Currencies with no minor unit (Stripe's zero-decimal list).
-const ZERO_DECIMAL: &[&str] = &[
-    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV",
-    "XAF", "XOF", "XPF",
-];
-
-/// Currencies with three decimals.
-const THREE_DECIMAL: &[&str] = &["BHD", "JOD", "KWD", "OMR", "TND"];
-
-/// Returns how many decimal digits the currency's minor unit has.
-pub(crate) fn exponent(currency: &str) -> u32 {
-    let upper = currency.to_ascii_uppercase();
-    if ZERO_DECIMAL.contains(&upper.as_str()) {
-        0
-    } else if THREE_DECIMAL.contains(&upper.as_str()) {
-        3
-    } else {
-        2
-    }
-}
-
-/// Formats an amount in minor units for people, e.g. `$1,234.50`,
+/// Formats an amount of `exponent`-decimal minor units for people, e.g. `$1,234.50`,
 /// `¥500`, `KWD 1.500`.
-pub(crate) fn format_amount(amount: i64, currency: &str) -> String {
+pub(crate) fn format_amount(amount: i64, currency: &str, exponent: u32) -> String {
     let upper = currency.to_ascii_uppercase();
-    let digits = exponent(&upper);
+    let digits = exponent.min(18);
     let magnitude = amount.unsigned_abs();
     let divisor = 10u64.pow(digits);
     let major = group_thousands(magnitude / divisor);
@@ -71,33 +47,16 @@ mod tests {
 
     #[test]
     fn formats_by_exponent() {
-        assert_eq!(format_amount(2000, "usd"), "$20.00");
-        assert_eq!(format_amount(123456789, "usd"), "$1,234,567.89");
-        assert_eq!(format_amount(5, "eur"), "€0.05");
-        assert_eq!(format_amount(500, "jpy"), "¥500");
-        assert_eq!(format_amount(1500, "kwd"), "KWD 1.500");
-        assert_eq!(format_amount(-250, "gbp"), "-£2.50");
+        assert_eq!(format_amount(2000, "usd", 2), "$20.00");
+        assert_eq!(format_amount(123456789, "usd", 2), "$1,234,567.89");
+        assert_eq!(format_amount(5, "eur", 2), "€0.05");
+        assert_eq!(format_amount(500, "jpy", 0), "¥500");
+        assert_eq!(format_amount(1500, "kwd", 3), "KWD 1.500");
+        assert_eq!(format_amount(10000, "isk", 2), "ISK 100.00");
+        assert_eq!(format_amount(-250, "gbp", 2), "-£2.50");
         assert_eq!(
-            format_amount(i64::MIN, "usd"),
+            format_amount(i64::MIN, "usd", 2),
             "-$92,233,720,368,547,758.08"
         );
-    }
-
-    #[test]
-    fn exponents_follow_the_published_lists() {
-        // Stripe's zero-decimal currencies (stripe.com/docs/currencies#zero-decimal).
-        for currency in [
-            "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-            "VUV", "XAF", "XOF", "XPF",
-        ] {
-            assert_eq!(exponent(currency), 0, "{currency}");
-        }
-        // ISO 4217 three-decimal currencies Stripe supports.
-        for currency in ["bhd", "jod", "kwd", "omr", "tnd"] {
-            assert_eq!(exponent(currency), 3, "{currency}");
-        }
-        for currency in ["usd", "eur", "gbp", "inr", "mxn"] {
-            assert_eq!(exponent(currency), 2, "{currency}");
-        }
     }
 }

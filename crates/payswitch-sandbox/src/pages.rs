@@ -53,10 +53,25 @@ fn render(view: &PageView, message: Option<(&str, &str)>, email: &str) -> String
             "<tr><td>{}</td><td>{}</td><td class=\"amount\">{}</td></tr>\n",
             escape_html(name),
             quantity,
-            escape_html(&money::format_amount(line_total, &view.currency)),
+            escape_html(&money::format_amount(
+                line_total,
+                &view.currency,
+                view.exponent
+            )),
         ));
     }
-    let total = money::format_amount(view.total, &view.currency);
+    for (label, amount) in &view.adjustments {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td></td><td class=\"amount\">{}</td></tr>\n",
+            escape_html(label),
+            escape_html(&money::format_amount(
+                *amount,
+                &view.currency,
+                view.exponent
+            )),
+        ));
+    }
+    let total = money::format_amount(view.total, &view.currency, view.exponent);
     let message_html = match message {
         Some(("error", text)) => format!(
             "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>",

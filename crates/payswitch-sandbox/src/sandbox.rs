@@ -13,14 +13,18 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 use crate::catalog;
 use crate::config::{
-    Config, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET, DEFAULT_STRIPE_API_VERSION,
-    DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY, DEFAULT_STRIPE_WEBHOOK_SECRET,
+    Config, CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
+    DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY,
+    DEFAULT_STRIPE_SETTLEMENT_CURRENCY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
 use crate::customer;
 use crate::error::SandboxError;
 use crate::faults::Fault;
+use crate::gateways;
 use crate::lifecycle::{advance_clock, sweep_and_flush};
-use crate::seed::{PriceSeed, ProductSeed};
+use crate::seed::{
+    read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
+};
 use crate::server;
 use crate::state::{Delivery, Gateway, ObjectCounts, RecordedRequest, State};
 use crate::webhooks::delivery::RetryPolicy;
@@ -39,11 +43,16 @@ impl Sandbox {
                 stripe_publishable_key: DEFAULT_STRIPE_PUBLISHABLE_KEY.to_owned(),
                 stripe_webhook_secret: DEFAULT_STRIPE_WEBHOOK_SECRET.to_owned(),
                 stripe_api_version: DEFAULT_STRIPE_API_VERSION.to_owned(),
+                stripe_settlement_currency: DEFAULT_STRIPE_SETTLEMENT_CURRENCY.to_owned(),
                 creem_api_key: DEFAULT_CREEM_API_KEY.to_owned(),
+                creem_redirect_signing: CreemRedirectSigning::default(),
                 creem_webhook_secret: DEFAULT_CREEM_WEBHOOK_SECRET.to_owned(),
                 retry: RetryPolicy::default(),
                 products: Vec::new(),
                 prices: Vec::new(),
+                coupons: Vec::new(),
+                promotion_codes: Vec::new(),
+                discounts: Vec::new(),
                 endpoints: Vec::new(),
                 port: 0,
             },
@@ -79,6 +88,22 @@ impl SandboxBuilder {
     /// Sets the account's default Stripe API version.
     pub fn stripe_api_version(mut self, version: impl Into<String>) -> Self {
         self.config.stripe_api_version = version.into();
+        self
+    }
+
+    /// Sets the currency the Stripe account settles in (default `usd`). Stripe applies the
+    /// minimum charge of this currency to every charge, converted with the sandbox's fixed
+    /// rates: on a `usd` account a CNY 3.00 checkout is refused with `amount_too_small`.
+    /// [`SandboxBuilder::start`] refuses a currency without a published minimum.
+    pub fn stripe_settlement_currency(mut self, currency: impl Into<String>) -> Self {
+        self.config.stripe_settlement_currency = currency.into().to_ascii_lowercase();
+        self
+    }
+
+    /// Chooses which query parameters the Creem success-redirect signature covers (default
+    /// [`CreemRedirectSigning::CreemParameters`]).
+    pub fn creem_redirect_signing(mut self, signing: CreemRedirectSigning) -> Self {
+        self.config.creem_redirect_signing = signing;
         self
     }
 
@@ -135,6 +160,39 @@ impl SandboxBuilder {
         self
     }
 
+    /// Seeds a Stripe coupon into the catalog.
+    pub fn coupon(mut self, coupon: CouponSeed) -> Self {
+        self.config.coupons.push(coupon);
+        self
+    }
+
+    /// Seeds a Stripe promotion code (its coupon must be seeded before it).
+    pub fn promotion_code(mut self, promotion_code: PromotionCodeSeed) -> Self {
+        self.config.promotion_codes.push(promotion_code);
+        self
+    }
+
+    /// Seeds a Creem discount into the catalog.
+    pub fn creem_discount(mut self, discount: DiscountSeed) -> Self {
+        self.config.discounts.push(discount);
+        self
+    }
+
+    /// Seeds everything a catalog file holds: a JSON array of Creem products, or an object
+    /// with any of `products`, `prices`, `coupons`, `promotion_codes` and `discounts`.
+    ///
+    /// # Errors
+    /// [`SandboxError::Config`] when the file cannot be read or parsed.
+    pub fn catalog_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, SandboxError> {
+        let catalog = read_catalog(path.as_ref())?;
+        self.config.products.extend(catalog.products);
+        self.config.prices.extend(catalog.prices);
+        self.config.coupons.extend(catalog.coupons);
+        self.config.promotion_codes.extend(catalog.promotion_codes);
+        self.config.discounts.extend(catalog.discounts);
+        Ok(self)
+    }
+
     /// Sets how webhook deliveries are retried.
     pub fn webhook_retry(mut self, retry: RetryPolicy) -> Self {
         self.config.retry = retry;
@@ -156,6 +214,7 @@ impl SandboxBuilder {
         for (_, url) in &self.config.endpoints {
             check_endpoint_url(url)?;
         }
+        gateways::check_settings(&self.config)?;
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.config.port)))
             .await
             .map_err(SandboxError::Bind)?;

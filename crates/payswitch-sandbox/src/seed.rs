@@ -1,5 +1,6 @@
-//! Catalog seeds, data only: Creem's [`ProductSeed`], Stripe's [`PriceSeed`] and the catalog
-//! file that holds either. The gateways validate and insert them.
+//! Catalog seeds, data only: Creem's [`ProductSeed`] and [`DiscountSeed`], Stripe's
+//! [`PriceSeed`], [`CouponSeed`] and [`PromotionCodeSeed`], and the catalog file that holds
+//! them. The gateways validate and insert them.
 
 use serde::Deserialize;
 
@@ -31,6 +32,15 @@ pub struct ProductSeed {
     /// `success_url`.
     #[serde(default)]
     pub default_success_url: Option<String>,
+    /// `inclusive` (the default, as Creem's) or `exclusive`: whether the price includes tax.
+    #[serde(default)]
+    pub tax_mode: Option<String>,
+    /// Sandbox-only: the tax rate charged on this product, in basis points (2100 = 21 %).
+    /// Real Creem picks the rate from the buyer's country; the sandbox uses this fixed rate so
+    /// tests can see orders whose `amount_paid` differs from the price. `None` (the default)
+    /// charges no tax.
+    #[serde(default)]
+    pub tax_rate_bps: Option<u32>,
 }
 
 fn onetime() -> String {
@@ -49,6 +59,8 @@ impl ProductSeed {
             billing_type: onetime(),
             billing_period: None,
             default_success_url: None,
+            tax_mode: None,
+            tax_rate_bps: None,
         }
     }
 
@@ -82,6 +94,183 @@ impl ProductSeed {
     pub fn with_default_success_url(mut self, url: &str) -> Self {
         self.default_success_url = Some(url.to_owned());
         self
+    }
+
+    /// Charges tax at `rate_bps` basis points, on top of the price (`exclusive`) or included
+    /// in it (`inclusive`).
+    pub fn with_tax(mut self, tax_mode: &str, rate_bps: u32) -> Self {
+        self.tax_mode = Some(tax_mode.to_owned());
+        self.tax_rate_bps = Some(rate_bps);
+        self
+    }
+}
+
+/// A Stripe coupon to put in the catalog, so sessions can use `discounts[0][coupon]` and
+/// promotion codes can refer to it.
+///
+/// ```
+/// use payswitch_sandbox::{CouponSeed, PromotionCodeSeed};
+///
+/// let coupon = CouponSeed::percent_off("SUMMER25", 25);
+/// let code = PromotionCodeSeed::new("promo_summer", "SUMMER25", "SUMMER25");
+/// # let _ = (coupon, code);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CouponSeed {
+    /// The coupon's id (Stripe lets the merchant choose it).
+    pub id: String,
+    /// Name shown to customers.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whole percent off (1 to 100); set this or `amount_off`.
+    #[serde(default)]
+    pub percent_off: Option<u32>,
+    /// Fixed amount off in `currency`'s minor units; set this or `percent_off`.
+    #[serde(default)]
+    pub amount_off: Option<i64>,
+    /// Currency of `amount_off`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `once` (the default), `repeating` or `forever`.
+    #[serde(default = "once")]
+    pub duration: String,
+    /// Months a `repeating` coupon lasts.
+    #[serde(default)]
+    pub duration_in_months: Option<u32>,
+}
+
+fn once() -> String {
+    "once".to_owned()
+}
+
+impl CouponSeed {
+    /// A coupon taking `percent` percent off, once.
+    pub fn percent_off(id: &str, percent: u32) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: None,
+            percent_off: Some(percent),
+            amount_off: None,
+            currency: None,
+            duration: once(),
+            duration_in_months: None,
+        }
+    }
+
+    /// A coupon taking `amount` minor units of `currency` off, once.
+    pub fn amount_off(id: &str, amount: i64, currency: &str) -> Self {
+        Self {
+            percent_off: None,
+            amount_off: Some(amount),
+            currency: Some(currency.to_owned()),
+            ..Self::percent_off(id, 0)
+        }
+    }
+
+    /// Sets the coupon's duration: `once`, `forever`, or `repeating` with `months`.
+    pub fn with_duration(mut self, duration: &str, months: Option<u32>) -> Self {
+        self.duration = duration.to_owned();
+        self.duration_in_months = months;
+        self
+    }
+}
+
+/// A Stripe promotion code: the customer-facing `code` of a coupon.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionCodeSeed {
+    /// Fixed id, must start with `promo_`.
+    pub id: String,
+    /// What the customer types, e.g. `SUMMER25`.
+    pub code: String,
+    /// The coupon's id.
+    pub coupon: String,
+    /// Whether the code can be redeemed (default true).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PromotionCodeSeed {
+    /// An active promotion code `code` for `coupon`, with the id `id` (`promo_…`).
+    pub fn new(id: &str, code: &str, coupon: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            code: code.to_owned(),
+            coupon: coupon.to_owned(),
+            active: true,
+        }
+    }
+
+    /// Makes the code inactive: it stays listed but cannot be redeemed.
+    pub fn inactive(mut self) -> Self {
+        self.active = false;
+        self
+    }
+}
+
+/// A Creem discount, redeemed with `discount_code` on a checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountSeed {
+    /// Fixed id (`dis_…`); a random one when `None`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Name of the discount.
+    pub name: String,
+    /// The code customers enter, e.g. `LAUNCH10`.
+    pub code: String,
+    /// `percentage` or `fixed`.
+    #[serde(rename = "type")]
+    pub discount_type: String,
+    /// Whole percent off, for `percentage`.
+    #[serde(default)]
+    pub percentage: Option<u32>,
+    /// Amount off in cents, for `fixed`.
+    #[serde(default)]
+    pub amount: Option<i64>,
+    /// Currency of `amount`, for `fixed`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `once` (the default), `repeating` or `forever`.
+    #[serde(default = "once")]
+    pub duration: String,
+    /// Product ids the discount applies to.
+    pub applies_to_products: Vec<String>,
+}
+
+impl DiscountSeed {
+    /// A `percentage` discount with code `code` for the given products.
+    pub fn percentage(code: &str, percent: u32, products: &[&str]) -> Self {
+        Self {
+            id: None,
+            name: code.to_owned(),
+            code: code.to_owned(),
+            discount_type: "percentage".to_owned(),
+            percentage: Some(percent),
+            amount: None,
+            currency: None,
+            duration: once(),
+            applies_to_products: products
+                .iter()
+                .map(|product| (*product).to_owned())
+                .collect(),
+        }
+    }
+
+    /// A `fixed` discount of `amount` cents of `currency` with code `code`.
+    pub fn fixed(code: &str, amount: i64, currency: &str, products: &[&str]) -> Self {
+        Self {
+            discount_type: "fixed".to_owned(),
+            percentage: None,
+            amount: Some(amount),
+            currency: Some(currency.to_owned()),
+            ..Self::percentage(code, 0, products)
+        }
     }
 }
 
@@ -202,6 +391,12 @@ pub(crate) struct CatalogFile {
     pub(crate) products: Vec<ProductSeed>,
     #[serde(default)]
     pub(crate) prices: Vec<PriceSeed>,
+    #[serde(default)]
+    pub(crate) coupons: Vec<CouponSeed>,
+    #[serde(default)]
+    pub(crate) promotion_codes: Vec<PromotionCodeSeed>,
+    #[serde(default)]
+    pub(crate) discounts: Vec<DiscountSeed>,
 }
 
 /// Reads a catalog file in either form: a bare array of Creem product
@@ -221,7 +416,7 @@ pub(crate) fn read_catalog(path: &std::path::Path) -> Result<CatalogFile, Sandbo
     if value.is_array() {
         Ok(CatalogFile {
             products: serde_json::from_value(value).map_err(invalid)?,
-            prices: Vec::new(),
+            ..CatalogFile::default()
         })
     } else {
         serde_json::from_value(value).map_err(invalid)

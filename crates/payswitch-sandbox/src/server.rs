@@ -20,9 +20,10 @@ use tokio::sync::Notify;
 
 use crate::app::App;
 use crate::faults::FaultKind;
+use crate::gateways::request::GatewayRequest;
 use crate::lifecycle::{flush, sweep_and_flush};
 use crate::respond::{header_pairs, plain};
-use crate::state::RecordedRequest;
+use crate::state::{Gateway, RecordedRequest};
 use crate::{admin, gateways, pages};
 
 /// Largest request body accepted; larger bodies get 413.
@@ -145,102 +146,132 @@ async fn serve_connection(stream: TcpStream, app: Arc<App>) {
     }
 }
 
-/// Routes one request and applies faults around the gateway handlers.
+/// Routes one request: admin API, pages, or a gateway with faults applied around it.
 async fn dispatch(
     app: Arc<App>,
     killer: Arc<ConnectionKiller>,
     request: http::Request<Incoming>,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let method = parts.method;
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
-    let headers = parts.headers;
-    let gateway = gateways::owner(&path, &headers);
-
-    let declared_length = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > BODY_LIMIT as u64) {
-        return gateways::too_large_response(gateway, BODY_LIMIT);
-    }
-    let bytes = match tokio::time::timeout(
-        BODY_READ_TIMEOUT,
-        axum::body::to_bytes(Body::new(body), BODY_LIMIT),
-    )
-    .await
-    {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return gateways::too_large_response(gateway, BODY_LIMIT),
-        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "request body timed out"),
+    let gateway = gateways::owner(&path, &parts.headers);
+    let bytes = match read_body(gateway, &parts.headers, body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
     };
 
     if path == "/__sandbox" || path.starts_with("/__sandbox/") {
-        let response = admin::handle(&app, &method, &path, &query, &bytes);
+        let response = admin::handle(&app, &parts.method, &path, &query, &bytes);
         flush(&app);
         return response;
     }
     if path == "/" || path.starts_with("/pay/") {
         sweep_and_flush(&app);
-        let response = pages::handle(&app, &method, &path, &query, &bytes);
+        let response = pages::handle(&app, &parts.method, &path, &query, &bytes);
         flush(&app);
         return response;
     }
+    let request = GatewayRequest {
+        method: &parts.method,
+        path: &path,
+        query: &query,
+        headers: &parts.headers,
+        body: &bytes,
+    };
+    serve_gateway(&app, &killer, gateway, &request).await
+}
 
+/// Reads the body up to [`BODY_LIMIT`], answering 413 or 408 when it cannot.
+async fn read_body(
+    gateway: Gateway,
+    headers: &http::HeaderMap,
+    body: Incoming,
+) -> Result<axum::body::Bytes, Response> {
+    let declared_length = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return Err(gateways::too_large_response(gateway, BODY_LIMIT));
+    }
+    match tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        axum::body::to_bytes(Body::new(body), BODY_LIMIT),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(gateways::too_large_response(gateway, BODY_LIMIT)),
+        Err(_) => Err(plain(StatusCode::REQUEST_TIMEOUT, "request body timed out")),
+    }
+}
+
+/// Answers a gateway request, applying the first matching fault and recording the request.
+async fn serve_gateway(
+    app: &Arc<App>,
+    killer: &ConnectionKiller,
+    gateway: Gateway,
+    request: &GatewayRequest<'_>,
+) -> Response {
     let fault = {
         let mut state = app.lock();
-        crate::faults::take_matching(&mut state.faults, &method, &path)
+        crate::faults::take_matching(&mut state.faults, request.method, request.path)
     };
-    let mut record = RecordedRequest {
-        method: method.to_string(),
-        path: path.clone(),
-        query: query.clone(),
-        headers: header_pairs(&headers),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+    let record = RecordedRequest {
+        method: request.method.to_string(),
+        path: request.path.to_owned(),
+        query: request.query.to_owned(),
+        headers: header_pairs(request.headers),
+        body: String::from_utf8_lossy(request.body).into_owned(),
         response_status: None,
     };
-
+    let answered = |mut record: RecordedRequest, response: Response| {
+        record.response_status = Some(response.status().as_u16());
+        app.lock().requests.push(record);
+        response
+    };
     match &fault {
-        Some(FaultKind::Delay { millis }) => {
-            tokio::time::sleep(Duration::from_millis(*millis)).await;
-        }
         Some(FaultKind::Respond {
             status,
             retry_after_seconds,
         }) => {
             let response = gateways::fault_response(gateway, *status, *retry_after_seconds);
-            record.response_status = Some(response.status().as_u16());
-            app.lock().requests.push(record);
-            return response;
+            return answered(record, response);
         }
         Some(FaultKind::DropConnection) => {
             app.lock().requests.push(record);
-            return drop_connection(&killer).await;
+            return drop_connection(killer).await;
         }
-        Some(FaultKind::ProcessThenDrop) | Some(FaultKind::ProcessThenFail { .. }) | None => {}
+        _ => {}
     }
-
-    sweep_and_flush(&app);
-    let response = gateways::handle(gateway, &app, &method, &path, &query, &headers, &bytes);
-    flush(&app);
-
+    // The request counts as executing from here, through any delay, until it is answered.
+    let in_flight = match gateways::begin(gateway, app, request.method, request.headers) {
+        Ok(in_flight) => in_flight,
+        Err(response) => return answered(record, *response),
+    };
+    if let Some(FaultKind::Delay { millis }) = &fault {
+        tokio::time::sleep(Duration::from_millis(*millis)).await;
+    }
+    let fail_with = match &fault {
+        Some(FaultKind::FailDuringExecution { status }) => {
+            Some(StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        _ => None,
+    };
+    sweep_and_flush(app);
+    let response = gateways::handle(gateway, app, request, fail_with);
+    drop(in_flight);
+    flush(app);
     match fault {
         Some(FaultKind::ProcessThenDrop) => {
             app.lock().requests.push(record);
-            drop_connection(&killer).await
+            drop_connection(killer).await
         }
         Some(FaultKind::ProcessThenFail { status }) => {
-            let response = gateways::fault_response(gateway, status, None);
-            record.response_status = Some(response.status().as_u16());
-            app.lock().requests.push(record);
-            response
+            answered(record, gateways::fault_response(gateway, status, None))
         }
-        _ => {
-            record.response_status = Some(response.status().as_u16());
-            app.lock().requests.push(record);
-            response
-        }
+        _ => answered(record, response),
     }
 }
 

@@ -171,3 +171,33 @@ pub(crate) fn new_id(prefix: &str) -> String {
 pub(crate) fn new_request_id() -> String {
     format!("req_{}", random_token(14))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde's derived `Deserialize` lists every variant in its "unknown variant" error, so
+    /// this fails when a new `Gateway` variant is missing from `Gateway::ALL`.
+    #[test]
+    fn all_lists_every_gateway() {
+        let error = serde_json::from_str::<Gateway>("\"no-such-gateway\"")
+            .expect_err("not a gateway")
+            .to_string();
+        let expected = error
+            .split_once("expected ")
+            .map(|(_, rest)| rest)
+            .expect("serde lists the variants");
+        // The names are the back-quoted words: `stripe` or `creem`.
+        let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(!names.is_empty(), "{error}");
+        for name in &names {
+            let gateway: Gateway =
+                serde_json::from_str(&format!("\"{name}\"")).expect("a listed variant parses");
+            assert!(
+                Gateway::ALL.contains(&gateway),
+                "{name} is missing from Gateway::ALL"
+            );
+        }
+        assert_eq!(names.len(), Gateway::ALL.len(), "{error}");
+    }
+}

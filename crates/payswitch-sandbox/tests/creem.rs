@@ -155,8 +155,9 @@ async fn signed_redirect_verifies_with_the_api_key() {
     .await;
     let id = created.json["id"].as_str().unwrap();
     let redirect = sandbox.pay(id, None).unwrap();
+    // Creem's parameters follow the merchant's, request_id first (the order Creem signs).
     assert!(
-        redirect.starts_with("https://shop.test/done?plan=team&ref=&checkout_id="),
+        redirect.starts_with("https://shop.test/done?plan=team&ref=&request_id=req-9&checkout_id="),
         "{redirect}"
     );
     let keys: Vec<String> = url::Url::parse(&redirect)
@@ -169,12 +170,12 @@ async fn signed_redirect_verifies_with_the_api_key() {
         [
             "plan",
             "ref",
+            "request_id",
             "checkout_id",
             "order_id",
             "customer_id",
             "subscription_id",
             "product_id",
-            "request_id",
             "signature"
         ]
     );

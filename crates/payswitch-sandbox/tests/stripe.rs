@@ -755,10 +755,11 @@ async fn payment_intent_decline_and_validation() {
         Some("parameter_unknown"),
         Some("automatic_payment_methods[on]"),
     );
+    // ¥100 (about $0.67 at the sandbox's fixed rate) clears the USD account's minimum.
     let jpy = stripe_post(
         &sandbox,
         "/v1/payment_intents",
-        "amount=50&currency=jpy&confirm=true&payment_method=pm_card_visa",
+        "amount=100&currency=jpy&confirm=true&payment_method=pm_card_visa",
     )
     .await;
     assert_eq!(jpy.json["status"], "succeeded", "{}", jpy.json);

@@ -3,6 +3,7 @@
 //! each operation has its arm.
 
 pub(crate) mod creem;
+pub(crate) mod request;
 pub(crate) mod stripe;
 
 use std::sync::Arc;
@@ -12,8 +13,10 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::app::App;
 use crate::checkout::{NotPayable, PageView};
+use crate::config::Config;
 use crate::error::SandboxError;
-use crate::seed::{PriceSeed, ProductSeed};
+use crate::gateways::request::GatewayRequest;
+use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::{Gateway, State};
 
 /// The gateway answering unknown paths that carry no gateway-specific credentials.
@@ -48,20 +51,79 @@ fn recognises_auth(gateway: Gateway, headers: &HeaderMap) -> bool {
     }
 }
 
-/// Handles one API request in the gateway's wire protocol.
+/// Handles one API request in the gateway's wire protocol. `fail_with` is a failure injected
+/// during execution: the endpoint runs, then answers that status (Stripe saves it under the
+/// request's idempotency key; Creem has no such keys).
 pub(crate) fn handle(
     gateway: Gateway,
     app: &Arc<App>,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &GatewayRequest<'_>,
+    fail_with: Option<StatusCode>,
 ) -> Response {
     match gateway {
-        Gateway::Stripe => stripe::handle(app, method, path, query, headers, body),
-        Gateway::Creem => creem::handle(app, method, path, query, headers, body),
+        Gateway::Stripe => stripe::handle(app, request, fail_with),
+        Gateway::Creem => {
+            let response = creem::handle(app, request);
+            match fail_with {
+                Some(status) => fault_response(gateway, status.as_u16(), None),
+                None => response,
+            }
+        }
     }
+}
+
+/// A request the gateway counts as executing until this is dropped (Stripe: its
+/// `Idempotency-Key` is in use). Dropping releases it, also when the client goes away.
+pub(crate) struct InFlight {
+    app: Arc<App>,
+    gateway: Gateway,
+    key: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.app.lock();
+        match self.gateway {
+            Gateway::Stripe => stripe::idempotency::release(&mut state, &self.key),
+            Gateway::Creem => {}
+        }
+    }
+}
+
+/// Marks a request as executing before anything else happens to it (a delay included).
+///
+/// # Errors
+/// The gateway's answer when the request may not run now (Stripe: 409
+/// `idempotency_key_in_use` while the key's first request executes).
+pub(crate) fn begin(
+    gateway: Gateway,
+    app: &Arc<App>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Option<InFlight>, Box<Response>> {
+    let key = match gateway {
+        Gateway::Stripe => stripe::idempotency::claim(app, method, headers)?,
+        Gateway::Creem => None,
+    };
+    Ok(key.map(|key| InFlight {
+        app: Arc::clone(app),
+        gateway,
+        key,
+    }))
+}
+
+/// Checks every gateway's settings before the sandbox starts.
+///
+/// # Errors
+/// [`SandboxError::Config`] naming the setting and what is accepted.
+pub(crate) fn check_settings(config: &Config) -> Result<(), SandboxError> {
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => stripe::settings::check(config)?,
+            Gateway::Creem => {}
+        }
+    }
+    Ok(())
 }
 
 /// Builds the gateway's error answer for an injected fault, with `Retry-After` when given.
@@ -197,4 +259,28 @@ pub(crate) fn add_product_seed(
 /// Validates a Stripe price seed and adds it (with its product) to the catalog.
 pub(crate) fn add_price_seed(state: &mut State, seed: &PriceSeed) -> Result<String, SandboxError> {
     stripe::prices::insert_seed(state, seed)
+}
+
+/// Validates a Stripe coupon seed and adds it to the catalog.
+pub(crate) fn add_coupon_seed(
+    state: &mut State,
+    seed: &CouponSeed,
+) -> Result<String, SandboxError> {
+    stripe::coupons::insert_coupon_seed(state, seed)
+}
+
+/// Validates a Stripe promotion code seed and adds it to the catalog.
+pub(crate) fn add_promotion_code_seed(
+    state: &mut State,
+    seed: &PromotionCodeSeed,
+) -> Result<String, SandboxError> {
+    stripe::coupons::insert_promotion_code_seed(state, seed)
+}
+
+/// Validates a Creem discount seed and adds it to the catalog.
+pub(crate) fn add_discount_seed(
+    state: &mut State,
+    seed: &DiscountSeed,
+) -> Result<String, SandboxError> {
+    creem::discounts::insert_seed(state, seed)
 }

@@ -188,8 +188,46 @@ pub fn stripe_signature_valid(header: &str, body: &[u8], secret: &str) -> bool {
     signatures.contains(&expected)
 }
 
-/// Recomputes Creem's redirect signature from a full URL.
+/// Creem's own redirect parameters, in the order Creem's TypeScript sample and Go SDK sign.
+pub const CREEM_SIGNED_PARAMETERS: [&str; 6] = [
+    "request_id",
+    "checkout_id",
+    "order_id",
+    "customer_id",
+    "subscription_id",
+    "product_id",
+];
+
+/// Recomputes Creem's redirect signature from a full URL in the documented default form:
+/// Creem's six parameters in fixed order, `key=value` joined with `|`, `|salt=<API key>`.
 pub fn creem_redirect_signature(url: &str, api_key: &str) -> (String, Option<String>) {
+    let parsed = url::Url::parse(url).expect("redirect url");
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    let given = pairs
+        .iter()
+        .find(|(key, _)| key == "signature")
+        .map(|(_, value)| value.clone());
+    let mut parts = Vec::new();
+    for name in CREEM_SIGNED_PARAMETERS {
+        if let Some((_, value)) = pairs.iter().find(|(key, _)| key == name) {
+            if !value.is_empty() {
+                parts.push(format!("{name}={value}"));
+            }
+        }
+    }
+    parts.push(format!("salt={api_key}"));
+    (
+        hex::encode(Sha256::digest(parts.join("|").as_bytes())),
+        given,
+    )
+}
+
+/// Recomputes the all-parameters form (Creem's Python sample): every non-empty pair before
+/// `signature`, in URL order.
+pub fn creem_redirect_signature_all(url: &str, api_key: &str) -> (String, Option<String>) {
     let parsed = url::Url::parse(url).expect("redirect url");
     let mut parts = Vec::new();
     let mut given = None;

@@ -3,15 +3,17 @@
 //! can still be paid, payment, expiry, and the signed success redirect.
 
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::checkout::{payable, plausible_email, CheckoutStatus, NotPayable, PageView};
 use crate::error::SandboxError;
+use crate::gateways::creem::amounts::{order_amounts, OrderAmounts};
+use crate::gateways::creem::discounts::resolve_code;
 use crate::gateways::creem::error::Failure;
 use crate::gateways::creem::events::emit_checkout_completed;
 use crate::gateways::creem::objects::{iso, Checkout, Payment, Product};
 use crate::gateways::creem::products::render_product;
+use crate::gateways::creem::redirect::signed_redirect;
 use crate::gateways::creem::validate::Checker;
 use crate::state::{new_id, State};
 
@@ -21,6 +23,7 @@ const CHECKOUT_LIFETIME: i64 = 24 * 60 * 60;
 /// The fields of a valid `CreateCheckoutRequestEntity`.
 struct NewCheckout<'a> {
     product_id: &'a str,
+    discount_code: Option<&'a str>,
     request_id: Option<&'a str>,
     units: Option<i64>,
     success_url: Option<&'a str>,
@@ -36,9 +39,15 @@ pub(crate) fn create_checkout(
     body: &Map<String, Value>,
 ) -> Result<Value, Failure> {
     let request = parse_new_checkout(body)?;
-    if !state.creem.products.contains_key(request.product_id) {
-        return Err(Failure::not_found("Product not found"));
-    }
+    let product = state
+        .creem
+        .products
+        .get(request.product_id)
+        .ok_or_else(|| Failure::not_found("Product not found"))?;
+    let discount_id = match request.discount_code {
+        Some(code) => Some(resolve_code(state, code, &product.id, &product.currency)?.id),
+        None => None,
+    };
     if let Some(customer_id) = request.customer_id {
         if !state
             .creem
@@ -62,6 +71,7 @@ pub(crate) fn create_checkout(
         customer_id: request.customer_id.map(str::to_owned),
         expires_at: now + CHECKOUT_LIFETIME,
         payment: None,
+        discount_id,
     };
     let rendered = render_checkout(app, state, &checkout, false);
     state.counts.creem_checkouts += 1;
@@ -75,9 +85,7 @@ fn parse_new_checkout(body: &Map<String, Value>) -> Result<NewCheckout<'_>, Fail
     let mut check = Checker::new(body);
     let product_id = check.string("product_id", true);
     let request_id = check.string("request_id", false);
-    // Discount codes are accepted (type-checked) but the sandbox has no
-    // discount catalog, so they do not change the amount.
-    let _discount_code = check.string("discount_code", false);
+    let discount_code = check.string("discount_code", false);
     let units = check.integer("units", false);
     if units.is_some_and(|units| units < 1) {
         check
@@ -118,6 +126,7 @@ fn parse_new_checkout(body: &Map<String, Value>) -> Result<NewCheckout<'_>, Fail
     };
     Ok(NewCheckout {
         product_id,
+        discount_code,
         request_id,
         units,
         success_url,
@@ -174,15 +183,20 @@ pub(crate) fn retrieve(app: &App, state: &State, id: Option<String>) -> Result<V
     Ok(render_checkout(app, state, checkout, true))
 }
 
-/// Returns the amount a checkout charges: product price times units.
-pub(crate) fn checkout_amount(state: &State, checkout: &Checkout) -> (i64, String) {
-    match state.creem.products.get(&checkout.product_id) {
-        Some(product) => (
-            product.price.saturating_mul(checkout.units),
-            product.currency.clone(),
-        ),
-        None => (0, "USD".to_owned()),
-    }
+/// Returns what a checkout charges (price × units, discount, tax) and its currency.
+pub(crate) fn checkout_amounts(
+    state: &State,
+    checkout: &Checkout,
+) -> Option<(OrderAmounts, String)> {
+    let product = state.creem.products.get(&checkout.product_id)?;
+    let discount = checkout
+        .discount_id
+        .as_ref()
+        .and_then(|id| state.creem.discounts.get(id));
+    Some((
+        order_amounts(product, checkout.units, discount),
+        product.currency.clone(),
+    ))
 }
 
 /// Renders a checkout as Creem's `CheckoutEntity`; `expand` inlines the
@@ -224,11 +238,12 @@ pub(crate) fn render_checkout(
             object.insert("product".into(), render_product(product));
         }
     }
-    if let Some(payment) = &checkout.payment {
-        let (amount, currency) = checkout_amount(state, checkout);
+    if let (Some(payment), Some((amounts, currency))) =
+        (&checkout.payment, checkout_amounts(state, checkout))
+    {
         object.insert(
             "order".into(),
-            render_order(checkout, payment, amount, &currency),
+            render_order(checkout, payment, &amounts, &currency),
         );
         let customer = if expand {
             render_customer(payment)
@@ -263,7 +278,12 @@ fn render_customer(payment: &Payment) -> Value {
 }
 
 /// Renders the paid `OrderEntity` of a checkout.
-fn render_order(checkout: &Checkout, payment: &Payment, amount: i64, currency: &str) -> Value {
+fn render_order(
+    checkout: &Checkout,
+    payment: &Payment,
+    amounts: &OrderAmounts,
+    currency: &str,
+) -> Value {
     let recurring = payment.subscription_id.is_some();
     json!({
         "id": payment.order_id,
@@ -272,12 +292,13 @@ fn render_order(checkout: &Checkout, payment: &Payment, amount: i64, currency: &
         "customer": payment.customer_id,
         "product": checkout.product_id,
         "transaction": payment.transaction_id,
-        "amount": amount,
-        "sub_total": amount,
-        "tax_amount": 0,
-        "discount_amount": 0,
-        "amount_due": amount,
-        "amount_paid": amount,
+        "discount": checkout.discount_id,
+        "amount": amounts.amount,
+        "sub_total": amounts.sub_total,
+        "tax_amount": amounts.tax_amount,
+        "discount_amount": amounts.discount_amount,
+        "amount_due": amounts.amount_paid,
+        "amount_paid": amounts.amount_paid,
         "currency": currency,
         "status": "paid",
         "type": if recurring { "recurring" } else { "onetime" },
@@ -372,13 +393,24 @@ pub(crate) fn check_payable(state: &State, id: &str) -> Option<Result<(), NotPay
 pub(crate) fn page_view(state: &State, id: &str) -> Option<PageView> {
     let checkout = state.creem.checkouts.get(id)?;
     let product = state.creem.products.get(&checkout.product_id)?;
-    let (total, currency) = checkout_amount(state, checkout);
+    let (amounts, currency) = checkout_amounts(state, checkout)?;
+    let mut adjustments = Vec::new();
+    if amounts.discount_amount > 0 {
+        adjustments.push(("Discount".to_owned(), -amounts.discount_amount));
+    }
+    // Inclusive tax is already in the price, so only exclusive tax is a line of its own.
+    if amounts.tax_amount > 0 && product.tax_mode == "exclusive" {
+        adjustments.push(("Tax".to_owned(), amounts.tax_amount));
+    }
     Some(PageView {
         id: id.to_owned(),
         gateway_label: "Creem",
         items: vec![(product.name.clone(), checkout.units, product.price)],
         currency,
-        total,
+        // Creem takes EUR and USD only, both in cents.
+        exponent: 2,
+        adjustments,
+        total: amounts.amount_paid,
         status: checkout.status,
         email: checkout.customer_email.clone(),
         cancel_url: None,
@@ -449,90 +481,10 @@ pub(crate) fn complete(
         .clone()
         .or(fallback)
         .unwrap_or_else(|| format!("{}/pay/{id}", app.base_url));
-    Ok(signed_redirect(&base, &checkout, &app.config.creem_api_key))
-}
-
-/// Appends Creem's redirect parameters and `signature` to the success URL.
-///
-/// The signature is lowercase hex SHA-256 of every non-empty `key=value`
-/// pair preceding `signature` in the final URL (the merchant's own query
-/// parameters included), in URL order, joined with `|`, followed by
-/// `|salt=<API key>`.
-///
-/// Independent of the adapters on purpose (STYLE #9), written from Creem's published
-/// algorithm (docs PR 72): a bug shared by signer and verifier would otherwise pass.
-pub(crate) fn signed_redirect(base: &str, checkout: &Checkout, api_key: &str) -> String {
-    let Ok(mut url) = url::Url::parse(base) else {
-        return base.to_owned();
-    };
-    let mut added: Vec<(&str, String)> = vec![("checkout_id", checkout.id.clone())];
-    if let Some(payment) = &checkout.payment {
-        added.push(("order_id", payment.order_id.clone()));
-        added.push(("customer_id", payment.customer_id.clone()));
-        if let Some(subscription_id) = &payment.subscription_id {
-            added.push(("subscription_id", subscription_id.clone()));
-        }
-    }
-    added.push(("product_id", checkout.product_id.clone()));
-    if let Some(request_id) = &checkout.request_id {
-        added.push(("request_id", request_id.clone()));
-    }
-    {
-        let mut pairs = url.query_pairs_mut();
-        for (key, value) in &added {
-            pairs.append_pair(key, value);
-        }
-    }
-    let mut signed: Vec<String> = url
-        .query_pairs()
-        .filter(|(key, value)| key != "signature" && !value.is_empty())
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    signed.push(format!("salt={api_key}"));
-    let signature = hex::encode(Sha256::digest(signed.join("|").as_bytes()));
-    url.query_pairs_mut().append_pair("signature", &signature);
-    url.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn paid_checkout(request_id: Option<&str>) -> Checkout {
-        Checkout {
-            id: "ch_1".into(),
-            product_id: "prod_1".into(),
-            units: 1,
-            request_id: request_id.map(str::to_owned),
-            status: CheckoutStatus::Complete,
-            success_url: None,
-            metadata: None,
-            customer_email: None,
-            customer_id: None,
-            expires_at: 0,
-            payment: Some(Payment {
-                order_id: "ord_1".into(),
-                transaction_id: "tran_1".into(),
-                customer_id: "cust_1".into(),
-                email: "a@b.co".into(),
-                subscription_id: None,
-                paid_at: 0,
-            }),
-        }
-    }
-
-    #[test]
-    fn signs_in_url_order_with_merchant_params() {
-        let url = signed_redirect(
-            "https://shop.test/done?ref=a%20b&empty=",
-            &paid_checkout(Some("r1")),
-            "creem_test_k",
-        );
-        let expected_data = "ref=a b|checkout_id=ch_1|order_id=ord_1|customer_id=cust_1|product_id=prod_1|request_id=r1|salt=creem_test_k";
-        let expected = hex::encode(Sha256::digest(expected_data.as_bytes()));
-        assert!(url.ends_with(&format!("&signature={expected}")), "{url}");
-        assert!(url.starts_with(
-            "https://shop.test/done?ref=a%20b&empty=&checkout_id=ch_1&order_id=ord_1"
-        ));
-    }
+    Ok(signed_redirect(
+        &base,
+        &checkout,
+        &app.config.creem_api_key,
+        app.config.creem_redirect_signing,
+    ))
 }

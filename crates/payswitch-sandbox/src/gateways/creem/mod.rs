@@ -2,11 +2,14 @@
 //! table. Products, checkouts (with payment, expiry and the signed success redirect), error
 //! bodies and the `checkout.completed` webhook each have their own file.
 
+pub(crate) mod amounts;
 pub(crate) mod checkouts;
+pub(crate) mod discounts;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod objects;
 pub(crate) mod products;
+pub(crate) mod redirect;
 pub(crate) mod validate;
 
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::app::App;
 use crate::gateways::creem::error::{error_response, Failure};
 use crate::gateways::creem::validate::parse_json;
+use crate::gateways::request::GatewayRequest;
 use crate::respond;
 
 /// Returns whether a path belongs to Creem's API (the gateways' paths do not overlap).
@@ -25,6 +29,8 @@ pub(crate) fn owns_path(path: &str) -> bool {
         || path.starts_with("/v1/checkouts/")
         || path == "/v1/products"
         || path.starts_with("/v1/products/")
+        || path == "/v1/discounts"
+        || path.starts_with("/v1/discounts/")
 }
 
 /// Returns whether a request authenticates the Creem way, with `x-api-key`.
@@ -59,15 +65,9 @@ fn query_value(query: &str, name: &str) -> Option<String> {
 }
 
 /// Handles one Creem API request.
-pub(crate) fn handle(
-    app: &Arc<App>,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response {
-    let result = authenticate(app, headers).and_then(|()| {
+pub(crate) fn handle(app: &Arc<App>, request: &GatewayRequest<'_>) -> Response {
+    let (method, path, query, body) = (request.method, request.path, request.query, request.body);
+    let result = authenticate(app, request.headers).and_then(|()| {
         let mut state = app.lock();
         match (method, path) {
             (&Method::POST, "/v1/checkouts") => {
@@ -80,6 +80,12 @@ pub(crate) fn handle(
             (&Method::GET, "/v1/products") => {
                 products::retrieve(&state, query_value(query, "product_id"))
             }
+            (&Method::POST, "/v1/discounts") => discounts::create(&mut state, &parse_json(body)?),
+            (&Method::GET, "/v1/discounts") => discounts::retrieve(
+                &state,
+                query_value(query, "discount_id"),
+                query_value(query, "discount_code"),
+            ),
             _ => Err(Failure::not_found(&format!("Cannot {method} {path}"))),
         }
     });

@@ -20,6 +20,8 @@ pub(crate) struct Product {
     pub(crate) billing_period: String,
     pub(crate) tax_mode: String,
     pub(crate) tax_category: String,
+    /// Sandbox-only fixed tax rate in basis points; `None` charges no tax.
+    pub(crate) tax_rate_bps: Option<u32>,
     pub(crate) default_success_url: Option<String>,
     pub(crate) image_url: Option<String>,
     pub(crate) created: i64,
@@ -50,6 +52,31 @@ pub(crate) struct Checkout {
     pub(crate) customer_id: Option<String>,
     pub(crate) expires_at: i64,
     pub(crate) payment: Option<Payment>,
+    /// Id of the discount redeemed with `discount_code`.
+    pub(crate) discount_id: Option<String>,
+}
+
+/// What a Creem discount takes off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DiscountValue {
+    /// Whole percent off.
+    Percentage(i64),
+    /// Cents off, in `currency`.
+    Fixed { amount: i64, currency: String },
+}
+
+/// A Creem discount (`POST /v1/discounts` or a seed), redeemed with its `code`.
+#[derive(Debug, Clone)]
+pub(crate) struct Discount {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) code: String,
+    pub(crate) value: DiscountValue,
+    /// `once`, `repeating` or `forever`.
+    pub(crate) duration: String,
+    pub(crate) duration_in_months: Option<i64>,
+    pub(crate) applies_to_products: Vec<String>,
+    pub(crate) created: i64,
 }
 
 /// Everything the sandbox remembers about Creem.
@@ -59,6 +86,7 @@ pub(crate) struct Store {
     pub(crate) checkouts: HashMap<String, Checkout>,
     /// Customers by email.
     pub(crate) customers: HashMap<String, String>,
+    pub(crate) discounts: HashMap<String, Discount>,
 }
 
 impl Store {

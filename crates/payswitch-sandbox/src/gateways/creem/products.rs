@@ -87,6 +87,7 @@ pub(crate) fn parse_product(body: &Map<String, Value>, now: i64) -> Result<Produ
         },
         tax_mode: tax_mode.unwrap_or("inclusive").to_owned(),
         tax_category: tax_category.unwrap_or("saas").to_owned(),
+        tax_rate_bps: None,
         default_success_url: default_success_url.map(str::to_owned),
         image_url: image_url.map(str::to_owned),
         created: now,
@@ -137,11 +138,20 @@ pub(crate) fn insert_seed(state: &mut State, seed: &ProductSeed) -> Result<Strin
     if let Some(url) = &seed.default_success_url {
         body.insert("default_success_url".into(), json!(url));
     }
+    if let Some(tax_mode) = &seed.tax_mode {
+        body.insert("tax_mode".into(), json!(tax_mode));
+    }
     let mut product = parse_product(&body, state.now())
         .map_err(|failure| SandboxError::InvalidProduct(failure.messages().join("; ")))?;
     if let Some(id) = &seed.id {
         product.id = id.clone();
     }
+    if seed.tax_rate_bps.is_some_and(|rate| rate > 10_000) {
+        return Err(SandboxError::InvalidProduct(
+            "tax_rate_bps must be at most 10000 (100 %)".to_owned(),
+        ));
+    }
+    product.tax_rate_bps = seed.tax_rate_bps;
     let id = product.id.clone();
     state.counts.creem_products += 1;
     state.creem.products.insert(id.clone(), product);

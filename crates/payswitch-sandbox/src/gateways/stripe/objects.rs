@@ -1,7 +1,8 @@
 //! Stripe's objects as the sandbox stores them (Checkout Sessions, line items, Prices, Products,
-//! PaymentIntents, saved idempotent responses) and the [`Store`] that holds them.
+//! PaymentIntents, coupons, promotion codes, saved idempotent responses) and the [`Store`]
+//! that holds them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use crate::checkout::CheckoutStatus;
 
@@ -46,6 +47,48 @@ pub(crate) struct LineItem {
     pub(crate) quantity: i64,
     pub(crate) recurring: Option<Recurring>,
     pub(crate) metadata: BTreeMap<String, String>,
+    /// This line's share of the session's discount, in minor units.
+    pub(crate) amount_discount: i64,
+}
+
+/// What a coupon takes off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CouponValue {
+    /// A percentage in hundredths of a percent (`percent_off=25.5` is 2550).
+    PercentOff(i64),
+    /// A fixed amount in the minor units of `currency`.
+    AmountOff { amount: i64, currency: String },
+}
+
+/// A Stripe coupon (`POST /v1/coupons` or a seed).
+#[derive(Debug, Clone)]
+pub(crate) struct Coupon {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) value: CouponValue,
+    /// `once`, `repeating` or `forever`.
+    pub(crate) duration: String,
+    pub(crate) duration_in_months: Option<i64>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) created: i64,
+}
+
+/// A Stripe promotion code: a customer-facing code for a coupon.
+#[derive(Debug, Clone)]
+pub(crate) struct PromotionCode {
+    pub(crate) id: String,
+    pub(crate) code: String,
+    pub(crate) coupon_id: String,
+    pub(crate) active: bool,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) created: i64,
+}
+
+/// A discount applied to a session: the coupon and, when one was given, the promotion code.
+#[derive(Debug, Clone)]
+pub(crate) struct AppliedDiscount {
+    pub(crate) coupon_id: String,
+    pub(crate) promotion_code: Option<String>,
 }
 
 /// A Stripe Checkout Session.
@@ -60,7 +103,13 @@ pub(crate) struct Session {
     pub(crate) status: CheckoutStatus,
     pub(crate) currency: Option<String>,
     pub(crate) line_items: Vec<LineItem>,
+    /// Sum of the line items before discounts.
+    pub(crate) amount_subtotal: i64,
+    /// What the discount takes off the subtotal.
+    pub(crate) amount_discount: i64,
+    /// What the customer pays: subtotal minus discount.
     pub(crate) amount_total: i64,
+    pub(crate) discounts: Vec<AppliedDiscount>,
     pub(crate) success_url: Option<String>,
     pub(crate) cancel_url: Option<String>,
     pub(crate) return_url: Option<String>,
@@ -101,9 +150,22 @@ pub(crate) struct PaymentIntent {
 pub(crate) struct SavedResponse {
     /// Method, path and canonical parameters of the first request.
     pub(crate) fingerprint: String,
+    /// HTTP status and JSON body of the saved answer, success or error.
     pub(crate) status: u16,
-    pub(crate) body: String,
+    pub(crate) body: serde_json::Value,
     pub(crate) request_id: String,
+    /// Sandbox time the result was saved; it expires 24 hours later.
+    pub(crate) saved_at: i64,
+}
+
+/// Saved idempotent results, keys in flight and the order keys were saved in (for pruning).
+#[derive(Debug, Default)]
+pub(crate) struct IdempotencyStore {
+    pub(crate) saved: HashMap<String, SavedResponse>,
+    /// Keys saved, oldest first; may hold keys already replaced or pruned.
+    pub(crate) order: VecDeque<String>,
+    /// Keys whose first request is still executing.
+    pub(crate) in_flight: HashSet<String>,
 }
 
 /// Everything the sandbox remembers about Stripe.
@@ -118,8 +180,12 @@ pub(crate) struct Store {
     pub(crate) products: HashMap<String, Product>,
     /// Customers by email, so a returning payer keeps one id.
     pub(crate) customers: HashMap<String, String>,
-    /// Responses saved under an `Idempotency-Key`.
-    pub(crate) idempotency: HashMap<String, SavedResponse>,
+    /// Responses saved under an `Idempotency-Key`, and keys in use.
+    pub(crate) idempotency: IdempotencyStore,
+    pub(crate) coupons: HashMap<String, Coupon>,
+    pub(crate) promotion_codes: HashMap<String, PromotionCode>,
+    /// Promotion code ids in creation order, for newest-first listing.
+    pub(crate) promotion_code_order: Vec<String>,
 }
 
 impl Store {

@@ -14,7 +14,6 @@ use crate::gateways::stripe::params::{
     boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
     version_at_least, CallContext,
 };
-use crate::money;
 use crate::state::{new_id, random_token, State};
 
 const CREATE_PARAMS: &[&str] = &[
@@ -120,53 +119,8 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
-    let amount = integer(params, "amount", "")?.ok_or_else(|| Failure::missing("amount"))?;
-    let currency = text(params, "currency", "")?.ok_or_else(|| Failure::missing("currency"))?;
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(Failure::invalid(
-            None,
-            Some("currency"),
-            format!("Invalid currency: {currency}."),
-        ));
-    }
-    let currency = currency.to_ascii_lowercase();
-    let minimum = currencies::minimum_charge(&currency);
-    if amount < minimum {
-        return Err(Failure::invalid(
-            Some("amount_too_small"),
-            Some("amount"),
-            format!(
-                "Amount must be at least {} {currency}",
-                money::format_amount(minimum, &currency)
-            ),
-        ));
-    }
-    if amount > 99_999_999 {
-        return Err(Failure::invalid(
-            Some("amount_too_large"),
-            Some("amount"),
-            "Amount must be no more than 99999999.".to_owned(),
-        ));
-    }
-    let automatic = match object(params, "automatic_payment_methods", "")? {
-        Some(settings) => {
-            reject_unknown(
-                settings,
-                &["allow_redirects", "enabled"],
-                "automatic_payment_methods",
-            )?;
-            let enabled = boolean(settings, "enabled", "automatic_payment_methods")?
-                .ok_or_else(|| Failure::missing("automatic_payment_methods[enabled]"))?;
-            let redirects = one_of(
-                settings,
-                "allow_redirects",
-                "automatic_payment_methods",
-                &["always", "never"],
-            )?;
-            Some(json!({ "allow_redirects": redirects.unwrap_or("always"), "enabled": enabled }))
-        }
-        None => None,
-    };
+    let (amount, currency) = parse_amount(params, &app.config.stripe_settlement_currency)?;
+    let automatic = parse_automatic_payment_methods(params)?;
     let capture_method = one_of(
         params,
         "capture_method",
@@ -214,6 +168,63 @@ pub(crate) fn create(
     // Remember the chosen method so a later confirm needs no parameter.
     stored.payment_method = payment_method.map(str::to_owned);
     Ok((StatusCode::OK, render(stored)))
+}
+
+/// Reads `amount` and `currency`: Stripe's wire exponent and last-digit rules, at most eight
+/// digits, and at least the settlement currency's minimum after conversion.
+fn parse_amount(params: &Params, settlement: &str) -> Result<(i64, String), Failure> {
+    let amount = integer(params, "amount", "")?.ok_or_else(|| Failure::missing("amount"))?;
+    let currency = text(params, "currency", "")?.ok_or_else(|| Failure::missing("currency"))?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Failure::invalid(
+            None,
+            Some("currency"),
+            format!("Invalid currency: {currency}."),
+        ));
+    }
+    let currency = currency.to_ascii_lowercase();
+    if let Some(too_small) = currencies::below_minimum(amount, &currency, settlement) {
+        return Err(currencies::too_small_failure(
+            &too_small,
+            amount,
+            &currency,
+            settlement,
+            Some("amount"),
+            |minimum| format!("Amount must be at least {minimum}"),
+        ));
+    }
+    if amount > 99_999_999 {
+        return Err(Failure::invalid(
+            Some("amount_too_large"),
+            Some("amount"),
+            "Amount must be no more than 99999999.".to_owned(),
+        ));
+    }
+    currencies::check_wire_amount(&currency, amount, "amount")?;
+    Ok((amount, currency))
+}
+
+/// Reads `automatic_payment_methods[enabled]` and `[allow_redirects]`.
+fn parse_automatic_payment_methods(params: &Params) -> Result<Option<Value>, Failure> {
+    let Some(settings) = object(params, "automatic_payment_methods", "")? else {
+        return Ok(None);
+    };
+    reject_unknown(
+        settings,
+        &["allow_redirects", "enabled"],
+        "automatic_payment_methods",
+    )?;
+    let enabled = boolean(settings, "enabled", "automatic_payment_methods")?
+        .ok_or_else(|| Failure::missing("automatic_payment_methods[enabled]"))?;
+    let redirects = one_of(
+        settings,
+        "allow_redirects",
+        "automatic_payment_methods",
+        &["always", "never"],
+    )?;
+    Ok(Some(
+        json!({ "allow_redirects": redirects.unwrap_or("always"), "enabled": enabled }),
+    ))
 }
 
 /// Checks the `client_secret` parameter; required with a publishable key.

@@ -116,6 +116,7 @@ pub(crate) fn check_price(
             format!("This value must be less than or equal to {MAX_UNIT_AMOUNT}."),
         ));
     }
+    currencies::check_wire_amount(currency, unit_amount, &bracket(prefix, "unit_amount"))?;
     if let Some(recurring) = recurring {
         let recurring_prefix = bracket(prefix, "recurring");
         let Some((_, max_count)) = INTERVALS
@@ -157,48 +158,8 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
     let currency = text(params, "currency", "")?
         .ok_or_else(|| Failure::missing("currency"))?
         .to_ascii_lowercase();
-    let unit_amount = match integer(params, "unit_amount", "")? {
-        Some(amount) => {
-            if params.contains_key("unit_amount_decimal") {
-                return Err(Failure::invalid(
-                    Some("parameters_exclusive"),
-                    Some("unit_amount_decimal"),
-                    "You may only specify one of these parameters: unit_amount, \
-                     unit_amount_decimal."
-                        .to_owned(),
-                ));
-            }
-            amount
-        }
-        None => match text(params, "unit_amount_decimal", "")? {
-            Some(decimal) => decimal.parse::<i64>().map_err(|_| {
-                Failure::invalid(
-                    None,
-                    Some("unit_amount_decimal"),
-                    "The sandbox accepts only whole minor units in unit_amount_decimal.".to_owned(),
-                )
-            })?,
-            None => return Err(Failure::missing("unit_amount")),
-        },
-    };
-    let recurring = match object(params, "recurring", "")? {
-        Some(recurring) => {
-            reject_unsupported(
-                recurring,
-                RECURRING_PARAMS,
-                UNEMULATED_RECURRING_PARAMS,
-                "recurring",
-            )?;
-            let interval = text(recurring, "interval", "recurring")?
-                .ok_or_else(|| Failure::missing("recurring[interval]"))?;
-            let interval_count = integer(recurring, "interval_count", "recurring")?.unwrap_or(1);
-            Some(Recurring {
-                interval: interval.to_owned(),
-                interval_count,
-            })
-        }
-        None => None,
-    };
+    let unit_amount = parse_unit_amount(params)?;
+    let recurring = parse_recurring(params)?;
     check_price(&currency, unit_amount, recurring.as_ref(), "")?;
     one_of(
         params,
@@ -211,19 +172,93 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
     let price_metadata = metadata(params, "")?;
     let expand = expand_list(params)?;
     check_expand(&expand, &["product"])?;
-
-    let product = text(params, "product", "")?;
-    let product_data = object(params, "product_data", "")?;
     let now = state.now();
-    let (product_id, new_product) = match (product, product_data) {
-        (Some(_), Some(_)) => {
+    let (product_id, new_product) = resolve_product(state, params, now)?;
+    if let Some(new_product) = new_product {
+        state
+            .stripe
+            .products
+            .insert(new_product.id.clone(), new_product);
+    }
+    let price = Price {
+        id: new_id("price_"),
+        product_id,
+        currency,
+        unit_amount,
+        recurring,
+        active,
+        nickname,
+        metadata: price_metadata,
+        created: now,
+    };
+    let rendered = render_expanded(state, &price, &expand);
+    state.counts.stripe_prices += 1;
+    state.stripe.prices.insert(price.id.clone(), price);
+    Ok((StatusCode::OK, rendered))
+}
+
+/// Reads `unit_amount`, or whole minor units in `unit_amount_decimal` (not both).
+fn parse_unit_amount(params: &Params) -> Result<i64, Failure> {
+    if let Some(amount) = integer(params, "unit_amount", "")? {
+        if params.contains_key("unit_amount_decimal") {
             return Err(Failure::invalid(
                 Some("parameters_exclusive"),
-                Some("product_data"),
-                "You may only specify one of these parameters: product, product_data.".to_owned(),
-            ))
+                Some("unit_amount_decimal"),
+                "You may only specify one of these parameters: unit_amount, unit_amount_decimal."
+                    .to_owned(),
+            ));
         }
-        (None, None) => return Err(Failure::missing("product")),
+        return Ok(amount);
+    }
+    match text(params, "unit_amount_decimal", "")? {
+        Some(decimal) => decimal.parse::<i64>().map_err(|_| {
+            Failure::invalid(
+                None,
+                Some("unit_amount_decimal"),
+                "The sandbox accepts only whole minor units in unit_amount_decimal.".to_owned(),
+            )
+        }),
+        None => Err(Failure::missing("unit_amount")),
+    }
+}
+
+/// Reads `recurring[interval]` and `recurring[interval_count]` (default 1).
+fn parse_recurring(params: &Params) -> Result<Option<Recurring>, Failure> {
+    let Some(recurring) = object(params, "recurring", "")? else {
+        return Ok(None);
+    };
+    reject_unsupported(
+        recurring,
+        RECURRING_PARAMS,
+        UNEMULATED_RECURRING_PARAMS,
+        "recurring",
+    )?;
+    let interval = text(recurring, "interval", "recurring")?
+        .ok_or_else(|| Failure::missing("recurring[interval]"))?;
+    let interval_count = integer(recurring, "interval_count", "recurring")?.unwrap_or(1);
+    Ok(Some(Recurring {
+        interval: interval.to_owned(),
+        interval_count,
+    }))
+}
+
+/// Resolves the price's product: an existing `product`, or a new one from `product_data`
+/// (returned to be stored once the whole request is valid).
+fn resolve_product(
+    state: &State,
+    params: &Params,
+    now: i64,
+) -> Result<(String, Option<Product>), Failure> {
+    match (
+        text(params, "product", "")?,
+        object(params, "product_data", "")?,
+    ) {
+        (Some(_), Some(_)) => Err(Failure::invalid(
+            Some("parameters_exclusive"),
+            Some("product_data"),
+            "You may only specify one of these parameters: product, product_data.".to_owned(),
+        )),
+        (None, None) => Err(Failure::missing("product")),
         (Some(product), None) => {
             if !state.stripe.products.contains_key(product) {
                 return Err(Failure::invalid(
@@ -232,7 +267,7 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
                     format!("No such product: '{product}'"),
                 ));
             }
-            (product.to_owned(), None)
+            Ok((product.to_owned(), None))
         }
         (None, Some(product_data)) => {
             reject_unsupported(product_data, PRODUCT_DATA_PARAMS, &[], "product_data")?;
@@ -257,30 +292,9 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
                 name: name.to_owned(),
                 created: now,
             };
-            (id, Some(product))
+            Ok((id, Some(product)))
         }
-    };
-    if let Some(new_product) = new_product {
-        state
-            .stripe
-            .products
-            .insert(new_product.id.clone(), new_product);
     }
-    let price = Price {
-        id: new_id("price_"),
-        product_id,
-        currency,
-        unit_amount,
-        recurring,
-        active,
-        nickname,
-        metadata: price_metadata,
-        created: now,
-    };
-    let rendered = render_expanded(state, &price, &expand);
-    state.counts.stripe_prices += 1;
-    state.stripe.prices.insert(price.id.clone(), price);
-    Ok((StatusCode::OK, rendered))
 }
 
 /// `GET /v1/prices/{id}`.

@@ -161,7 +161,8 @@ pub(crate) fn complete(
         ),
         None => None,
     };
-    let payment_intent = (mode == "payment")
+    // A no-cost order completes without a PaymentIntent.
+    let payment_intent = (mode == "payment" && amount > 0)
         .then(|| store_paid_intent(state, amount, currency, customer.clone(), now));
     let subscription = (mode == "subscription").then(|| new_id("sub_"));
     let Some(session) = state.stripe.sessions.get_mut(id) else {

@@ -1,7 +1,9 @@
 //! Stripe Checkout Sessions: `POST /v1/checkout/sessions` with Stripe's validation. Reading
 //! sessions is in [`read`]; expiry and payment are in [`lifecycle`].
 
+pub(crate) mod discounts;
 pub(crate) mod lifecycle;
+pub(crate) mod line_items;
 pub(crate) mod read;
 
 use http::StatusCode;
@@ -11,12 +13,13 @@ use crate::checkout::{plausible_email, CheckoutStatus};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::{LineItem, Recurring, Session};
+use crate::gateways::stripe::objects::{AppliedDiscount, Coupon, LineItem, Session};
 use crate::gateways::stripe::params::{
-    boolean, bracket, check_expand, existing_customer, expand_list, integer, metadata, object,
-    one_of, reject_unknown, text, version_at_least, CallContext,
+    boolean, check_expand, existing_customer, expand_list, integer, metadata, one_of,
+    reject_unknown, text, version_at_least, CallContext,
 };
-use crate::money;
+use crate::gateways::stripe::sessions::discounts::{allocate, discount_amount, parse_discounts};
+use crate::gateways::stripe::sessions::line_items::parse_items_and_currency;
 use crate::state::{new_id, random_token, State};
 
 /// Every top-level create parameter Stripe knows (stripe-python 16.1.0).
@@ -75,34 +78,6 @@ const CREATE_PARAMS: &[&str] = &[
     "wallet_options",
 ];
 
-const LINE_ITEM_PARAMS: &[&str] = &[
-    "adjustable_quantity",
-    "dynamic_tax_rates",
-    "metadata",
-    "price",
-    "price_data",
-    "quantity",
-    "tax_rates",
-];
-const PRICE_DATA_PARAMS: &[&str] = &[
-    "currency",
-    "product",
-    "product_data",
-    "recurring",
-    "tax_behavior",
-    "unit_amount",
-    "unit_amount_decimal",
-];
-const PRODUCT_DATA_PARAMS: &[&str] = &[
-    "description",
-    "images",
-    "metadata",
-    "name",
-    "tax_code",
-    "unit_label",
-];
-const RECURRING_PARAMS: &[&str] = &["interval", "interval_count"];
-
 const LOCALES: &[&str] = &[
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr",
     "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt",
@@ -138,13 +113,19 @@ pub(crate) fn create(
     let (mode, ui_mode) = parse_mode(params, context)?;
     let embedded = !matches!(ui_mode, "hosted" | "hosted_page");
     let urls = parse_urls(params, ui_mode, embedded)?;
-    let (line_items, currency) = parse_items_and_currency(state, params, mode)?;
-    let amount_total = check_total(&line_items)?;
-    check_minimum(mode, currency.as_deref(), amount_total)?;
+    let (mut line_items, currency) = parse_items_and_currency(state, params, mode)?;
+    let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
+    let discount = parse_discounts(state, params, allow_promotion_codes)?;
+    let amounts = price_session(&mut line_items, currency.as_deref(), discount.as_ref())?;
+    check_minimum(
+        mode,
+        currency.as_deref(),
+        amounts.total,
+        &app.config.stripe_settlement_currency,
+    )?;
     let expires_at = check_expires_at(params, now)?;
     let payer = parse_customer(params, state)?;
     let locale = one_of(params, "locale", "", LOCALES)?;
-    let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
     let metadata = metadata(params, "")?;
     let expand = expand_list(params)?;
     check_expand(&expand, &["line_items", "payment_intent"])?;
@@ -161,7 +142,10 @@ pub(crate) fn create(
         status: CheckoutStatus::Open,
         currency,
         line_items,
-        amount_total,
+        amount_subtotal: amounts.subtotal,
+        amount_discount: amounts.discount,
+        amount_total: amounts.total,
+        discounts: discount.map(|(applied, _)| applied).into_iter().collect(),
         success_url: urls.success_url,
         cancel_url: urls.cancel_url,
         return_url: urls.return_url,
@@ -243,47 +227,38 @@ fn parse_urls(params: &Params, ui_mode: &str, embedded: bool) -> Result<Urls, Fa
     })
 }
 
-/// Reads the line items and the session's currency: one currency for every item, none in
-/// `setup` mode unless given, and a recurring price in `subscription` mode.
-fn parse_items_and_currency(
-    state: &State,
-    params: &Params,
-    mode: &str,
-) -> Result<(Vec<LineItem>, Option<String>), Failure> {
-    let line_items = parse_line_items(state, params, mode)?;
-    let mut currency = line_items.first().map(|item| item.currency.clone());
-    if mode == "setup" {
-        if !line_items.is_empty() {
-            return Err(Failure::invalid(
-                None,
-                Some("line_items"),
-                "You cannot pass `line_items` in `setup` mode.".to_owned(),
-            ));
+/// A session's amounts: line items before discounts, the discount, and what is due.
+struct Amounts {
+    subtotal: i64,
+    discount: i64,
+    total: i64,
+}
+
+/// Adds up the line items (refusing a total over Stripe's eight digits) and applies the
+/// discount, recording each line's share of it.
+fn price_session(
+    line_items: &mut [LineItem],
+    currency: Option<&str>,
+    discount: Option<&(AppliedDiscount, Coupon)>,
+) -> Result<Amounts, Failure> {
+    let subtotal = check_total(line_items)?;
+    let discount = match discount {
+        Some((applied, coupon)) => {
+            let param = if applied.promotion_code.is_some() {
+                "discounts[0][promotion_code]"
+            } else {
+                "discounts[0][coupon]"
+            };
+            discount_amount(coupon, subtotal, currency, param)?
         }
-        currency = text(params, "currency", "")?.map(str::to_ascii_lowercase);
-    } else if line_items.is_empty() {
-        return Err(Failure::missing("line_items"));
-    }
-    if line_items
-        .iter()
-        .any(|item| Some(&item.currency) != currency.as_ref())
-    {
-        return Err(Failure::invalid(
-            None,
-            Some("line_items"),
-            "All line items must use the same currency.".to_owned(),
-        ));
-    }
-    if mode == "subscription" && line_items.iter().all(|item| item.recurring.is_none()) {
-        return Err(Failure::invalid(
-            None,
-            Some("line_items"),
-            "You must provide at least one recurring price in `subscription` mode when using \
-             prices."
-                .to_owned(),
-        ));
-    }
-    Ok((line_items, currency))
+        None => 0,
+    };
+    allocate(line_items, subtotal, discount);
+    Ok(Amounts {
+        subtotal,
+        discount,
+        total: subtotal - discount,
+    })
 }
 
 /// Adds up the line items, refusing a total over Stripe's eight digits.
@@ -306,25 +281,34 @@ fn check_total(line_items: &[LineItem]) -> Result<i64, Failure> {
     Ok(amount_total)
 }
 
-/// Refuses a total below Stripe's minimum charge for the currency, when the session charges
-/// now.
-fn check_minimum(mode: &str, currency: Option<&str>, amount_total: i64) -> Result<(), Failure> {
-    if let Some(currency) = currency {
-        let minimum = currencies::minimum_charge(currency);
-        let charges_now = mode == "payment" || amount_total > 0;
-        if mode != "setup" && charges_now && amount_total < minimum {
-            return Err(Failure::invalid(
-                Some("amount_too_small"),
-                None,
-                format!(
-                    "The Checkout Session's total amount due must add up to at least {} {}",
-                    money::format_amount(minimum, currency),
-                    currency
-                ),
-            ));
-        }
+/// Refuses an amount due below the minimum charge of the settlement currency (converted when
+/// the session is in another currency). A total of 0 is a no-cost order, which Stripe accepts
+/// in every mode since 2023-08-16 (stripe.com/docs/payments/checkout/no-cost-orders).
+fn check_minimum(
+    mode: &str,
+    currency: Option<&str>,
+    amount_total: i64,
+    settlement: &str,
+) -> Result<(), Failure> {
+    let Some(currency) = currency else {
+        return Ok(());
+    };
+    if mode == "setup" || amount_total == 0 {
+        return Ok(());
     }
-    Ok(())
+    match currencies::below_minimum(amount_total, currency, settlement) {
+        None => Ok(()),
+        Some(too_small) => Err(currencies::too_small_failure(
+            &too_small,
+            amount_total,
+            currency,
+            settlement,
+            None,
+            |minimum| {
+                format!("The Checkout Session's total amount due must add up to at least {minimum}")
+            },
+        )),
+    }
 }
 
 /// Reads `expires_at`: 30 minutes to 24 hours after creation, 24 hours by default.
@@ -407,243 +391,4 @@ fn url_param(params: &Params, name: &str) -> Result<Option<String>, Failure> {
         ));
     }
     Ok(Some(value.to_owned()))
-}
-
-fn parse_line_items(state: &State, params: &Params, mode: &str) -> Result<Vec<LineItem>, Failure> {
-    let Some(value) = params.get("line_items") else {
-        return Ok(Vec::new());
-    };
-    if value.as_text() == Some("") {
-        return Ok(Vec::new());
-    }
-    let list = value.as_list().ok_or_else(|| {
-        Failure::invalid(
-            None,
-            Some("line_items"),
-            "Invalid array: line_items must be an array.".to_owned(),
-        )
-    })?;
-    if list.len() > 100 {
-        return Err(Failure::invalid(
-            None,
-            Some("line_items"),
-            "You may only specify up to 100 line items.".to_owned(),
-        ));
-    }
-    let mut items = Vec::with_capacity(list.len());
-    for (index, entry) in list {
-        let prefix = format!("line_items[{index}]");
-        let map = entry.as_map().ok_or_else(|| {
-            Failure::invalid(
-                None,
-                Some(&prefix),
-                format!("Invalid object: {prefix} must be a hash."),
-            )
-        })?;
-        reject_unknown(map, LINE_ITEM_PARAMS, &prefix)?;
-        let price_data = object(map, "price_data", &prefix)?;
-        let price = match (text(map, "price", &prefix)?, price_data) {
-            (Some(_), Some(_)) => {
-                return Err(Failure::invalid(
-                    Some("parameters_exclusive"),
-                    Some(&bracket(&prefix, "price")),
-                    "You may only specify one of these parameters: price, price_data.".to_owned(),
-                ))
-            }
-            (Some(price_id), None) => catalog_price(state, price_id, &prefix, mode)?,
-            (None, Some(price_data)) => inline_price(state, price_data, &prefix, mode)?,
-            (None, None) => {
-                return Err(Failure::invalid(
-                    Some("parameter_missing"),
-                    Some(&bracket(&prefix, "price")),
-                    "You must provide either price or price_data for each line item when using \
-                     prices."
-                        .to_owned(),
-                ))
-            }
-        };
-        let quantity = integer(map, "quantity", &prefix)?
-            .ok_or_else(|| Failure::missing(&bracket(&prefix, "quantity")))?;
-        if !(1..=999_999).contains(&quantity) {
-            return Err(Failure::invalid(
-                None,
-                Some(&bracket(&prefix, "quantity")),
-                "Quantity must be between 1 and 999999.".to_owned(),
-            ));
-        }
-        items.push(LineItem {
-            id: new_id("li_"),
-            price_id: price.price_id,
-            product_id: price.product_id,
-            name: price.name,
-            currency: price.currency,
-            unit_amount: price.unit_amount,
-            quantity,
-            recurring: price.recurring,
-            metadata: metadata(map, &prefix)?,
-        });
-    }
-    Ok(items)
-}
-
-/// What a line item charges, from the catalog or from `price_data`.
-struct ResolvedPrice {
-    price_id: String,
-    product_id: String,
-    name: String,
-    currency: String,
-    unit_amount: i64,
-    recurring: Option<Recurring>,
-}
-
-/// Resolves `line_items[i][price]` against the Price catalog.
-fn catalog_price(
-    state: &State,
-    price_id: &str,
-    prefix: &str,
-    mode: &str,
-) -> Result<ResolvedPrice, Failure> {
-    let param = bracket(prefix, "price");
-    // An archived (inactive) price cannot start new checkouts.
-    let price = state
-        .stripe
-        .prices
-        .get(price_id)
-        .filter(|price| price.active)
-        .ok_or_else(|| {
-            Failure::invalid(
-                Some("resource_missing"),
-                Some(&param),
-                format!("No such price: '{price_id}'"),
-            )
-        })?;
-    if price.recurring.is_some() && mode != "subscription" {
-        return Err(recurring_outside_subscription(&param, mode));
-    }
-    let name = state
-        .stripe
-        .products
-        .get(&price.product_id)
-        .map(|product| product.name.clone())
-        .unwrap_or_default();
-    Ok(ResolvedPrice {
-        price_id: price.id.clone(),
-        product_id: price.product_id.clone(),
-        name,
-        currency: price.currency.clone(),
-        unit_amount: price.unit_amount,
-        recurring: price.recurring.clone(),
-    })
-}
-
-/// Stripe's error for a recurring price in a `payment` or `setup` session.
-fn recurring_outside_subscription(param: &str, mode: &str) -> Failure {
-    Failure::invalid(
-        None,
-        Some(param),
-        format!(
-            "You must be in `subscription` mode to use recurring prices; this session is in \
-             `{mode}` mode."
-        ),
-    )
-}
-
-/// Builds an ad-hoc price from `line_items[i][price_data]`.
-fn inline_price(
-    state: &State,
-    price_data: &Params,
-    prefix: &str,
-    mode: &str,
-) -> Result<ResolvedPrice, Failure> {
-    let price_prefix = bracket(prefix, "price_data");
-    reject_unknown(price_data, PRICE_DATA_PARAMS, &price_prefix)?;
-    let currency = text(price_data, "currency", &price_prefix)?
-        .ok_or_else(|| Failure::missing(&bracket(&price_prefix, "currency")))?;
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(Failure::invalid(
-            None,
-            Some(&bracket(&price_prefix, "currency")),
-            format!("Invalid currency: {currency}."),
-        ));
-    }
-    let unit_amount = match integer(price_data, "unit_amount", &price_prefix)? {
-        Some(amount) => amount,
-        None => match text(price_data, "unit_amount_decimal", &price_prefix)? {
-            Some(decimal) => decimal.parse::<i64>().map_err(|_| {
-                Failure::invalid(
-                    None,
-                    Some(&bracket(&price_prefix, "unit_amount_decimal")),
-                    "The sandbox accepts only whole minor units in unit_amount_decimal.".to_owned(),
-                )
-            })?,
-            None => return Err(Failure::missing(&bracket(&price_prefix, "unit_amount"))),
-        },
-    };
-    if unit_amount < 0 {
-        return Err(Failure::invalid(
-            None,
-            Some(&bracket(&price_prefix, "unit_amount")),
-            "This value must be greater than or equal to 0.".to_owned(),
-        ));
-    }
-    let product_prefix = bracket(&price_prefix, "product_data");
-    let (product_id, name) = match object(price_data, "product_data", &price_prefix)? {
-        Some(product_data) => {
-            reject_unknown(product_data, PRODUCT_DATA_PARAMS, &product_prefix)?;
-            let name = text(product_data, "name", &product_prefix)?
-                .ok_or_else(|| Failure::missing(&bracket(&product_prefix, "name")))?;
-            (new_id("prod_"), name.to_owned())
-        }
-        None => match text(price_data, "product", &price_prefix)? {
-            // An existing product (from the Price catalog) lends its name.
-            Some(product) if state.stripe.products.contains_key(product) => {
-                let name = state
-                    .stripe
-                    .products
-                    .get(product)
-                    .map(|known| known.name.clone())
-                    .unwrap_or_default();
-                (product.to_owned(), name)
-            }
-            Some(product) => {
-                return Err(Failure::invalid(
-                    Some("resource_missing"),
-                    Some(&bracket(&price_prefix, "product")),
-                    format!("No such product: '{product}'"),
-                ))
-            }
-            None => return Err(Failure::missing(&product_prefix)),
-        },
-    };
-    let recurring_prefix = bracket(&price_prefix, "recurring");
-    let recurring = match object(price_data, "recurring", &price_prefix)? {
-        Some(recurring) => {
-            reject_unknown(recurring, RECURRING_PARAMS, &recurring_prefix)?;
-            let interval = one_of(
-                recurring,
-                "interval",
-                &recurring_prefix,
-                &["day", "week", "month", "year"],
-            )?
-            .ok_or_else(|| Failure::missing(&bracket(&recurring_prefix, "interval")))?;
-            let interval_count =
-                integer(recurring, "interval_count", &recurring_prefix)?.unwrap_or(1);
-            if mode != "subscription" {
-                return Err(recurring_outside_subscription(&recurring_prefix, mode));
-            }
-            Some(Recurring {
-                interval: interval.to_owned(),
-                interval_count,
-            })
-        }
-        None => None,
-    };
-    Ok(ResolvedPrice {
-        price_id: new_id("price_"),
-        product_id,
-        name,
-        currency: currency.to_ascii_lowercase(),
-        unit_amount,
-        recurring,
-    })
 }

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::checkout::{CheckoutStatus, PageView};
+use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
 use crate::gateways::stripe::objects::{LineItem, Session};
@@ -17,77 +18,7 @@ use crate::state::State;
 
 /// Renders a session as Stripe's `checkout.session` JSON.
 pub(crate) fn render(app: &App, state: &State, session: &Session, expand: &[String]) -> Value {
-    let open = session.status == CheckoutStatus::Open;
-    let url = (open && !session.embedded).then(|| format!("{}/pay/{}", app.base_url, session.id));
-    let payment_status = match session.status {
-        _ if session.mode == "setup" => "no_payment_required",
-        CheckoutStatus::Complete if session.amount_total == 0 => "no_payment_required",
-        CheckoutStatus::Complete => "paid",
-        CheckoutStatus::Open | CheckoutStatus::Expired => "unpaid",
-    };
-    let status = match session.status {
-        CheckoutStatus::Open => "open",
-        CheckoutStatus::Complete => "complete",
-        CheckoutStatus::Expired => "expired",
-    };
-    let email = session
-        .paid_email
-        .as_ref()
-        .or(session.customer_email.as_ref());
-    let customer_details = email.map(|email| {
-        json!({
-            "address": null, "email": email, "name": null, "phone": null,
-            "tax_exempt": "none", "tax_ids": [],
-        })
-    });
-    let mut value = json!({
-        "id": session.id,
-        "object": "checkout.session",
-        "after_expiration": null,
-        "allow_promotion_codes": session.allow_promotion_codes,
-        "amount_subtotal": (session.mode != "setup").then_some(session.amount_total),
-        "amount_total": (session.mode != "setup").then_some(session.amount_total),
-        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
-        "billing_address_collection": null,
-        "cancel_url": session.cancel_url,
-        "client_reference_id": session.client_reference_id,
-        "client_secret": session.client_secret,
-        "created": session.created,
-        "currency": session.currency,
-        "custom_fields": [],
-        "custom_text": {
-            "after_submit": null, "shipping_address": null, "submit": null,
-            "terms_of_service_acceptance": null,
-        },
-        "customer": session.customer,
-        "customer_creation": if session.mode == "payment" { Some("if_required") } else { None },
-        "customer_details": customer_details,
-        "customer_email": session.customer_email,
-        "expires_at": session.expires_at,
-        "invoice": null,
-        "livemode": false,
-        "locale": session.locale,
-        "metadata": session.metadata,
-        "mode": session.mode,
-        "payment_intent": session.payment_intent,
-        "payment_link": null,
-        "payment_method_collection": if session.mode == "subscription" { Some("always") } else { None },
-        "payment_method_types": ["card"],
-        "payment_status": payment_status,
-        "phone_number_collection": { "enabled": false },
-        "recovered_from": null,
-        "return_url": session.return_url,
-        "setup_intent": null,
-        "shipping_address_collection": null,
-        "shipping_options": [],
-        "status": status,
-        "submit_type": null,
-        "subscription": session.subscription,
-        "success_url": session.success_url,
-        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
-        "ui_mode": session.ui_mode,
-        "url": url,
-    });
+    let mut value = render_core(app, session);
     if let Some(object) = value.as_object_mut() {
         if expand.iter().any(|field| field == "line_items") {
             let items: Vec<Value> = session
@@ -116,6 +47,99 @@ pub(crate) fn render(app: &App, state: &State, session: &Session, expand: &[Stri
         }
     }
     value
+}
+
+/// `payment_status`: a completed session that charged nothing (setup mode, or a no-cost
+/// order) needed no payment.
+fn payment_status(session: &Session) -> &'static str {
+    match session.status {
+        _ if session.mode == "setup" => "no_payment_required",
+        CheckoutStatus::Complete if session.amount_total == 0 => "no_payment_required",
+        CheckoutStatus::Complete => "paid",
+        CheckoutStatus::Open | CheckoutStatus::Expired => "unpaid",
+    }
+}
+
+/// The session's own fields, nothing expanded.
+fn render_core(app: &App, session: &Session) -> Value {
+    let open = session.status == CheckoutStatus::Open;
+    let url = (open && !session.embedded).then(|| format!("{}/pay/{}", app.base_url, session.id));
+    let status = match session.status {
+        CheckoutStatus::Open => "open",
+        CheckoutStatus::Complete => "complete",
+        CheckoutStatus::Expired => "expired",
+    };
+    let email = session
+        .paid_email
+        .as_ref()
+        .or(session.customer_email.as_ref());
+    let customer_details = email.map(|email| {
+        json!({
+            "address": null, "email": email, "name": null, "phone": null,
+            "tax_exempt": "none", "tax_ids": [],
+        })
+    });
+    let discounts: Vec<Value> = session
+        .discounts
+        .iter()
+        .map(|discount| {
+            json!({ "coupon": discount.coupon_id, "promotion_code": discount.promotion_code })
+        })
+        .collect();
+    let charges = session.mode != "setup";
+    json!({
+        "id": session.id,
+        "object": "checkout.session",
+        "after_expiration": null,
+        "allow_promotion_codes": session.allow_promotion_codes,
+        "amount_subtotal": charges.then_some(session.amount_subtotal),
+        "amount_total": charges.then_some(session.amount_total),
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "billing_address_collection": null,
+        "cancel_url": session.cancel_url,
+        "client_reference_id": session.client_reference_id,
+        "client_secret": session.client_secret,
+        "created": session.created,
+        "currency": session.currency,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": null, "shipping_address": null, "submit": null,
+            "terms_of_service_acceptance": null,
+        },
+        "customer": session.customer,
+        "customer_creation": if session.mode == "payment" { Some("if_required") } else { None },
+        "customer_details": customer_details,
+        "customer_email": session.customer_email,
+        "discounts": discounts,
+        "expires_at": session.expires_at,
+        "invoice": null,
+        "livemode": false,
+        "locale": session.locale,
+        "metadata": session.metadata,
+        "mode": session.mode,
+        "payment_intent": session.payment_intent,
+        "payment_link": null,
+        "payment_method_collection": if session.mode == "subscription" { Some("always") } else { None },
+        "payment_method_types": ["card"],
+        "payment_status": payment_status(session),
+        "phone_number_collection": { "enabled": false },
+        "recovered_from": null,
+        "return_url": session.return_url,
+        "setup_intent": null,
+        "shipping_address_collection": null,
+        "shipping_options": [],
+        "status": status,
+        "submit_type": null,
+        "subscription": session.subscription,
+        "success_url": session.success_url,
+        "total_details": {
+            "amount_discount": session.amount_discount,
+            "amount_shipping": 0,
+            "amount_tax": 0,
+        },
+        "ui_mode": session.ui_mode,
+        "url": url,
+    })
 }
 
 /// Renders a line item as Stripe's `item` JSON (fixtures3 shape).
@@ -150,10 +174,10 @@ fn render_item(state: &State, item: &LineItem) -> Value {
     json!({
         "id": item.id,
         "object": "item",
-        "amount_discount": 0,
+        "amount_discount": item.amount_discount,
         "amount_subtotal": amount,
         "amount_tax": 0,
-        "amount_total": amount,
+        "amount_total": amount.saturating_sub(item.amount_discount),
         "currency": item.currency,
         "description": item.name,
         "metadata": item.metadata,
@@ -173,7 +197,13 @@ pub(crate) fn page_view(state: &State, id: &str) -> Option<PageView> {
             .iter()
             .map(|item| (item.name.clone(), item.quantity, item.unit_amount))
             .collect(),
+        exponent: currencies::wire_exponent(session.currency.as_deref().unwrap_or("usd")),
         currency: session.currency.clone().unwrap_or_else(|| "usd".to_owned()),
+        adjustments: if session.amount_discount > 0 {
+            vec![("Discount".to_owned(), -session.amount_discount)]
+        } else {
+            Vec::new()
+        },
         total: session.amount_total,
         status: session.status,
         email: session
