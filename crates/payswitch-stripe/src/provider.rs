@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use payswitch_core::adapter::check_id;
 use payswitch_core::{
     Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, PaymentError,
     ProviderKind, ReturnParams, WebhookEvent,
@@ -317,13 +318,6 @@ fn checkout_idempotency_key(request: &CheckoutRequest, form: &str) -> String {
 
 fn random_idempotency_key() -> String {
     format!("payswitch-{}", uuid::Uuid::new_v4())
-}
-
-fn check_id(field: &str, id: &str) -> Result<(), PaymentError> {
-    if id.trim().is_empty() {
-        return Err(PaymentError::invalid(field, "must not be empty"));
-    }
-    Ok(())
 }
 
 fn decode<T: DeserializeOwned>(

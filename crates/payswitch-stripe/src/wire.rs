@@ -6,57 +6,25 @@
 
 use std::collections::BTreeMap;
 
+use payswitch_core::adapter::wire::Expandable;
+use payswitch_core::wire_enum;
 use serde::Deserialize;
 
 use crate::form::{Fields, FormWriter};
 
-/// Declares a string enum that decodes unknown values into `Unknown(String)`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-        #[serde(from = "String")]
-        pub(crate) enum $name {
-            $($variant,)+
-            /// A value this version of the adapter does not know.
-            Unknown(String),
-        }
-
-        impl From<String> for $name {
-            fn from(text: String) -> Self {
-                match text.as_str() {
-                    $($text => Self::$variant,)+
-                    _ => Self::Unknown(text),
-                }
-            }
-        }
-
-        impl $name {
-            /// The value as Stripe spells it.
-            #[allow(dead_code)] // not every enum is ever sent or printed
-            pub(crate) fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)+
-                    Self::Unknown(text) => text,
-                }
-            }
-        }
-    };
-}
-
 wire_enum!(
     /// `checkout.session.mode`.
-    SessionMode { Payment = "payment", Setup = "setup", Subscription = "subscription" }
+    pub(crate) SessionMode { Payment = "payment", Setup = "setup", Subscription = "subscription" }
 );
 
 wire_enum!(
     /// `checkout.session.status`.
-    SessionStatus { Open = "open", Complete = "complete", Expired = "expired" }
+    pub(crate) SessionStatus { Open = "open", Complete = "complete", Expired = "expired" }
 );
 
 wire_enum!(
     /// `checkout.session.payment_status`.
-    SessionPaymentStatus {
+    pub(crate) SessionPaymentStatus {
         Paid = "paid",
         Unpaid = "unpaid",
         NoPaymentRequired = "no_payment_required",
@@ -65,12 +33,12 @@ wire_enum!(
 
 wire_enum!(
     /// `price.recurring.interval`.
-    RecurringInterval { Day = "day", Week = "week", Month = "month", Year = "year" }
+    pub(crate) RecurringInterval { Day = "day", Week = "week", Month = "month", Year = "year" }
 );
 
 wire_enum!(
     /// `payment_intent.status`.
-    PaymentIntentStatus {
+    pub(crate) PaymentIntentStatus {
         RequiresPaymentMethod = "requires_payment_method",
         RequiresConfirmation = "requires_confirmation",
         RequiresAction = "requires_action",
@@ -83,7 +51,7 @@ wire_enum!(
 
 wire_enum!(
     /// `event.type`, for the events payswitch normalizes.
-    EventType {
+    pub(crate) EventType {
         CheckoutSessionCompleted = "checkout.session.completed",
         CheckoutSessionAsyncPaymentSucceeded = "checkout.session.async_payment_succeeded",
         CheckoutSessionAsyncPaymentFailed = "checkout.session.async_payment_failed",
@@ -106,7 +74,7 @@ wire_enum!(
 
 wire_enum!(
     /// `subscription.status`.
-    SubscriptionStatus {
+    pub(crate) SubscriptionStatus {
         Incomplete = "incomplete",
         IncompleteExpired = "incomplete_expired",
         Trialing = "trialing",
@@ -117,62 +85,6 @@ wire_enum!(
         Paused = "paused",
     }
 );
-
-/// An expandable reference: an id, or the whole object when expanded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Expandable {
-    Id(String),
-    Object { id: String },
-}
-
-/// The `id` of an expanded object; its other fields are skipped.
-#[derive(Deserialize)]
-struct ExpandedId {
-    id: String,
-}
-
-impl<'de> Deserialize<'de> for Expandable {
-    /// Reads a string or an object directly, instead of serde's untagged enums, which first
-    /// copy the whole (possibly large) expanded object into a buffer.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ExpandableVisitor;
-
-        impl<'de> serde::de::Visitor<'de> for ExpandableVisitor {
-            type Value = Expandable;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("an id or an expanded object")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<Expandable, E> {
-                Ok(Expandable::Id(id.to_owned()))
-            }
-
-            fn visit_string<E: serde::de::Error>(self, id: String) -> Result<Expandable, E> {
-                Ok(Expandable::Id(id))
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Expandable, A::Error> {
-                let object =
-                    ExpandedId::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                Ok(Expandable::Object { id: object.id })
-            }
-        }
-
-        deserializer.deserialize_any(ExpandableVisitor)
-    }
-}
-
-impl Expandable {
-    pub(crate) fn id(&self) -> &str {
-        match self {
-            Expandable::Id(id) | Expandable::Object { id } => id,
-        }
-    }
-}
 
 /// `POST /v1/checkout/sessions` parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -416,9 +328,9 @@ pub(crate) struct Event {
     #[serde(rename = "type")]
     pub(crate) event_type: EventType,
     pub(crate) created: i64,
-    /// Checked for presence; the object is read from the parsed event.
-    #[allow(dead_code)]
-    pub(crate) data: EventData,
+    /// Required; the object itself is read from the parsed event by reference.
+    #[serde(rename = "data")]
+    pub(crate) _data: EventData,
 }
 
 /// `event.data`.
@@ -426,8 +338,8 @@ pub(crate) struct Event {
 pub(crate) struct EventData {
     /// Required, but read from the parsed event by reference (`raw["data"]["object"]`) rather
     /// than copied here.
-    #[allow(dead_code)]
-    pub(crate) object: serde::de::IgnoredAny,
+    #[serde(rename = "object")]
+    pub(crate) _object: serde::de::IgnoredAny,
 }
 
 /// The `status` of a subscription object inside an event.
