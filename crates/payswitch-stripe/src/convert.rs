@@ -1,7 +1,5 @@
 //! Conversions between payswitch's model and Stripe's wire types, with exhaustive matches.
 
-use std::time::Duration;
-
 use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
 use payswitch_core::{
     Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
@@ -11,75 +9,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::config::KIND;
+use crate::limits::{check_minimum_charge, MAX_EXPIRES_IN, MIN_EXPIRES_IN};
 use crate::line_items::CheckoutLineItem;
-use crate::payment_intent::{PaymentIntent, PaymentIntentStatus};
+use crate::payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
 use crate::wire::{
-    self, CreateSessionParams, DiscountParams, EventType, LineItemParams, PriceDataParams,
-    RecurringInterval, RecurringParams, Session, SessionMode, SessionPaymentStatus, SessionStatus,
-    SubscriptionObject, SubscriptionStatus,
+    self, CreatePaymentIntentParams, CreateSessionParams, DiscountParams, EventType,
+    LineItemParams, PriceDataParams, RecurringInterval, RecurringParams, Session, SessionMode,
+    SessionPaymentStatus, SessionStatus, SubscriptionObject, SubscriptionStatus,
 };
-
-/// The shortest `expires_in` Stripe accepts.
-pub(crate) const MIN_EXPIRES_IN: Duration = Duration::from_secs(30 * 60);
-/// The longest `expires_in` Stripe accepts.
-pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Stripe's minimum charge per currency, in minor units (stripe.com/docs/currencies).
-const MINIMUM_CHARGES: &[(&str, i64)] = &[
-    ("USD", 50),
-    ("AED", 200),
-    ("AUD", 50),
-    ("BGN", 100),
-    ("BRL", 50),
-    ("CAD", 50),
-    ("CHF", 50),
-    ("CZK", 1500),
-    ("DKK", 250),
-    ("EUR", 50),
-    ("GBP", 30),
-    ("HKD", 400),
-    ("HUF", 17500),
-    ("INR", 50),
-    ("JPY", 50),
-    ("MXN", 1000),
-    ("MYR", 200),
-    ("NOK", 300),
-    ("NZD", 50),
-    ("PLN", 200),
-    ("RON", 200),
-    ("SEK", 300),
-    ("SGD", 50),
-    ("THB", 1000),
-];
-
-/// Stripe's smallest chargeable amount in `currency`, when Stripe publishes one.
-///
-/// ```
-/// use payswitch_core::{Currency, Money};
-/// assert_eq!(
-///     payswitch_stripe::minimum_charge(Currency::USD),
-///     Some(Money::new(50, Currency::USD))
-/// );
-/// ```
-pub fn minimum_charge(currency: Currency) -> Option<Money> {
-    MINIMUM_CHARGES
-        .iter()
-        .find(|(code, _)| *code == currency.code())
-        .map(|(_, amount)| Money::new(*amount, currency))
-}
-
-/// Refuses a positive amount below Stripe's minimum charge, before any request.
-pub(crate) fn check_minimum_charge(amount: Money) -> Result<(), PaymentError> {
-    match minimum_charge(amount.currency()) {
-        Some(minimum) if amount.amount() > 0 && amount.amount() < minimum.amount() => {
-            Err(PaymentError::AmountTooSmall {
-                message: format!("Stripe charges at least {minimum}; the total is {amount}"),
-                gateway: None,
-            })
-        }
-        Some(_) | None => Ok(()),
-    }
-}
 
 /// The create parameters for a request, and the request fields Stripe will not receive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -342,6 +279,18 @@ fn recurring(recurring: &wire::PriceRecurring) -> Option<Recurring> {
         interval,
         interval_count,
     })
+}
+
+/// Maps a PaymentIntent request to its create parameters.
+pub(crate) fn payment_intent_params(request: &PaymentIntentRequest) -> CreatePaymentIntentParams {
+    CreatePaymentIntentParams {
+        amount: request.amount.amount(),
+        currency: request.amount.currency().lowercase(),
+        customer: request.customer_id.clone(),
+        description: request.description.clone(),
+        receipt_email: request.receipt_email.clone(),
+        metadata: request.metadata.clone(),
+    }
 }
 
 /// Normalizes a PaymentIntent; its `client_secret` is required (Stripe returns it to

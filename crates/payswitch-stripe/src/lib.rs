@@ -37,6 +37,7 @@ mod config;
 mod convert;
 mod error;
 mod form;
+mod limits;
 mod line_items;
 mod payment_intent;
 mod provider;
@@ -48,7 +49,7 @@ pub use builder::{
 };
 pub use client::USER_AGENT;
 pub use config::{StripeConfig, ENV, KIND, NAME};
-pub use convert::minimum_charge;
+pub use limits::minimum_charge;
 pub use line_items::{CheckoutLineItem, LineItemsPage};
 pub use payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
 pub use provider::{parse_checkout_session, StripeProvider};

@@ -130,7 +130,9 @@ impl StripeProvider {
         request: &PaymentIntentRequest,
     ) -> Result<PaymentIntent, PaymentError> {
         request.validate()?;
-        let body = request.to_params().to_fields().to_bytes();
+        let body = convert::payment_intent_params(request)
+            .to_fields()
+            .to_bytes();
         let key = request
             .idempotency_key
             .clone()
