@@ -37,6 +37,7 @@ mod config;
 mod convert;
 mod error;
 mod form;
+mod idempotency;
 mod limits;
 mod line_items;
 mod payment_intent;

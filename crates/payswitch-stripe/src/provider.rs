@@ -12,12 +12,12 @@ use payswitch_core::{
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::client::{path_segment, StripeClient};
 use crate::config::KIND;
 use crate::convert::{self, SessionPlan};
-use crate::form::{split_around, Fields};
+use crate::form::FormWriter;
+use crate::idempotency::{checkout_idempotency_key, random_idempotency_key};
 use crate::line_items::{CheckoutLineItem, LineItemsPage};
 use crate::payment_intent::{PaymentIntent, PaymentIntentRequest};
 use crate::webhook::{self, WebhookVerifier};
@@ -130,9 +130,7 @@ impl StripeProvider {
         request: &PaymentIntentRequest,
     ) -> Result<PaymentIntent, PaymentError> {
         request.validate()?;
-        let body = convert::payment_intent_params(request)
-            .to_fields()
-            .to_bytes();
+        let body = Bytes::from(convert::payment_intent_params(request).encode());
         let key = request
             .idempotency_key
             .clone()
@@ -170,10 +168,10 @@ impl StripeProvider {
         if let Some(cursor) = starting_after {
             check_id("starting_after", cursor)?;
         }
-        let query = Fields::new()
-            .opt_integer("limit", limit.map(i64::from))
-            .opt_text("starting_after", starting_after)
-            .encode();
+        let mut query = FormWriter::with_capacity(64);
+        query.opt_integer("limit", limit.map(i64::from));
+        query.opt_text("starting_after", starting_after);
+        let query = query.finish();
         let path = format!(
             "/v1/checkout/sessions/{}/line_items",
             path_segment(checkout_id)
@@ -285,43 +283,6 @@ struct RawList {
     has_more: bool,
 }
 
-/// The key for a checkout create: the request's own; else derived from the reference and
-/// the parameters, so two app instances retrying one order converge on one session; else
-/// random.
-///
-/// `form` is the encoded body; the key hashes it without `expires_at`, which moves with the
-/// clock, so the body is encoded once and never copied for the key.
-fn checkout_idempotency_key(request: &CheckoutRequest, form: &str) -> String {
-    if let Some(key) = &request.idempotency_key {
-        return key.clone();
-    }
-    let Some(reference) = &request.reference else {
-        return random_idempotency_key();
-    };
-    let (before, after) = split_around(form, "expires_at").unwrap_or((form, ""));
-    let mut hasher = Sha256::new();
-    hasher.update(reference.len().to_be_bytes());
-    hasher.update(reference.as_bytes());
-    hasher.update(before.as_bytes());
-    hasher.update(after.as_bytes());
-    if let Some(expires_in) = request.expires_in {
-        hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
-    }
-    // Hex-encoded straight into the key, without an intermediate string.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity("payswitch-ref-".len() + 64);
-    key.push_str("payswitch-ref-");
-    for byte in hasher.finalize() {
-        key.push(char::from(HEX[usize::from(byte >> 4)]));
-        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    key
-}
-
-fn random_idempotency_key() -> String {
-    format!("payswitch-{}", uuid::Uuid::new_v4())
-}
-
 fn decode<T: DeserializeOwned>(
     value: &serde_json::Value,
     what: &'static str,
@@ -396,37 +357,5 @@ impl CheckoutProvider for StripeProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         webhook::verify_return(query)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use payswitch_core::{CheckoutMode, LineItem};
-
-    use super::*;
-
-    #[test]
-    fn derived_keys_ignore_expires_at_and_stay_as_before() {
-        let request = CheckoutRequest::builder()
-            .mode(CheckoutMode::Subscription)
-            .line_item(LineItem::native("price_1Pro", 2))
-            .success_url("https://example.com/ok")
-            .reference("order-7")
-            .expires_in(Duration::from_secs(1800))
-            .build()
-            .unwrap();
-        let form = "mode=subscription&line_items[0][price]=price_1Pro&line_items[0][quantity]=2\
-                    &success_url=https%3A%2F%2Fexample.com%2Fok&client_reference_id=order-7";
-        let now = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001800"));
-        let later = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001807"));
-        assert_eq!(now, later);
-        // SHA-256 over the reference's length and bytes, the form without expires_at and
-        // `&expires_in=1800`: the key releases before the single-encoding change derived.
-        assert_eq!(
-            now,
-            "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd"
-        );
     }
 }

@@ -10,7 +10,7 @@ use payswitch_core::adapter::wire::Expandable;
 use payswitch_core::wire_enum;
 use serde::Deserialize;
 
-use crate::form::{Fields, FormWriter};
+use crate::form::FormWriter;
 
 wire_enum!(
     /// `checkout.session.mode`.
@@ -201,18 +201,19 @@ pub(crate) struct CreatePaymentIntentParams {
 }
 
 impl CreatePaymentIntentParams {
-    pub(crate) fn to_fields(&self) -> Fields<'_> {
-        Fields::new()
-            .integer("amount", self.amount)
-            .text("currency", &self.currency)
-            .object(
-                "automatic_payment_methods",
-                Fields::new().boolean("enabled", true),
-            )
-            .opt_text("customer", self.customer.as_deref())
-            .opt_text("description", self.description.as_deref())
-            .opt_text("receipt_email", self.receipt_email.as_deref())
-            .map("metadata", &self.metadata)
+    /// Encodes the form body.
+    pub(crate) fn encode(&self) -> String {
+        let mut form = FormWriter::with_capacity(256);
+        form.integer("amount", self.amount);
+        form.text("currency", &self.currency);
+        form.object("automatic_payment_methods", |form| {
+            form.boolean("enabled", true);
+        });
+        form.opt_text("customer", self.customer.as_deref());
+        form.opt_text("description", self.description.as_deref());
+        form.opt_text("receipt_email", self.receipt_email.as_deref());
+        form.map("metadata", &self.metadata);
+        form.finish()
     }
 }
 
@@ -375,11 +376,10 @@ pub(crate) struct ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::form::FormValue;
+    use crate::form::tree::{Fields, FormValue};
 
     impl CreateSessionParams {
-        /// The tree-based encoding the streaming one replaced, kept as the reference.
-        /// The form fields, in the order Stripe's docs list them.
+        /// The same fields as `encode`, built with the tree encoder (the oracle).
         fn to_fields(&self) -> Fields<'_> {
             let line_items = self
                 .line_items
@@ -493,6 +493,29 @@ mod tests {
         let empty = CreateSessionParams::default();
         assert_eq!(empty.encode(), empty.to_fields().encode());
         assert_eq!(empty.encode(), "");
+    }
+
+    #[test]
+    fn payment_intent_encoding_matches_the_tree_encoding() {
+        let params = CreatePaymentIntentParams {
+            amount: 1099,
+            currency: "usd".into(),
+            customer: Some("cus_1".into()),
+            description: None,
+            receipt_email: Some("ana+1@example.com".into()),
+            metadata: BTreeMap::from([("order id".to_owned(), "6735".to_owned())]),
+        };
+        let tree = Fields::new()
+            .integer("amount", 1099)
+            .text("currency", "usd")
+            .object(
+                "automatic_payment_methods",
+                Fields::new().boolean("enabled", true),
+            )
+            .text("customer", "cus_1")
+            .text("receipt_email", "ana+1@example.com")
+            .map("metadata", &params.metadata);
+        assert_eq!(params.encode(), tree.encode());
     }
 
     #[test]
