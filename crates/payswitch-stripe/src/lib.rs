@@ -45,12 +45,12 @@ mod provider;
 pub mod webhook;
 mod wire;
 
-pub use builder::{
-    StripeProviderBuilder, DEFAULT_API_BASE, DEFAULT_API_VERSION, DEFAULT_WEBHOOK_TOLERANCE,
-};
+pub use builder::StripeProviderBuilder;
+pub use builder::{DEFAULT_API_BASE, DEFAULT_API_VERSION, DEFAULT_WEBHOOK_TOLERANCE};
 pub use client::USER_AGENT;
 pub use config::{StripeConfig, ENV, KIND, NAME};
 pub use limits::minimum_charge;
 pub use line_items::{CheckoutLineItem, LineItemsPage};
 pub use payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
-pub use provider::{parse_checkout_session, StripeProvider};
+pub use provider::{parse_checkout, StripeProvider};
+pub use webhook::SIGNATURE_HEADER;

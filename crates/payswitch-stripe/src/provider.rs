@@ -239,11 +239,11 @@ impl StripeProvider {
     ///     .success_url("https://shop.example/done")
     ///     .build()
     ///     .unwrap();
-    /// let form = stripe.checkout_form(&request).unwrap();
-    /// assert!(form.starts_with("mode=payment&line_items[0][price_data][currency]=usd"));
+    /// let body = stripe.checkout_body(&request).unwrap();
+    /// assert!(body.starts_with(b"mode=payment&line_items[0][price_data][currency]=usd"));
     /// ```
-    pub fn checkout_form(&self, request: &CheckoutRequest) -> Result<String, PaymentError> {
-        Ok(self.checkout_plan(request)?.params.encode())
+    pub fn checkout_body(&self, request: &CheckoutRequest) -> Result<Vec<u8>, PaymentError> {
+        Ok(self.checkout_plan(request)?.params.encode().into_bytes())
     }
 
     fn checkout_plan(&self, request: &CheckoutRequest) -> Result<SessionPlan, PaymentError> {
@@ -261,11 +261,11 @@ impl StripeProvider {
 /// ```
 /// let body = br#"{"id":"cs_test_1","object":"checkout.session","status":"complete",
 ///     "payment_status":"paid","amount_total":2000,"currency":"usd"}"#;
-/// let checkout = payswitch_stripe::parse_checkout_session(body).unwrap();
+/// let checkout = payswitch_stripe::parse_checkout(body).unwrap();
 /// assert!(checkout.is_paid());
 /// assert_eq!(checkout.amount_total.unwrap().amount(), 2000);
 /// ```
-pub fn parse_checkout_session(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
+pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("Stripe response", error))?;
     let session: wire::Session = decode(&value, "checkout.session")?;
