@@ -1,4 +1,5 @@
-//! The public encoding and decoding helpers agree with what the provider sends and returns.
+//! Stripe's fixture responses and events decoded, and the public helpers (`checkout_body`,
+//! `parse_checkout`) agreeing with what the provider sends and returns.
 
 mod common;
 
@@ -122,4 +123,22 @@ fn parse_checkout_reports_bad_bodies() {
             Err(PaymentError::Decode { .. })
         ));
     }
+}
+
+#[test]
+fn fixtures_decode_through_the_public_types() {
+    // The event fixture is a plan.created event: it must decode as Other.
+    let header = payswitch_stripe::webhook::signature_header(EVENT.as_bytes(), WEBHOOK_SECRET, NOW);
+    let stripe = provider("http://127.0.0.1:9");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("Stripe-Signature", header.parse().unwrap());
+    let event = stripe.verify_webhook(&headers, EVENT.as_bytes()).unwrap();
+    assert_eq!(event.id, "evt_1Pgc76B7WZ01zgkWwyRHS12y");
+    assert_eq!(event.event_type, "plan.created");
+    assert_eq!(
+        event.kind,
+        payswitch_core::WebhookEventKind::Other("plan.created".into())
+    );
+    assert!(event.checkout.is_none());
+    assert_eq!(event.created_at.unix_timestamp(), 1_234_567_890);
 }
