@@ -268,6 +268,11 @@ impl StripeProvider {
 pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("Stripe response", error))?;
+    checkout_from(value)
+}
+
+/// Decodes a `checkout.session` object; its `client_secret` moves out of `raw`.
+fn checkout_from(value: serde_json::Value) -> Result<CheckoutResult, PaymentError> {
     let session: wire::Session = decode(&value, "checkout.session")?;
     Ok(convert::checkout_result(
         session,
@@ -314,9 +319,7 @@ impl CheckoutProvider for StripeProvider {
             .client
             .post("/v1/checkout/sessions", body, &key, "checkout session")
             .await?;
-        let session: wire::Session = decode(&value, "checkout.session")?;
-        let mut result =
-            convert::checkout_result(session, convert::without_client_secret(value).into());
+        let mut result = checkout_from(value)?;
         result.ignored = plan.ignored;
         Ok(result)
     }
@@ -325,11 +328,7 @@ impl CheckoutProvider for StripeProvider {
         check_id("id", id)?;
         let path = format!("/v1/checkout/sessions/{}", path_segment(id));
         let value = self.inner.client.get(&path, None, id).await?;
-        let session: wire::Session = decode(&value, "checkout.session")?;
-        Ok(convert::checkout_result(
-            session,
-            convert::without_client_secret(value).into(),
-        ))
+        checkout_from(value)
     }
 
     async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
@@ -340,11 +339,7 @@ impl CheckoutProvider for StripeProvider {
             .client
             .post(&path, Bytes::new(), &random_idempotency_key(), id)
             .await?;
-        let session: wire::Session = decode(&value, "checkout.session")?;
-        Ok(convert::checkout_result(
-            session,
-            convert::without_client_secret(value).into(),
-        ))
+        checkout_from(value)
     }
 
     fn verify_webhook(
