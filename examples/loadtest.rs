@@ -259,7 +259,7 @@ async fn capture_sandbox_answers(
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let form = stripe_provider(&stripe.0, &stripe.1).checkout_form(&stripe_request())?;
+    let form = stripe_provider(&stripe.0, &stripe.1).checkout_body(&stripe_request())?;
     let stripe_answer = client
         .post(format!("{}/v1/checkout/sessions", stripe.0))
         .header("Authorization", format!("Bearer {}", stripe.1))
@@ -608,7 +608,7 @@ async fn compare(
 async fn client_overhead(fixed: &str, options: &Options) {
     let stripe = stripe_provider(fixed, STRIPE_KEY);
     let creem = creem_provider(fixed, CREEM_KEY);
-    let stripe_body = Bytes::from(stripe.checkout_form(&stripe_request()).expect("encodes"));
+    let stripe_body = Bytes::from(stripe.checkout_body(&stripe_request()).expect("encodes"));
     let creem_body = Bytes::from(creem.checkout_body(&creem_request()).expect("encodes"));
     let gateways: [(&str, Call, Call); 2] = [
         (

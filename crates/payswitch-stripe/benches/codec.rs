@@ -48,12 +48,12 @@ fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("stripe/encode_checkout");
     for items in [1usize, 20, 100] {
         let request = request(items);
-        let bytes = stripe.checkout_form(&request).expect("encodes").len();
+        let bytes = stripe.checkout_body(&request).expect("encodes").len();
         group.throughput(Throughput::Bytes(bytes as u64));
         group.bench_with_input(
             BenchmarkId::new("checkout_form", items),
             &request,
-            |b, r| b.iter(|| stripe.checkout_form(black_box(r)).expect("encodes")),
+            |b, r| b.iter(|| stripe.checkout_body(black_box(r)).expect("encodes")),
         );
     }
     group.finish();
@@ -66,7 +66,7 @@ fn decode(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(SESSION)).expect("JSON"))
     });
     group.bench_function("parse_checkout_session", |b| {
-        b.iter(|| payswitch_stripe::parse_checkout_session(black_box(SESSION)).expect("decodes"))
+        b.iter(|| payswitch_stripe::parse_checkout(black_box(SESSION)).expect("decodes"))
     });
     group.finish();
 }

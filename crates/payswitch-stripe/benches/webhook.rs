@@ -11,9 +11,10 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue};
 use payswitch_core::{CheckoutProvider, ManualClock};
-use payswitch_stripe::webhook::{signature_header, SIGNATURE_HEADER};
+use payswitch_stripe::webhook::signature_header;
 use payswitch_stripe::StripeConfig;
 use payswitch_stripe::StripeProvider;
+use payswitch_stripe::SIGNATURE_HEADER;
 use sha2::Sha256;
 
 const SECRET: &str = "whsec_bench_0123456789abcdef";

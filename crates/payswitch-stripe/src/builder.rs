@@ -149,6 +149,7 @@ impl StripeProviderBuilder {
             &api_version,
             &self.http,
             self.retry,
+            Arc::clone(&self.clock),
         )?;
         let webhooks = WebhookVerifier::new(
             self.stripe.webhook_secrets,

@@ -1,15 +1,31 @@
-//! The HTTP client: authentication, Stripe's headers, idempotency keys and retries.
+//! The HTTP side: authentication, Stripe's headers, idempotency keys, the retry policy and
+//! tracing.
+//!
+//! # Retry policy
+//!
+//! Every POST carries an `Idempotency-Key` that is reused, with the same bytes, on every
+//! attempt, so Stripe replays its first answer instead of acting twice: a retried POST can
+//! never create a second session or charge. The policy is therefore Stripe's SDKs' one.
+//! `Stripe-Should-Retry` wins when Stripe sends it; otherwise 409 (the same key still being
+//! processed, or a lock), 429 and 5xx are retried and other 4xx never are. A request that got
+//! no complete answer (refused or cut connection, timeout) is retried; one that could not be
+//! built is not. `Retry-After` (seconds or an HTTP date) raises the wait, capped by
+//! `RetryConfig::max_backoff`. GETs change nothing and follow the same rule without a key.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use payswitch_core::adapter::http::{http_client, parse_retry_after};
 use payswitch_core::retry::{with_retries, AttemptError};
-use payswitch_core::{HttpConfig, PaymentError, RetryConfig, Secret};
+use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use time::OffsetDateTime;
 use tracing::Instrument;
 
-use crate::error::{map_error, parse_retry_after, ErrorAnswer};
+use crate::error::{map_error, ErrorAnswer};
 
 /// The `User-Agent` every request carries: payswitch-stripe and its version.
 pub const USER_AGENT: &str = concat!(
@@ -56,6 +72,69 @@ struct Call<'a> {
     subject: &'a str,
 }
 
+/// A failed attempt, as far as the retry rule is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The request could not be built; sending it again would fail the same way.
+    Unbuildable,
+    /// No complete answer: a refused or cut connection, or a timeout.
+    NoAnswer,
+    /// A 2xx answer that is not the expected JSON.
+    Undecodable,
+    /// A non-2xx answer, with its `Stripe-Should-Retry` header when it was readable.
+    Answer {
+        status: u16,
+        should_retry: Option<bool>,
+    },
+}
+
+/// Whether a failed attempt is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Retry,
+    Stop,
+}
+
+/// The retry rule (see the module docs): Stripe's header wins, else 409, 429 and 5xx are
+/// retried, and so is a request that got no answer.
+fn retry_decision(failure: Failure) -> Decision {
+    let retry = match failure {
+        Failure::Unbuildable | Failure::Undecodable => false,
+        Failure::NoAnswer => true,
+        Failure::Answer {
+            status,
+            should_retry,
+        } => should_retry.unwrap_or(status == 409 || status == 429 || status >= 500),
+    };
+    if retry {
+        Decision::Retry
+    } else {
+        Decision::Stop
+    }
+}
+
+/// Turns an error into the loop's verdict for `failure`.
+fn conclude(failure: Failure, error: PaymentError, retry_after: Option<Duration>) -> AttemptError {
+    match retry_decision(failure) {
+        Decision::Retry => AttemptError::Retry { error, retry_after },
+        Decision::Stop => AttemptError::Stop(error),
+    }
+}
+
+/// Reads a `Retry-After` header value, when there is one.
+fn retry_after(value: Option<&str>, now: OffsetDateTime) -> Option<Duration> {
+    parse_retry_after(value?, now)
+}
+
+/// What is read from an answer's headers before its body.
+struct AnswerHead {
+    status: u16,
+    /// Kept as the header value (a shared view of the read buffer), copied only on errors.
+    request_id: Option<HeaderValue>,
+    should_retry: Option<bool>,
+    retry_after: Option<Duration>,
+}
+
 /// The endpoints whose URL is parsed once, when the client is built (the creates).
 const PARSED_ENDPOINTS: [&str; 2] = ["/v1/checkout/sessions", "/v1/payment_intents"];
 
@@ -71,6 +150,8 @@ pub(crate) struct StripeClient {
     authorization: HeaderValue,
     secret_key: Secret,
     retry: RetryConfig,
+    /// Measures `Retry-After` dates.
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for StripeClient {
@@ -92,6 +173,7 @@ impl StripeClient {
         api_version: &str,
         http: &HttpConfig,
         retry: RetryConfig,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, PaymentError> {
         let parsed = url::Url::parse(api_base).map_err(|error| {
             PaymentError::config(format!(
@@ -111,14 +193,6 @@ impl StripeClient {
         let api_version = HeaderValue::from_str(api_version).map_err(|_| {
             PaymentError::config("stripe.api_version holds characters a header cannot carry")
         })?;
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(http.timeout)
-            .connect_timeout(http.connect_timeout)
-            .build()
-            .map_err(|error| {
-                PaymentError::config(format!("cannot build the HTTP client: {error}"))
-            })?;
         let base = api_base.trim_end_matches('/').to_owned();
         let endpoints = PARSED_ENDPOINTS
             .iter()
@@ -130,13 +204,14 @@ impl StripeClient {
                 ))
             })?;
         Ok(Self {
-            http: client,
+            http: http_client(http, USER_AGENT)?,
             base,
             endpoints,
             api_version,
             authorization,
             secret_key: secret_key.clone(),
             retry,
+            clock,
         })
     }
 
@@ -213,28 +288,61 @@ impl StripeClient {
         .await
     }
 
+    /// Sends `call` once and classifies the outcome with [`retry_decision`].
     async fn attempt(
         &self,
         call: &Call<'_>,
         attempt: u32,
         span: tracing::Span,
     ) -> Result<serde_json::Value, AttemptError> {
-        let url = match call.query {
-            Some(query) if !query.is_empty() => {
-                reqwest::Url::parse(&format!("{}{}?{query}", self.base, call.path))
-            }
-            Some(_) | None => match PARSED_ENDPOINTS.iter().position(|path| *path == call.path) {
-                Some(index) => Ok(self.endpoints[index].clone()),
-                None => reqwest::Url::parse(&format!("{}{}", self.base, call.path)),
-            },
-        }
-        .map_err(|error| {
-            AttemptError::Stop(PaymentError::Transport {
+        let url = self.url(call).map_err(|error| {
+            let error = PaymentError::Transport {
                 message: format!("could not build the request: {error}"),
                 attempts: attempt,
                 source: Some(Box::new(error)),
-            })
+            };
+            conclude(Failure::Unbuildable, error, None)
         })?;
+        let response = self
+            .request(call, url)
+            .send()
+            .await
+            .map_err(|error| transport_failure(error, attempt))?;
+        let head = self.read_head(&response);
+        span.record("status", head.status);
+        if let Some(id) = head.request_id.as_ref().and_then(|id| id.to_str().ok()) {
+            span.record("request_id", id);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| transport_failure(error, attempt))?;
+        tracing::debug!(status = head.status, "stripe answered");
+
+        if (200..300).contains(&head.status) {
+            return serde_json::from_slice(&body).map_err(|error| {
+                let error = PaymentError::decode("Stripe response", error);
+                conclude(Failure::Undecodable, error, None)
+            });
+        }
+        Err(self.failed_answer(call, head, &body, attempt))
+    }
+
+    /// The URL of `call`: a create endpoint's pre-parsed URL, or the base, path and query.
+    fn url(&self, call: &Call<'_>) -> Result<url::Url, url::ParseError> {
+        match call.query {
+            Some(query) if !query.is_empty() => {
+                url::Url::parse(&format!("{}{}?{query}", self.base, call.path))
+            }
+            Some(_) | None => match PARSED_ENDPOINTS.iter().position(|path| *path == call.path) {
+                Some(index) => Ok(self.endpoints[index].clone()),
+                None => url::Url::parse(&format!("{}{}", self.base, call.path)),
+            },
+        }
+    }
+
+    /// The request for `call` with Stripe's headers; POSTs add the form type and the key.
+    fn request(&self, call: &Call<'_>, url: url::Url) -> reqwest::RequestBuilder {
         let request = match call.method {
             Method::Get => self.http.get(url),
             Method::Post => {
@@ -248,72 +356,67 @@ impl StripeClient {
                     None => request,
                 }
             }
-        }
-        .header(AUTHORIZATION, self.authorization.clone())
-        .header("Stripe-Version", self.api_version.clone());
+        };
+        request
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header("Stripe-Version", self.api_version.clone())
+    }
 
-        let response = request
-            .send()
-            .await
-            .map_err(|error| transport_failure(error, attempt))?;
-        let status = response.status().as_u16();
+    /// Reads the status and the headers the error mapping and the retry rule need.
+    fn read_head(&self, response: &reqwest::Response) -> AnswerHead {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-        // Kept as the header value (a shared view of the read buffer), copied only on errors.
-        let request_id = headers.get("request-id").cloned();
-        let should_retry = header("stripe-should-retry").and_then(|value| match value.trim() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        });
-        let retry_after = parse_retry_after(header("retry-after"));
-        span.record("status", status);
-        if let Some(id) = request_id.as_ref().and_then(|id| id.to_str().ok()) {
-            span.record("request_id", id);
+        AnswerHead {
+            status: response.status().as_u16(),
+            request_id: headers.get("request-id").cloned(),
+            should_retry: header("stripe-should-retry").and_then(|value| match value.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            }),
+            retry_after: retry_after(header("retry-after"), self.clock.now()),
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_failure(error, attempt))?;
-        tracing::debug!(status, "stripe answered");
+    }
 
-        if (200..300).contains(&status) {
-            return serde_json::from_slice(&body).map_err(|error| {
-                AttemptError::Stop(PaymentError::decode("Stripe response", error))
-            });
-        }
+    /// Maps a non-2xx answer and decides whether it is retried.
+    fn failed_answer(
+        &self,
+        call: &Call<'_>,
+        head: AnswerHead,
+        body: &[u8],
+        attempt: u32,
+    ) -> AttemptError {
         let error = map_error(ErrorAnswer {
-            status,
-            request_id: request_id
+            status: head.status,
+            request_id: head
+                .request_id
                 .as_ref()
                 .and_then(|id| id.to_str().ok())
                 .map(str::to_owned),
-            retry_after,
-            body: &body,
+            retry_after: head.retry_after,
+            body,
             attempts: attempt,
             subject: call.subject,
             secret_key: self.secret_key.expose(),
         });
-        // Stripe's SDK policy: the header wins; else 409, 429 and 5xx are retried (the key
-        // makes a POST safe to repeat); other 4xx never are.
-        let retry = should_retry.unwrap_or(status == 409 || status == 429 || status >= 500);
-        if retry {
-            Err(AttemptError::Retry { error, retry_after })
-        } else {
-            Err(AttemptError::Stop(error))
-        }
+        let failure = Failure::Answer {
+            status: head.status,
+            should_retry: head.should_retry,
+        };
+        conclude(failure, error, head.retry_after)
     }
 }
 
-/// A request that got no (complete) answer: retried, since the key makes repeats safe.
+/// A request that got no (complete) answer, or could not be built.
 fn transport_failure(error: reqwest::Error, attempt: u32) -> AttemptError {
     tracing::debug!(error = %error, "stripe request failed without an answer");
     if error.is_builder() {
-        return AttemptError::Stop(PaymentError::Transport {
+        let error = PaymentError::Transport {
             message: "could not build the request".to_owned(),
             attempts: attempt,
             source: Some(Box::new(error)),
-        });
+        };
+        return conclude(Failure::Unbuildable, error, None);
     }
     let failure = if error.is_timeout() {
         PaymentError::Timeout { attempts: attempt }
@@ -328,10 +431,7 @@ fn transport_failure(error: reqwest::Error, attempt: u32) -> AttemptError {
             source: Some(Box::new(error)),
         }
     };
-    AttemptError::Retry {
-        error: failure,
-        retry_after: None,
-    }
+    conclude(Failure::NoAnswer, failure, None)
 }
 
 #[cfg(test)]
@@ -344,6 +444,48 @@ mod tests {
         assert_eq!(path_segment("../x?y=1"), "..%2Fx%3Fy%3D1");
     }
 
+    /// What the test client's clock shows: Sun, 06 Nov 1994 08:49:37 GMT.
+    const NOW: i64 = 784_111_777;
+
+    #[test]
+    fn retry_decision_table() {
+        let answer = |status, should_retry| Failure::Answer {
+            status,
+            should_retry,
+        };
+        let table = [
+            (Failure::Unbuildable, Decision::Stop),
+            (Failure::NoAnswer, Decision::Retry),
+            (Failure::Undecodable, Decision::Stop),
+            (answer(400, None), Decision::Stop),
+            (answer(401, None), Decision::Stop),
+            (answer(402, None), Decision::Stop),
+            (answer(404, None), Decision::Stop),
+            (answer(409, None), Decision::Retry),
+            (answer(429, None), Decision::Retry),
+            (answer(500, None), Decision::Retry),
+            (answer(503, None), Decision::Retry),
+            (answer(400, Some(true)), Decision::Retry),
+            (answer(500, Some(false)), Decision::Stop),
+            (answer(429, Some(false)), Decision::Stop),
+        ];
+        for (failure, expected) in table {
+            assert_eq!(retry_decision(failure), expected, "{failure:?}");
+        }
+    }
+
+    #[test]
+    fn reads_retry_after_seconds_or_a_date() {
+        let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+        assert_eq!(retry_after(Some("3"), now), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(Some("soon"), now), None);
+        assert_eq!(retry_after(None, now), None);
+        assert_eq!(
+            retry_after(Some("Sun, 06 Nov 1994 08:49:47 GMT"), now),
+            Some(Duration::from_secs(10))
+        );
+    }
+
     fn test_client(base: &str) -> StripeClient {
         StripeClient::new(
             &Secret::new("sk_test_hidden"),
@@ -351,6 +493,7 @@ mod tests {
             "2026-10-28.endive",
             &HttpConfig::default(),
             RetryConfig::immediate(0),
+            Arc::new(payswitch_core::ManualClock::at_unix(NOW)),
         )
         .unwrap()
     }
@@ -385,8 +528,19 @@ mod tests {
                 .await;
         match error {
             AttemptError::Retry { retry_after, error } => {
-                assert_eq!(retry_after, Some(std::time::Duration::from_secs(7)));
+                assert_eq!(retry_after, Some(Duration::from_secs(7)));
                 assert!(matches!(error, PaymentError::RateLimited { .. }));
+            }
+            AttemptError::Stop(error) => panic!("not retried: {error:?}"),
+        }
+        let error = one_attempt(
+            wiremock::ResponseTemplate::new(503)
+                .insert_header("Retry-After", "Sun, 06 Nov 1994 08:49:42 GMT"),
+        )
+        .await;
+        match error {
+            AttemptError::Retry { retry_after, .. } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(5)));
             }
             AttemptError::Stop(error) => panic!("not retried: {error:?}"),
         }

@@ -1,7 +1,5 @@
 //! Conversions between payswitch's model and Stripe's wire types, with exhaustive matches.
 
-use std::time::Duration;
-
 use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
 use payswitch_core::{
     Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
@@ -11,75 +9,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::config::KIND;
+use crate::limits::{check_minimum_charge, MAX_EXPIRES_IN, MIN_EXPIRES_IN};
 use crate::line_items::CheckoutLineItem;
-use crate::payment_intent::{PaymentIntent, PaymentIntentStatus};
+use crate::payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
 use crate::wire::{
-    self, CreateSessionParams, DiscountParams, EventType, LineItemParams, PriceDataParams,
-    RecurringInterval, RecurringParams, Session, SessionMode, SessionPaymentStatus, SessionStatus,
-    SubscriptionObject, SubscriptionStatus,
+    self, CreatePaymentIntentParams, CreateSessionParams, DiscountParams, EventType,
+    LineItemParams, PriceDataParams, RecurringInterval, RecurringParams, Session, SessionMode,
+    SessionPaymentStatus, SessionStatus, SubscriptionObject, SubscriptionStatus,
 };
-
-/// The shortest `expires_in` Stripe accepts.
-pub(crate) const MIN_EXPIRES_IN: Duration = Duration::from_secs(30 * 60);
-/// The longest `expires_in` Stripe accepts.
-pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Stripe's minimum charge per currency, in minor units (stripe.com/docs/currencies).
-const MINIMUM_CHARGES: &[(&str, i64)] = &[
-    ("USD", 50),
-    ("AED", 200),
-    ("AUD", 50),
-    ("BGN", 100),
-    ("BRL", 50),
-    ("CAD", 50),
-    ("CHF", 50),
-    ("CZK", 1500),
-    ("DKK", 250),
-    ("EUR", 50),
-    ("GBP", 30),
-    ("HKD", 400),
-    ("HUF", 17500),
-    ("INR", 50),
-    ("JPY", 50),
-    ("MXN", 1000),
-    ("MYR", 200),
-    ("NOK", 300),
-    ("NZD", 50),
-    ("PLN", 200),
-    ("RON", 200),
-    ("SEK", 300),
-    ("SGD", 50),
-    ("THB", 1000),
-];
-
-/// Stripe's smallest chargeable amount in `currency`, when Stripe publishes one.
-///
-/// ```
-/// use payswitch_core::{Currency, Money};
-/// assert_eq!(
-///     payswitch_stripe::minimum_charge(Currency::USD),
-///     Some(Money::new(50, Currency::USD))
-/// );
-/// ```
-pub fn minimum_charge(currency: Currency) -> Option<Money> {
-    MINIMUM_CHARGES
-        .iter()
-        .find(|(code, _)| *code == currency.code())
-        .map(|(_, amount)| Money::new(*amount, currency))
-}
-
-/// Refuses a positive amount below Stripe's minimum charge, before any request.
-pub(crate) fn check_minimum_charge(amount: Money) -> Result<(), PaymentError> {
-    match minimum_charge(amount.currency()) {
-        Some(minimum) if amount.amount() > 0 && amount.amount() < minimum.amount() => {
-            Err(PaymentError::AmountTooSmall {
-                message: format!("Stripe charges at least {minimum}; the total is {amount}"),
-                gateway: None,
-            })
-        }
-        Some(_) | None => Ok(()),
-    }
-}
 
 /// The create parameters for a request, and the request fields Stripe will not receive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,35 +31,7 @@ pub(crate) fn session_params(
     catalog: &Catalog,
     now: OffsetDateTime,
 ) -> Result<SessionPlan, PaymentError> {
-    request.validate()?;
-    if request.discount_code.is_some() && request.allow_discount_codes {
-        return Err(PaymentError::invalid(
-            "discount_code",
-            "Stripe cannot apply a discount code and let the customer enter one in the same checkout; choose one",
-        ));
-    }
-    let expires_at = match request.expires_in {
-        Some(duration) if !(MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&duration) => {
-            return Err(PaymentError::invalid(
-                "expires_in",
-                "Stripe accepts 30 minutes to 24 hours",
-            ));
-        }
-        Some(duration) => Some(
-            now.unix_timestamp()
-                .saturating_add(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)),
-        ),
-        None => None,
-    };
-    match request.mode {
-        CheckoutMode::Payment => {
-            if let Some(total) = request.total()? {
-                check_minimum_charge(total)?;
-            }
-        }
-        CheckoutMode::Subscription | CheckoutMode::Setup => {}
-    }
-
+    check_request(request)?;
     let mut ignored = Vec::new();
     let line_items = request
         .line_items
@@ -130,25 +39,7 @@ pub(crate) fn session_params(
         .enumerate()
         .map(|(index, item)| line_item_params(index, &item.product, item.quantity, catalog))
         .collect::<Result<Vec<_>, _>>()?;
-    let (ui_mode, success_url, cancel_url, return_url) = match request.ui_mode {
-        UiMode::Hosted => (
-            None,
-            Some(request.success_url.clone()),
-            request.cancel_url.clone(),
-            None,
-        ),
-        UiMode::Embedded => {
-            if request.cancel_url.is_some() {
-                ignored.push("cancel_url".to_owned());
-            }
-            (
-                Some("embedded_page"),
-                None,
-                None,
-                Some(request.success_url.clone()),
-            )
-        }
-    };
+    let urls = ui_urls(request, &mut ignored);
     let customer_email = match (&request.customer_id, &request.customer_email) {
         (Some(_), Some(_)) => {
             ignored.push("customer_email".to_owned());
@@ -172,11 +63,11 @@ pub(crate) fn session_params(
             CheckoutMode::Subscription => SessionMode::Subscription,
             CheckoutMode::Setup => SessionMode::Setup,
         }),
-        ui_mode,
+        ui_mode: urls.ui_mode,
         line_items,
-        success_url,
-        cancel_url,
-        return_url,
+        success_url: urls.success_url,
+        cancel_url: urls.cancel_url,
+        return_url: urls.return_url,
         customer: request.customer_id.clone(),
         customer_email,
         client_reference_id: request.reference.clone(),
@@ -190,10 +81,81 @@ pub(crate) fn session_params(
             .collect(),
         allow_promotion_codes: request.allow_discount_codes.then_some(true),
         locale: request.locale.clone(),
-        expires_at,
+        expires_at: expires_at(request, now),
         currency,
     };
     Ok(SessionPlan { params, ignored })
+}
+
+/// Refuses, before any request, what Stripe would refuse: an invalid request, a discount
+/// code together with customer entry, an `expires_in` out of range, a total below the
+/// minimum charge.
+fn check_request(request: &CheckoutRequest) -> Result<(), PaymentError> {
+    request.validate()?;
+    if request.discount_code.is_some() && request.allow_discount_codes {
+        return Err(PaymentError::invalid(
+            "discount_code",
+            "Stripe cannot apply a discount code and let the customer enter one in the same checkout; choose one",
+        ));
+    }
+    if request
+        .expires_in
+        .is_some_and(|duration| !(MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&duration))
+    {
+        return Err(PaymentError::invalid(
+            "expires_in",
+            "Stripe accepts 30 minutes to 24 hours",
+        ));
+    }
+    match request.mode {
+        CheckoutMode::Payment => {
+            if let Some(total) = request.total()? {
+                check_minimum_charge(total)?;
+            }
+        }
+        CheckoutMode::Subscription | CheckoutMode::Setup => {}
+    }
+    Ok(())
+}
+
+/// `expires_at`: the clock's now plus `expires_in`, in Unix seconds.
+fn expires_at(request: &CheckoutRequest, now: OffsetDateTime) -> Option<i64> {
+    request.expires_in.map(|duration| {
+        now.unix_timestamp()
+            .saturating_add(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
+    })
+}
+
+/// Where Stripe sends the customer, by UI mode.
+struct UiUrls {
+    ui_mode: Option<&'static str>,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+    return_url: Option<String>,
+}
+
+/// Hosted checkouts get `success_url` and `cancel_url`; embedded ones get `return_url` and
+/// list a `cancel_url` as ignored.
+fn ui_urls(request: &CheckoutRequest, ignored: &mut Vec<String>) -> UiUrls {
+    match request.ui_mode {
+        UiMode::Hosted => UiUrls {
+            ui_mode: None,
+            success_url: Some(request.success_url.clone()),
+            cancel_url: request.cancel_url.clone(),
+            return_url: None,
+        },
+        UiMode::Embedded => {
+            if request.cancel_url.is_some() {
+                ignored.push("cancel_url".to_owned());
+            }
+            UiUrls {
+                ui_mode: Some("embedded_page"),
+                success_url: None,
+                cancel_url: None,
+                return_url: Some(request.success_url.clone()),
+            }
+        }
+    }
 }
 
 fn line_item_params(
@@ -342,6 +304,18 @@ fn recurring(recurring: &wire::PriceRecurring) -> Option<Recurring> {
         interval,
         interval_count,
     })
+}
+
+/// Maps a PaymentIntent request to its create parameters.
+pub(crate) fn payment_intent_params(request: &PaymentIntentRequest) -> CreatePaymentIntentParams {
+    CreatePaymentIntentParams {
+        amount: request.amount.amount(),
+        currency: request.amount.currency().lowercase(),
+        customer: request.customer_id.clone(),
+        description: request.description.clone(),
+        receipt_email: request.receipt_email.clone(),
+        metadata: request.metadata.clone(),
+    }
 }
 
 /// Normalizes a PaymentIntent; its `client_secret` is required (Stripe returns it to

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use payswitch_core::adapter::http::scrub;
 use payswitch_core::{GatewayDetails, PaymentError};
 
 use crate::config::KIND;
@@ -14,7 +15,7 @@ pub(crate) struct ErrorAnswer<'a> {
     pub(crate) status: u16,
     /// The `Request-Id` header.
     pub(crate) request_id: Option<String>,
-    /// The `Retry-After` header, when it held whole seconds.
+    /// The `Retry-After` header (seconds or an HTTP date), as a wait.
     pub(crate) retry_after: Option<Duration>,
     /// The raw body.
     pub(crate) body: &'a [u8],
@@ -117,19 +118,6 @@ fn default_message(status: u16) -> String {
     format!("HTTP {status} without a Stripe error body")
 }
 
-/// Removes the API key from text Stripe wrote, should it ever echo it.
-fn scrub(message: String, secret_key: &str) -> String {
-    if secret_key.is_empty() || !message.contains(secret_key) {
-        return message;
-    }
-    message.replace(secret_key, "[redacted]")
-}
-
-/// Reads `Retry-After` as whole seconds (the form Stripe and most proxies send).
-pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    value?.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,12 +167,5 @@ mod tests {
         );
         assert!(!error.to_string().contains("sk_test_secret"));
         assert!(!format!("{error:?}").contains("sk_test_secret"));
-    }
-
-    #[test]
-    fn reads_retry_after_seconds() {
-        assert_eq!(parse_retry_after(Some("3")), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(Some("soon")), None);
-        assert_eq!(parse_retry_after(None), None);
     }
 }

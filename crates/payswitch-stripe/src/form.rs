@@ -5,10 +5,7 @@
 //! percent-encodes the brackets or emits `[]` for arrays depending on its mode. Stripe's SDKs
 //! always index arrays, leave brackets literal and drop absent options; so does this.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-
-use bytes::Bytes;
 
 /// Says whether a byte is an RFC 3986 unreserved character, the only ones sent as is.
 ///
@@ -65,131 +62,10 @@ fn into_text(form: Vec<u8>) -> String {
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-/// One value in a form: text, a nested object, or an indexed list.
+/// Writes form pairs straight into one buffer, in the order they are written.
 ///
-/// Text borrows from the parameters it was built from where it can, so building a form
-/// copies no strings; only integers are rendered into new ones.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FormValue<'a> {
-    /// Sent as is (integers and booleans are rendered to text by [`Fields`]).
-    Text(Cow<'a, str>),
-    /// Nested fields: `key[name]=…`.
-    Object(Fields<'a>),
-    /// Indexed elements: `key[0]=…`, `key[1]=…`.
-    #[allow(dead_code)] // the create path writes its lists with `FormWriter`
-    List(Vec<FormValue<'a>>),
-}
-
-/// An ordered set of named form values; absent options are simply never added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Fields<'a> {
-    entries: Vec<(&'a str, FormValue<'a>)>,
-}
-
-impl<'a> Fields<'a> {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a text value.
-    pub(crate) fn text(mut self, name: &'a str, value: impl Into<Cow<'a, str>>) -> Self {
-        self.entries.push((name, FormValue::Text(value.into())));
-        self
-    }
-
-    /// Adds a text value when present.
-    pub(crate) fn opt_text(self, name: &'a str, value: Option<impl Into<Cow<'a, str>>>) -> Self {
-        match value {
-            Some(value) => self.text(name, value),
-            None => self,
-        }
-    }
-
-    /// Adds an integer as decimal text.
-    pub(crate) fn integer(self, name: &'a str, value: i64) -> Self {
-        self.text(name, value.to_string())
-    }
-
-    /// Adds an integer when present.
-    pub(crate) fn opt_integer(self, name: &'a str, value: Option<i64>) -> Self {
-        match value {
-            Some(value) => self.integer(name, value),
-            None => self,
-        }
-    }
-
-    /// Adds a boolean as `true`/`false`.
-    pub(crate) fn boolean(self, name: &'a str, value: bool) -> Self {
-        self.text(name, if value { "true" } else { "false" })
-    }
-
-    /// Adds a boolean when present.
-    #[allow(dead_code)] // the create path uses `FormWriter`
-    pub(crate) fn opt_boolean(self, name: &'a str, value: Option<bool>) -> Self {
-        match value {
-            Some(value) => self.boolean(name, value),
-            None => self,
-        }
-    }
-
-    /// Adds a nested object; an empty one is omitted (an empty value would unset the field).
-    pub(crate) fn object(mut self, name: &'a str, fields: Fields<'a>) -> Self {
-        if !fields.entries.is_empty() {
-            self.entries.push((name, FormValue::Object(fields)));
-        }
-        self
-    }
-
-    /// Adds a nested object when present.
-    #[allow(dead_code)] // the create path uses `FormWriter`
-    pub(crate) fn opt_object(self, name: &'a str, fields: Option<Fields<'a>>) -> Self {
-        match fields {
-            Some(fields) => self.object(name, fields),
-            None => self,
-        }
-    }
-
-    /// Adds a string map such as `metadata`, in key order; an empty map is omitted.
-    pub(crate) fn map(self, name: &'a str, map: &'a BTreeMap<String, String>) -> Self {
-        let fields = map.iter().fold(Fields::new(), |fields, (key, value)| {
-            fields.text(key, value.as_str())
-        });
-        self.object(name, fields)
-    }
-
-    /// Adds an indexed list; an empty list is omitted.
-    #[allow(dead_code)] // the create path uses `FormWriter`
-    pub(crate) fn list(mut self, name: &'a str, items: Vec<FormValue<'a>>) -> Self {
-        if !items.is_empty() {
-            self.entries.push((name, FormValue::List(items)));
-        }
-        self
-    }
-
-    /// Encodes the fields as a request body (or query string), into one buffer.
-    pub(crate) fn encode(&self) -> String {
-        let mut out = Vec::with_capacity(256);
-        // The bracketed key of the value being written; each level appends, then truncates.
-        let mut key = Vec::with_capacity(64);
-        for (name, value) in &self.entries {
-            key.clear();
-            push_encoded(&mut key, name);
-            write_value(&mut out, &mut key, value);
-        }
-        into_text(out)
-    }
-
-    /// Encodes the fields once into the bytes every attempt sends.
-    pub(crate) fn to_bytes(&self) -> Bytes {
-        Bytes::from(self.encode())
-    }
-}
-
-/// Writes form pairs straight into one buffer, for the hot create path: the same bytes
-/// [`Fields::encode`] produces for the same pairs, without building the tree first.
-///
-/// Nothing is written for an object or list that ends up with no pairs, as [`Fields`] omits
-/// empty containers.
+/// Nothing is written for an object or list that ends up with no pairs: an empty value would
+/// unset the field on Stripe's side.
 pub(crate) struct FormWriter {
     out: Vec<u8>,
     /// The bracketed key of the current nesting level (empty at the top).
@@ -248,10 +124,15 @@ impl FormWriter {
         }
     }
 
+    /// Writes a boolean as `true`/`false`.
+    pub(crate) fn boolean(&mut self, name: &str, value: bool) {
+        self.text(name, if value { "true" } else { "false" });
+    }
+
     /// Writes a boolean as `true`/`false` when present.
     pub(crate) fn opt_boolean(&mut self, name: &str, value: Option<bool>) {
         if let Some(value) = value {
-            self.text(name, if value { "true" } else { "false" });
+            self.boolean(name, value);
         }
     }
 
@@ -296,37 +177,6 @@ impl FormWriter {
     }
 }
 
-fn write_value(out: &mut Vec<u8>, key: &mut Vec<u8>, value: &FormValue<'_>) {
-    match value {
-        FormValue::Text(text) => {
-            if !out.is_empty() {
-                out.push(b'&');
-            }
-            out.extend_from_slice(key);
-            out.push(b'=');
-            push_encoded(out, text);
-        }
-        FormValue::Object(fields) => {
-            for (name, inner) in &fields.entries {
-                let length = key.len();
-                key.push(b'[');
-                push_encoded(key, name);
-                key.push(b']');
-                write_value(out, key, inner);
-                key.truncate(length);
-            }
-        }
-        FormValue::List(items) => {
-            for (index, inner) in items.iter().enumerate() {
-                let length = key.len();
-                push_index(key, index);
-                write_value(out, key, inner);
-                key.truncate(length);
-            }
-        }
-    }
-}
-
 /// Appends `[index]` to a key.
 fn push_index(key: &mut Vec<u8>, index: usize) {
     key.push(b'[');
@@ -334,149 +184,264 @@ fn push_index(key: &mut Vec<u8>, index: usize) {
     key.push(b']');
 }
 
-/// Splits an encoded form around its top-level `name=…` pair (with the `&` before it), so the
-/// rest can be hashed without encoding the form a second time. `None` when the pair is absent
-/// or first.
-///
-/// Values are percent-encoded, so `&name=` can only be a pair boundary, and a nested key
-/// (`x[name]`) never matches.
-pub(crate) fn split_around<'f>(form: &'f str, name: &str) -> Option<(&'f str, &'f str)> {
-    let start = form
-        .match_indices(name)
-        .map(|(index, _)| index)
-        .find(|&index| {
-            index > 0
-                && form.as_bytes()[index - 1] == b'&'
-                && form.as_bytes().get(index + name.len()) == Some(&b'=')
-        })?
-        - 1;
-    let end = form[start + 1..]
-        .find('&')
-        .map_or(form.len(), |next| start + 1 + next);
-    Some((&form[..start], &form[end..]))
+/// A second, tree-based encoder, kept only as the tests' oracle: it builds the whole form
+/// as a value first, so it is easy to check by eye, and `FormWriter` must produce the same
+/// bytes for the same fields.
+#[cfg(test)]
+pub(crate) mod tree {
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+
+    use super::{into_text, push_encoded, push_index};
+
+    /// One value in a form: text, a nested object, or an indexed list.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub(crate) enum FormValue<'a> {
+        /// Sent as is (integers and booleans are rendered to text by `Fields`).
+        Text(Cow<'a, str>),
+        /// Nested fields: `key[name]=…`.
+        Object(Fields<'a>),
+        /// Indexed elements: `key[0]=…`, `key[1]=…`.
+        List(Vec<FormValue<'a>>),
+    }
+
+    /// An ordered set of named form values; absent options are simply never added.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub(crate) struct Fields<'a> {
+        entries: Vec<(&'a str, FormValue<'a>)>,
+    }
+
+    impl<'a> Fields<'a> {
+        pub(crate) fn new() -> Self {
+            Self::default()
+        }
+
+        /// Adds a text value.
+        pub(crate) fn text(mut self, name: &'a str, value: impl Into<Cow<'a, str>>) -> Self {
+            self.entries.push((name, FormValue::Text(value.into())));
+            self
+        }
+
+        /// Adds a text value when present.
+        pub(crate) fn opt_text(
+            self,
+            name: &'a str,
+            value: Option<impl Into<Cow<'a, str>>>,
+        ) -> Self {
+            match value {
+                Some(value) => self.text(name, value),
+                None => self,
+            }
+        }
+
+        /// Adds an integer as decimal text.
+        pub(crate) fn integer(self, name: &'a str, value: i64) -> Self {
+            self.text(name, value.to_string())
+        }
+
+        /// Adds an integer when present.
+        pub(crate) fn opt_integer(self, name: &'a str, value: Option<i64>) -> Self {
+            match value {
+                Some(value) => self.integer(name, value),
+                None => self,
+            }
+        }
+
+        /// Adds a boolean as `true`/`false`.
+        pub(crate) fn boolean(self, name: &'a str, value: bool) -> Self {
+            self.text(name, if value { "true" } else { "false" })
+        }
+
+        /// Adds a boolean when present.
+        pub(crate) fn opt_boolean(self, name: &'a str, value: Option<bool>) -> Self {
+            match value {
+                Some(value) => self.boolean(name, value),
+                None => self,
+            }
+        }
+
+        /// Adds a nested object; an empty one is omitted (an empty value would unset the field).
+        pub(crate) fn object(mut self, name: &'a str, fields: Fields<'a>) -> Self {
+            if !fields.entries.is_empty() {
+                self.entries.push((name, FormValue::Object(fields)));
+            }
+            self
+        }
+
+        /// Adds a nested object when present.
+        pub(crate) fn opt_object(self, name: &'a str, fields: Option<Fields<'a>>) -> Self {
+            match fields {
+                Some(fields) => self.object(name, fields),
+                None => self,
+            }
+        }
+
+        /// Adds a string map such as `metadata`, in key order; an empty map is omitted.
+        pub(crate) fn map(self, name: &'a str, map: &'a BTreeMap<String, String>) -> Self {
+            let fields = map.iter().fold(Fields::new(), |fields, (key, value)| {
+                fields.text(key, value.as_str())
+            });
+            self.object(name, fields)
+        }
+
+        /// Adds an indexed list; an empty list is omitted.
+        pub(crate) fn list(mut self, name: &'a str, items: Vec<FormValue<'a>>) -> Self {
+            if !items.is_empty() {
+                self.entries.push((name, FormValue::List(items)));
+            }
+            self
+        }
+
+        /// Encodes the fields as a request body (or query string), into one buffer.
+        pub(crate) fn encode(&self) -> String {
+            let mut out = Vec::with_capacity(256);
+            // The bracketed key of the value being written; each level appends, then truncates.
+            let mut key = Vec::with_capacity(64);
+            for (name, value) in &self.entries {
+                key.clear();
+                push_encoded(&mut key, name);
+                write_value(&mut out, &mut key, value);
+            }
+            into_text(out)
+        }
+    }
+
+    fn write_value(out: &mut Vec<u8>, key: &mut Vec<u8>, value: &FormValue<'_>) {
+        match value {
+            FormValue::Text(text) => {
+                if !out.is_empty() {
+                    out.push(b'&');
+                }
+                out.extend_from_slice(key);
+                out.push(b'=');
+                push_encoded(out, text);
+            }
+            FormValue::Object(fields) => {
+                for (name, inner) in &fields.entries {
+                    let length = key.len();
+                    key.push(b'[');
+                    push_encoded(key, name);
+                    key.push(b']');
+                    write_value(out, key, inner);
+                    key.truncate(length);
+                }
+            }
+            FormValue::List(items) => {
+                for (index, inner) in items.iter().enumerate() {
+                    let length = key.len();
+                    push_index(key, index);
+                    write_value(out, key, inner);
+                    key.truncate(length);
+                }
+            }
+        }
+    }
+
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn nests_objects_and_indexes_lists() {
+            let item = Fields::new()
+                .object(
+                    "price_data",
+                    Fields::new()
+                        .text("currency", "usd")
+                        .integer("unit_amount", 2000)
+                        .object("product_data", Fields::new().text("name", "T-shirt")),
+                )
+                .integer("quantity", 1);
+            let form = Fields::new()
+                .text("mode", "payment")
+                .list("line_items", vec![FormValue::Object(item)])
+                .list(
+                    "allowed_payment_method_types",
+                    vec![
+                        FormValue::Text("card".into()),
+                        FormValue::Text("klarna".into()),
+                    ],
+                )
+                .boolean("allow_promotion_codes", true)
+                .boolean("livemode", false);
+            assert_eq!(
+                form.encode(),
+                "mode=payment\
+                     &line_items[0][price_data][currency]=usd\
+                     &line_items[0][price_data][unit_amount]=2000\
+                     &line_items[0][price_data][product_data][name]=T-shirt\
+                     &line_items[0][quantity]=1\
+                     &allowed_payment_method_types[0]=card\
+                     &allowed_payment_method_types[1]=klarna\
+                     &allow_promotion_codes=true\
+                     &livemode=false"
+            );
+        }
+
+        #[test]
+        fn percent_encodes_values_with_spaces_as_percent_20() {
+            let form = Fields::new()
+                .text("name", "T-shirt & cap")
+                .text("equation", "a=b+c")
+                .text("unicode", "Café ☕ 日本")
+                .text("empty", "")
+                .text("symbols", "!*()'~._-/?#[]");
+            assert_eq!(
+                form.encode(),
+                "name=T-shirt%20%26%20cap\
+                     &equation=a%3Db%2Bc\
+                     &unicode=Caf%C3%A9%20%E2%98%95%20%E6%97%A5%E6%9C%AC\
+                     &empty=\
+                     &symbols=%21%2A%28%29%27~._-%2F%3F%23%5B%5D"
+            );
+        }
+
+        #[test]
+        fn keeps_the_checkout_session_template_decodable() {
+            let form = Fields::new().text(
+                "success_url",
+                "https://example.com/success?session_id={CHECKOUT_SESSION_ID}",
+            );
+            // Encoded as the SDKs do; Stripe decodes it back to the literal template.
+            assert_eq!(
+                    form.encode(),
+                    "success_url=https%3A%2F%2Fexample.com%2Fsuccess%3Fsession_id%3D%7BCHECKOUT_SESSION_ID%7D"
+                );
+        }
+
+        #[test]
+        fn omits_absent_options_and_empty_containers() {
+            let empty = BTreeMap::new();
+            let form = Fields::new()
+                .opt_text("customer", None::<String>)
+                .opt_integer("expires_at", None)
+                .opt_boolean("allow_promotion_codes", None)
+                .opt_object("recurring", None)
+                .map("metadata", &empty)
+                .list("discounts", Vec::new())
+                .object("empty", Fields::new())
+                .opt_text("locale", Some("fr"));
+            assert_eq!(form.encode(), "locale=fr");
+        }
+
+        #[test]
+        fn encodes_map_keys_and_values() {
+            let metadata = BTreeMap::from([
+                ("order id".to_owned(), "ord 42".to_owned()),
+                ("a&b".to_owned(), "x=y".to_owned()),
+            ]);
+            let form = Fields::new().map("metadata", &metadata);
+            assert_eq!(
+                form.encode(),
+                "metadata[a%26b]=x%3Dy&metadata[order%20id]=ord%2042"
+            );
+            assert_eq!(Fields::new().encode(), "");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nests_objects_and_indexes_lists() {
-        let item = Fields::new()
-            .object(
-                "price_data",
-                Fields::new()
-                    .text("currency", "usd")
-                    .integer("unit_amount", 2000)
-                    .object("product_data", Fields::new().text("name", "T-shirt")),
-            )
-            .integer("quantity", 1);
-        let form = Fields::new()
-            .text("mode", "payment")
-            .list("line_items", vec![FormValue::Object(item)])
-            .list(
-                "allowed_payment_method_types",
-                vec![
-                    FormValue::Text("card".into()),
-                    FormValue::Text("klarna".into()),
-                ],
-            )
-            .boolean("allow_promotion_codes", true)
-            .boolean("livemode", false);
-        assert_eq!(
-            form.encode(),
-            "mode=payment\
-             &line_items[0][price_data][currency]=usd\
-             &line_items[0][price_data][unit_amount]=2000\
-             &line_items[0][price_data][product_data][name]=T-shirt\
-             &line_items[0][quantity]=1\
-             &allowed_payment_method_types[0]=card\
-             &allowed_payment_method_types[1]=klarna\
-             &allow_promotion_codes=true\
-             &livemode=false"
-        );
-    }
-
-    #[test]
-    fn percent_encodes_values_with_spaces_as_percent_20() {
-        let form = Fields::new()
-            .text("name", "T-shirt & cap")
-            .text("equation", "a=b+c")
-            .text("unicode", "Café ☕ 日本")
-            .text("empty", "")
-            .text("symbols", "!*()'~._-/?#[]");
-        assert_eq!(
-            form.encode(),
-            "name=T-shirt%20%26%20cap\
-             &equation=a%3Db%2Bc\
-             &unicode=Caf%C3%A9%20%E2%98%95%20%E6%97%A5%E6%9C%AC\
-             &empty=\
-             &symbols=%21%2A%28%29%27~._-%2F%3F%23%5B%5D"
-        );
-    }
-
-    #[test]
-    fn keeps_the_checkout_session_template_decodable() {
-        let form = Fields::new().text(
-            "success_url",
-            "https://example.com/success?session_id={CHECKOUT_SESSION_ID}",
-        );
-        // Encoded as the SDKs do; Stripe decodes it back to the literal template.
-        assert_eq!(
-            form.encode(),
-            "success_url=https%3A%2F%2Fexample.com%2Fsuccess%3Fsession_id%3D%7BCHECKOUT_SESSION_ID%7D"
-        );
-    }
-
-    #[test]
-    fn omits_absent_options_and_empty_containers() {
-        let empty = BTreeMap::new();
-        let form = Fields::new()
-            .opt_text("customer", None::<String>)
-            .opt_integer("expires_at", None)
-            .opt_boolean("allow_promotion_codes", None)
-            .opt_object("recurring", None)
-            .map("metadata", &empty)
-            .list("discounts", Vec::new())
-            .object("empty", Fields::new())
-            .opt_text("locale", Some("fr"));
-        assert_eq!(form.encode(), "locale=fr");
-    }
-
-    #[test]
-    fn encodes_map_keys_and_values() {
-        let metadata = BTreeMap::from([
-            ("order id".to_owned(), "ord 42".to_owned()),
-            ("a&b".to_owned(), "x=y".to_owned()),
-        ]);
-        let form = Fields::new().map("metadata", &metadata);
-        assert_eq!(
-            form.encode(),
-            "metadata[a%26b]=x%3Dy&metadata[order%20id]=ord%2042"
-        );
-        assert_eq!(Fields::new().encode(), "");
-    }
-
-    #[test]
-    fn splits_around_a_top_level_pair_only() {
-        let form = "mode=payment&metadata[expires_at]=1&expires_at=1800&currency=usd";
-        assert_eq!(
-            split_around(form, "expires_at"),
-            Some(("mode=payment&metadata[expires_at]=1", "&currency=usd"))
-        );
-        assert_eq!(
-            split_around("mode=payment&expires_at=1800", "expires_at"),
-            Some(("mode=payment", ""))
-        );
-        assert_eq!(
-            split_around("mode=payment&expires_atx=1", "expires_at"),
-            None
-        );
-        assert_eq!(
-            split_around("expires_at=1&mode=payment", "expires_at"),
-            None
-        );
-    }
 
     #[test]
     fn percent_encoding_matches_the_reference_crate() {

@@ -7,8 +7,7 @@ use payswitch_core::{Money, PaymentError, Secret};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::convert::check_minimum_charge;
-use crate::wire::CreatePaymentIntentParams;
+use crate::limits::check_minimum_charge;
 
 /// What to charge with a PaymentIntent (`POST /v1/payment_intents`).
 ///
@@ -115,17 +114,6 @@ impl PaymentIntentRequest {
         }
         validate_metadata(&self.metadata)?;
         Ok(())
-    }
-
-    pub(crate) fn to_params(&self) -> CreatePaymentIntentParams {
-        CreatePaymentIntentParams {
-            amount: self.amount.amount(),
-            currency: self.amount.currency().lowercase(),
-            customer: self.customer_id.clone(),
-            description: self.description.clone(),
-            receipt_email: self.receipt_email.clone(),
-            metadata: self.metadata.clone(),
-        }
     }
 }
 

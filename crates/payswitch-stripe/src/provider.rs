@@ -5,18 +5,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use payswitch_core::adapter::check_id;
 use payswitch_core::{
     Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, PaymentError,
     ProviderKind, ReturnParams, WebhookEvent,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::client::{path_segment, StripeClient};
 use crate::config::KIND;
 use crate::convert::{self, SessionPlan};
-use crate::form::{split_around, Fields};
+use crate::form::FormWriter;
+use crate::idempotency::{checkout_idempotency_key, random_idempotency_key};
 use crate::line_items::{CheckoutLineItem, LineItemsPage};
 use crate::payment_intent::{PaymentIntent, PaymentIntentRequest};
 use crate::webhook::{self, WebhookVerifier};
@@ -129,7 +130,7 @@ impl StripeProvider {
         request: &PaymentIntentRequest,
     ) -> Result<PaymentIntent, PaymentError> {
         request.validate()?;
-        let body = request.to_params().to_fields().to_bytes();
+        let body = Bytes::from(convert::payment_intent_params(request).encode());
         let key = request
             .idempotency_key
             .clone()
@@ -167,10 +168,10 @@ impl StripeProvider {
         if let Some(cursor) = starting_after {
             check_id("starting_after", cursor)?;
         }
-        let query = Fields::new()
-            .opt_integer("limit", limit.map(i64::from))
-            .opt_text("starting_after", starting_after)
-            .encode();
+        let mut query = FormWriter::with_capacity(64);
+        query.opt_integer("limit", limit.map(i64::from));
+        query.opt_text("starting_after", starting_after);
+        let query = query.finish();
         let path = format!(
             "/v1/checkout/sessions/{}/line_items",
             path_segment(checkout_id)
@@ -238,11 +239,11 @@ impl StripeProvider {
     ///     .success_url("https://shop.example/done")
     ///     .build()
     ///     .unwrap();
-    /// let form = stripe.checkout_form(&request).unwrap();
-    /// assert!(form.starts_with("mode=payment&line_items[0][price_data][currency]=usd"));
+    /// let body = stripe.checkout_body(&request).unwrap();
+    /// assert!(body.starts_with(b"mode=payment&line_items[0][price_data][currency]=usd"));
     /// ```
-    pub fn checkout_form(&self, request: &CheckoutRequest) -> Result<String, PaymentError> {
-        Ok(self.checkout_plan(request)?.params.encode())
+    pub fn checkout_body(&self, request: &CheckoutRequest) -> Result<Vec<u8>, PaymentError> {
+        Ok(self.checkout_plan(request)?.params.encode().into_bytes())
     }
 
     fn checkout_plan(&self, request: &CheckoutRequest) -> Result<SessionPlan, PaymentError> {
@@ -260,13 +261,18 @@ impl StripeProvider {
 /// ```
 /// let body = br#"{"id":"cs_test_1","object":"checkout.session","status":"complete",
 ///     "payment_status":"paid","amount_total":2000,"currency":"usd"}"#;
-/// let checkout = payswitch_stripe::parse_checkout_session(body).unwrap();
+/// let checkout = payswitch_stripe::parse_checkout(body).unwrap();
 /// assert!(checkout.is_paid());
 /// assert_eq!(checkout.amount_total.unwrap().amount(), 2000);
 /// ```
-pub fn parse_checkout_session(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
+pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| PaymentError::decode("Stripe response", error))?;
+    checkout_from(value)
+}
+
+/// Decodes a `checkout.session` object; its `client_secret` moves out of `raw`.
+fn checkout_from(value: serde_json::Value) -> Result<CheckoutResult, PaymentError> {
     let session: wire::Session = decode(&value, "checkout.session")?;
     Ok(convert::checkout_result(
         session,
@@ -280,50 +286,6 @@ struct RawList {
     data: Vec<serde_json::Value>,
     #[serde(default)]
     has_more: bool,
-}
-
-/// The key for a checkout create: the request's own; else derived from the reference and
-/// the parameters, so two app instances retrying one order converge on one session; else
-/// random.
-///
-/// `form` is the encoded body; the key hashes it without `expires_at`, which moves with the
-/// clock, so the body is encoded once and never copied for the key.
-fn checkout_idempotency_key(request: &CheckoutRequest, form: &str) -> String {
-    if let Some(key) = &request.idempotency_key {
-        return key.clone();
-    }
-    let Some(reference) = &request.reference else {
-        return random_idempotency_key();
-    };
-    let (before, after) = split_around(form, "expires_at").unwrap_or((form, ""));
-    let mut hasher = Sha256::new();
-    hasher.update(reference.len().to_be_bytes());
-    hasher.update(reference.as_bytes());
-    hasher.update(before.as_bytes());
-    hasher.update(after.as_bytes());
-    if let Some(expires_in) = request.expires_in {
-        hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
-    }
-    // Hex-encoded straight into the key, without an intermediate string.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity("payswitch-ref-".len() + 64);
-    key.push_str("payswitch-ref-");
-    for byte in hasher.finalize() {
-        key.push(char::from(HEX[usize::from(byte >> 4)]));
-        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    key
-}
-
-fn random_idempotency_key() -> String {
-    format!("payswitch-{}", uuid::Uuid::new_v4())
-}
-
-fn check_id(field: &str, id: &str) -> Result<(), PaymentError> {
-    if id.trim().is_empty() {
-        return Err(PaymentError::invalid(field, "must not be empty"));
-    }
-    Ok(())
 }
 
 fn decode<T: DeserializeOwned>(
@@ -357,9 +319,7 @@ impl CheckoutProvider for StripeProvider {
             .client
             .post("/v1/checkout/sessions", body, &key, "checkout session")
             .await?;
-        let session: wire::Session = decode(&value, "checkout.session")?;
-        let mut result =
-            convert::checkout_result(session, convert::without_client_secret(value).into());
+        let mut result = checkout_from(value)?;
         result.ignored = plan.ignored;
         Ok(result)
     }
@@ -368,11 +328,7 @@ impl CheckoutProvider for StripeProvider {
         check_id("id", id)?;
         let path = format!("/v1/checkout/sessions/{}", path_segment(id));
         let value = self.inner.client.get(&path, None, id).await?;
-        let session: wire::Session = decode(&value, "checkout.session")?;
-        Ok(convert::checkout_result(
-            session,
-            convert::without_client_secret(value).into(),
-        ))
+        checkout_from(value)
     }
 
     async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
@@ -383,11 +339,7 @@ impl CheckoutProvider for StripeProvider {
             .client
             .post(&path, Bytes::new(), &random_idempotency_key(), id)
             .await?;
-        let session: wire::Session = decode(&value, "checkout.session")?;
-        Ok(convert::checkout_result(
-            session,
-            convert::without_client_secret(value).into(),
-        ))
+        checkout_from(value)
     }
 
     fn verify_webhook(
@@ -400,37 +352,5 @@ impl CheckoutProvider for StripeProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         webhook::verify_return(query)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use payswitch_core::{CheckoutMode, LineItem};
-
-    use super::*;
-
-    #[test]
-    fn derived_keys_ignore_expires_at_and_stay_as_before() {
-        let request = CheckoutRequest::builder()
-            .mode(CheckoutMode::Subscription)
-            .line_item(LineItem::native("price_1Pro", 2))
-            .success_url("https://example.com/ok")
-            .reference("order-7")
-            .expires_in(Duration::from_secs(1800))
-            .build()
-            .unwrap();
-        let form = "mode=subscription&line_items[0][price]=price_1Pro&line_items[0][quantity]=2\
-                    &success_url=https%3A%2F%2Fexample.com%2Fok&client_reference_id=order-7";
-        let now = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001800"));
-        let later = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001807"));
-        assert_eq!(now, later);
-        // SHA-256 over the reference's length and bytes, the form without expires_at and
-        // `&expires_in=1800`: the key releases before the single-encoding change derived.
-        assert_eq!(
-            now,
-            "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd"
-        );
     }
 }

@@ -4,13 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use payswitch_core::adapter::signature::{hmac_sha256, matches_any};
 use payswitch_core::{
     Clock, PaymentError, RawJson, ReturnParams, Secret, SignatureError, WebhookEvent,
 };
 use serde::Deserialize;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 use crate::config::KIND;
 use crate::convert::{
@@ -118,23 +116,19 @@ impl WebhookVerifier {
             .to_str()
             .map_err(|_| SignatureError::Malformed("the header is not ASCII".to_owned()))?;
         let header = parse_header(value)?;
-        // The signed payload is `{t}.{body}`: fed to the MAC in parts, never concatenated.
+        // The signed payload is `{t}.{body}`, fed to the MAC in parts; the whole `whsec_…`
+        // string is the key.
         let timestamp = header.timestamp.to_string();
-        let matches = self.secrets.iter().any(|secret| {
-            // The whole `whsec_…` string is the key. One MAC pass over the body per secret,
-            // compared in constant time with every v1 signature.
-            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
-                return false;
-            };
-            mac.update(timestamp.as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            let expected = mac.finalize().into_bytes();
-            header
-                .signatures
-                .iter()
-                .any(|signature| bool::from(expected.as_slice().ct_eq(signature.as_slice())))
-        });
+        let candidates: Vec<&[u8]> = header
+            .signatures
+            .iter()
+            .map(|signature| signature.as_slice())
+            .collect();
+        let matches = matches_any(
+            &self.secrets,
+            &[timestamp.as_bytes(), b".", body],
+            &candidates,
+        );
         if !matches {
             return Err(SignatureError::Mismatch);
         }
@@ -229,15 +223,9 @@ pub(crate) fn verify_return(query: &str) -> Result<ReturnParams, PaymentError> {
 /// assert!(header.starts_with("t=1700000000,v1="));
 /// ```
 pub fn signature_header(body: &[u8], secret: &str, timestamp: i64) -> String {
-    let signature = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .map(|mut mac| {
-            mac.update(timestamp.to_string().as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            hex::encode(mac.finalize().into_bytes())
-        })
-        .unwrap_or_default();
-    format!("t={timestamp},v1={signature}")
+    let timestamp_text = timestamp.to_string();
+    let signature = hmac_sha256(secret.as_bytes(), &[timestamp_text.as_bytes(), b".", body]);
+    format!("t={timestamp},v1={}", hex::encode(signature))
 }
 
 #[cfg(test)]

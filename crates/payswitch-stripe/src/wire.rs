@@ -6,57 +6,25 @@
 
 use std::collections::BTreeMap;
 
+use payswitch_core::adapter::wire::Expandable;
+use payswitch_core::wire_enum;
 use serde::Deserialize;
 
-use crate::form::{Fields, FormWriter};
-
-/// Declares a string enum that decodes unknown values into `Unknown(String)`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-        #[serde(from = "String")]
-        pub(crate) enum $name {
-            $($variant,)+
-            /// A value this version of the adapter does not know.
-            Unknown(String),
-        }
-
-        impl From<String> for $name {
-            fn from(text: String) -> Self {
-                match text.as_str() {
-                    $($text => Self::$variant,)+
-                    _ => Self::Unknown(text),
-                }
-            }
-        }
-
-        impl $name {
-            /// The value as Stripe spells it.
-            #[allow(dead_code)] // not every enum is ever sent or printed
-            pub(crate) fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)+
-                    Self::Unknown(text) => text,
-                }
-            }
-        }
-    };
-}
+use crate::form::FormWriter;
 
 wire_enum!(
     /// `checkout.session.mode`.
-    SessionMode { Payment = "payment", Setup = "setup", Subscription = "subscription" }
+    pub(crate) SessionMode { Payment = "payment", Setup = "setup", Subscription = "subscription" }
 );
 
 wire_enum!(
     /// `checkout.session.status`.
-    SessionStatus { Open = "open", Complete = "complete", Expired = "expired" }
+    pub(crate) SessionStatus { Open = "open", Complete = "complete", Expired = "expired" }
 );
 
 wire_enum!(
     /// `checkout.session.payment_status`.
-    SessionPaymentStatus {
+    pub(crate) SessionPaymentStatus {
         Paid = "paid",
         Unpaid = "unpaid",
         NoPaymentRequired = "no_payment_required",
@@ -65,12 +33,12 @@ wire_enum!(
 
 wire_enum!(
     /// `price.recurring.interval`.
-    RecurringInterval { Day = "day", Week = "week", Month = "month", Year = "year" }
+    pub(crate) RecurringInterval { Day = "day", Week = "week", Month = "month", Year = "year" }
 );
 
 wire_enum!(
     /// `payment_intent.status`.
-    PaymentIntentStatus {
+    pub(crate) PaymentIntentStatus {
         RequiresPaymentMethod = "requires_payment_method",
         RequiresConfirmation = "requires_confirmation",
         RequiresAction = "requires_action",
@@ -83,7 +51,7 @@ wire_enum!(
 
 wire_enum!(
     /// `event.type`, for the events payswitch normalizes.
-    EventType {
+    pub(crate) EventType {
         CheckoutSessionCompleted = "checkout.session.completed",
         CheckoutSessionAsyncPaymentSucceeded = "checkout.session.async_payment_succeeded",
         CheckoutSessionAsyncPaymentFailed = "checkout.session.async_payment_failed",
@@ -106,7 +74,7 @@ wire_enum!(
 
 wire_enum!(
     /// `subscription.status`.
-    SubscriptionStatus {
+    pub(crate) SubscriptionStatus {
         Incomplete = "incomplete",
         IncompleteExpired = "incomplete_expired",
         Trialing = "trialing",
@@ -117,62 +85,6 @@ wire_enum!(
         Paused = "paused",
     }
 );
-
-/// An expandable reference: an id, or the whole object when expanded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Expandable {
-    Id(String),
-    Object { id: String },
-}
-
-/// The `id` of an expanded object; its other fields are skipped.
-#[derive(Deserialize)]
-struct ExpandedId {
-    id: String,
-}
-
-impl<'de> Deserialize<'de> for Expandable {
-    /// Reads a string or an object directly, instead of serde's untagged enums, which first
-    /// copy the whole (possibly large) expanded object into a buffer.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ExpandableVisitor;
-
-        impl<'de> serde::de::Visitor<'de> for ExpandableVisitor {
-            type Value = Expandable;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("an id or an expanded object")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<Expandable, E> {
-                Ok(Expandable::Id(id.to_owned()))
-            }
-
-            fn visit_string<E: serde::de::Error>(self, id: String) -> Result<Expandable, E> {
-                Ok(Expandable::Id(id))
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Expandable, A::Error> {
-                let object =
-                    ExpandedId::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                Ok(Expandable::Object { id: object.id })
-            }
-        }
-
-        deserializer.deserialize_any(ExpandableVisitor)
-    }
-}
-
-impl Expandable {
-    pub(crate) fn id(&self) -> &str {
-        match self {
-            Expandable::Id(id) | Expandable::Object { id } => id,
-        }
-    }
-}
 
 /// `POST /v1/checkout/sessions` parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -289,18 +201,19 @@ pub(crate) struct CreatePaymentIntentParams {
 }
 
 impl CreatePaymentIntentParams {
-    pub(crate) fn to_fields(&self) -> Fields<'_> {
-        Fields::new()
-            .integer("amount", self.amount)
-            .text("currency", &self.currency)
-            .object(
-                "automatic_payment_methods",
-                Fields::new().boolean("enabled", true),
-            )
-            .opt_text("customer", self.customer.as_deref())
-            .opt_text("description", self.description.as_deref())
-            .opt_text("receipt_email", self.receipt_email.as_deref())
-            .map("metadata", &self.metadata)
+    /// Encodes the form body.
+    pub(crate) fn encode(&self) -> String {
+        let mut form = FormWriter::with_capacity(256);
+        form.integer("amount", self.amount);
+        form.text("currency", &self.currency);
+        form.object("automatic_payment_methods", |form| {
+            form.boolean("enabled", true);
+        });
+        form.opt_text("customer", self.customer.as_deref());
+        form.opt_text("description", self.description.as_deref());
+        form.opt_text("receipt_email", self.receipt_email.as_deref());
+        form.map("metadata", &self.metadata);
+        form.finish()
     }
 }
 
@@ -416,9 +329,9 @@ pub(crate) struct Event {
     #[serde(rename = "type")]
     pub(crate) event_type: EventType,
     pub(crate) created: i64,
-    /// Checked for presence; the object is read from the parsed event.
-    #[allow(dead_code)]
-    pub(crate) data: EventData,
+    /// Required; the object itself is read from the parsed event by reference.
+    #[serde(rename = "data")]
+    pub(crate) _data: EventData,
 }
 
 /// `event.data`.
@@ -426,8 +339,8 @@ pub(crate) struct Event {
 pub(crate) struct EventData {
     /// Required, but read from the parsed event by reference (`raw["data"]["object"]`) rather
     /// than copied here.
-    #[allow(dead_code)]
-    pub(crate) object: serde::de::IgnoredAny,
+    #[serde(rename = "object")]
+    pub(crate) _object: serde::de::IgnoredAny,
 }
 
 /// The `status` of a subscription object inside an event.
@@ -463,11 +376,10 @@ pub(crate) struct ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::form::FormValue;
+    use crate::form::tree::{Fields, FormValue};
 
     impl CreateSessionParams {
-        /// The tree-based encoding the streaming one replaced, kept as the reference.
-        /// The form fields, in the order Stripe's docs list them.
+        /// The same fields as `encode`, built with the tree encoder (the oracle).
         fn to_fields(&self) -> Fields<'_> {
             let line_items = self
                 .line_items
@@ -581,6 +493,29 @@ mod tests {
         let empty = CreateSessionParams::default();
         assert_eq!(empty.encode(), empty.to_fields().encode());
         assert_eq!(empty.encode(), "");
+    }
+
+    #[test]
+    fn payment_intent_encoding_matches_the_tree_encoding() {
+        let params = CreatePaymentIntentParams {
+            amount: 1099,
+            currency: "usd".into(),
+            customer: Some("cus_1".into()),
+            description: None,
+            receipt_email: Some("ana+1@example.com".into()),
+            metadata: BTreeMap::from([("order id".to_owned(), "6735".to_owned())]),
+        };
+        let tree = Fields::new()
+            .integer("amount", 1099)
+            .text("currency", "usd")
+            .object(
+                "automatic_payment_methods",
+                Fields::new().boolean("enabled", true),
+            )
+            .text("customer", "cus_1")
+            .text("receipt_email", "ana+1@example.com")
+            .map("metadata", &params.metadata);
+        assert_eq!(params.encode(), tree.encode());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Stripe-Signature verification, event normalization and success redirects.
+//! Stripe-Signature verification and event normalization.
 
 mod common;
 
@@ -390,20 +390,4 @@ fn a_signed_body_that_is_not_an_event_is_a_decode_error() {
         matches!(result, Err(PaymentError::Decode { .. })),
         "{result:?}"
     );
-}
-
-#[test]
-fn verify_return_reads_the_session_id_unverified() {
-    let stripe = provider("http://127.0.0.1:9");
-    let params = stripe
-        .verify_return("session_id=cs_test_abc&utm=x")
-        .unwrap();
-    assert_eq!(params.checkout_id, "cs_test_abc");
-    assert!(!params.verified);
-    assert_eq!(params.provider, payswitch_stripe::KIND);
-    match stripe.verify_return("utm=x") {
-        Err(PaymentError::InvalidRequest { field, .. }) => assert_eq!(field, "session_id"),
-        other => panic!("unexpected {other:?}"),
-    }
-    assert!(stripe.verify_return("").is_err());
 }

@@ -1,4 +1,5 @@
-//! Shared helpers for the Stripe adapter's wire tests.
+//! Shared set-up for the Stripe adapter's tests.
+// Each test file is its own crate and uses a subset of these helpers.
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! The public encoding and decoding helpers agree with what the provider sends and returns.
+//! Stripe's fixture responses and events decoded, and the public helpers (`checkout_body`,
+//! `parse_checkout`) agreeing with what the provider sends and returns.
 
 mod common;
 
@@ -27,7 +28,7 @@ fn request() -> CheckoutRequest {
 }
 
 #[tokio::test]
-async fn checkout_form_is_the_body_create_checkout_sends() {
+async fn checkout_body_is_the_body_create_checkout_sends() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/checkout/sessions"))
@@ -35,7 +36,7 @@ async fn checkout_form_is_the_body_create_checkout_sends() {
         .mount(&server)
         .await;
     let stripe = provider(&server.uri());
-    let form = stripe.checkout_form(&request()).unwrap();
+    let form = String::from_utf8(stripe.checkout_body(&request()).unwrap()).unwrap();
     stripe.create_checkout(&request()).await.unwrap();
     let sent = requests(&server).await;
     assert_eq!(sent.len(), 1);
@@ -64,27 +65,27 @@ async fn checkout_form_is_the_body_create_checkout_sends() {
 }
 
 #[test]
-fn checkout_form_refuses_what_create_checkout_refuses() {
+fn checkout_body_refuses_what_create_checkout_refuses() {
     let stripe = provider("http://127.0.0.1:9");
     let unknown_sku = CheckoutRequest::builder()
         .line_item(LineItem::sku("no_such_sku", 1))
         .success_url("https://example.com/ok")
         .build()
         .unwrap();
-    assert!(stripe.checkout_form(&unknown_sku).is_err());
+    assert!(stripe.checkout_body(&unknown_sku).is_err());
     let too_small = CheckoutRequest::builder()
         .line_item(LineItem::custom("Gum", Money::new(10, Currency::USD), 1))
         .success_url("https://example.com/ok")
         .build()
         .unwrap();
     assert!(matches!(
-        stripe.checkout_form(&too_small),
+        stripe.checkout_body(&too_small),
         Err(PaymentError::AmountTooSmall { .. })
     ));
 }
 
 #[tokio::test]
-async fn parse_checkout_session_matches_retrieve_checkout() {
+async fn parse_checkout_matches_retrieve_checkout() {
     let answer = session_with(serde_json::json!({
         "client_secret": "cs_secret_hidden",
         "metadata": {"order_id": "ord 42"},
@@ -98,8 +99,7 @@ async fn parse_checkout_session_matches_retrieve_checkout() {
         .retrieve_checkout("cs_test_1")
         .await
         .unwrap();
-    let parsed =
-        payswitch_stripe::parse_checkout_session(&serde_json::to_vec(&answer).unwrap()).unwrap();
+    let parsed = payswitch_stripe::parse_checkout(&serde_json::to_vec(&answer).unwrap()).unwrap();
     assert_eq!(format!("{parsed:?}"), format!("{retrieved:?}"));
     assert_eq!(parsed.raw, retrieved.raw);
     assert_eq!(parsed.raw["client_secret"], "[redacted]");
@@ -112,15 +112,33 @@ async fn parse_checkout_session_matches_retrieve_checkout() {
 }
 
 #[test]
-fn parse_checkout_session_reports_bad_bodies() {
+fn parse_checkout_reports_bad_bodies() {
     for body in [
         &b"not json"[..],
         b"{\"object\":\"checkout.session\"}",
         b"[]",
     ] {
         assert!(matches!(
-            payswitch_stripe::parse_checkout_session(body),
+            payswitch_stripe::parse_checkout(body),
             Err(PaymentError::Decode { .. })
         ));
     }
+}
+
+#[test]
+fn fixtures_decode_through_the_public_types() {
+    // The event fixture is a plan.created event: it must decode as Other.
+    let header = payswitch_stripe::webhook::signature_header(EVENT.as_bytes(), WEBHOOK_SECRET, NOW);
+    let stripe = provider("http://127.0.0.1:9");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("Stripe-Signature", header.parse().unwrap());
+    let event = stripe.verify_webhook(&headers, EVENT.as_bytes()).unwrap();
+    assert_eq!(event.id, "evt_1Pgc76B7WZ01zgkWwyRHS12y");
+    assert_eq!(event.event_type, "plan.created");
+    assert_eq!(
+        event.kind,
+        payswitch_core::WebhookEventKind::Other("plan.created".into())
+    );
+    assert!(event.checkout.is_none());
+    assert_eq!(event.created_at.unix_timestamp(), 1_234_567_890);
 }
