@@ -50,7 +50,9 @@ async fn pay_verify_redirect_and_webhook() {
     let redirect = env.sandbox.pay(&created.id, None).unwrap();
     // Creem appends its own parameters after the merchant's, request_id first.
     assert!(
-        redirect.starts_with("https://shop.example/done?from=creem&request_id=order-creem-e2e&checkout_id="),
+        redirect.starts_with(
+            "https://shop.example/done?from=creem&request_id=order-creem-e2e&checkout_id="
+        ),
         "{redirect}"
     );
     let query = redirect.split_once('?').unwrap().1;
