@@ -2,8 +2,8 @@
 //! cannot be paid, what the hosted page shows, and the email rule customers must pass.
 
 /// Lifecycle shared by Stripe sessions and Creem checkouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CheckoutStatus {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckoutStatus {
     /// Can be paid: Stripe `open`, Creem `pending`.
     Open,
     /// Paid: Stripe `complete`, Creem `completed`.

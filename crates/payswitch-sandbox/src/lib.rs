@@ -64,6 +64,7 @@ pub use error::SandboxError;
 pub use faults::{Fault, FaultKind};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
-pub use state::{Delivery, Gateway, ObjectCounts, RecordedRequest};
+pub use checkout::CheckoutStatus;
+pub use state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::delivery::RetryPolicy;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};

@@ -26,7 +26,7 @@ use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
 };
 use crate::server;
-use crate::state::{Delivery, Gateway, ObjectCounts, RecordedRequest, State};
+use crate::state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest, State};
 use crate::webhooks::delivery::RetryPolicy;
 use crate::webhooks::endpoints::{add_endpoint, check_endpoint_url};
 
@@ -423,6 +423,12 @@ impl SandboxHandle {
     /// page views excluded).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.app.lock().requests.clone()
+    }
+
+    /// Every checkout the sandbox holds (Stripe sessions and Creem checkouts), with its order
+    /// reference and status, sorted by id.
+    pub fn checkouts(&self) -> Vec<CheckoutRecord> {
+        gateways::checkouts(&self.app.lock())
     }
 
     /// Returns how many objects were created.

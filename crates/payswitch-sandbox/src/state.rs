@@ -7,6 +7,7 @@ use rand::distr::Alphanumeric;
 use rand::Rng;
 use serde::Serialize;
 
+use crate::checkout::CheckoutStatus;
 use crate::faults::Fault;
 use crate::gateways::creem::objects as creem;
 use crate::gateways::stripe::objects as stripe;
@@ -66,6 +67,20 @@ pub struct RecordedRequest {
     pub body: String,
     /// Status the sandbox answered, `None` when the connection was dropped.
     pub response_status: Option<u16>,
+}
+
+/// One checkout the sandbox holds, whatever its gateway: for tests that check what exists
+/// after faults (e.g. that no order has two payable checkouts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRecord {
+    /// The gateway that holds it.
+    pub gateway: Gateway,
+    /// Its id (`cs_test_…`, `ch_…`).
+    pub id: String,
+    /// The application's order reference (Stripe `client_reference_id`, Creem `request_id`).
+    pub reference: Option<String>,
+    /// Open (payable), complete or expired.
+    pub status: CheckoutStatus,
 }
 
 /// How many objects the sandbox has created, so tests can prove

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::SandboxError;
 use crate::gateways::request::GatewayRequest;
 use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
-use crate::state::{Gateway, State};
+use crate::state::{CheckoutRecord, Gateway, State};
 
 /// The gateway answering unknown paths that carry no gateway-specific credentials.
 const FALLBACK: Gateway = Gateway::Stripe;
@@ -49,6 +49,33 @@ fn recognises_auth(gateway: Gateway, headers: &HeaderMap) -> bool {
         Gateway::Stripe => false,
         Gateway::Creem => creem::uses_creem_auth(headers),
     }
+}
+
+/// Every checkout of every gateway, for [`SandboxHandle::checkouts`](crate::SandboxHandle).
+pub(crate) fn checkouts(state: &State) -> Vec<CheckoutRecord> {
+    let mut records = Vec::new();
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => records.extend(state.stripe.sessions.values().map(|session| {
+                CheckoutRecord {
+                    gateway,
+                    id: session.id.clone(),
+                    reference: session.client_reference_id.clone(),
+                    status: session.status,
+                }
+            })),
+            Gateway::Creem => records.extend(state.creem.checkouts.values().map(|checkout| {
+                CheckoutRecord {
+                    gateway,
+                    id: checkout.id.clone(),
+                    reference: checkout.request_id.clone(),
+                    status: checkout.status,
+                }
+            })),
+        }
+    }
+    records.sort_by(|left, right| left.id.cmp(&right.id));
+    records
 }
 
 /// Handles one API request in the gateway's wire protocol. `fail_with` is a failure injected
