@@ -255,10 +255,15 @@ mod tests {
                 Err(SignatureError::Malformed(_))
             )
         };
-        assert!(check_canonical(&owned(&[("checkout_id", "ch_1"), ("subscription_id", "")])).is_ok());
+        assert!(
+            check_canonical(&owned(&[("checkout_id", "ch_1"), ("subscription_id", "")])).is_ok()
+        );
         assert!(check_canonical(&owned(&[("checkout_id", "ch_1"), ("order_id", "null")])).is_ok());
         // Duplicates, even an empty copy of a signed key.
-        assert!(malformed(&[("checkout_id", "ch_1"), ("checkout_id", "ch_2")]));
+        assert!(malformed(&[
+            ("checkout_id", "ch_1"),
+            ("checkout_id", "ch_2")
+        ]));
         assert!(malformed(&[("checkout_id", "ch_1"), ("checkout_id", "")]));
         // Regrouping material in keys or values.
         assert!(malformed(&[("a", "1|b=2")]));

@@ -91,14 +91,15 @@ async fn attempts_are_traced_without_the_key() {
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(serde_json::json!({
+        .respond_with(ResponseTemplate::new(429).set_body_json(serde_json::json!({
             "trace_id": "trace-abc-123",
-            "status": 503,
-            "error": "Service Unavailable",
+            "status": 429,
+            "error": "Too Many Requests",
             "message": [format!("key {API_KEY} is throttled")]
         })))
         .mount(&server)
         .await;
+    serve_product(&server, "prod_pro_monthly", "onetime").await;
     let provider = provider(&server);
     let error = provider.create_checkout(&request()).await.unwrap_err();
     assert_eq!(error.attempts(), Some(3));
@@ -119,7 +120,7 @@ async fn attempts_are_traced_without_the_key() {
         "{text}"
     );
     assert!(text.contains("attempt=3"), "{text}");
-    assert!(text.contains("status=503"), "{text}");
+    assert!(text.contains("status=429"), "{text}");
     assert!(text.contains("trace_id=\"trace-abc-123\""), "{text}");
     assert!(!text.contains(KEY_TAIL), "{text}");
     assert!(!text.contains(WEBHOOK_SECRET), "{text}");

@@ -219,7 +219,11 @@ fn form_b_every_pair_in_url_order_verifies() {
 fn signed_values_cannot_be_regrouped() {
     // `a=1|b=2` is both {a:1, b:2} and {a:"1|b=2"}: a valid signature over the first must not
     // verify the second, nor may a `checkout_id=` hidden inside another value be picked.
-    let pairs = [("checkout_id", "ch_1"), ("plan", "x"), ("product_id", "prod_1")];
+    let pairs = [
+        ("checkout_id", "ch_1"),
+        ("plan", "x"),
+        ("product_id", "prod_1"),
+    ];
     let signature = redirect_signature(&pairs, API_KEY);
     let regrouped = format!("checkout_id=ch_1&plan=x%7Cproduct_id%3Dprod_1&signature={signature}");
     assert!(matches!(
@@ -234,10 +238,18 @@ fn duplicates_and_unsigned_empty_pairs_are_malformed() {
     let signature = redirect_signature(&WITH_REQUEST_ID, API_KEY);
     let valid = query(&WITH_REQUEST_ID, &signature);
     assert!(provider.verify_return(&valid).is_ok());
-    for added in ["&checkout_id=", "&checkout_id=ch_other", "&order=null", "&plan="] {
+    for added in [
+        "&checkout_id=",
+        "&checkout_id=ch_other",
+        "&order=null",
+        "&plan=",
+    ] {
         let text = format!("{valid}{added}");
         let error = signature_error(provider.verify_return(&text));
-        assert!(matches!(error, SignatureError::Malformed(_)), "{added}: {error:?}");
+        assert!(
+            matches!(error, SignatureError::Malformed(_)),
+            "{added}: {error:?}"
+        );
         // The message quotes no value from the browser.
         assert!(!error.to_string().contains("ch_other"), "{error}");
     }
