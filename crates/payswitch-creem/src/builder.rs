@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use payswitch_core::{Catalog, Clock, Config, HttpConfig, PaymentError, RetryConfig, SystemClock};
 
 use crate::client::CreemClient;
-use crate::config::{resolve_api_base, CreemConfig};
-use crate::provider::CreemProvider;
+use crate::config::{base_for_display, resolve_api_base, CreemConfig};
+use crate::provider::{CreemProvider, WebhookSettings};
 
 impl CreemProvider {
     /// Builds the provider from a payswitch [`Config`]: its `[creem]` section, `[http]`,
@@ -33,6 +34,7 @@ impl CreemProvider {
     /// Starts a builder from Creem settings; HTTP, retry, catalog and clock have defaults.
     pub fn builder(creem: CreemConfig) -> CreemProviderBuilder {
         CreemProviderBuilder {
+            webhook_max_age: creem.webhook_max_age_secs.map(Duration::from_secs),
             creem,
             http: HttpConfig::default(),
             retry: RetryConfig::default(),
@@ -50,12 +52,17 @@ pub struct CreemProviderBuilder {
     retry: RetryConfig,
     catalog: Catalog,
     clock: Arc<dyn Clock>,
+    webhook_max_age: Option<Duration>,
 }
 
 impl fmt::Debug for CreemProviderBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreemProviderBuilder")
-            .field("api_base", &self.creem.api_base)
+            .field(
+                "api_base",
+                &self.creem.api_base.as_deref().map(base_for_display),
+            )
+            .field("webhook_max_age", &self.webhook_max_age)
             .field("webhook_secrets", &self.creem.webhook_secrets.len())
             .field("http", &self.http)
             .field("retry", &self.retry)
@@ -83,9 +90,21 @@ impl CreemProviderBuilder {
         self
     }
 
-    /// Sets the clock (it reads HTTP-date `Retry-After` headers).
+    /// Sets the clock (it reads HTTP-date `Retry-After` headers and measures webhook ages).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Refuses webhooks whose signed `created_at` is older than `max_age` with
+    /// `SignatureError::Expired` (opt-in; the `[creem]` key is `webhook_max_age_secs`).
+    ///
+    /// Creem signs no header timestamp, but its body's `created_at` is covered by the MAC, so
+    /// a captured delivery stops verifying once it is older than this. Make it generous
+    /// (days): Creem redelivers the same body for up to a day. Deduplicating on the event id
+    /// is still required.
+    pub fn webhook_max_age(mut self, max_age: Duration) -> Self {
+        self.webhook_max_age = Some(max_age);
         self
     }
 
@@ -97,12 +116,16 @@ impl CreemProviderBuilder {
             self.creem.api_key.clone(),
             &self.http,
             self.retry,
-            self.clock,
+            Arc::clone(&self.clock),
         )?;
         Ok(CreemProvider::from_parts(
             client,
-            self.creem.webhook_secrets,
+            WebhookSettings {
+                secrets: self.creem.webhook_secrets,
+                max_age: self.webhook_max_age,
+            },
             self.catalog,
+            self.clock,
         ))
     }
 }

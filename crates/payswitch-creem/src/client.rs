@@ -4,13 +4,16 @@
 //!
 //! Creem documents no idempotency key (`request_id` is only a reference echoed back), so a
 //! `POST /v1/checkouts` that reached Creem may have created a checkout even when the answer
-//! was lost or was a 500. A POST is therefore retried only when it cannot have been
-//! processed: a connection that never opened (nothing was sent), `429 Too Many Requests` and
-//! `503 Service Unavailable` (refused before processing). A 500, a timeout or a connection
-//! dropped after sending is returned at once. GETs change nothing, so they are retried on
-//! every transient failure (connection errors, timeouts, 5xx, 429). `Retry-After` (seconds or
-//! an HTTP date) raises the wait, capped by `RetryConfig::max_backoff`. Stripe differs: its
-//! `Idempotency-Key` makes a retried POST safe, so its adapter retries POSTs far more freely.
+//! was lost or was an error. A POST is therefore retried only when it cannot have been
+//! processed: a connection that never opened (nothing was sent; the error is
+//! `PaymentError::Unreachable`) and `429 Too Many Requests` (refused before processing).
+//! A 503 is not retried for a POST: a proxy or load balancer in front of Creem answers 503
+//! after an upstream timeout too, when Creem may have created the checkout. Any other 5xx,
+//! a timeout or a connection dropped after sending is returned at once. GETs change nothing,
+//! so they are retried on every transient failure (connection errors, timeouts, 5xx, 429).
+//! `Retry-After` (seconds or an HTTP date) raises the wait, up to
+//! `RetryConfig::max_retry_after`. Stripe differs: its `Idempotency-Key` makes a retried POST
+//! safe, so its adapter retries POSTs far more freely.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +40,9 @@ const API_KEY_HEADER: &str = "x-api-key";
 
 /// The checkout endpoint: `POST` creates, `GET ?checkout_id=` retrieves.
 pub(crate) const CHECKOUTS_PATH: &str = "/v1/checkouts";
+
+/// The product endpoint: `GET ?product_id=` retrieves one product.
+pub(crate) const PRODUCTS_PATH: &str = "/v1/products";
 
 /// One request, before retries.
 #[derive(Debug, Clone)]
@@ -170,12 +176,12 @@ impl CreemClient {
         let response = match builder.send().await {
             Ok(response) => response,
             Err(error) => {
-                let (failure, what) = if error.is_connect() {
-                    (Failure::NotConnected, "could not connect to Creem")
+                let failure = if error.is_connect() {
+                    Failure::NotConnected
                 } else {
-                    (Failure::NoAnswer, "the request to Creem failed")
+                    Failure::NoAnswer
                 };
-                let error = transport_error(what, error, attempt);
+                let error = transport_error(failure, error, attempt);
                 return Err(decide(&request.method, failure, error, None));
             }
         };
@@ -185,7 +191,7 @@ impl CreemClient {
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => {
-                let error = transport_error("could not read Creem's answer", error, attempt);
+                let error = transport_error(Failure::NoAnswer, error, attempt);
                 return Err(decide(&request.method, Failure::NoAnswer, error, None));
             }
         };
@@ -204,7 +210,8 @@ impl CreemClient {
             &self.api_key,
         );
         if let Some(trace_id) = error.request_id() {
-            span.record("trace_id", trace_id);
+            // Gateway text is recorded as Debug: escaped, it cannot forge a log line.
+            span.record("trace_id", tracing::field::debug(trace_id));
         }
         tracing::debug!(status, "creem refused the request");
         Err(decide(
@@ -236,7 +243,8 @@ fn retry_decision(method: &Method, failure: Failure) -> bool {
         Failure::NotConnected => true,
         Failure::NoAnswer => idempotent,
         // Refused before processing: safe even for a POST.
-        Failure::Status(429 | 503) => true,
+        Failure::Status(429) => true,
+        // A 503 may come from a proxy after Creem processed the request.
         Failure::Status(500..=599) => idempotent,
         Failure::Status(_) => false,
     }
@@ -256,16 +264,25 @@ fn decide(
     }
 }
 
-/// A failure before a complete answer: `Timeout` when it timed out, else `Transport`.
-fn transport_error(what: &str, error: reqwest::Error, attempts: u32) -> PaymentError {
-    if error.is_timeout() {
-        return PaymentError::Timeout { attempts };
-    }
-    // reqwest's message names the URL (never a header), so it carries no key.
-    PaymentError::Transport {
-        message: format!("{what}: {error}"),
-        attempts,
-        source: Some(Box::new(error)),
+/// A failure before a complete answer: `Unreachable` when no connection was made (nothing was
+/// sent), else `Timeout` when it timed out, else `Transport`.
+fn transport_error(failure: Failure, error: reqwest::Error, attempts: u32) -> PaymentError {
+    // The URL is dropped from reqwest's message: errors are logged, and a base may be private.
+    let error = error.without_url();
+    match failure {
+        Failure::NotConnected => PaymentError::Unreachable {
+            message: format!("could not connect to Creem: {error}"),
+            attempts,
+            source: Some(Box::new(error)),
+        },
+        Failure::NoAnswer | Failure::Status(_) if error.is_timeout() => {
+            PaymentError::Timeout { attempts }
+        }
+        Failure::NoAnswer | Failure::Status(_) => PaymentError::Transport {
+            message: format!("the request to Creem failed: {error}"),
+            attempts,
+            source: Some(Box::new(error)),
+        },
     }
 }
 
@@ -285,7 +302,7 @@ mod tests {
             (&get, NoAnswer, true),
             (&post, Status(429), true),
             (&get, Status(429), true),
-            (&post, Status(503), true),
+            (&post, Status(503), false),
             (&get, Status(503), true),
             (&post, Status(500), false),
             (&get, Status(500), true),

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use payswitch_core::adapter::http::check_api_base;
 use payswitch_core::{Config, EnvForm, EnvVar, GatewayEnv, PaymentError, ProviderKind, Secret};
 use serde::Deserialize;
 
@@ -52,6 +53,11 @@ pub struct CreemConfig {
     pub webhook_secrets: Vec<Secret>,
     /// The API base URL; chosen from the key's prefix when absent.
     pub api_base: Option<String>,
+    /// Refuse webhooks whose signed `created_at` is older than this many seconds
+    /// (`SignatureError::Expired`); unset, any age verifies. Opt-in, and generous (days):
+    /// Creem redelivers the same body for up to a day.
+    #[serde(default)]
+    pub webhook_max_age_secs: Option<u64>,
 }
 
 impl fmt::Debug for CreemConfig {
@@ -59,7 +65,8 @@ impl fmt::Debug for CreemConfig {
         f.debug_struct("CreemConfig")
             .field("api_key", &self.api_key)
             .field("webhook_secrets", &self.webhook_secrets)
-            .field("api_base", &self.api_base)
+            .field("api_base", &self.api_base.as_deref().map(base_for_display))
+            .field("webhook_max_age_secs", &self.webhook_max_age_secs)
             .finish()
     }
 }
@@ -71,6 +78,7 @@ impl CreemConfig {
             api_key: api_key.into(),
             webhook_secrets: Vec::new(),
             api_base: None,
+            webhook_max_age_secs: None,
         }
     }
 
@@ -83,6 +91,12 @@ impl CreemConfig {
     /// Points the adapter at another API base (a sandbox or a test server).
     pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = Some(base.into());
+        self
+    }
+
+    /// Refuses webhooks whose signed `created_at` is older than `seconds`.
+    pub fn with_webhook_max_age_secs(mut self, seconds: u64) -> Self {
+        self.webhook_max_age_secs = Some(seconds);
         self
     }
 
@@ -134,45 +148,48 @@ pub fn api_base_for_key(api_key: &Secret) -> &'static str {
     }
 }
 
+/// A configured base as `Debug` may show it: credentials (a proxy password) replaced.
+pub(crate) fn base_for_display(base: &str) -> String {
+    match url::Url::parse(base.trim()) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("redacted");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => base.to_owned(),
+        Err(_) => "[not a URL]".to_owned(),
+    }
+}
+
 /// The base URL to use, without a trailing slash: `api_base` when configured, else the one the
 /// key's prefix selects. Also refuses keys that are empty or cannot go in an HTTP header.
 pub(crate) fn resolve_api_base(creem: &CreemConfig) -> Result<String, PaymentError> {
-    let key = creem.api_key.expose();
-    if key.trim().is_empty() {
+    if creem.api_key.is_blank() {
         return Err(PaymentError::config(
             "creem.api_key (CREEM_API_KEY) is empty",
         ));
     }
-    if !key.bytes().all(|byte| byte.is_ascii_graphic()) {
+    if !creem
+        .api_key
+        .expose()
+        .bytes()
+        .all(|byte| byte.is_ascii_graphic())
+    {
         // Never quote the key: it would end up in a log.
         return Err(PaymentError::config(
             "creem.api_key (CREEM_API_KEY) contains spaces or characters an HTTP header cannot carry",
         ));
     }
-    if creem.webhook_secrets.iter().any(Secret::is_empty) {
+    if creem.webhook_secrets.iter().any(Secret::is_blank) {
+        // A blank secret turns webhook forgery into guessing.
         return Err(PaymentError::config(
-            "creem.webhook_secrets (CREEM_WEBHOOK_SECRET) holds an empty secret",
+            "creem.webhook_secrets (CREEM_WEBHOOK_SECRET) holds an empty or whitespace-only secret",
         ));
     }
-    let base = match &creem.api_base {
-        Some(base) => base.trim(),
-        None => api_base_for_key(&creem.api_key),
-    };
-    let parsed = url::Url::parse(base).map_err(|error| {
-        PaymentError::config(format!(
-            "creem.api_base (CREEM_API_BASE) {base:?} is not a URL: {error}"
-        ))
-    })?;
-    let usable = matches!(parsed.scheme(), "http" | "https")
-        && parsed.host().is_some()
-        && parsed.query().is_none()
-        && parsed.fragment().is_none();
-    if !usable {
-        return Err(PaymentError::config(format!(
-            "creem.api_base (CREEM_API_BASE) {base:?} must be an http(s) URL with a host and no query"
-        )));
+    match &creem.api_base {
+        Some(base) => check_api_base("creem.api_base (CREEM_API_BASE)", base),
+        None => Ok(api_base_for_key(&creem.api_key).to_owned()),
     }
-    Ok(base.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]
@@ -208,5 +225,24 @@ mod tests {
         assert!(resolve_api_base(&no_host).is_err());
         let empty_secret = CreemConfig::new("creem_test_1").with_webhook_secret("");
         assert!(resolve_api_base(&empty_secret).is_err());
+    }
+
+    #[test]
+    fn blank_secrets_and_bases_with_credentials_are_refused() {
+        let blank = CreemConfig::new("creem_test_1").with_webhook_secret(" \t ");
+        assert!(matches!(
+            resolve_api_base(&blank),
+            Err(PaymentError::Config(_))
+        ));
+        let with_password =
+            CreemConfig::new("creem_test_1").with_api_base("https://user:hunter2@proxy.example");
+        let error = resolve_api_base(&with_password).unwrap_err().to_string();
+        assert!(!error.contains("hunter2"), "{error}");
+        let with_query =
+            CreemConfig::new("creem_test_1").with_api_base("https://proxy.example/?k=1");
+        assert!(resolve_api_base(&with_query).is_err());
+        let config =
+            CreemConfig::new("creem_test_1").with_api_base("https://user:hunter2@proxy.example");
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

@@ -110,6 +110,43 @@ fn customer<'a>(
     }
 }
 
+/// Refuses a request whose mode contradicts the product's `billing_type`: Creem takes no mode,
+/// so a payment-mode request for a recurring product would silently start a subscription (and
+/// the reverse would sell a one-time product as a plan). An unknown billing type is let
+/// through: Creem decides, as it always does.
+pub(crate) fn check_mode(
+    mode: CheckoutMode,
+    billing_type: &wire::BillingType,
+) -> Result<(), PaymentError> {
+    let contradiction = match (mode, billing_type) {
+        (CheckoutMode::Payment, wire::BillingType::Recurring) => Some(
+            "the Creem product is recurring, so its checkout starts a subscription; use \
+             CheckoutMode::Subscription",
+        ),
+        (CheckoutMode::Subscription, wire::BillingType::Onetime) => Some(
+            "the Creem product is one-time, so its checkout cannot start a subscription; use \
+             CheckoutMode::Payment",
+        ),
+        (CheckoutMode::Payment, wire::BillingType::Onetime)
+        | (CheckoutMode::Subscription, wire::BillingType::Recurring)
+        | (CheckoutMode::Setup, _)
+        | (_, wire::BillingType::Unknown(_)) => None,
+    };
+    match contradiction {
+        Some(message) => Err(PaymentError::invalid("mode", message)),
+        None => Ok(()),
+    }
+}
+
+/// Reads a product's `billing_type` from `GET /v1/products?product_id=`'s answer.
+pub(crate) fn decode_billing_type(body: &[u8]) -> Result<wire::BillingType, PaymentError> {
+    let product: wire::Product =
+        serde_json::from_slice(body).map_err(|error| decode_error("creem product", error))?;
+    Ok(product
+        .billing_type
+        .unwrap_or_else(|| wire::BillingType::Unknown(String::new())))
+}
+
 /// Lists the request fields Creem has no slot for; none of them changes the charge.
 fn ignore_hints(request: &CheckoutRequest, ignored: &mut Vec<String>) {
     if request.cancel_url.is_some() {
@@ -172,11 +209,88 @@ fn success_url(url: &str, ignored: &mut Vec<String>) -> Result<String, PaymentEr
 ///
 /// Parsed once into the `raw` value; the typed checkout is read from it by reference.
 pub(crate) fn decode_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
-    let raw: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|error| PaymentError::decode("creem checkout", error))?;
-    let checkout = wire::Checkout::deserialize(&raw)
-        .map_err(|error| PaymentError::decode("creem checkout", error))?;
+    let raw: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| decode_error("creem checkout", error))?;
+    let checkout =
+        wire::Checkout::deserialize(&raw).map_err(|error| decode_error("creem checkout", error))?;
     checkout_result(&checkout, raw.into())
+}
+
+/// A `Decode` error whose message never quotes a value from the body (customer data, which
+/// applications log): serde's quoted text is cut out and the rest is shortened.
+pub(crate) fn decode_error(what: &'static str, error: impl std::fmt::Display) -> PaymentError {
+    PaymentError::decode(what, without_quoted_values(&error.to_string()))
+}
+
+/// The longest decode message kept.
+const MAX_DECODE_MESSAGE_CHARS: usize = 160;
+
+fn without_quoted_values(text: &str) -> String {
+    let unquoted = match (text.find('"'), text.rfind('"')) {
+        (Some(first), Some(last)) if last > first => {
+            format!("{}\"…\"{}", &text[..first], &text[last + 1..])
+        }
+        (Some(first), _) => format!("{}…", &text[..first]),
+        (None, _) => text.to_owned(),
+    };
+    let mut short: String = unquoted.chars().take(MAX_DECODE_MESSAGE_CHARS).collect();
+    if unquoted.chars().count() > MAX_DECODE_MESSAGE_CHARS {
+        short.push('…');
+    }
+    short
+}
+
+/// The currencies Creem documents (`ProductCurrency`: `EUR | USD`) and the exponent its
+/// amounts use for each: integer cents ("1000 = $10.00").
+pub(crate) const CREEM_CURRENCIES: [(&str, u8); 2] = [("EUR", 2), ("USD", 2)];
+
+fn creem_exponent(code: &str) -> Option<(&'static str, u8)> {
+    CREEM_CURRENCIES
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(code))
+        .copied()
+}
+
+/// Creem's wire amount → `Money`: the one place amounts come in. A currency Creem does not
+/// document is a `Decode` error, never a guessed exponent.
+pub(crate) fn money_from_wire(
+    what: &'static str,
+    amount: i64,
+    code: &str,
+) -> Result<Money, PaymentError> {
+    let Some((known, exponent)) = creem_exponent(code) else {
+        return Err(PaymentError::decode(
+            what,
+            "a currency Creem does not document (it documents EUR and USD)",
+        ));
+    };
+    let currency = Currency::new(known).map_err(|error| decode_error(what, error))?;
+    Money::from_exponent(amount, exponent, currency).map_err(|error| decode_error(what, error))
+}
+
+/// `Money` → Creem's wire amount and currency: the one place amounts go out. No request
+/// payswitch sends today carries an amount (prices live on Creem products); this keeps the
+/// table tested in both directions for the first that will.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the outgoing half of the currency table")
+)]
+pub(crate) fn money_to_wire(money: &Money) -> Result<(i64, &'static str), PaymentError> {
+    let currency = money.currency();
+    let code = currency.code();
+    let Some((known, exponent)) = creem_exponent(code) else {
+        return Err(PaymentError::invalid(
+            "currency",
+            format!("Creem charges only in EUR and USD, not {code}"),
+        ));
+    };
+    let amount = money.to_exponent(exponent).map_err(|error| {
+        PaymentError::invalid(
+            "amount",
+            format!("not representable in Creem cents: {error}"),
+        )
+    })?;
+    Ok((amount, known))
 }
 
 /// Decodes the checkout at `pointer` inside an already parsed document (a webhook's
@@ -187,7 +301,7 @@ pub(crate) fn checkout_at(
 ) -> Result<CheckoutResult, PaymentError> {
     let raw = RawJson::at(root, pointer);
     let checkout = wire::Checkout::deserialize(raw.value())
-        .map_err(|error| PaymentError::decode("creem checkout", error))?;
+        .map_err(|error| decode_error("creem checkout", error))?;
     checkout_result(&checkout, raw)
 }
 
@@ -197,7 +311,7 @@ pub(crate) fn checkout_result(
     raw: RawJson,
 ) -> Result<CheckoutResult, PaymentError> {
     let order = checkout.order.as_ref();
-    let (status, payment_status) = states(&checkout.status, order);
+    let (status, payment_status) = states(checkout);
     let mut result = CheckoutResult::new(&checkout.id, KIND, status, payment_status);
     result.url = match status {
         // The hosted page only matters while the customer can still pay.
@@ -207,7 +321,7 @@ pub(crate) fn checkout_result(
     result.mode = mode(checkout);
     result.amount_total = match order.and_then(Expandable::object) {
         Some(order) => amount_total(order)?,
-        None => catalog_total(checkout)?,
+        None => None,
     };
     let customer = checkout
         .customer
@@ -230,28 +344,34 @@ pub(crate) fn checkout_result(
 }
 
 /// Creem's checkout status (and its order) as a checkout state and a payment state.
-fn states(
-    status: &wire::CheckoutStatus,
-    order: Option<&Expandable<wire::Order>>,
-) -> (CheckoutStatus, PaymentStatus) {
-    match status {
+fn states(checkout: &wire::Checkout) -> (CheckoutStatus, PaymentStatus) {
+    match &checkout.status {
         wire::CheckoutStatus::Pending | wire::CheckoutStatus::Processing => {
             (CheckoutStatus::Open, PaymentStatus::Unpaid)
         }
-        wire::CheckoutStatus::Completed => (CheckoutStatus::Complete, completed_payment(order)),
+        wire::CheckoutStatus::Completed => (CheckoutStatus::Complete, completed_payment(checkout)),
         wire::CheckoutStatus::Expired => (CheckoutStatus::Expired, PaymentStatus::Unpaid),
         wire::CheckoutStatus::Unknown(other) => {
             // Never fulfil on a status we do not understand.
-            tracing::warn!(status = %other, "unknown Creem checkout status; treating it as open");
+            tracing::warn!(status = ?other, "unknown Creem checkout status; treating it as open");
             (CheckoutStatus::Open, PaymentStatus::Unpaid)
         }
     }
 }
 
-/// Creem completes a checkout once it is paid; an expanded order can still say otherwise.
-fn completed_payment(order: Option<&Expandable<wire::Order>>) -> PaymentStatus {
-    let Some(order) = order.and_then(Expandable::object) else {
-        return PaymentStatus::Paid;
+/// The payment state of a completed checkout, from what Creem sent with it:
+///
+/// - an expanded order decides: `paid` → `Paid` (`NoPaymentRequired` when it charged 0),
+///   `pending` or unknown → `Unpaid`;
+/// - an order id without the object: Creem created an order on payment → `Paid`;
+/// - no order at all: a trialing subscription or a free product → `NoPaymentRequired`;
+///   otherwise `Unpaid` — nothing here proves a payment, so retrieve the checkout later or
+///   wait for `checkout.completed`.
+fn completed_payment(checkout: &wire::Checkout) -> PaymentStatus {
+    let order = match &checkout.order {
+        Some(Expandable::Object(order)) => order,
+        Some(Expandable::Id(_)) => return PaymentStatus::Paid,
+        None => return completed_without_order(checkout),
     };
     match &order.status {
         Some(wire::OrderStatus::Paid) | None => {
@@ -263,9 +383,39 @@ fn completed_payment(order: Option<&Expandable<wire::Order>>) -> PaymentStatus {
         }
         Some(wire::OrderStatus::Pending) => PaymentStatus::Unpaid,
         Some(wire::OrderStatus::Unknown(other)) => {
-            tracing::warn!(status = %other, "unknown Creem order status; treating it as unpaid");
+            tracing::warn!(status = ?other, "unknown Creem order status; treating it as unpaid");
             PaymentStatus::Unpaid
         }
+    }
+}
+
+fn completed_without_order(checkout: &wire::Checkout) -> PaymentStatus {
+    let trialing = checkout
+        .subscription
+        .as_ref()
+        .and_then(Expandable::object)
+        .and_then(|subscription| subscription.status.as_ref())
+        .is_some_and(|status| match status {
+            wire::SubscriptionStatus::Trialing => true,
+            wire::SubscriptionStatus::Active
+            | wire::SubscriptionStatus::Canceled
+            | wire::SubscriptionStatus::Unpaid
+            | wire::SubscriptionStatus::Paused
+            | wire::SubscriptionStatus::ScheduledCancel
+            | wire::SubscriptionStatus::Expired
+            | wire::SubscriptionStatus::PastDue
+            | wire::SubscriptionStatus::Unknown(_) => false,
+        });
+    let free = checkout
+        .product
+        .as_ref()
+        .and_then(Expandable::object)
+        .and_then(|product| product.price)
+        == Some(wire::Integer(0));
+    if trialing || free {
+        PaymentStatus::NoPaymentRequired
+    } else {
+        PaymentStatus::Unpaid
     }
 }
 
@@ -296,37 +446,14 @@ fn mode(checkout: &wire::Checkout) -> Option<CheckoutMode> {
         .map(|_| CheckoutMode::Subscription)
 }
 
-/// What the customer pays: `amount_paid`, else `amount_due`, else `amount`, in the order's
-/// currency.
+/// What the customer paid: the order's `amount_paid` (tax and discounts included), in its
+/// currency; `None` when Creem has not said. `amount` is the total before discounts and
+/// `amount_due` may be what is still owed, so neither stands in for it.
 fn amount_total(order: &wire::Order) -> Result<Option<Money>, PaymentError> {
-    let Some(wire::Integer(amount)) = order.amount_paid.or(order.amount_due).or(order.amount)
-    else {
+    let (Some(wire::Integer(amount)), Some(code)) = (order.amount_paid, &order.currency) else {
         return Ok(None);
     };
-    let Some(code) = &order.currency else {
-        return Ok(None);
-    };
-    let currency =
-        Currency::new(code).map_err(|error| PaymentError::decode("creem order currency", error))?;
-    Ok(Some(Money::new(amount, currency)))
-}
-
-/// Before an order exists: the expanded product's price times the units, before the tax and
-/// discounts Creem works out on its page.
-fn catalog_total(checkout: &wire::Checkout) -> Result<Option<Money>, PaymentError> {
-    let Some(product) = checkout.product.as_ref().and_then(Expandable::object) else {
-        return Ok(None);
-    };
-    let (Some(wire::Integer(price)), Some(code)) = (product.price, &product.currency) else {
-        return Ok(None);
-    };
-    let wire::Integer(units) = checkout.units.unwrap_or(wire::Integer(1));
-    let amount = price
-        .checked_mul(units)
-        .ok_or_else(|| PaymentError::decode("creem checkout", "price × units overflows"))?;
-    let currency = Currency::new(code)
-        .map_err(|error| PaymentError::decode("creem product currency", error))?;
-    Ok(Some(Money::new(amount, currency)))
+    money_from_wire("creem order amount", amount, code).map(Some)
 }
 
 /// Creem echoes metadata with mixed value types; strings are kept, other values as JSON text.
@@ -379,6 +506,86 @@ mod tests {
             &mut ignored,
         );
         assert!(matches!(in_path, Err(PaymentError::InvalidRequest { .. })));
+    }
+
+    #[test]
+    fn every_creem_currency_converts_exactly_both_ways() {
+        // The table covers every currency Creem documents (`ProductCurrency`: EUR | USD).
+        assert_eq!(CREEM_CURRENCIES.map(|(code, _)| code), ["EUR", "USD"]);
+        for (code, exponent) in CREEM_CURRENCIES {
+            assert_eq!(exponent, 2, "{code}: Creem amounts are integer cents");
+            for cents in [0, 1, 100, 1_999, 12_345_678] {
+                let money = money_from_wire("test", cents, code).unwrap();
+                assert_eq!(money.currency().code(), code);
+                // ISO 4217 gives both two decimals, so cents are minor units as they are.
+                assert_eq!(money.amount(), cents, "{code}");
+                assert_eq!(money_to_wire(&money).unwrap(), (cents, code));
+            }
+            assert_eq!(
+                money_from_wire("test", 500, &code.to_ascii_lowercase())
+                    .unwrap()
+                    .currency()
+                    .code(),
+                code
+            );
+        }
+    }
+
+    #[test]
+    fn an_undocumented_currency_is_a_decode_error_never_a_guess() {
+        for code in ["GBP", "JPY", "ISK", "BHD", "", "EURO", "€"] {
+            assert!(
+                matches!(
+                    money_from_wire("creem order amount", 1000, code),
+                    Err(PaymentError::Decode { .. })
+                ),
+                "{code}"
+            );
+        }
+        let yen = Money::new(1000, Currency::new("JPY").unwrap());
+        assert!(matches!(
+            money_to_wire(&yen),
+            Err(PaymentError::InvalidRequest { .. })
+        ));
+    }
+
+    #[test]
+    fn decode_messages_do_not_quote_body_values() {
+        let error = serde_json::from_str::<wire::Checkout>(
+            r#"{"id":"ch_1","status":"completed","units":"ada@example.com"}"#,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("ada@example.com"));
+        let PaymentError::Decode { message, .. } = decode_error("creem checkout", error) else {
+            unreachable!()
+        };
+        assert!(!message.contains("ada@example.com"), "{message}");
+        assert!(message.contains("invalid type"), "{message}");
+        let long = "x".repeat(1_000);
+        let PaymentError::Decode { message, .. } = decode_error("creem checkout", long) else {
+            unreachable!()
+        };
+        assert!(message.chars().count() <= MAX_DECODE_MESSAGE_CHARS + 1);
+    }
+
+    #[test]
+    fn the_mode_must_match_the_billing_type() {
+        use wire::BillingType::{Onetime, Recurring, Unknown};
+        assert!(check_mode(CheckoutMode::Payment, &Onetime).is_ok());
+        assert!(check_mode(CheckoutMode::Subscription, &Recurring).is_ok());
+        assert!(check_mode(CheckoutMode::Payment, &Unknown("usage".into())).is_ok());
+        for (mode, billing) in [
+            (CheckoutMode::Payment, Recurring),
+            (CheckoutMode::Subscription, Onetime),
+        ] {
+            match check_mode(mode, &billing) {
+                Err(PaymentError::InvalidRequest { field, gateway, .. }) => {
+                    assert_eq!(field, "mode");
+                    assert!(gateway.is_none());
+                }
+                other => panic!("{mode:?} {billing:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -32,22 +32,37 @@ pub(crate) struct ErrorResponse<'a> {
 /// Maps Creem's `{trace_id, status, error, message}` answer to a `PaymentError`.
 ///
 /// The HTTP status decides the variant (Creem's `error` text is unreliable: its documented 404
-/// says "Bad Request"): 400 and other 4xx → `InvalidRequest`, 401/403 → `Authentication`,
-/// 404 → `NotFound`, 429 → `RateLimited`, 5xx → `Provider`. `trace_id` becomes the request id.
-/// The API key is scrubbed from anything quoted, in case a gateway ever echoes it.
+/// says "Bad Request"): 400 and other 4xx → `InvalidRequest`, 401 → `Authentication`,
+/// 403 → see [`forbidden`], 404 → `NotFound`, 429 → `RateLimited`, 5xx → `Provider`.
+/// `trace_id` becomes the request id. The API key is scrubbed from anything quoted, in case a
+/// gateway ever echoes it.
 pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> PaymentError {
-    let (code, message, request_id) = read_body(response.body);
-    let message = scrub(message, api_key.expose());
-    let code = code.map(|code| scrub(code, api_key.expose()));
+    let said = read_body(response.body);
+    let message = scrub(said.message, api_key.expose());
+    let code = said.code.map(|code| scrub(code, api_key.expose()));
     let details = Box::new(
         GatewayDetails::new(KIND, response.status, message.clone())
-            .with_code(code)
-            .with_request_id(request_id)
+            .with_code(code.clone())
+            .with_error_type(said.error_type)
+            .with_param(said.param)
+            .with_request_id(said.request_id)
             .with_attempts(response.attempts),
     );
     match response.status {
-        401 | 403 => PaymentError::Authentication {
+        401 => PaymentError::Authentication {
             gateway: Some(details),
+        },
+        403 => match forbidden(code.as_deref(), &message) {
+            Forbidden::InvalidKey => PaymentError::Authentication {
+                gateway: Some(details),
+            },
+            Forbidden::LimitReached => PaymentError::RateLimited {
+                retry_after: response.retry_after,
+                gateway: Some(details),
+            },
+            Forbidden::NotPermitted => PaymentError::PermissionDenied {
+                gateway: Some(details),
+            },
         },
         404 => PaymentError::NotFound {
             id: response.looked_up.to_owned(),
@@ -66,39 +81,93 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
     }
 }
 
-/// Reads Creem's error body as (gateway code, message, request id): the usual
-/// `{trace_id, error, message}`, the credits endpoints' nested `error`, or raw text.
-fn read_body(body: &[u8]) -> (Option<String>, String, Option<String>) {
+/// What a Creem 403 means, read from its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forbidden {
+    InvalidKey,
+    LimitReached,
+    NotPermitted,
+}
+
+/// Creem documents 403 for "invalid API key or insufficient permissions" and, in its API
+/// reference, for "limit reached". Only a body that names the key is an authentication
+/// failure; one that names a limit is rate limiting; anything else (a missing permission or
+/// scope, or no explanation) is a refusal of this operation for a valid key.
+fn forbidden(code: Option<&str>, message: &str) -> Forbidden {
+    let text = format!("{} {message}", code.unwrap_or_default()).to_ascii_lowercase();
+    if text.contains("limit") || text.contains("too many") || text.contains("quota") {
+        Forbidden::LimitReached
+    } else if (text.contains("api key") || text.contains("api-key") || text.contains("apikey"))
+        && (text.contains("invalid")
+            || text.contains("missing")
+            || text.contains("revoked")
+            || text.contains("expired")
+            || text.contains("not valid"))
+    {
+        Forbidden::InvalidKey
+    } else {
+        Forbidden::NotPermitted
+    }
+}
+
+/// What an error body said.
+#[derive(Debug, Default)]
+struct Said {
+    code: Option<String>,
+    message: String,
+    request_id: Option<String>,
+    error_type: Option<String>,
+    param: Option<String>,
+}
+
+/// Reads Creem's error body: the usual `{trace_id, error, message}`, the credits endpoints'
+/// nested `error`, or raw text.
+fn read_body(body: &[u8]) -> Said {
     let parsed: Option<wire::ErrorBody> = serde_json::from_slice(body).ok();
-    match parsed {
-        Some(body) => {
-            let messages = match body.message {
-                Some(serde_json::Value::Array(items)) => items
-                    .iter()
-                    .map(|item| match item {
-                        serde_json::Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                Some(serde_json::Value::String(text)) => text,
-                Some(serde_json::Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
+    let Some(body) = parsed else {
+        return Said {
+            message: raw_text(body),
+            ..Said::default()
+        };
+    };
+    let messages = match body.message {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Some(serde_json::Value::String(text)) => text,
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    match body.error {
+        Some(wire::ErrorField::Text(text)) => Said {
+            code: Some(text),
+            message: messages,
+            request_id: body.trace_id,
+            ..Said::default()
+        },
+        Some(wire::ErrorField::Nested(nested)) => {
+            let message = match nested.message {
+                Some(text) if messages.is_empty() => text,
+                Some(_) | None => messages,
             };
-            match body.error {
-                Some(wire::ErrorField::Text(text)) => (Some(text), messages, body.trace_id),
-                Some(wire::ErrorField::Nested(nested)) => {
-                    let text = match nested.message {
-                        Some(text) if messages.is_empty() => text,
-                        Some(_) | None => messages,
-                    };
-                    let request_id = body.trace_id.or(nested.request_id);
-                    (nested.code.or(nested.error_type), text, request_id)
-                }
-                Some(wire::ErrorField::Other(_)) | None => (None, messages, body.trace_id),
+            Said {
+                code: nested.code.or_else(|| nested.error_type.clone()),
+                message,
+                request_id: body.trace_id.or(nested.request_id),
+                error_type: nested.error_type,
+                param: nested.param,
             }
         }
-        None => (None, raw_text(body), None),
+        Some(wire::ErrorField::Other(_)) | None => Said {
+            message: messages,
+            request_id: body.trace_id,
+            ..Said::default()
+        },
     }
 }
 
@@ -201,6 +270,55 @@ mod tests {
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers, now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn a_403_is_read_from_its_body() {
+        let limit = map(
+            403,
+            r#"{"trace_id":"t4","status":403,"error":"Forbidden","message":["Limit reached"]}"#,
+        );
+        assert!(
+            matches!(limit, PaymentError::RateLimited { .. }),
+            "{limit:?}"
+        );
+        assert_eq!(limit.gateway().unwrap().request_id.as_deref(), Some("t4"));
+        let invalid = map(
+            403,
+            r#"{"status":403,"error":"Forbidden","message":["Invalid API key"]}"#,
+        );
+        assert!(
+            matches!(invalid, PaymentError::Authentication { .. }),
+            "{invalid:?}"
+        );
+        let scope = map(
+            403,
+            r#"{"status":403,"error":"Forbidden","message":["Insufficient permissions"]}"#,
+        );
+        assert!(
+            matches!(scope, PaymentError::PermissionDenied { .. }),
+            "{scope:?}"
+        );
+        // Creem's documented 403 example has no message at all.
+        let bare = map(403, r#"{"trace_id":"t5","status":403,"error":"Forbidden"}"#);
+        assert!(
+            matches!(bare, PaymentError::PermissionDenied { .. }),
+            "{bare:?}"
+        );
+        assert_eq!(bare.gateway().unwrap().code.as_deref(), Some("Forbidden"));
+        let unauthorized = map(401, r#"{"status":401,"error":"Unauthorized"}"#);
+        assert!(matches!(unauthorized, PaymentError::Authentication { .. }));
+    }
+
+    #[test]
+    fn the_nested_shape_keeps_type_and_param() {
+        let nested = map(
+            422,
+            r#"{"error":{"type":"invalid_request_error","code":"unbalanced_transaction","message":"no","param":"entries","request_id":"req_1"}}"#,
+        );
+        let details = nested.gateway().unwrap();
+        assert_eq!(details.error_type.as_deref(), Some("invalid_request_error"));
+        assert_eq!(details.param.as_deref(), Some("entries"));
     }
 
     #[test]

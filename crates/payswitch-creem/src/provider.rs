@@ -1,22 +1,28 @@
 //! `CreemProvider`: the `CheckoutProvider` for Creem, its `CAPABILITIES`, `checkout_body` and
 //! `parse_checkout`.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use payswitch_core::adapter::check_id;
 use payswitch_core::{
-    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, PaymentError,
-    ProviderKind, ReturnParams, Secret, WebhookEvent,
+    Capabilities, Catalog, CheckoutMode, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock,
+    PaymentError, ProviderKind, ReturnParams, Secret, WebhookEvent,
 };
 use tracing::Instrument;
 
-use crate::client::{ApiRequest, CreemClient, CHECKOUTS_PATH};
+use crate::client::{ApiRequest, CreemClient, CHECKOUTS_PATH, PRODUCTS_PATH};
 use crate::config::KIND;
-use crate::{convert, redirect, webhook};
+use crate::webhook::WebhookPolicy;
+use crate::{convert, redirect, webhook, wire};
+
+/// The most products whose billing type is remembered; past it the memory starts over.
+const MAX_CACHED_PRODUCTS: usize = 1024;
 
 /// Takes payments through Creem's hosted checkout.
 ///
@@ -40,15 +46,25 @@ pub struct CreemProvider {
 
 struct Inner {
     client: CreemClient,
-    webhook_secrets: Vec<Secret>,
+    webhooks: WebhookSettings,
     catalog: Catalog,
+    clock: Arc<dyn Clock>,
+    /// Product id → `billing_type`, read once per product to check `CheckoutMode`.
+    billing_types: Mutex<HashMap<String, wire::BillingType>>,
+}
+
+/// The webhook secrets and the optional maximum age.
+pub(crate) struct WebhookSettings {
+    pub(crate) secrets: Vec<Secret>,
+    pub(crate) max_age: Option<Duration>,
 }
 
 impl fmt::Debug for CreemProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreemProvider")
             .field("api_base", &self.inner.client.api_base())
-            .field("webhook_secrets", &self.inner.webhook_secrets.len())
+            .field("webhook_secrets", &self.inner.webhooks.secrets.len())
+            .field("webhook_max_age", &self.inner.webhooks.max_age)
             .field("catalog_skus", &self.inner.catalog.skus().count())
             .finish_non_exhaustive()
     }
@@ -83,16 +99,69 @@ impl CreemProvider {
 
     pub(crate) fn from_parts(
         client: CreemClient,
-        webhook_secrets: Vec<Secret>,
+        webhooks: WebhookSettings,
         catalog: Catalog,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 client,
-                webhook_secrets,
+                webhooks,
                 catalog,
+                clock,
+                billing_types: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// Refuses a mode that contradicts the product's billing type, reading the product once
+    /// (`GET /v1/products?product_id=`) and remembering the answer. A failed lookup fails the
+    /// create: nothing has been created yet, and a retry is safe.
+    async fn check_mode(&self, mode: CheckoutMode, product_id: &str) -> Result<(), PaymentError> {
+        let known = self
+            .inner
+            .billing_types
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(product_id)
+            .cloned();
+        let billing_type = match known {
+            Some(billing_type) => billing_type,
+            None => {
+                let answer = self
+                    .inner
+                    .client
+                    .send(ApiRequest {
+                        method: Method::GET,
+                        path: PRODUCTS_PATH,
+                        query: &[("product_id", product_id)],
+                        body: None,
+                        looked_up: product_id,
+                    })
+                    .await?;
+                let billing_type = convert::decode_billing_type(&answer)?;
+                self.remember(product_id, &billing_type);
+                billing_type
+            }
+        };
+        convert::check_mode(mode, &billing_type)
+    }
+
+    fn remember(&self, product_id: &str, billing_type: &wire::BillingType) {
+        match billing_type {
+            wire::BillingType::Recurring | wire::BillingType::Onetime => {}
+            // Not worth remembering: Creem may fill it in later.
+            wire::BillingType::Unknown(_) => return,
+        }
+        let mut cache = self
+            .inner
+            .billing_types
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() >= MAX_CACHED_PRODUCTS {
+            cache.clear();
+        }
+        cache.insert(product_id.to_owned(), billing_type.clone());
     }
 
     /// Encodes the JSON body [`create_checkout`](CheckoutProvider::create_checkout) would send
@@ -170,6 +239,9 @@ impl CheckoutProvider for CreemProvider {
         );
         let prepared = convert::create_checkout_body(request, &self.inner.catalog)?;
         let body = encode_body(&prepared)?;
+        self.check_mode(request.mode, prepared.body.product_id)
+            .instrument(span.clone())
+            .await?;
         let answer = self
             .inner
             .client
@@ -183,7 +255,7 @@ impl CheckoutProvider for CreemProvider {
             .instrument(span.clone())
             .await?;
         let mut result = convert::decode_checkout(&answer)?;
-        span.record("checkout_id", result.id.as_str());
+        span.record("checkout_id", tracing::field::debug(&result.id));
         result.ignored = prepared.ignored;
         if !result.ignored.is_empty() {
             tracing::debug!(ignored = ?result.ignored, "request fields Creem cannot honour were not sent");
@@ -221,7 +293,11 @@ impl CheckoutProvider for CreemProvider {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, PaymentError> {
-        webhook::verify_webhook(&self.inner.webhook_secrets, headers, body)
+        let policy = WebhookPolicy {
+            max_age: self.inner.webhooks.max_age,
+            now: self.inner.clock.now(),
+        };
+        webhook::verify_webhook(&self.inner.webhooks.secrets, policy, headers, body)
     }
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {

@@ -1,15 +1,18 @@
 //! `creem-signature` webhooks: verified over the raw body, then normalized.
 //!
-//! Creem signs `hex(HMAC-SHA256(webhook secret, raw body))` and nothing else: there is no
-//! signed timestamp, so a captured delivery verifies forever. Deduplicating on the event id
-//! (`evt_…`) is the replay defence; Creem also redelivers, so handlers must be idempotent.
+//! Creem signs `hex(HMAC-SHA256(webhook secret, raw body))` and no header timestamp. The body's
+//! `created_at` is signed with it, so an opt-in maximum age (`webhook_max_age`) refuses old
+//! deliveries after the MAC; deduplicating on the event id (`evt_…`) stays the replay defence
+//! either way, and Creem redelivers, so handlers must be idempotent.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderMap;
+use payswitch_core::adapter::check_webhook_body;
 use payswitch_core::adapter::signature::matches_any;
 use payswitch_core::{
-    PaymentError, RawJson, Secret, SignatureError, WebhookEvent, WebhookEventKind,
+    CheckoutResult, PaymentError, RawJson, Secret, SignatureError, WebhookEvent, WebhookEventKind,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -21,14 +24,34 @@ use crate::wire;
 /// The header that carries the webhook signature (matched in any letter case).
 pub const SIGNATURE_HEADER: &str = "creem-signature";
 
-/// Checks the signature against every configured secret (rotation), then decodes the event.
+/// How far apart a subscription's creation and its current period's start may be for a
+/// `subscription.paid` to count as the first payment. Creem's own sample of a first payment
+/// has the period start 7 s before the creation; Creem's shortest billing period is a month,
+/// so a renewal's period starts at least 28 days after the creation.
+const FIRST_PERIOD_SLACK: time::Duration = time::Duration::days(1);
+
+/// What `verify_webhook` checks besides the signature.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WebhookPolicy {
+    /// Refuse events whose signed `created_at` is older than this (opt-in).
+    pub(crate) max_age: Option<Duration>,
+    /// The time the age is measured against.
+    pub(crate) now: OffsetDateTime,
+}
+
+/// Checks the size, the signature against every configured secret (rotation) and the
+/// optional maximum age, then decodes the event.
 pub(crate) fn verify_webhook(
     secrets: &[Secret],
+    policy: WebhookPolicy,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<WebhookEvent, PaymentError> {
+    check_webhook_body(body)?;
     verify_signature(secrets, headers, body)?;
-    decode_event(body)
+    let event = decode_event(body)?;
+    check_age(&event, policy)?;
+    Ok(event)
 }
 
 fn verify_signature(
@@ -36,9 +59,8 @@ fn verify_signature(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), SignatureError> {
-    if secrets.is_empty() {
-        return Err(SignatureError::NoSecret);
-    }
+    // The header first: without it this is not a Creem delivery at all, whatever the secrets
+    // (a router asks every gateway and must get `Missing` from the wrong one).
     let header = headers
         .get(SIGNATURE_HEADER)
         .ok_or(SignatureError::Missing(SIGNATURE_HEADER.into()))?
@@ -47,6 +69,9 @@ fn verify_signature(
         .trim();
     if header.is_empty() {
         return Err(SignatureError::Missing(SIGNATURE_HEADER.into()));
+    }
+    if secrets.is_empty() {
+        return Err(SignatureError::NoSecret);
     }
     if header.len() != 64 && hex::decode(header).is_ok() {
         return Err(SignatureError::Malformed(format!(
@@ -65,22 +90,43 @@ fn verify_signature(
     Err(SignatureError::Mismatch)
 }
 
+/// Refuses an event whose signed `created_at` is older than the configured maximum age.
+/// Future timestamps pass (one-sided, as Stripe's SDKs do).
+fn check_age(event: &WebhookEvent, policy: WebhookPolicy) -> Result<(), SignatureError> {
+    let Some(max_age) = policy.max_age else {
+        return Ok(());
+    };
+    let age = policy.now - event.created_at;
+    if age.is_positive() && age.unsigned_abs() > max_age {
+        return Err(SignatureError::Expired {
+            age_secs: age.whole_seconds(),
+            tolerance_secs: max_age.as_secs(),
+        });
+    }
+    Ok(())
+}
+
 /// Decodes a verified body into a normalized event.
 ///
-/// The body is parsed once; the envelope and the checkout are read from it by reference, and
-/// the checkout's `raw` points into the event's, so nothing is deep-copied.
+/// Only the envelope (`id`, `eventType`, `created_at`) must decode. A nested object that does
+/// not (a changed shape, a new field type) leaves `checkout` as `None` with `raw` kept, so a
+/// verified event is never refused whole and redelivered for a day.
 fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let raw: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|error| PaymentError::decode("creem webhook", error))?;
+        .map_err(|error| convert::decode_error("creem webhook", error))?;
     let envelope = wire::WebhookEnvelope::deserialize(&raw)
-        .map_err(|error| PaymentError::decode("creem webhook", error))?;
+        .map_err(|error| convert::decode_error("creem webhook", error))?;
     let root = Arc::new(raw);
     let created_at = epoch_millis(envelope.created_at.0)?;
-    let kind = kind(&envelope.event_type);
+    let kind = kind(&envelope.event_type, &root["object"]);
     let checkout = match &envelope.event_type {
-        wire::EventType::CheckoutCompleted => Some(convert::checkout_at(&root, "/object")?),
+        wire::EventType::CheckoutCompleted => nested_checkout(&root, "/object"),
         wire::EventType::RefundCreated | wire::EventType::DisputeCreated => {
-            attached_checkout(&root)?
+            if root["object"]["checkout"].is_object() {
+                nested_checkout(&root, "/object/checkout")
+            } else {
+                None
+            }
         }
         wire::EventType::SubscriptionActive
         | wire::EventType::SubscriptionPaid
@@ -106,17 +152,33 @@ fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     Ok(event)
 }
 
+/// The checkout at `pointer`, or `None` (logged) when it does not decode.
+fn nested_checkout(root: &Arc<serde_json::Value>, pointer: &'static str) -> Option<CheckoutResult> {
+    match convert::checkout_at(root, pointer) {
+        Ok(checkout) => Some(checkout),
+        Err(error) => {
+            tracing::warn!(
+                error = ?error,
+                "a verified Creem webhook carries a checkout that does not decode; `raw` keeps it"
+            );
+            None
+        }
+    }
+}
+
 /// Creem's event types in payswitch's vocabulary; the rest keep their own name in `Other`.
-fn kind(event_type: &wire::EventType) -> WebhookEventKind {
-    let other = || WebhookEventKind::Other(event_type.as_str().to_owned());
+fn kind(event_type: &wire::EventType, object: &serde_json::Value) -> WebhookEventKind {
     match event_type {
         wire::EventType::CheckoutCompleted => WebhookEventKind::CheckoutCompleted,
         // Creem recommends `subscription.paid`, not `.active`, for granting access.
         wire::EventType::SubscriptionActive => WebhookEventKind::SubscriptionActive,
-        wire::EventType::SubscriptionPaid => WebhookEventKind::SubscriptionRenewed,
-        // `expired` may still be followed by payment retries; `canceled` is terminal.
-        wire::EventType::SubscriptionCanceled | wire::EventType::SubscriptionExpired => {
-            WebhookEventKind::SubscriptionCanceled
+        wire::EventType::SubscriptionPaid => paid_kind(object),
+        wire::EventType::SubscriptionCanceled => WebhookEventKind::SubscriptionCanceled,
+        // Creem: payment retries may follow `expired`; only `canceled` is terminal.
+        wire::EventType::SubscriptionExpired => WebhookEventKind::SubscriptionExpired,
+        // Access continues until the period ends.
+        wire::EventType::SubscriptionScheduledCancel => {
+            WebhookEventKind::SubscriptionCancelScheduled
         }
         wire::EventType::RefundCreated => WebhookEventKind::Refunded,
         wire::EventType::DisputeCreated => WebhookEventKind::Disputed,
@@ -126,25 +188,43 @@ fn kind(event_type: &wire::EventType) -> WebhookEventKind {
             WebhookEventKind::SubscriptionPastDue
         }
         wire::EventType::SubscriptionPaused => WebhookEventKind::SubscriptionPaused,
-        // A cancellation scheduled for the period end is a change; access continues until then.
-        wire::EventType::SubscriptionUpdate | wire::EventType::SubscriptionScheduledCancel => {
-            WebhookEventKind::SubscriptionUpdated
-        }
-        wire::EventType::Unknown(_) => other(),
+        wire::EventType::SubscriptionUpdate => WebhookEventKind::SubscriptionUpdated,
+        wire::EventType::Unknown(other) => WebhookEventKind::Other(other.clone()),
     }
 }
 
-/// The checkout a refund or dispute carries, when it carries one.
-fn attached_checkout(
-    root: &Arc<serde_json::Value>,
-) -> Result<Option<payswitch_core::CheckoutResult>, PaymentError> {
-    if !root["object"]["checkout"].is_object() {
-        return Ok(None);
+/// `subscription.paid` for the first period (`SubscriptionStarted`) or a later one
+/// (`SubscriptionRenewed`).
+///
+/// Creem's payload has no billing reason; the subscription's `current_period_start_date` is
+/// its `created_at` (within [`FIRST_PERIOD_SLACK`]) only while the first period is being paid.
+/// When either date is absent or unreadable the payment is reported as a renewal: `Started`
+/// is claimed only when the payload shows it. After a free trial the first charge opens a
+/// period that starts at the trial's end, so it is reported as `SubscriptionRenewed`.
+fn paid_kind(object: &serde_json::Value) -> WebhookEventKind {
+    let Ok(subscription) = wire::Subscription::deserialize(object) else {
+        return WebhookEventKind::SubscriptionRenewed;
+    };
+    let created = instant(subscription.created_at.as_ref());
+    let period_start = instant(subscription.current_period_start_date.as_ref());
+    match (created, period_start) {
+        (Some(created), Some(period_start))
+            if (period_start - created).abs() <= FIRST_PERIOD_SLACK =>
+        {
+            WebhookEventKind::SubscriptionStarted
+        }
+        (Some(_) | None, Some(_) | None) => WebhookEventKind::SubscriptionRenewed,
     }
-    convert::checkout_at(root, "/object/checkout").map(Some)
+}
+
+fn instant(timestamp: Option<&wire::Timestamp>) -> Option<OffsetDateTime> {
+    match timestamp? {
+        wire::Timestamp::At(at) => Some(*at),
+        wire::Timestamp::Unreadable(_) => None,
+    }
 }
 
 fn epoch_millis(millis: i64) -> Result<OffsetDateTime, PaymentError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .map_err(|error| PaymentError::decode("creem webhook created_at", error))
+        .map_err(|_| PaymentError::decode("creem webhook created_at", "out of range"))
 }

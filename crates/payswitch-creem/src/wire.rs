@@ -224,6 +224,7 @@ pub(crate) struct Subscription {
     pub(crate) product: Option<Expandable<Product>>,
     pub(crate) customer: Option<Expandable<Customer>>,
     pub(crate) status: Option<SubscriptionStatus>,
+    pub(crate) current_period_start_date: Option<Timestamp>,
     pub(crate) current_period_end_date: Option<Timestamp>,
     pub(crate) canceled_at: Option<Timestamp>,
     pub(crate) created_at: Option<Timestamp>,
@@ -282,6 +283,7 @@ pub(crate) struct NestedError {
     pub(crate) error_type: Option<String>,
     pub(crate) code: Option<String>,
     pub(crate) message: Option<String>,
+    pub(crate) param: Option<String>,
     pub(crate) request_id: Option<String>,
 }
 

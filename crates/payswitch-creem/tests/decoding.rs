@@ -35,10 +35,11 @@ async fn checkout_body_is_the_body_create_checkout_sends() {
         )
         .mount(&server)
         .await;
+    serve_product(&server, "prod_pro_monthly", "onetime").await;
     let creem = provider(&server);
     let body = creem.checkout_body(&full_request()).unwrap();
     creem.create_checkout(&full_request()).await.unwrap();
-    let sent = server.received_requests().await.unwrap();
+    let sent = checkout_requests(&server).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].body, body);
     assert_eq!(
@@ -154,7 +155,8 @@ async fn a_completed_checkout_from_the_webhook_sample_with_local_mode() {
         .await
         .unwrap();
     assert!(checkout.is_paid());
-    assert_eq!(checkout.amount_total, Some(Money::new(1000, Currency::EUR)));
+    // The sample's order gives only `amount` (the total before discounts), not `amount_paid`.
+    assert_eq!(checkout.amount_total, None);
     assert_eq!(
         checkout.customer_email.as_deref(),
         Some("customer@emaildomain")
@@ -202,7 +204,7 @@ async fn a_completed_checkout_with_plain_ids_and_unknown_fields() {
 }
 
 #[tokio::test]
-async fn an_open_checkout_totals_the_product_price_times_units() {
+async fn an_open_checkout_has_no_total_until_creem_states_one() {
     let server = MockServer::start().await;
     serve_checkout(
         &server,
@@ -223,8 +225,8 @@ async fn an_open_checkout_totals_the_product_price_times_units() {
     assert_eq!(checkout.payment_status, PaymentStatus::Unpaid);
     assert!(checkout.url.is_some());
     assert_eq!(checkout.mode, Some(CheckoutMode::Payment));
-    // `"price": 1000.0` is integral, so it is accepted without floats.
-    assert_eq!(checkout.amount_total, Some(Money::new(3000, Currency::EUR)));
+    // The product's price × units ignores tax and discounts: not what the customer pays.
+    assert_eq!(checkout.amount_total, None);
 }
 
 #[tokio::test]
@@ -298,4 +300,51 @@ async fn fractional_amounts_and_broken_bodies_are_decode_errors() {
             other => panic!("{id}: expected Decode, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn amount_total_is_what_the_order_says_was_paid() {
+    // Creem's OAS example order: 2000 before a 100 discount, 1900 paid (tax included).
+    let body = br#"{"id":"ch_1","status":"completed","units":2,
+        "product":{"id":"prod_1","price":900,"currency":"USD","billing_type":"onetime"},
+        "order":{"id":"ord_1","amount":2000,"sub_total":1800,"tax_amount":200,
+                 "discount_amount":100,"amount_due":1900,"amount_paid":1900,
+                 "currency":"USD","status":"paid"}}"#;
+    let checkout = payswitch_creem::parse_checkout(body).unwrap();
+    assert_eq!(checkout.amount_total, Some(Money::new(1900, Currency::USD)));
+    // Subtotal, discount and tax stay in `raw`.
+    assert_eq!(checkout.raw["order"]["discount_amount"], 100);
+
+    // An order in a currency Creem does not document is a decode error, never a guess.
+    let yen = br#"{"id":"ch_2","status":"completed",
+        "order":{"id":"ord_2","amount_paid":1900,"currency":"JPY","status":"paid"}}"#;
+    assert!(matches!(
+        payswitch_creem::parse_checkout(yen),
+        Err(PaymentError::Decode { .. })
+    ));
+}
+
+#[test]
+fn a_completed_checkout_without_an_order_is_not_blindly_paid() {
+    let parse = |body: &str| payswitch_creem::parse_checkout(body.as_bytes()).unwrap();
+    // No order at all, nothing else: nothing proves a payment.
+    let bare = parse(r#"{"id":"ch_1","status":"completed","product":"prod_1"}"#);
+    assert_eq!(bare.status, CheckoutStatus::Complete);
+    assert_eq!(bare.payment_status, PaymentStatus::Unpaid);
+    assert!(!bare.is_paid());
+    // A trial: the subscription is trialing and no order was charged.
+    let trial = parse(
+        r#"{"id":"ch_2","status":"completed","product":"prod_1",
+            "subscription":{"id":"sub_1","status":"trialing"}}"#,
+    );
+    assert_eq!(trial.payment_status, PaymentStatus::NoPaymentRequired);
+    // A free product.
+    let free = parse(
+        r#"{"id":"ch_3","status":"completed",
+            "product":{"id":"prod_free","price":0,"currency":"EUR","billing_type":"onetime"}}"#,
+    );
+    assert_eq!(free.payment_status, PaymentStatus::NoPaymentRequired);
+    // An order id without the object: Creem created an order on payment.
+    let with_id = parse(r#"{"id":"ch_4","status":"completed","order":"ord_1"}"#);
+    assert_eq!(with_id.payment_status, PaymentStatus::Paid);
 }

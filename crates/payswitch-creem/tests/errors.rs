@@ -78,12 +78,60 @@ async fn a_message_may_be_a_string_or_missing() {
         .create_checkout(&request())
         .await
         .unwrap_err();
+    // A 403 that does not say the key is invalid is a refusal for a valid key.
     assert!(
-        matches!(error, PaymentError::Authentication { .. }),
+        matches!(error, PaymentError::PermissionDenied { .. }),
         "{error:?}"
     );
     assert_eq!(error.status(), Some(403));
     assert_eq!(error.gateway().unwrap().message, "");
+    assert_no_key(&error);
+}
+
+#[tokio::test]
+async fn a_403_is_authentication_only_when_creem_says_the_key_is_invalid() {
+    let server = MockServer::start().await;
+    answer_retrieve(
+        &server,
+        creem_error(403, serde_json::json!(["Limit reached"])).insert_header("retry-after", "9"),
+    )
+    .await;
+    let error = provider(&server)
+        .retrieve_checkout("ch_1")
+        .await
+        .unwrap_err();
+    match &error {
+        PaymentError::RateLimited {
+            retry_after,
+            gateway,
+        } => {
+            assert_eq!(*retry_after, Some(std::time::Duration::from_secs(9)));
+            let details = gateway.as_deref().unwrap();
+            assert_eq!(details.status, 403);
+            assert_eq!(details.message, "Limit reached");
+            assert_eq!(
+                details.request_id.as_deref(),
+                Some("550e8400-e29b-41d4-a716-446655440000")
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(requests(&server).await, 1, "a 403 is not retried");
+
+    let server = MockServer::start().await;
+    answer_retrieve(
+        &server,
+        creem_error(403, serde_json::json!(["Invalid API key"])),
+    )
+    .await;
+    let error = provider(&server)
+        .retrieve_checkout("ch_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, PaymentError::Authentication { .. }),
+        "{error:?}"
+    );
     assert_no_key(&error);
 }
 

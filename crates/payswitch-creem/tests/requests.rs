@@ -16,8 +16,11 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Mounts `POST /v1/checkouts` expecting exactly `body` and the standard headers, once.
+/// Mounts `POST /v1/checkouts` expecting exactly `body` and the standard headers, once, and
+/// the product lookup that precedes it (one-time unless the body's product is recurring here).
 async fn expect_create(server: &MockServer, body: serde_json::Value) {
+    serve_product(server, "prod_pro_monthly", "onetime").await;
+    serve_product(server, "prod_6tW66i0oZM7w1qXReHJrwg", "recurring").await;
     Mock::given(method("POST"))
         .and(path("/v1/checkouts"))
         .and(header("x-api-key", API_KEY))
@@ -65,7 +68,7 @@ async fn a_catalog_sku_is_sent_as_product_id_with_units() {
     assert!(created.ignored.is_empty());
     assert_eq!(created.raw["product"], "prod_abc123");
 
-    let received = server.received_requests().await.unwrap();
+    let received = checkout_requests(&server).await;
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].url.path(), "/v1/checkouts");
     assert_eq!(received[0].url.query(), None);
@@ -178,6 +181,77 @@ async fn the_checkout_session_placeholder_is_dropped_from_the_success_url() {
 
     let created = provider(&server).create_checkout(&request).await.unwrap();
     assert_eq!(created.ignored, ["success_url.{CHECKOUT_SESSION_ID}"]);
+}
+
+#[tokio::test]
+async fn the_product_is_looked_up_once_and_a_contradicting_mode_is_refused_before_creating() {
+    let server = MockServer::start().await;
+    // Exact wire of the lookup: GET /v1/products?product_id=…, the key, no body.
+    Mock::given(method("GET"))
+        .and(path("/v1/products"))
+        .and(wiremock::matchers::query_param(
+            "product_id",
+            "prod_pro_monthly",
+        ))
+        .and(header("x-api-key", API_KEY))
+        .and(header("user-agent", USER_AGENT))
+        .and(header("accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prod_pro_monthly", "mode": "test", "object": "product",
+            "price": 1000, "currency": "EUR", "billing_type": "recurring",
+            "billing_period": "every-month"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    answer_create(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(fixture("checkout_created.json"), "application/json"),
+    )
+    .await;
+    let provider = provider(&server);
+
+    // Payment mode (the default) for a recurring product: refused, nothing created.
+    match provider.create_checkout(&request()).await {
+        Err(PaymentError::InvalidRequest { field, gateway, .. }) => {
+            assert_eq!(field, "mode");
+            assert!(gateway.is_none());
+        }
+        other => panic!("expected InvalidRequest on mode, got {other:?}"),
+    }
+    assert_eq!(requests(&server).await, 0, "no checkout was created");
+
+    // Subscription mode matches; the billing type is remembered (the mock expects one GET).
+    let mut subscription = request();
+    subscription.mode = CheckoutMode::Subscription;
+    provider.create_checkout(&subscription).await.unwrap();
+    provider.create_checkout(&subscription).await.unwrap();
+    let received = server.received_requests().await.unwrap();
+    let lookups: Vec<_> = received
+        .iter()
+        .filter(|request| request.url.path() == "/v1/products")
+        .collect();
+    assert_eq!(lookups.len(), 1);
+    assert_eq!(lookups[0].method.as_str(), "GET");
+    assert_eq!(lookups[0].url.query(), Some("product_id=prod_pro_monthly"));
+    assert!(lookups[0].body.is_empty());
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn an_unknown_product_is_not_found_before_creating() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/products"))
+        .respond_with(creem_error(404, json!(["Product not found"])))
+        .mount(&server)
+        .await;
+    match provider(&server).create_checkout(&request()).await {
+        Err(PaymentError::NotFound { id, .. }) => assert_eq!(id, "prod_pro_monthly"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert_eq!(requests(&server).await, 0);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! `verify_return`: Creem's signed success redirect, `SHA-256("k=v|…|salt=<API key>")` over the
-//! parameters in URL order, without `signature` and empty values.
+//! `verify_return`: Creem's signed success redirect, `SHA-256("k=v|…|salt=<API key>")` in
+//! either published form (Creem's six parameters in a fixed order, or every pair in URL
+//! order), without `signature` and empty values, over a strictly canonical query.
 
 mod common;
 
@@ -26,6 +27,15 @@ const WITH_REQUEST_ID: [(&str, &str); 6] = [
     ("subscription_id", "sub_ILWMTY6uBim4EB0uxK6WE"),
     ("product_id", "prod_6tW66i0oZM7w1qXReHJrwg"),
 ];
+
+/// Form (a) over the URL `plan=pro&checkout_id=ch_1&order_id=ord_1&customer_id=cust_1&
+/// product_id=prod_1&request_id=order-42`, computed independently with
+/// `python3 -c 'import hashlib; print(hashlib.sha256(b"request_id=order-42|checkout_id=ch_1|order_id=ord_1|customer_id=cust_1|product_id=prod_1|salt=creem_test_4f2a9Kq7TOPSECRETVALUE").hexdigest())'`
+const FORM_A_VECTOR: &str = "b123f65d1fbe5d67a8cbfa992b769ce290f168f06ab534e3870ae19253e3db8e";
+
+/// Form (b) over the same URL, computed independently with
+/// `python3 -c 'import hashlib; print(hashlib.sha256(b"plan=pro|checkout_id=ch_1|order_id=ord_1|customer_id=cust_1|product_id=prod_1|request_id=order-42|salt=creem_test_4f2a9Kq7TOPSECRETVALUE").hexdigest())'`
+const FORM_B_VECTOR: &str = "243db73d29bb33f1aad700d1d17f0ec6fb15180ca8a535ee455034e1459f2178";
 
 fn signature_error(outcome: Result<payswitch_core::ReturnParams, PaymentError>) -> SignatureError {
     match outcome {
@@ -140,13 +150,109 @@ fn a_tampered_value_or_another_key_is_a_mismatch() {
         SignatureError::Mismatch
     );
 
-    // An added parameter is signed too.
-    let mut extended = WITH_REQUEST_ID.to_vec();
-    extended.push(("plan", "enterprise"));
+    // An added Creem parameter is signed in both forms.
+    let without_subscription: Vec<_> = WITH_REQUEST_ID
+        .iter()
+        .copied()
+        .filter(|(key, _)| *key != "subscription_id")
+        .collect();
+    let signature = redirect_signature(&without_subscription, API_KEY);
+    let mut extended = without_subscription.clone();
+    extended.push(("subscription_id", "sub_someone_elses"));
     assert_eq!(
         signature_error(provider.verify_return(&query(&extended, &signature))),
         SignatureError::Mismatch
     );
+}
+
+#[test]
+fn form_a_merchant_parameters_are_not_signed_and_creem_order_is_fixed() {
+    // Creem's TypeScript sample and creem-go sign only Creem's six parameters, request_id
+    // first, whatever their order in the URL; the merchant's `plan` is not part of it.
+    let url = "plan=pro&checkout_id=ch_1&order_id=ord_1&customer_id=cust_1&product_id=prod_1\
+        &request_id=order-42&signature=FORM_A";
+    let params = offline_provider()
+        .verify_return(&url.replace("FORM_A", FORM_A_VECTOR))
+        .unwrap();
+    assert!(params.verified);
+    assert_eq!(params.reference.as_deref(), Some("order-42"));
+    assert_eq!(params.product_id.as_deref(), Some("prod_1"));
+    // The form (a) signature does not cover `plan`, but it does cover Creem's ids.
+    let tampered = url
+        .replace("ord_1", "ord_2")
+        .replace("FORM_A", FORM_A_VECTOR);
+    assert_eq!(
+        signature_error(offline_provider().verify_return(&tampered)),
+        SignatureError::Mismatch
+    );
+    // Form (a) still needs the API key: another key's provider refuses the same URL.
+    let other_key = CreemProvider::builder(
+        payswitch_creem::CreemConfig::new("creem_test_another_key")
+            .with_api_base("http://127.0.0.1:9"),
+    )
+    .build()
+    .unwrap();
+    assert_eq!(
+        signature_error(other_key.verify_return(&url.replace("FORM_A", FORM_A_VECTOR))),
+        SignatureError::Mismatch
+    );
+}
+
+#[test]
+fn form_b_every_pair_in_url_order_verifies() {
+    // Creem's Python sample: every pair but `signature`, in URL order, merchant's included.
+    let url = format!(
+        "plan=pro&checkout_id=ch_1&order_id=ord_1&customer_id=cust_1&product_id=prod_1\
+         &request_id=order-42&signature={FORM_B_VECTOR}"
+    );
+    let params = offline_provider().verify_return(&url).unwrap();
+    assert!(params.verified);
+    assert_eq!(params.checkout_id, "ch_1");
+    // Under form (b) the merchant's parameter is signed.
+    assert_eq!(
+        signature_error(offline_provider().verify_return(&url.replace("plan=pro", "plan=max"))),
+        SignatureError::Mismatch
+    );
+}
+
+#[test]
+fn signed_values_cannot_be_regrouped() {
+    // `a=1|b=2` is both {a:1, b:2} and {a:"1|b=2"}: a valid signature over the first must not
+    // verify the second, nor may a `checkout_id=` hidden inside another value be picked.
+    let pairs = [
+        ("checkout_id", "ch_1"),
+        ("plan", "x"),
+        ("product_id", "prod_1"),
+    ];
+    let signature = redirect_signature(&pairs, API_KEY);
+    let regrouped = format!("checkout_id=ch_1&plan=x%7Cproduct_id%3Dprod_1&signature={signature}");
+    assert!(matches!(
+        signature_error(offline_provider().verify_return(&regrouped)),
+        SignatureError::Malformed(_)
+    ));
+}
+
+#[test]
+fn duplicates_and_unsigned_empty_pairs_are_malformed() {
+    let provider = offline_provider();
+    let signature = redirect_signature(&WITH_REQUEST_ID, API_KEY);
+    let valid = query(&WITH_REQUEST_ID, &signature);
+    assert!(provider.verify_return(&valid).is_ok());
+    for added in [
+        "&checkout_id=",
+        "&checkout_id=ch_other",
+        "&order=null",
+        "&plan=",
+    ] {
+        let text = format!("{valid}{added}");
+        let error = signature_error(provider.verify_return(&text));
+        assert!(
+            matches!(error, SignatureError::Malformed(_)),
+            "{added}: {error:?}"
+        );
+        // The message quotes no value from the browser.
+        assert!(!error.to_string().contains("ch_other"), "{error}");
+    }
 }
 
 #[test]

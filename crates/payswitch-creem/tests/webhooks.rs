@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use http::{HeaderMap, HeaderValue};
 use payswitch_core::{
-    CheckoutProvider, Currency, Money, PaymentError, RetryConfig, SignatureError, WebhookEventKind,
+    CheckoutProvider, PaymentError, RetryConfig, SignatureError, WebhookEventKind,
 };
 use payswitch_creem::CreemConfig;
 use payswitch_creem::CreemProvider;
@@ -50,7 +50,8 @@ fn a_signed_checkout_completed_event_carries_the_paid_checkout() {
     assert_eq!(checkout.id, "ch_4l0N34kxo16AhRKUHFUuXr");
     assert!(checkout.is_paid());
     assert_eq!(checkout.reference.as_deref(), Some("my-request-id"));
-    assert_eq!(checkout.amount_total, Some(Money::new(1000, Currency::EUR)));
+    // The sample's order states `amount` (before discounts) but not `amount_paid`.
+    assert_eq!(checkout.amount_total, None);
     assert_eq!(
         checkout.customer_id.as_deref(),
         Some("cust_1OcIK1GEuVvXZwD19tjq2z")
@@ -121,7 +122,8 @@ fn every_configured_secret_is_tried_while_rotating() {
             body.as_bytes(),
         )
         .unwrap();
-    assert_eq!(event.kind, WebhookEventKind::SubscriptionRenewed);
+    // Creem's sample is a first payment: the period starts when the subscription was created.
+    assert_eq!(event.kind, WebhookEventKind::SubscriptionStarted);
     assert!(event.checkout.is_none());
 
     // A secret nobody configured.
@@ -166,7 +168,7 @@ fn event_types_are_normalized() {
         ),
         (
             "subscription.expired",
-            WebhookEventKind::SubscriptionCanceled,
+            WebhookEventKind::SubscriptionExpired,
         ),
         (
             "subscription.past_due",
@@ -180,7 +182,7 @@ fn event_types_are_normalized() {
         ("subscription.update", WebhookEventKind::SubscriptionUpdated),
         (
             "subscription.scheduled_cancel",
-            WebhookEventKind::SubscriptionUpdated,
+            WebhookEventKind::SubscriptionCancelScheduled,
         ),
         ("subscription.unpaid", WebhookEventKind::SubscriptionPastDue),
         (
@@ -244,14 +246,177 @@ fn refunds_and_disputes_carry_their_checkout() {
 #[test]
 fn a_signed_body_that_is_not_an_event_is_a_decode_error() {
     let provider = offline_provider();
-    for body in [
-        "not json",
-        r#"{"id":"evt_1"}"#,
-        r#"{"id":"evt_1","eventType":"checkout.completed","created_at":1,"object":{"status":"completed"}}"#,
-    ] {
+    for body in ["not json", r#"{"id":"evt_1"}"#] {
         match provider.verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes()) {
             Err(PaymentError::Decode { .. }) => {}
             other => panic!("{body}: expected Decode, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn a_verified_event_whose_nested_object_does_not_decode_is_still_returned() {
+    // The checkout has no id: the event is kept, without a checkout, so the handler can
+    // answer 200 instead of having Creem redeliver it for a day.
+    let provider = offline_provider();
+    let body = r#"{"id":"evt_1","eventType":"checkout.completed","created_at":1,"object":{"status":"completed"}}"#;
+    let event = provider
+        .verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+        .unwrap();
+    assert_eq!(event.kind, WebhookEventKind::CheckoutCompleted);
+    assert!(event.checkout.is_none());
+    assert_eq!(event.raw["object"]["status"], "completed");
+
+    let refund = serde_json::json!({
+        "id": "evt_2", "eventType": "refund.created", "created_at": 1,
+        "object": {"id": "ref_1", "object": "refund",
+                   "checkout": {"id": "ch_1", "status": "completed",
+                                "order": {"id": "ord_1", "amount_paid": "lots", "currency": "EUR"}}}
+    })
+    .to_string();
+    let event = provider
+        .verify_webhook(
+            &signed(WEBHOOK_SECRET, refund.as_bytes()),
+            refund.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(event.kind, WebhookEventKind::Refunded);
+    assert!(event.checkout.is_none());
+    assert_eq!(event.raw["object"]["id"], "ref_1");
+}
+
+/// A `subscription.paid` whose subscription was created at `created` and whose current
+/// period starts at `period_start`.
+fn subscription_paid(created: &str, period_start: &str) -> String {
+    serde_json::json!({
+        "id": "evt_paid", "eventType": "subscription.paid", "created_at": 1728734327355u64,
+        "object": {"id": "sub_1", "object": "subscription", "status": "active",
+                   "current_period_start_date": period_start, "created_at": created}
+    })
+    .to_string()
+}
+
+#[test]
+fn subscription_paid_is_started_for_the_first_period_and_renewed_after() {
+    let provider = offline_provider();
+    let kind = |body: String| {
+        provider
+            .verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+            .unwrap()
+            .kind
+    };
+    assert_eq!(
+        kind(subscription_paid(
+            "2024-10-12T11:58:45.425Z",
+            "2024-10-12T11:58:38.000Z"
+        )),
+        WebhookEventKind::SubscriptionStarted
+    );
+    assert_eq!(
+        kind(subscription_paid(
+            "2024-10-12T11:58:45.425Z",
+            "2024-11-12T11:58:38.000Z"
+        )),
+        WebhookEventKind::SubscriptionRenewed
+    );
+    // Nothing to decide from: only `Started` needs proof.
+    assert_eq!(
+        kind(subscription_paid("2024-10-12T11:58:45.425Z", "soon")),
+        WebhookEventKind::SubscriptionRenewed
+    );
+}
+
+/// A clock fixed at `at`.
+#[derive(Debug)]
+struct FixedClock(OffsetDateTime);
+
+impl payswitch_core::Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+#[test]
+fn an_opt_in_max_age_refuses_old_events_after_the_signature() {
+    // The fixture's signed created_at is 1728734325927 ms.
+    let created = OffsetDateTime::from_unix_timestamp(1_728_734_325).unwrap();
+    let body = fixture("webhook_checkout_completed.json");
+    let headers = signed(WEBHOOK_SECRET, body.as_bytes());
+    let at = |now: OffsetDateTime, max_age: Option<u64>| {
+        let mut settings = settings("http://127.0.0.1:9");
+        if let Some(seconds) = max_age {
+            settings = settings.with_webhook_max_age_secs(seconds);
+        }
+        CreemProvider::builder(settings)
+            .clock(std::sync::Arc::new(FixedClock(now)))
+            .build()
+            .unwrap()
+            .verify_webhook(&headers, body.as_bytes())
+    };
+    let day = time::Duration::days(1);
+    // Without the option any age verifies (and the fixture is from 2024).
+    assert!(at(created + day * 400, None).is_ok());
+    assert!(at(created + day, Some(3 * 86_400)).is_ok());
+    assert!(
+        at(created - day, Some(60)).is_ok(),
+        "future timestamps pass"
+    );
+    match at(created + day * 4, Some(3 * 86_400)) {
+        Err(PaymentError::Signature(SignatureError::Expired {
+            tolerance_secs,
+            age_secs,
+        })) => {
+            assert_eq!(tolerance_secs, 3 * 86_400);
+            assert!(age_secs >= 4 * 86_400 - 1, "{age_secs}");
+        }
+        other => panic!("expected Expired, got {other:?}"),
+    }
+    // The builder option does the same.
+    let provider = CreemProvider::builder(settings("http://127.0.0.1:9"))
+        .clock(std::sync::Arc::new(FixedClock(created + day * 4)))
+        .webhook_max_age(std::time::Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        provider.verify_webhook(&headers, body.as_bytes()),
+        Err(PaymentError::Signature(SignatureError::Expired { .. }))
+    ));
+    // A tampered body is still a mismatch first, never "expired".
+    let mut tampered = body.clone().into_bytes();
+    tampered[10] ^= 1;
+    assert!(matches!(
+        provider.verify_webhook(&headers, &tampered),
+        Err(PaymentError::Signature(SignatureError::Mismatch))
+    ));
+}
+
+#[test]
+fn max_age_is_read_from_the_creem_section() {
+    let config: payswitch_core::Config = toml_config(
+        "provider = \"creem\"\n[creem]\napi_key = \"creem_test_1\"\nwebhook_max_age_secs = 600\n",
+    );
+    let creem = CreemConfig::from_config(&config).unwrap();
+    assert_eq!(creem.webhook_max_age_secs, Some(600));
+}
+
+fn toml_config(text: &str) -> payswitch_core::Config {
+    payswitch_core::Config::from_toml_str(text).unwrap()
+}
+
+#[test]
+fn oversized_bodies_and_missing_headers_are_refused_before_any_work() {
+    let big = vec![b' '; payswitch_core::webhook::MAX_WEBHOOK_BODY_BYTES + 1];
+    assert!(matches!(
+        offline_provider().verify_webhook(&signed(WEBHOOK_SECRET, &big), &big),
+        Err(PaymentError::Signature(SignatureError::BodyTooLarge { .. }))
+    ));
+    // Without its header this is not a Creem delivery: `Missing`, even with no secret
+    // configured (a router asks every gateway).
+    let unconfigured = CreemProvider::builder(CreemConfig::new(API_KEY))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        unconfigured.verify_webhook(&HeaderMap::new(), b"{}"),
+        Err(PaymentError::Signature(SignatureError::Missing(_)))
+    ));
 }

@@ -119,8 +119,36 @@ pub fn creem_error(status: u16, message: serde_json::Value) -> ResponseTemplate 
     ResponseTemplate::new(status).set_body_json(body)
 }
 
-/// Answers every `POST /v1/checkouts` with `response`.
+/// Serves `GET /v1/products?product_id=<id>` (with the standard headers) as a product of
+/// `billing_type` (`onetime` or `recurring`), as Creem's `ProductEntity`.
+pub async fn serve_product(server: &MockServer, id: &str, billing_type: &str) {
+    let body = serde_json::json!({
+        "id": id,
+        "mode": "test",
+        "object": "product",
+        "name": "Pro",
+        "price": 1000,
+        "currency": "EUR",
+        "billing_type": billing_type,
+        "billing_period": if billing_type == "recurring" { "every-month" } else { "once" },
+        "status": "active",
+        "created_at": "2024-10-11T11:50:00.182Z",
+        "updated_at": "2024-10-11T11:50:00.182Z"
+    });
+    Mock::given(method("GET"))
+        .and(path("/v1/products"))
+        .and(query_param("product_id", id))
+        .and(header("x-api-key", API_KEY))
+        .and(header("user-agent", USER_AGENT))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+/// Answers every `POST /v1/checkouts` with `response`, and the catalog's product (and the
+/// natively named ones the tests use) as one-time products.
 pub async fn answer_create(server: &MockServer, response: ResponseTemplate) {
+    serve_product(server, "prod_pro_monthly", "onetime").await;
     Mock::given(method("POST"))
         .and(path("/v1/checkouts"))
         .respond_with(response)
@@ -137,9 +165,21 @@ pub async fn answer_retrieve(server: &MockServer, response: ResponseTemplate) {
         .await;
 }
 
-/// How many requests the server received.
+/// How many checkout requests the server received (the product lookup that checks a
+/// create's mode, `GET /v1/products`, is not counted; `requests.rs` asserts it).
 pub async fn requests(server: &MockServer) -> usize {
-    server.received_requests().await.unwrap().len()
+    checkout_requests(server).await.len()
+}
+
+/// The checkout requests the server received, without the product lookups.
+pub async fn checkout_requests(server: &MockServer) -> Vec<wiremock::Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|request| request.url.path() != "/v1/products")
+        .collect()
 }
 
 /// Asserts the error's `Display` and `Debug` hold no part of the API key.
