@@ -132,22 +132,37 @@ async fn unknown_products_and_checkouts_are_refused_by_the_gateway() {
 }
 
 #[tokio::test]
-async fn answers_that_mean_not_processed_are_retried() {
-    for (status, retry_after) in [(503, None), (429, Some(1))] {
-        let env = Env::start().await;
-        let provider = creem(&env);
-        env.sandbox.inject_fault(Fault::new(
-            Some("POST"),
-            CHECKOUTS,
-            FaultKind::Respond {
-                status,
-                retry_after_seconds: retry_after,
-            },
-        ));
-        provider.create_checkout(&request()).await.unwrap();
-        assert_eq!(requests_to(&env, "POST", CHECKOUTS), 2, "{status}");
-        assert_eq!(env.sandbox.counts().creem_checkouts, 1, "{status}");
-    }
+async fn only_a_rate_limit_is_retried_on_create() {
+    // A 429 means Creem refused the request before processing it: retried.
+    let env = Env::start().await;
+    let provider = creem(&env);
+    env.sandbox.inject_fault(Fault::new(
+        Some("POST"),
+        CHECKOUTS,
+        FaultKind::Respond {
+            status: 429,
+            retry_after_seconds: Some(1),
+        },
+    ));
+    provider.create_checkout(&request()).await.unwrap();
+    assert_eq!(requests_to(&env, "POST", CHECKOUTS), 2);
+    assert_eq!(env.sandbox.counts().creem_checkouts, 1);
+
+    // A 503 may come from a proxy after Creem processed the request (Creem has no
+    // idempotency key), so a create is not repeated: the error reaches the caller.
+    let env = Env::start().await;
+    let provider = creem(&env);
+    env.sandbox.inject_fault(Fault::new(
+        Some("POST"),
+        CHECKOUTS,
+        FaultKind::Respond {
+            status: 503,
+            retry_after_seconds: None,
+        },
+    ));
+    let error = provider.create_checkout(&request()).await.unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error:?}");
+    assert_eq!(requests_to(&env, "POST", CHECKOUTS), 1);
 }
 
 #[tokio::test]

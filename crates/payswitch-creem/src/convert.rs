@@ -89,6 +89,13 @@ fn check_request(request: &CheckoutRequest) -> Result<&LineItem, PaymentError> {
         // Not a hint: an embedded integration needs a client secret Creem never issues.
         UiMode::Embedded => return Err(refuse("embedded checkout (ui_mode = embedded)")),
     }
+    if request.discount_id.is_some() {
+        // A checkout takes the customer-facing `discount_code` only; dropping the id would
+        // charge the full price.
+        return Err(refuse(
+            "a discount id (send the customer-facing discount_code)",
+        ));
+    }
     Ok(item)
 }
 

@@ -334,6 +334,17 @@ async fn what_changes_the_charge_is_refused_before_any_request() {
         "embedded checkout (ui_mode = embedded)"
     );
 
+    let discount_id = CheckoutRequest::builder()
+        .line_item(LineItem::sku("pro_monthly", 1))
+        .discount_id("dis_123")
+        .success_url(SUCCESS_URL)
+        .build()
+        .unwrap();
+    assert_eq!(
+        unsupported(provider.create_checkout(&discount_id).await),
+        "a discount id (send the customer-facing discount_code)"
+    );
+
     assert_eq!(
         unsupported(provider.expire_checkout("ch_1234567890").await),
         "expire_checkout"

@@ -55,6 +55,7 @@ mod signature;
 mod state;
 mod webhooks;
 
+pub use checkout::CheckoutStatus;
 pub use config::{
     CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
     DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY,
@@ -64,7 +65,6 @@ pub use error::SandboxError;
 pub use faults::{Fault, FaultKind};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
-pub use checkout::CheckoutStatus;
 pub use state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::delivery::RetryPolicy;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};

@@ -56,22 +56,34 @@ pub(crate) fn checkouts(state: &State) -> Vec<CheckoutRecord> {
     let mut records = Vec::new();
     for gateway in Gateway::ALL {
         match gateway {
-            Gateway::Stripe => records.extend(state.stripe.sessions.values().map(|session| {
-                CheckoutRecord {
-                    gateway,
-                    id: session.id.clone(),
-                    reference: session.client_reference_id.clone(),
-                    status: session.status,
-                }
-            })),
-            Gateway::Creem => records.extend(state.creem.checkouts.values().map(|checkout| {
-                CheckoutRecord {
-                    gateway,
-                    id: checkout.id.clone(),
-                    reference: checkout.request_id.clone(),
-                    status: checkout.status,
-                }
-            })),
+            Gateway::Stripe => {
+                records.extend(
+                    state
+                        .stripe
+                        .sessions
+                        .values()
+                        .map(|session| CheckoutRecord {
+                            gateway,
+                            id: session.id.clone(),
+                            reference: session.client_reference_id.clone(),
+                            status: session.status,
+                        }),
+                )
+            }
+            Gateway::Creem => {
+                records.extend(
+                    state
+                        .creem
+                        .checkouts
+                        .values()
+                        .map(|checkout| CheckoutRecord {
+                            gateway,
+                            id: checkout.id.clone(),
+                            reference: checkout.request_id.clone(),
+                            status: checkout.status,
+                        }),
+                )
+            }
         }
     }
     records.sort_by(|left, right| left.id.cmp(&right.id));
