@@ -59,6 +59,7 @@ fn error_for(failure: &SandboxError) -> Response {
         SandboxError::InvalidProduct(_)
         | SandboxError::InvalidPrice(_)
         | SandboxError::InvalidUrl(_)
+        | SandboxError::InvalidFault(_)
         | SandboxError::Config(_)
         | SandboxError::Bind(_) => (StatusCode::BAD_REQUEST, "invalid"),
     };
@@ -81,18 +82,19 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &[u8], empty_ok: bool) -> Result<Op
         .map_err(|failure| failure.to_string())
 }
 
-/// Handles `/__sandbox/...`.
+/// Handles `/__sandbox/...`; `with_secrets` when the caller presented the configured admin
+/// token, the only case `GET /__sandbox` shows keys and secrets.
 pub(crate) fn handle(
     app: &Arc<App>,
     method: &Method,
     path: &str,
-    _query: &str,
+    with_secrets: bool,
     body: &[u8],
 ) -> Response {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let result = (|| -> Result<Response, String> {
         Ok(match (method, segments.as_slice()) {
-            (&Method::GET, ["__sandbox"]) => ok(info(app)),
+            (&Method::GET, ["__sandbox"]) => ok(info(app, with_secrets)),
             (&Method::POST, ["__sandbox", "checkouts", id, "pay"]) => {
                 let body: Option<PayBody> = parse(body, true)?;
                 let (card, email) = body.map_or((None, None), |body| (body.card, body.email));
@@ -162,6 +164,9 @@ pub(crate) fn handle(
                 let Some(fault) = parse::<Fault>(body, false)? else {
                     return Err("empty body".to_owned());
                 };
+                if let Err(failure) = fault.check() {
+                    return Ok(error_for(&failure));
+                }
                 app.lock().faults.push(fault.clone());
                 ok(json!(fault))
             }
@@ -186,8 +191,21 @@ pub(crate) fn handle(
     result.unwrap_or_else(|message| error(StatusCode::BAD_REQUEST, "invalid_json", &message))
 }
 
-/// Describes the running sandbox: URLs, keys and secrets (all test values).
-pub(crate) fn info(app: &App) -> Value {
+/// Describes the running sandbox: URLs, and the keys and secrets only with `with_secrets` (a
+/// page that reached the admin API must not learn a key a developer pointed here).
+pub(crate) fn info(app: &App, with_secrets: bool) -> Value {
+    if !with_secrets {
+        return json!({
+            "base_url": app.base_url,
+            "stripe": {
+                "api_base": app.base_url,
+                "api_version": app.config.stripe_api_version,
+            },
+            "creem": { "api_base": app.base_url },
+            "secrets": "shown only with the admin token (SandboxBuilder::admin_token, \
+                        --admin-token, header x-sandbox-admin-token)",
+        });
+    }
     json!({
         "base_url": app.base_url,
         "stripe": {

@@ -1,8 +1,8 @@
 //! [`App`]: what every connection, handler and background task of one running sandbox shares.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::config::Config;
 use crate::state::State;
@@ -18,7 +18,14 @@ pub(crate) struct App {
     /// The runtime the sandbox was started on: handle methods may be called
     /// from outside it, and webhook tasks must still be spawned there.
     pub(crate) runtime: tokio::runtime::Handle,
+    /// One permit per webhook delivery task alive (attempts and backoff waits), so a burst of
+    /// events or a dead endpoint cannot pile up tasks without bound.
+    pub(crate) deliveries_in_flight: Arc<Semaphore>,
 }
+
+/// Most webhook delivery tasks alive at once; an event for an endpoint beyond it is recorded
+/// as a failed delivery instead of queued.
+pub(crate) const MAX_PENDING_DELIVERIES: usize = 1000;
 
 impl App {
     /// Locks the state; a panic elsewhere must not wedge the sandbox, so a

@@ -22,6 +22,17 @@ pub const DEFAULT_STRIPE_API_VERSION: &str = "2026-09-30.endive";
 /// Default currency the sandbox's Stripe account settles in; minimum charges apply in it.
 pub const DEFAULT_STRIPE_SETTLEMENT_CURRENCY: &str = "usd";
 
+/// Default number of entries each of the request and delivery logs keeps (the oldest go first).
+pub const DEFAULT_LOG_CAPACITY: usize = 10_000;
+/// Default cap on simultaneously open connections; further ones wait in the accept backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default number of each kind of transactional object (Stripe sessions, PaymentIntents,
+/// Creem checkouts, customers) kept; past it the oldest are forgotten.
+pub const DEFAULT_MAX_OBJECTS: usize = 20_000;
+/// Default time, in sandbox seconds, a finished (paid or expired) session, checkout or
+/// PaymentIntent is kept after it finished or was created: 7 days.
+pub const DEFAULT_RETENTION_SECONDS: i64 = 7 * 24 * 60 * 60;
+
 /// Which query parameters the signature of a Creem success redirect covers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -55,6 +66,12 @@ pub(crate) struct Config {
     pub(crate) discounts: Vec<DiscountSeed>,
     pub(crate) endpoints: Vec<(Gateway, String)>,
     pub(crate) port: u16,
+    /// Required in `x-sandbox-admin-token` on `/__sandbox/*` when set.
+    pub(crate) admin_token: Option<String>,
+    pub(crate) log_capacity: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) max_objects: usize,
+    pub(crate) retention_seconds: i64,
 }
 
 impl fmt::Debug for Config {
@@ -76,6 +93,14 @@ impl fmt::Debug for Config {
             .field("discounts", &self.discounts.len())
             .field("endpoints", &self.endpoints)
             .field("port", &self.port)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("log_capacity", &self.log_capacity)
+            .field("max_connections", &self.max_connections)
+            .field("max_objects", &self.max_objects)
+            .field("retention_seconds", &self.retention_seconds)
             .finish_non_exhaustive()
     }
 }

@@ -35,6 +35,9 @@ pub enum SandboxError {
     /// A webhook endpoint URL is not an absolute http(s) URL.
     #[error("invalid webhook endpoint URL: {0}")]
     InvalidUrl(String),
+    /// A fault cannot be injected as given (a `Delay` past the cap).
+    #[error("invalid fault: {0}")]
+    InvalidFault(String),
     /// A configuration file could not be read or parsed.
     #[error("invalid sandbox configuration: {0}")]
     Config(String),

@@ -1,8 +1,21 @@
 //! Fault injection: queued misbehaviours applied to matching gateway
 //! requests, for testing retries, timeouts and idempotency.
 
+use std::time::Duration;
+
 use http::Method;
 use serde::{Deserialize, Serialize};
+
+use crate::error::SandboxError;
+
+/// Longest `Delay` fault: 5 minutes. Longer ones would hold a connection (and a
+/// connection slot) for hours; the admin API refuses them.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(5 * 60);
+
+/// [`MAX_FAULT_DELAY`] in milliseconds.
+fn max_delay_millis() -> u64 {
+    u64::try_from(MAX_FAULT_DELAY.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// What the sandbox does to a request matched by a [`Fault`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +95,30 @@ impl Fault {
         self
     }
 
+    /// Refuses a fault the sandbox would not apply as given.
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidFault`] for a `Delay` longer than [`MAX_FAULT_DELAY`].
+    pub(crate) fn check(&self) -> Result<(), SandboxError> {
+        match &self.kind {
+            FaultKind::Delay { millis } if *millis > max_delay_millis() => {
+                Err(SandboxError::InvalidFault(format!(
+                    "a delay of {millis} ms is longer than the sandbox allows ({} ms, 5 minutes)",
+                    max_delay_millis()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Returns the fault with a `Delay` shortened to [`MAX_FAULT_DELAY`].
+    pub(crate) fn bounded(mut self) -> Self {
+        if let FaultKind::Delay { millis } = &mut self.kind {
+            *millis = (*millis).min(max_delay_millis());
+        }
+        self
+    }
+
     fn matches(&self, method: &Method, path: &str) -> bool {
         let method_matches = self
             .method
@@ -137,6 +174,15 @@ mod tests {
             None
         );
         assert!(faults.is_empty());
+    }
+
+    #[test]
+    fn delays_are_capped_at_five_minutes() {
+        let at_cap = Fault::new(None, "/v1", FaultKind::Delay { millis: 300_000 });
+        assert!(at_cap.check().is_ok());
+        let past = Fault::new(None, "/v1", FaultKind::Delay { millis: u64::MAX });
+        assert!(matches!(past.check(), Err(SandboxError::InvalidFault(_))));
+        assert_eq!(past.bounded().kind, FaultKind::Delay { millis: 300_000 });
     }
 
     #[test]

@@ -35,6 +35,7 @@
 
 #![recursion_limit = "256"]
 
+mod access;
 mod admin;
 mod app;
 mod catalog;
@@ -58,13 +59,16 @@ mod webhooks;
 pub use checkout::CheckoutStatus;
 pub use config::{
     CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
+    DEFAULT_LOG_CAPACITY, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OBJECTS, DEFAULT_RETENTION_SECONDS,
     DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY,
     DEFAULT_STRIPE_SETTLEMENT_CURRENCY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
 pub use error::SandboxError;
+pub use faults::MAX_FAULT_DELAY;
 pub use faults::{Fault, FaultKind};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
+pub use state::MAX_RECORDED_BODY;
 pub use state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::delivery::RetryPolicy;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::gateways;
-use crate::state::State;
+use crate::state::{push_bounded, Delivery, State};
 use crate::webhooks::delivery::{spawn_delivery, DeliveryContext};
 
 /// Largest total clock advance, in seconds (about 100 years).
@@ -44,7 +44,21 @@ pub(crate) fn flush(app: &Arc<App>) {
             if *gateway != event.gateway {
                 continue;
             }
+            let Ok(permit) = std::sync::Arc::clone(&app.deliveries_in_flight).try_acquire_owned()
+            else {
+                // Too many deliveries pending: record the event as undelivered rather than
+                // queue it without bound.
+                let delivery = Delivery::not_attempted(
+                    &event,
+                    url,
+                    "not delivered: too many webhook deliveries pending",
+                );
+                let mut state = app.lock();
+                push_bounded(&mut state.deliveries, delivery, app.config.log_capacity);
+                continue;
+            };
             let context = DeliveryContext {
+                permit,
                 runtime: app.runtime.clone(),
                 http: app.http.clone(),
                 shutdown: app.shutdown.clone(),
@@ -58,10 +72,24 @@ pub(crate) fn flush(app: &Arc<App>) {
                 event.clone(),
                 url.clone(),
                 move |body| gateways::signature_headers(&signer, gateway, body),
-                move |delivery| recorder.lock().deliveries.push(delivery),
+                move |delivery| {
+                    let capacity = recorder.config.log_capacity;
+                    push_bounded(&mut recorder.lock().deliveries, delivery, capacity);
+                },
             );
         }
     }
+}
+
+/// Forgets finished transactional objects older than the retention and the oldest ones past
+/// the object cap, in every gateway, so a long-running sandbox stays bounded.
+pub(crate) fn forget_old(app: &App) {
+    let mut state = app.lock();
+    gateways::forget_old(
+        &mut state,
+        app.config.retention_seconds,
+        app.config.max_objects,
+    );
 }
 
 /// Moves the clock forward and expires what became due.
@@ -76,4 +104,5 @@ pub(crate) fn advance_clock(app: &Arc<App>, by: Duration) {
             .min(MAX_CLOCK_OFFSET);
     }
     sweep_and_flush(app);
+    forget_old(app);
 }

@@ -39,6 +39,10 @@ OPTIONS:
     --creem-redirect-signing FORM
                                 creem (default: Creem's six parameters in fixed order) or
                                 all (every query parameter in URL order)
+    --admin-token TOKEN         require TOKEN in the x-sandbox-admin-token header of every
+                                /__sandbox/ request; GET /__sandbox then shows the keys to
+                                callers that send it
+    --max-connections N         connections open at once (default 1024); more wait
     --stripe-secret-key KEY     default sk_test_sandbox
     --stripe-webhook-secret S   default whsec_sandbox
     --creem-api-key KEY         default creem_test_sandbox
@@ -143,6 +147,15 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
                     ))
                 }
             },
+            "--admin-token" => builder.admin_token(value()?),
+            "--max-connections" => {
+                let count = value()?;
+                builder.max_connections(
+                    count
+                        .parse()
+                        .map_err(|_| format!("invalid --max-connections: {count}"))?,
+                )
+            }
             "--stripe-secret-key" => builder.stripe_secret_key(value()?),
             "--stripe-webhook-secret" => builder.stripe_webhook_secret(value()?),
             "--creem-api-key" => builder.creem_api_key(value()?),

@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::app::App;
+use crate::app::{App, MAX_PENDING_DELIVERIES};
 use crate::catalog;
 use crate::config::{
     Config, CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
+    DEFAULT_LOG_CAPACITY, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OBJECTS, DEFAULT_RETENTION_SECONDS,
     DEFAULT_STRIPE_API_VERSION, DEFAULT_STRIPE_PUBLISHABLE_KEY, DEFAULT_STRIPE_SECRET_KEY,
     DEFAULT_STRIPE_SETTLEMENT_CURRENCY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
@@ -21,7 +22,7 @@ use crate::customer;
 use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::gateways;
-use crate::lifecycle::{advance_clock, sweep_and_flush};
+use crate::lifecycle::{advance_clock, forget_old, sweep_and_flush};
 use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
 };
@@ -55,6 +56,11 @@ impl Sandbox {
                 discounts: Vec::new(),
                 endpoints: Vec::new(),
                 port: 0,
+                admin_token: None,
+                log_capacity: DEFAULT_LOG_CAPACITY,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
+                max_objects: DEFAULT_MAX_OBJECTS,
+                retention_seconds: DEFAULT_RETENTION_SECONDS,
             },
         }
     }
@@ -205,6 +211,43 @@ impl SandboxBuilder {
         self
     }
 
+    /// Requires this token in the `x-sandbox-admin-token` header of every `/__sandbox/*`
+    /// request, and lets `GET /__sandbox` show the keys and secrets to callers that send it.
+    /// Without it the admin API is open to local, same-origin, non-browser clients only.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.config.admin_token = Some(token.into());
+        self
+    }
+
+    /// Sets how many entries the request log and the delivery log each keep (default
+    /// [`DEFAULT_LOG_CAPACITY`]); the oldest are dropped first. At least 1.
+    pub fn log_capacity(mut self, entries: usize) -> Self {
+        self.config.log_capacity = entries.max(1);
+        self
+    }
+
+    /// Sets how many connections may be open at once (default [`DEFAULT_MAX_CONNECTIONS`]);
+    /// further ones wait in the listen backlog until one closes. At least 1.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// Sets how many of each kind of transactional object (Stripe sessions, PaymentIntents,
+    /// Creem checkouts, customers) are kept (default [`DEFAULT_MAX_OBJECTS`]); past it the
+    /// oldest are forgotten, open ones included. At least 1.
+    pub fn max_objects(mut self, objects: usize) -> Self {
+        self.config.max_objects = objects.max(1);
+        self
+    }
+
+    /// Sets how long (sandbox time) a paid or expired session, checkout or PaymentIntent is
+    /// kept before it is forgotten (default 7 days, [`DEFAULT_RETENTION_SECONDS`]).
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.config.retention_seconds = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+        self
+    }
+
     /// Binds 127.0.0.1, seeds the catalog and starts serving.
     ///
     /// # Errors
@@ -220,8 +263,10 @@ impl SandboxBuilder {
             .map_err(SandboxError::Bind)?;
         let address = listener.local_addr().map_err(SandboxError::Bind)?;
         let (shutdown_sender, shutdown) = watch::channel(false);
+        // Webhooks go to the registered URL only: a redirect could point them anywhere.
         let http = reqwest::Client::builder()
             .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         let app = Arc::new(App {
@@ -230,10 +275,12 @@ impl SandboxBuilder {
             http,
             shutdown,
             runtime: tokio::runtime::Handle::current(),
+            deliveries_in_flight: Arc::new(Semaphore::new(MAX_PENDING_DELIVERIES)),
             config: self.config,
         });
         catalog::seed(&app)?;
-        let server = tokio::spawn(server::serve(listener, Arc::clone(&app)));
+        let connections = Arc::new(Semaphore::new(app.config.max_connections));
+        let server = tokio::spawn(server::serve(listener, Arc::clone(&app), connections));
         let ticker = tokio::spawn(tick(Arc::clone(&app)));
         Ok(SandboxHandle {
             app,
@@ -250,7 +297,10 @@ async fn tick(app: Arc<App>) {
     let mut shutdown = app.shutdown.clone();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => sweep_and_flush(&app),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                sweep_and_flush(&app);
+                forget_old(&app);
+            }
             _ = shutdown.changed() => break,
         }
     }
@@ -404,9 +454,23 @@ impl SandboxHandle {
         add_endpoint(&self.app, gateway, url)
     }
 
-    /// Queues a fault for matching gateway requests.
+    /// Queues a fault for matching gateway requests. A `Delay` longer than
+    /// [`MAX_FAULT_DELAY`](crate::MAX_FAULT_DELAY) is shortened to it; use
+    /// [`SandboxHandle::try_inject_fault`] to have it refused instead.
     pub fn inject_fault(&self, fault: Fault) {
+        self.app.lock().faults.push(fault.bounded());
+    }
+
+    /// Queues a fault for matching gateway requests, refusing one the sandbox would not apply
+    /// as given.
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidFault`] for a `Delay` longer than
+    /// [`MAX_FAULT_DELAY`](crate::MAX_FAULT_DELAY).
+    pub fn try_inject_fault(&self, fault: Fault) -> Result<(), SandboxError> {
+        fault.check()?;
         self.app.lock().faults.push(fault);
+        Ok(())
     }
 
     /// Removes every queued fault.
@@ -414,15 +478,17 @@ impl SandboxHandle {
         self.app.lock().faults.clear();
     }
 
-    /// Returns every webhook delivery attempt so far.
+    /// Returns the webhook delivery attempts so far, oldest first: the newest
+    /// [`SandboxBuilder::log_capacity`] of them.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.app.lock().deliveries.clone()
+        self.app.lock().deliveries.iter().cloned().collect()
     }
 
-    /// Returns every gateway request received so far (admin calls and
-    /// page views excluded).
+    /// Returns the gateway requests received so far (admin calls and page views excluded),
+    /// oldest first: the newest [`SandboxBuilder::log_capacity`] of them, with credentials
+    /// redacted and bodies cut at [`MAX_RECORDED_BODY`](crate::MAX_RECORDED_BODY) bytes.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.app.lock().requests.clone()
+        self.app.lock().requests.iter().cloned().collect()
     }
 
     /// Every checkout the sandbox holds (Stripe sessions and Creem checkouts), with its order

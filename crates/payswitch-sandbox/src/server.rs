@@ -3,6 +3,7 @@
 //! page and admin handlers, request recording and fault application.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,14 +17,16 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
 
+use crate::access::{self, Presented, Route};
 use crate::app::App;
 use crate::faults::FaultKind;
 use crate::gateways::request::GatewayRequest;
 use crate::lifecycle::{flush, sweep_and_flush};
 use crate::respond::{header_pairs, plain};
-use crate::state::{Gateway, RecordedRequest};
+use crate::state::{push_bounded, recorded_body, redact_headers, Gateway, RecordedRequest};
 use crate::{admin, gateways, pages};
 
 /// Largest request body accepted; larger bodies get 413.
@@ -34,6 +37,10 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a client may take to send the request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long one write may wait for a client to read, so a client that never reads does not
+/// hold its connection (and its slot) forever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Lets a request handler close its own TCP connection.
 pub(crate) struct ConnectionKiller {
@@ -55,6 +62,33 @@ impl ConnectionKiller {
 struct KillableStream {
     inner: TcpStream,
     killer: Arc<ConnectionKiller>,
+    /// Started when a write or flush cannot proceed; cleared when one does.
+    write_deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl KillableStream {
+    /// Turns a pending write into a `TimedOut` error once [`WRITE_TIMEOUT`] has passed
+    /// without progress.
+    fn bound_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if poll.is_ready() {
+            self.write_deadline = None;
+            return poll;
+        }
+        let deadline = self
+            .write_deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client did not read the response in time",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 impl Drop for KillableStream {
@@ -83,11 +117,13 @@ impl AsyncWrite for KillableStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.bound_write(cx, poll)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.bound_write(cx, poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -95,14 +131,22 @@ impl AsyncWrite for KillableStream {
     }
 }
 
-/// Accepts connections until shutdown is signalled.
-pub(crate) async fn serve(listener: TcpListener, app: Arc<App>) {
+/// Accepts connections until shutdown is signalled, at most one per permit of `connections`
+/// at a time: past the cap, new connections wait in the listen backlog until one closes.
+pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, connections: Arc<Semaphore>) {
     let mut shutdown = app.shutdown.clone();
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => break,
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    tokio::spawn(serve_connection(stream, Arc::clone(&app)));
+                    tokio::spawn(serve_connection(stream, Arc::clone(&app), permit));
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: back off, keep serving.
@@ -115,7 +159,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, app: Arc<App>) {
+async fn serve_connection(stream: TcpStream, app: Arc<App>, _slot: OwnedSemaphorePermit) {
     let _ = stream.set_nodelay(true);
     let killer = Arc::new(ConnectionKiller {
         notify: Notify::new(),
@@ -124,6 +168,7 @@ async fn serve_connection(stream: TcpStream, app: Arc<App>) {
     let io = TokioIo::new(KillableStream {
         inner: stream,
         killer: Arc::clone(&killer),
+        write_deadline: None,
     });
     let mut shutdown = app.shutdown.clone();
     let service_app = Arc::clone(&app);
@@ -155,18 +200,31 @@ async fn dispatch(
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
+    let route = Route::of(&path);
     let gateway = gateways::owner(&path, &parts.headers);
     let bytes = match read_body(gateway, &parts.headers, body).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
+    let presented = Presented {
+        method: &parts.method,
+        route,
+        target_authority: parts.uri.authority().map(http::uri::Authority::as_str),
+        headers: &parts.headers,
+        body_is_empty: bytes.is_empty(),
+    };
+    if let Err(refusal) = access::check(&presented, app.config.admin_token.as_deref()) {
+        return plain(refusal.status, refusal.message);
+    }
 
-    if path == "/__sandbox" || path.starts_with("/__sandbox/") {
-        let response = admin::handle(&app, &parts.method, &path, &query, &bytes);
+    if route == Route::Admin {
+        let with_secrets =
+            access::has_admin_token(&parts.headers, app.config.admin_token.as_deref());
+        let response = admin::handle(&app, &parts.method, &path, with_secrets, &bytes);
         flush(&app);
         return response;
     }
-    if path == "/" || path.starts_with("/pay/") {
+    if route == Route::Page {
         sweep_and_flush(&app);
         let response = pages::handle(&app, &parts.method, &path, &query, &bytes);
         flush(&app);
@@ -218,17 +276,22 @@ async fn serve_gateway(
         let mut state = app.lock();
         crate::faults::take_matching(&mut state.faults, request.method, request.path)
     };
+    let (body, body_truncated) = recorded_body(request.body);
     let record = RecordedRequest {
         method: request.method.to_string(),
         path: request.path.to_owned(),
         query: request.query.to_owned(),
-        headers: header_pairs(request.headers),
-        body: String::from_utf8_lossy(request.body).into_owned(),
+        headers: redact_headers(header_pairs(request.headers)),
+        body,
+        body_truncated,
         response_status: None,
+    };
+    let log = |record: RecordedRequest| {
+        push_bounded(&mut app.lock().requests, record, app.config.log_capacity);
     };
     let answered = |mut record: RecordedRequest, response: Response| {
         record.response_status = Some(response.status().as_u16());
-        app.lock().requests.push(record);
+        log(record);
         response
     };
     match &fault {
@@ -240,7 +303,7 @@ async fn serve_gateway(
             return answered(record, response);
         }
         Some(FaultKind::DropConnection) => {
-            app.lock().requests.push(record);
+            log(record);
             return drop_connection(killer).await;
         }
         _ => {}
@@ -265,7 +328,7 @@ async fn serve_gateway(
     flush(app);
     match fault {
         Some(FaultKind::ProcessThenDrop) => {
-            app.lock().requests.push(record);
+            log(record);
             drop_connection(killer).await
         }
         Some(FaultKind::ProcessThenFail { status }) => {

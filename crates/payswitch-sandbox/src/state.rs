@@ -1,6 +1,7 @@
 //! The sandbox's in-memory state: one store per gateway, the clock, the logs tests read, the
 //! queue of webhook events, object counts and id generators; also the public [`Gateway`] enum.
 
+use std::collections::VecDeque;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::distr::Alphanumeric;
@@ -43,12 +44,33 @@ pub struct Delivery {
     pub attempt: u32,
     /// Headers sent, as (name, value) pairs.
     pub headers: Vec<(String, String)>,
-    /// Raw JSON body sent.
+    /// Raw JSON body sent, cut at [`MAX_RECORDED_BODY`] bytes.
     pub body: String,
+    /// Whether `body` was cut at [`MAX_RECORDED_BODY`] bytes (the endpoint got all of it).
+    pub body_truncated: bool,
     /// HTTP status answered by the endpoint, `None` on a network error or timeout.
     pub response_status: Option<u16>,
     /// Network error or timeout text, when there was no status.
     pub error: Option<String>,
+}
+
+impl Delivery {
+    /// A delivery that was never attempted (no slot for it), recorded with `error`.
+    pub(crate) fn not_attempted(event: &OutgoingEvent, url: &str, error: &str) -> Self {
+        let (body, body_truncated) = recorded_body(event.body.as_bytes());
+        Self {
+            gateway: event.gateway,
+            event_id: event.event_id.clone(),
+            event_type: event.event_type.clone(),
+            url: url.to_owned(),
+            attempt: 0,
+            headers: Vec::new(),
+            body,
+            body_truncated,
+            response_status: None,
+            error: Some(error.to_owned()),
+        }
+    }
 }
 
 /// One request the sandbox received on a gateway path (admin calls excluded).
@@ -61,10 +83,13 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw query string, empty when there was none.
     pub query: String,
-    /// Request headers, as (name, value) pairs; non-UTF-8 values are lossy.
+    /// Request headers, as (name, value) pairs; non-UTF-8 values are lossy. The credentials
+    /// in `authorization` and `x-api-key` are recorded as `[redacted]`.
     pub headers: Vec<(String, String)>,
-    /// Raw body, lossily decoded as UTF-8.
+    /// Raw body, lossily decoded as UTF-8, cut at [`MAX_RECORDED_BODY`] bytes.
     pub body: String,
+    /// Whether `body` was cut at [`MAX_RECORDED_BODY`] bytes.
+    pub body_truncated: bool,
     /// Status the sandbox answered, `None` when the connection was dropped.
     pub response_status: Option<u16>,
 }
@@ -123,8 +148,10 @@ pub(crate) struct State {
     /// Creem's products, checkouts and customers.
     pub(crate) creem: creem::Store,
     pub(crate) endpoints: Vec<(Gateway, String)>,
-    pub(crate) deliveries: Vec<Delivery>,
-    pub(crate) requests: Vec<RecordedRequest>,
+    /// The newest delivery attempts, at most the configured log capacity.
+    pub(crate) deliveries: VecDeque<Delivery>,
+    /// The newest gateway requests, at most the configured log capacity.
+    pub(crate) requests: VecDeque<RecordedRequest>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) counts: ObjectCounts,
     pub(crate) outbox: Vec<OutgoingEvent>,
@@ -160,6 +187,51 @@ impl State {
     }
 }
 
+/// Longest body, in bytes, the request and delivery logs keep of one entry; the rest is cut.
+pub const MAX_RECORDED_BODY: usize = 64 * 1024;
+
+/// What a recorded header's value is replaced with when it carries a credential.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Appends to a log, dropping the oldest entries past `capacity`: a long-running sandbox keeps
+/// the newest entries and a bounded amount of memory.
+pub(crate) fn push_bounded<T>(log: &mut VecDeque<T>, entry: T, capacity: usize) {
+    while log.len() >= capacity.max(1) {
+        log.pop_front();
+    }
+    log.push_back(entry);
+}
+
+/// Returns a body as the logs keep it: lossy UTF-8 cut at [`MAX_RECORDED_BODY`] bytes (on a
+/// character boundary), and whether it was cut.
+pub(crate) fn recorded_body(body: &[u8]) -> (String, bool) {
+    let truncated = body.len() > MAX_RECORDED_BODY;
+    let mut text = String::from_utf8_lossy(&body[..body.len().min(MAX_RECORDED_BODY)]).into_owned();
+    if truncated {
+        // A multi-byte character cut in half decodes as U+FFFD; drop it.
+        if text.ends_with(char::REPLACEMENT_CHARACTER) {
+            text.pop();
+        }
+    }
+    (text, truncated)
+}
+
+/// Returns headers as the request log keeps them: credentials replaced by `[redacted]`, so the
+/// log (served at `/__sandbox/requests`) never holds a key, even a real one pointed here.
+pub(crate) fn redact_headers(headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key")
+            {
+                (name, REDACTED.to_owned())
+            } else {
+                (name, value)
+            }
+        })
+        .collect()
+}
+
 /// Returns the real wall clock in Unix seconds.
 pub(crate) fn wall_clock_seconds() -> i64 {
     SystemTime::now()
@@ -190,6 +262,42 @@ pub(crate) fn new_request_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logs_keep_the_newest_entries() {
+        let mut log = VecDeque::new();
+        for entry in 0..10 {
+            push_bounded(&mut log, entry, 3);
+        }
+        assert_eq!(log, VecDeque::from([7, 8, 9]));
+    }
+
+    #[test]
+    fn bodies_are_cut_and_marked() {
+        assert_eq!(recorded_body(b"a=1"), ("a=1".to_owned(), false));
+        let long = vec![b'x'; MAX_RECORDED_BODY + 1];
+        let (text, truncated) = recorded_body(&long);
+        assert!(truncated);
+        assert_eq!(text.len(), MAX_RECORDED_BODY);
+        // A two-byte character straddling the cut is dropped whole.
+        let mut straddling = vec![b'x'; MAX_RECORDED_BODY - 1];
+        straddling.extend("é".as_bytes());
+        let (text, truncated) = recorded_body(&straddling);
+        assert!(truncated);
+        assert_eq!(text.len(), MAX_RECORDED_BODY - 1);
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        let headers = redact_headers(vec![
+            ("authorization".into(), "Bearer sk_test_x".into()),
+            ("X-Api-Key".into(), "creem_test_x".into()),
+            ("idempotency-key".into(), "k1".into()),
+        ]);
+        assert_eq!(headers[0].1, "[redacted]");
+        assert_eq!(headers[1].1, "[redacted]");
+        assert_eq!(headers[2].1, "k1");
+    }
 
     /// serde's derived `Deserialize` lists every variant in its "unknown variant" error, so
     /// this fails when a new `Gateway` variant is missing from `Gateway::ALL`.

@@ -225,6 +225,18 @@ pub(crate) fn expire_due(app: &App, state: &mut State) {
         .min();
 }
 
+/// Forgets, in every gateway, finished transactional objects older than `retention_seconds`
+/// and the oldest past `cap` of each kind.
+pub(crate) fn forget_old(state: &mut State, retention_seconds: i64, cap: usize) {
+    let now = state.now();
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => state.stripe.forget_old(now, retention_seconds, cap),
+            Gateway::Creem => state.creem.forget_old(now, retention_seconds, cap),
+        }
+    }
+}
+
 /// Returns whether `id` is a checkout of `gateway` and, if so, whether it can still be paid.
 fn payability(state: &State, gateway: Gateway, id: &str) -> Option<Result<(), NotPayable>> {
     match gateway {

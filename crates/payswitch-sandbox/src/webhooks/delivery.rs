@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit};
 
-use crate::state::{Delivery, OutgoingEvent};
+use crate::state::{recorded_body, Delivery, OutgoingEvent};
 
 /// How webhook deliveries are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,8 @@ impl RetryPolicy {
 
 /// What a delivery task needs from the running sandbox.
 pub(crate) struct DeliveryContext {
+    /// The slot this delivery occupies until its last attempt.
+    pub(crate) permit: OwnedSemaphorePermit,
     /// The runtime to spawn the task on.
     pub(crate) runtime: tokio::runtime::Handle,
     /// The HTTP client that posts the events.
@@ -67,12 +69,15 @@ pub(crate) fn spawn_delivery(
     record: impl Fn(Delivery) + Send + 'static,
 ) {
     let DeliveryContext {
+        permit,
         runtime,
         http,
         mut shutdown,
         policy,
     } = context;
     runtime.spawn(async move {
+        let _permit = permit;
+        let (recorded, body_truncated) = recorded_body(event.body.as_bytes());
         let attempts = policy.max_attempts.max(1);
         for attempt in 1..=attempts {
             let headers = sign(&event.body);
@@ -95,7 +100,8 @@ pub(crate) fn spawn_delivery(
                 url: url.clone(),
                 attempt,
                 headers,
-                body: event.body.clone(),
+                body: recorded.clone(),
+                body_truncated,
                 response_status,
                 error,
             });

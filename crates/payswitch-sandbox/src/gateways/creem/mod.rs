@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::response::Response;
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::access::constant_time_eq;
 use crate::app::App;
 use crate::gateways::creem::error::{error_response, Failure};
 use crate::gateways::creem::validate::parse_json;
@@ -48,10 +49,12 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<(), Failure> {
             status: StatusCode::UNAUTHORIZED,
             messages: vec!["Missing API key".to_owned()],
         }),
-        Some(key) if key != app.config.creem_api_key => Err(Failure {
-            status: StatusCode::FORBIDDEN,
-            messages: vec!["Invalid API key".to_owned()],
-        }),
+        Some(key) if !constant_time_eq(key.as_bytes(), app.config.creem_api_key.as_bytes()) => {
+            Err(Failure {
+                status: StatusCode::FORBIDDEN,
+                messages: vec!["Invalid API key".to_owned()],
+            })
+        }
         Some(_) => Ok(()),
     }
 }

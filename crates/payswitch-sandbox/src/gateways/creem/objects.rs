@@ -90,6 +90,35 @@ pub(crate) struct Store {
 }
 
 impl Store {
+    /// Forgets checkouts that finished (paid or expired) and whose expiry time is `retention`
+    /// seconds or more before `now`, then the oldest (by expiry, which follows creation)
+    /// past `cap`, open ones included, and customers past `cap`.
+    pub(crate) fn forget_old(&mut self, now: i64, retention: i64, cap: usize) {
+        self.checkouts.retain(|_, checkout| {
+            let finished = checkout.status != CheckoutStatus::Open;
+            !(finished && now.saturating_sub(checkout.expires_at) >= retention)
+        });
+        let excess = self.checkouts.len().saturating_sub(cap);
+        if excess > 0 {
+            let mut by_age: Vec<(i64, String)> = self
+                .checkouts
+                .values()
+                .map(|checkout| (checkout.expires_at, checkout.id.clone()))
+                .collect();
+            by_age.sort_unstable();
+            for (_, id) in by_age.into_iter().take(excess) {
+                self.checkouts.remove(&id);
+            }
+        }
+        let excess = self.customers.len().saturating_sub(cap);
+        if excess > 0 {
+            let doomed: Vec<String> = self.customers.keys().take(excess).cloned().collect();
+            for email in doomed {
+                self.customers.remove(&email);
+            }
+        }
+    }
+
     /// Returns when the earliest pending checkout expires, if one is pending.
     pub(crate) fn next_expiry(&self) -> Option<i64> {
         self.checkouts

@@ -5,6 +5,7 @@ use base64::Engine;
 use http::{HeaderMap, StatusCode};
 use serde_json::Map;
 
+use crate::access::constant_time_eq;
 use crate::app::App;
 use crate::gateways::stripe::error::{ApiError, Failure};
 
@@ -57,9 +58,9 @@ pub(crate) fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Fai
                 .to_owned(),
         ));
     };
-    if key == app.config.stripe_secret_key {
+    if constant_time_eq(key.as_bytes(), app.config.stripe_secret_key.as_bytes()) {
         Ok(Caller::Secret)
-    } else if key == app.config.stripe_publishable_key {
+    } else if constant_time_eq(key.as_bytes(), app.config.stripe_publishable_key.as_bytes()) {
         Ok(Caller::Publishable)
     } else {
         Err(unauthorized(format!(

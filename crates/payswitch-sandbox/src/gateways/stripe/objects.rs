@@ -6,6 +6,19 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use crate::checkout::CheckoutStatus;
 
+/// Forgets arbitrary entries of a map past `cap` (maps with no order to keep, such as
+/// customers by email: a forgotten payer gets a new id next time).
+fn forget_past_cap<V>(map: &mut HashMap<String, V>, cap: usize) {
+    let excess = map.len().saturating_sub(cap);
+    if excess == 0 {
+        return;
+    }
+    let doomed: Vec<String> = map.keys().take(excess).cloned().collect();
+    for key in doomed {
+        map.remove(&key);
+    }
+}
+
 /// Recurring price details of a Stripe line item.
 #[derive(Debug, Clone)]
 pub(crate) struct Recurring {
@@ -189,6 +202,46 @@ pub(crate) struct Store {
 }
 
 impl Store {
+    /// Forgets sessions and PaymentIntents that finished (paid, expired, cancelled) and were
+    /// created `retention` seconds or more before `now`, then the oldest of each kind past
+    /// `cap` (open ones included), and customers past `cap`. Sessions go in creation order.
+    pub(crate) fn forget_old(&mut self, now: i64, retention: i64, cap: usize) {
+        let old = |created: i64| now.saturating_sub(created) >= retention;
+        let mut excess = self.sessions.len().saturating_sub(cap);
+        let sessions = &mut self.sessions;
+        self.session_order.retain(|id| {
+            let forget = match sessions.get(id) {
+                None => true,
+                Some(_) if excess > 0 => {
+                    excess -= 1;
+                    true
+                }
+                Some(session) => session.status != CheckoutStatus::Open && old(session.created),
+            };
+            if forget {
+                sessions.remove(id);
+            }
+            !forget
+        });
+        self.payment_intents.retain(|_, intent| {
+            let finished = intent.status == "succeeded" || intent.status == "canceled";
+            !(finished && old(intent.created))
+        });
+        let excess = self.payment_intents.len().saturating_sub(cap);
+        if excess > 0 {
+            let mut by_age: Vec<(i64, String)> = self
+                .payment_intents
+                .values()
+                .map(|intent| (intent.created, intent.id.clone()))
+                .collect();
+            by_age.sort_unstable();
+            for (_, id) in by_age.into_iter().take(excess) {
+                self.payment_intents.remove(&id);
+            }
+        }
+        forget_past_cap(&mut self.customers, cap);
+    }
+
     /// Returns when the earliest open session expires, if one is open.
     pub(crate) fn next_expiry(&self) -> Option<i64> {
         self.sessions

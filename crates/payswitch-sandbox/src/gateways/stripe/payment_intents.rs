@@ -4,6 +4,7 @@
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use crate::access::constant_time_eq;
 use crate::app::App;
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
@@ -234,7 +235,9 @@ fn check_client_secret(
     context: &CallContext<'_>,
 ) -> Result<(), Failure> {
     match text(params, "client_secret", "")? {
-        Some(secret) if secret == intent.client_secret => Ok(()),
+        Some(secret) if constant_time_eq(secret.as_bytes(), intent.client_secret.as_bytes()) => {
+            Ok(())
+        }
         Some(_) => Err(Failure::invalid(
             None,
             Some("client_secret"),
