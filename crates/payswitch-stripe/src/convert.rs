@@ -251,7 +251,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
         Some(SessionStatus::Expired) => CheckoutStatus::Expired,
         Some(SessionStatus::Unknown(other)) => {
             tracing::warn!(
-                status = other.as_str(),
+                status = ?other.as_str(),
                 "unknown checkout.session status; treated as open"
             );
             CheckoutStatus::Open
@@ -264,7 +264,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
         Some(SessionPaymentStatus::NoPaymentRequired) => PaymentStatus::NoPaymentRequired,
         Some(SessionPaymentStatus::Unknown(other)) => {
             tracing::warn!(
-                payment_status = other.as_str(),
+                payment_status = ?other.as_str(),
                 "unknown checkout.session payment_status; treated as unpaid"
             );
             PaymentStatus::Unpaid

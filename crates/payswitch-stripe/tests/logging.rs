@@ -304,3 +304,52 @@ async fn no_secret_marker_leaks_from_any_flow() {
     assert!(everything.contains("span stripe.request"), "{everything}");
     assert!(everything.contains("Declined"), "{everything}");
 }
+
+/// Records `&str` fields verbatim, as a subscriber writing plain text may: only values passed
+/// as `?` (Debug) arrive escaped.
+#[derive(Clone, Default)]
+struct RawCapture(Arc<Mutex<String>>);
+
+struct RawWriter<'a>(&'a mut String);
+
+impl Visit for RawWriter<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let _ = write!(self.0, " {}={}", field.name(), value);
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+}
+
+impl Subscriber for RawCapture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut text = self.0.lock().unwrap();
+        text.push_str("\nevent");
+        event.record(&mut RawWriter(&mut text));
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[test]
+fn gateway_strings_cannot_forge_log_lines() {
+    let capture = RawCapture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let body = serde_json::to_vec(&json!({
+        "id": "cs_1", "status": "weird\nERROR forged line", "payment_status": "odd\r\nINFO x",
+    }))
+    .unwrap();
+    payswitch_stripe::parse_checkout(&body).unwrap();
+    let text = capture.0.lock().unwrap().clone();
+    assert!(!text.contains("\nERROR forged"), "{text}");
+    assert!(!text.contains("\nINFO x"), "{text}");
+    assert!(text.contains("weird\\nERROR forged line"), "{text}");
+}
