@@ -337,3 +337,212 @@ async fn persistent_failures_report_every_attempt() {
     assert_eq!(posts_to(&env, SESSIONS).len(), 3);
     assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 0);
 }
+
+// ---- Idempotency across calls: generations, replays, convergence (README "Retries and
+// idempotency") ----
+
+/// One order with an expiry: its key is derived from the reference.
+fn order(reference: &str) -> CheckoutRequest {
+    let mut request = request();
+    request.reference = Some(reference.to_owned());
+    request.expires_in = Some(Duration::from_secs(30 * 60));
+    request
+}
+
+#[tokio::test]
+async fn retries_of_one_call_reuse_one_key_and_expires_at_stays_in_the_window() {
+    let env = Env::start().await;
+    let provider = stripe(&env).await;
+    env.sandbox.inject_fault(
+        Fault::new(
+            Some("POST"),
+            SESSIONS,
+            FaultKind::Respond {
+                status: 503,
+                retry_after_seconds: None,
+            },
+        )
+        .times(2),
+    );
+    let created = provider
+        .create_checkout(&order("order-window"))
+        .await
+        .unwrap();
+    let posts = posts_to(&env, SESSIONS);
+    assert_eq!(posts.len(), 3);
+    let keys = idempotency_keys(&posts);
+    assert!(keys.iter().all(|key| *key == keys[0]), "{keys:?}");
+    assert!(keys[0].starts_with("payswitch-ref-") && keys[0].ends_with("-g0"));
+    assert!(posts.iter().all(|post| post.body == posts[0].body));
+    // Asked for 30 min, sent with a margin: at least 35 min after the sandbox's now.
+    let expires_at = created.expires_at.unwrap().unix_timestamp();
+    let left = expires_at - env.sandbox.now();
+    assert!((30 * 60..=24 * 3600).contains(&left), "{left}");
+    assert!(left >= 34 * 60, "{left}");
+}
+
+#[tokio::test]
+async fn two_instances_creating_one_order_converge_on_one_session() {
+    let env = Env::start().await;
+    let first = stripe(&env).await;
+    let second = stripe(&env).await;
+    let request = order("order-race");
+    let (a, b) = tokio::join!(
+        first.create_checkout(&request),
+        second.create_checkout(&request)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.id, b.id);
+    assert_eq!(a.status, CheckoutStatus::Open);
+    assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 1);
+    // A third call later converges too, and sees the session's current state.
+    let again = first.create_checkout(&request).await.unwrap();
+    assert_eq!(again.id, a.id);
+    assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 1);
+}
+
+#[tokio::test]
+async fn creating_again_after_expiry_gives_a_new_payable_session() {
+    let env = Env::start().await;
+    let provider = stripe(&env).await;
+    let request = order("order-expired");
+    let first = provider.create_checkout(&request).await.unwrap();
+    let expired = provider.expire_checkout(&first.id).await.unwrap();
+    assert_eq!(expired.status, CheckoutStatus::Expired);
+
+    let second = provider.create_checkout(&request).await.unwrap();
+    assert_ne!(second.id, first.id);
+    assert_eq!(second.status, CheckoutStatus::Open);
+    assert!(second.url.is_some());
+    env.sandbox.pay(&second.id, None).unwrap();
+
+    // Once paid, the order never gets another payable session.
+    match provider.create_checkout(&request).await {
+        Err(PaymentError::AlreadyCompleted {
+            checkout_id,
+            reference,
+        }) => {
+            assert_eq!(checkout_id, second.id);
+            assert_eq!(reference.as_deref(), Some("order-expired"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 2);
+}
+
+#[tokio::test]
+async fn a_completed_order_is_already_completed() {
+    let env = Env::start().await;
+    let provider = stripe(&env).await;
+    let request = order("order-paid");
+    let created = provider.create_checkout(&request).await.unwrap();
+    env.sandbox.pay(&created.id, None).unwrap();
+    let error = provider.create_checkout(&request).await.unwrap_err();
+    assert!(
+        matches!(&error, PaymentError::AlreadyCompleted { checkout_id, .. } if *checkout_id == created.id),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert_eq!(env.sandbox.counts().stripe_checkout_sessions, 1);
+}
+
+#[tokio::test]
+async fn a_replayed_500_does_not_block_the_order() {
+    let env = Env::start().await;
+    let provider = stripe(&env).await;
+    env.sandbox.inject_fault(Fault::new(
+        Some("POST"),
+        SESSIONS,
+        FaultKind::FailDuringExecution { status: 500 },
+    ));
+    let request = order("order-saved-500");
+    let created = provider.create_checkout(&request).await.unwrap();
+    assert_eq!(created.status, CheckoutStatus::Open);
+    let keys = idempotency_keys(&posts_to(&env, SESSIONS));
+    assert!(keys[0].ends_with("-g0"), "{keys:?}");
+    assert!(keys.last().unwrap().ends_with("-g1"), "{keys:?}");
+    // Later calls for the order find the same session, not the saved 500.
+    assert_eq!(
+        provider.create_checkout(&request).await.unwrap().id,
+        created.id
+    );
+}
+
+// ---- Amounts, discounts and the settlement currency ----
+
+#[tokio::test]
+async fn isk_round_trips_in_kronur() {
+    let env = Env::start().await;
+    let provider = stripe(&env).await;
+    let isk = Currency::new("ISK").unwrap();
+    let request = CheckoutRequest::builder()
+        .line_item(LineItem::custom("Glacier walk", Money::new(5000, isk), 2))
+        .success_url("https://shop.example/done?session_id={CHECKOUT_SESSION_ID}")
+        .build()
+        .unwrap();
+    let created = provider.create_checkout(&request).await.unwrap();
+    assert_eq!(created.amount_total, Some(Money::new(10_000, isk)));
+    let items = provider.list_line_items(&created.id).await.unwrap();
+    assert_eq!(items[0].unit_amount, Some(Money::new(5000, isk)));
+}
+
+#[tokio::test]
+async fn a_small_charge_in_another_currency_is_refused_by_stripe_not_locally() {
+    let env = Env::start().await;
+    let provider = stripe(&env).await;
+    let cny = Currency::new("CNY").unwrap();
+    let request = CheckoutRequest::builder()
+        .line_item(LineItem::custom("Sticker", Money::new(300, cny), 1))
+        .success_url("https://shop.example/done")
+        .build()
+        .unwrap();
+    match provider.create_checkout(&request).await {
+        Err(PaymentError::AmountTooSmall {
+            gateway: Some(details),
+            ..
+        }) => assert_eq!(details.status, 400),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(posts_to(&env, SESSIONS).len(), 1, "Stripe decided");
+}
+
+#[tokio::test]
+async fn discount_codes_are_resolved_to_promotion_codes() {
+    use payswitch_sandbox::{CouponSeed, PromotionCodeSeed, Sandbox};
+    let sandbox = Sandbox::builder()
+        .coupon(CouponSeed::percent_off("SUMMER", 25))
+        .promotion_code(PromotionCodeSeed::new("promo_summer", "SUMMER25", "SUMMER"))
+        .promotion_code(PromotionCodeSeed::new("promo_gone", "GONE10", "SUMMER").inactive())
+        .start()
+        .await
+        .unwrap();
+    let provider = StripeProvider::builder(
+        StripeConfig::new(sandbox.stripe_secret_key()).with_api_base(sandbox.stripe_api_base()),
+    )
+    .retry(payswitch::RetryConfig::immediate(2))
+    .build()
+    .unwrap();
+    let with_code = |code: &str| {
+        CheckoutRequest::builder()
+            .line_item(LineItem::custom("Lamp", Money::new(4000, Currency::USD), 1))
+            .success_url("https://shop.example/done")
+            .discount_code(code)
+            .build()
+            .unwrap()
+    };
+    // A customer types the code in any case; Stripe looks it up.
+    let created = provider
+        .create_checkout(&with_code("summer25"))
+        .await
+        .unwrap();
+    assert_eq!(created.amount_total, Some(Money::new(3000, Currency::USD)));
+
+    for code in ["NOPE", "GONE10"] {
+        match provider.create_checkout(&with_code(code)).await {
+            Err(PaymentError::InvalidRequest { field, .. }) => assert_eq!(field, "discount_code"),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+    assert_eq!(sandbox.counts().stripe_checkout_sessions, 1);
+    sandbox.shutdown().await;
+}

@@ -5,10 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use payswitch_core::{Catalog, Clock, Config, HttpConfig, PaymentError, RetryConfig, SystemClock};
+use payswitch_core::{
+    Catalog, Clock, Config, Currency, HttpConfig, PaymentError, RetryConfig, SystemClock,
+};
 
 use crate::client::StripeClient;
 use crate::config::StripeConfig;
+use crate::convert::{embedded_ui_mode, SessionSettings};
 use crate::provider::StripeProvider;
 use crate::webhook::WebhookVerifier;
 
@@ -57,6 +60,7 @@ impl fmt::Debug for StripeProviderBuilder {
             .field("http", &self.http)
             .field("retry", &self.retry)
             .field("webhook_tolerance", &self.webhook_tolerance)
+            .field("settlement_currency", &self.stripe.settlement_currency)
             .finish_non_exhaustive()
     }
 }
@@ -103,10 +107,17 @@ impl StripeProviderBuilder {
         self
     }
 
+    /// Sets the account's settlement currency; overrides `settlement_currency`. A checkout
+    /// in this currency below Stripe's published minimum is then refused locally.
+    pub fn settlement_currency(mut self, currency: Currency) -> Self {
+        self.stripe.settlement_currency = Some(currency);
+        self
+    }
+
     /// Checks the settings and builds the provider with its one HTTP connection pool.
     pub fn build(self) -> Result<StripeProvider, PaymentError> {
         let key = self.stripe.secret_key.expose();
-        if key.trim().is_empty() {
+        if self.stripe.secret_key.is_blank() {
             return Err(PaymentError::config(
                 "stripe.secret_key (STRIPE_SECRET_KEY) is empty",
             ));
@@ -120,7 +131,7 @@ impl StripeProviderBuilder {
             .stripe
             .webhook_secrets
             .iter()
-            .any(|secret| secret.expose().trim().is_empty())
+            .any(|secret| secret.is_blank())
         {
             return Err(PaymentError::config(
                 "stripe.webhook_secrets holds an empty secret",
@@ -156,11 +167,16 @@ impl StripeProviderBuilder {
             tolerance,
             Arc::clone(&self.clock),
         );
+        let settings = SessionSettings {
+            embedded_ui_mode: embedded_ui_mode(&api_version),
+            settlement_currency: self.stripe.settlement_currency,
+        };
         Ok(StripeProvider::from_parts(
             client,
             webhooks,
             self.catalog,
             self.clock,
+            settings,
         ))
     }
 }

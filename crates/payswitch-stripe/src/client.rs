@@ -9,8 +9,14 @@
 //! `Stripe-Should-Retry` wins when Stripe sends it; otherwise 409 (the same key still being
 //! processed, or a lock), 429 and 5xx are retried and other 4xx never are. A request that got
 //! no complete answer (refused or cut connection, timeout) is retried; one that could not be
-//! built is not. `Retry-After` (seconds or an HTTP date) raises the wait, capped by
-//! `RetryConfig::max_backoff`. GETs change nothing and follow the same rule without a key.
+//! built is not. `Retry-After` (seconds or an HTTP date) raises the wait up to
+//! `RetryConfig::max_retry_after` (60 s by default, as Stripe's SDKs honour). GETs change
+//! nothing and follow the same rule without a key.
+//!
+//! An answer marked `Idempotent-Replayed: true` is Stripe's saved answer to the key's first
+//! request. A replayed failure (a saved 500) is never retried — every attempt under the key
+//! would get it again — and is handed back as a [`Reply`] so the caller can decide (the
+//! checkout create moves to a new key generation).
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,14 +24,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use payswitch_core::adapter::http::{http_client, parse_retry_after};
+use payswitch_core::adapter::http::{check_api_base, http_client, parse_retry_after};
 use payswitch_core::retry::{with_retries, AttemptError};
 use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
-use crate::error::{map_error, ErrorAnswer};
+use crate::error::{decode_error, map_error, ErrorAnswer};
 
 /// The `User-Agent` every request carries: payswitch-stripe and its version.
 pub const USER_AGENT: &str = concat!(
@@ -81,11 +87,23 @@ enum Failure {
     NoAnswer,
     /// A 2xx answer that is not the expected JSON.
     Undecodable,
-    /// A non-2xx answer, with its `Stripe-Should-Retry` header when it was readable.
+    /// A non-2xx answer, with its `Stripe-Should-Retry` header when it was readable, and
+    /// whether Stripe replayed it from the idempotency key's saved result.
     Answer {
         status: u16,
         should_retry: Option<bool>,
+        replayed: bool,
     },
+}
+
+/// A POST's answer and whether Stripe replayed it (`Idempotent-Replayed: true`): either the
+/// JSON of a 2xx, or the error of a replayed failure, which is never retried.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The decoded 2xx body, or the replayed failure.
+    pub(crate) value: Result<serde_json::Value, PaymentError>,
+    /// True when Stripe replayed a saved answer instead of acting.
+    pub(crate) replayed: bool,
 }
 
 /// Whether a failed attempt is tried again.
@@ -95,15 +113,17 @@ enum Decision {
     Stop,
 }
 
-/// The retry rule (see the module docs): Stripe's header wins, else 409, 429 and 5xx are
-/// retried, and so is a request that got no answer.
+/// The retry rule (see the module docs): a replayed answer is final; Stripe's header wins,
+/// else 409, 429 and 5xx are retried, and so is a request that got no answer.
 fn retry_decision(failure: Failure) -> Decision {
     let retry = match failure {
         Failure::Unbuildable | Failure::Undecodable => false,
         Failure::NoAnswer => true,
+        Failure::Answer { replayed: true, .. } => false,
         Failure::Answer {
             status,
             should_retry,
+            replayed: false,
         } => should_retry.unwrap_or(status == 409 || status == 429 || status >= 500),
     };
     if retry {
@@ -133,6 +153,8 @@ struct AnswerHead {
     request_id: Option<HeaderValue>,
     should_retry: Option<bool>,
     retry_after: Option<Duration>,
+    /// `Idempotent-Replayed: true`.
+    replayed: bool,
 }
 
 /// The endpoints whose URL is parsed once, when the client is built (the creates).
@@ -175,16 +197,7 @@ impl StripeClient {
         retry: RetryConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, PaymentError> {
-        let parsed = url::Url::parse(api_base).map_err(|error| {
-            PaymentError::config(format!(
-                "stripe.api_base {api_base:?} is not a URL: {error}"
-            ))
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-            return Err(PaymentError::config(format!(
-                "stripe.api_base {api_base:?} must be an http(s) URL without a query"
-            )));
-        }
+        let base = check_api_base("stripe.api_base", api_base)?;
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", secret_key.expose()))
             .map_err(|_| {
             PaymentError::config("stripe.secret_key holds characters a header cannot carry")
@@ -193,14 +206,13 @@ impl StripeClient {
         let api_version = HeaderValue::from_str(api_version).map_err(|_| {
             PaymentError::config("stripe.api_version holds characters a header cannot carry")
         })?;
-        let base = api_base.trim_end_matches('/').to_owned();
         let endpoints = PARSED_ENDPOINTS
             .iter()
             .map(|path| url::Url::parse(&format!("{base}{path}")))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|error| {
                 PaymentError::config(format!(
-                    "stripe.api_base {api_base:?} does not form endpoint URLs: {error}"
+                    "stripe.api_base does not form endpoint URLs: {error}"
                 ))
             })?;
         Ok(Self {
@@ -245,10 +257,12 @@ impl StripeClient {
             idempotency_key: None,
             subject,
         })
-        .await
+        .await?
+        .value
     }
 
     /// Sends a form POST under `idempotency_key`; every retry sends the same bytes and key.
+    /// A replayed answer is returned like a fresh one.
     pub(crate) async fn post(
         &self,
         path: &str,
@@ -256,6 +270,20 @@ impl StripeClient {
         idempotency_key: &str,
         subject: &str,
     ) -> Result<serde_json::Value, PaymentError> {
+        self.post_reply(path, body, idempotency_key, subject)
+            .await?
+            .value
+    }
+
+    /// Sends a form POST like [`post`](Self::post), saying whether Stripe replayed the
+    /// answer; a replayed failure comes back inside the [`Reply`].
+    pub(crate) async fn post_reply(
+        &self,
+        path: &str,
+        body: Bytes,
+        idempotency_key: &str,
+        subject: &str,
+    ) -> Result<Reply, PaymentError> {
         let key = HeaderValue::from_str(idempotency_key).map_err(|_| {
             PaymentError::invalid(
                 "idempotency_key",
@@ -273,7 +301,7 @@ impl StripeClient {
         .await
     }
 
-    async fn send(&self, call: &Call<'_>) -> Result<serde_json::Value, PaymentError> {
+    async fn send(&self, call: &Call<'_>) -> Result<Reply, PaymentError> {
         with_retries(&self.retry, |attempt| {
             let span = tracing::info_span!(
                 "stripe.request",
@@ -294,7 +322,7 @@ impl StripeClient {
         call: &Call<'_>,
         attempt: u32,
         span: tracing::Span,
-    ) -> Result<serde_json::Value, AttemptError> {
+    ) -> Result<Reply, AttemptError> {
         let url = self.url(call).map_err(|error| {
             let error = PaymentError::Transport {
                 message: format!("could not build the request: {error}"),
@@ -319,13 +347,24 @@ impl StripeClient {
             .map_err(|error| transport_failure(error, attempt))?;
         tracing::debug!(status = head.status, "stripe answered");
 
+        let replayed = head.replayed;
         if (200..300).contains(&head.status) {
-            return serde_json::from_slice(&body).map_err(|error| {
-                let error = PaymentError::decode("Stripe response", error);
+            let value = serde_json::from_slice(&body).map_err(|error| {
+                let error = decode_error("Stripe response", &error);
                 conclude(Failure::Undecodable, error, None)
+            })?;
+            return Ok(Reply {
+                value: Ok(value),
+                replayed,
             });
         }
-        Err(self.failed_answer(call, head, &body, attempt))
+        match self.failed_answer(call, head, &body, attempt) {
+            AttemptError::Stop(error) if replayed => Ok(Reply {
+                value: Err(error),
+                replayed,
+            }),
+            failed => Err(failed),
+        }
     }
 
     /// The URL of `call`: a create endpoint's pre-parsed URL, or the base, path and query.
@@ -375,6 +414,7 @@ impl StripeClient {
                 _ => None,
             }),
             retry_after: retry_after(header("retry-after"), self.clock.now()),
+            replayed: header("idempotent-replayed").is_some_and(|value| value.trim() == "true"),
         }
     }
 
@@ -397,11 +437,12 @@ impl StripeClient {
             body,
             attempts: attempt,
             subject: call.subject,
-            secret_key: self.secret_key.expose(),
+            secret_key: &self.secret_key,
         });
         let failure = Failure::Answer {
             status: head.status,
             should_retry: head.should_retry,
+            replayed: head.replayed,
         };
         conclude(failure, error, head.retry_after)
     }
@@ -409,7 +450,7 @@ impl StripeClient {
 
 /// A request that got no (complete) answer, or could not be built.
 fn transport_failure(error: reqwest::Error, attempt: u32) -> AttemptError {
-    tracing::debug!(error = %error, "stripe request failed without an answer");
+    tracing::debug!(error = ?error, "stripe request failed without an answer");
     if error.is_builder() {
         let error = PaymentError::Transport {
             message: "could not build the request".to_owned(),
@@ -420,13 +461,16 @@ fn transport_failure(error: reqwest::Error, attempt: u32) -> AttemptError {
     }
     let failure = if error.is_timeout() {
         PaymentError::Timeout { attempts: attempt }
+    } else if error.is_connect() {
+        // No connection, so no request reached Stripe: nothing was created.
+        PaymentError::Unreachable {
+            message: "could not connect to Stripe".to_owned(),
+            attempts: attempt,
+            source: Some(Box::new(error)),
+        }
     } else {
         PaymentError::Transport {
-            message: if error.is_connect() {
-                "could not connect to Stripe".to_owned()
-            } else {
-                "the connection to Stripe failed before a full answer".to_owned()
-            },
+            message: "the connection to Stripe failed before a full answer".to_owned(),
             attempts: attempt,
             source: Some(Box::new(error)),
         }
@@ -452,6 +496,12 @@ mod tests {
         let answer = |status, should_retry| Failure::Answer {
             status,
             should_retry,
+            replayed: false,
+        };
+        let replayed = |status| Failure::Answer {
+            status,
+            should_retry: None,
+            replayed: true,
         };
         let table = [
             (Failure::Unbuildable, Decision::Stop),
@@ -468,6 +518,9 @@ mod tests {
             (answer(400, Some(true)), Decision::Retry),
             (answer(500, Some(false)), Decision::Stop),
             (answer(429, Some(false)), Decision::Stop),
+            // A saved answer replays to every attempt under the key.
+            (replayed(500), Decision::Stop),
+            (replayed(402), Decision::Stop),
         ];
         for (failure, expected) in table {
             assert_eq!(retry_decision(failure), expected, "{failure:?}");
@@ -498,6 +551,35 @@ mod tests {
         .unwrap()
     }
 
+    #[test]
+    fn a_60_second_retry_after_is_honoured_by_the_default_backoff() {
+        // The wait the retry loop computes, without sleeping it.
+        let wait = RetryConfig::default().backoff(1, Some(Duration::from_secs(60)));
+        assert_eq!(wait, Duration::from_secs(60));
+        let capped = RetryConfig::default().backoff(1, Some(Duration::from_secs(600)));
+        assert_eq!(capped, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn api_bases_with_credentials_or_a_query_are_refused_without_quoting_them() {
+        for base in [
+            "https://user:hunter2@proxy.example",
+            "https://api.example/?k=hunter2",
+        ] {
+            let error = StripeClient::new(
+                &Secret::new("sk_test_hidden"),
+                base,
+                "2026-10-28.endive",
+                &HttpConfig::default(),
+                RetryConfig::immediate(0),
+                Arc::new(payswitch_core::ManualClock::at_unix(NOW)),
+            )
+            .unwrap_err();
+            assert!(matches!(error, PaymentError::Config(_)), "{error:?}");
+            assert!(!error.to_string().contains("hunter2"), "{error}");
+        }
+    }
+
     async fn one_attempt(template: wiremock::ResponseTemplate) -> AttemptError {
         let server = wiremock::MockServer::start().await;
         wiremock::Mock::given(wiremock::matchers::any())
@@ -516,7 +598,7 @@ mod tests {
             .attempt(&call, 1, tracing::Span::none())
             .await
         {
-            Ok(value) => panic!("expected a failure, got {value}"),
+            Ok(reply) => panic!("expected a failure, got {reply:?}"),
             Err(error) => error,
         }
     }
@@ -553,6 +635,13 @@ mod tests {
         assert!(matches!(
             error,
             AttemptError::Stop(PaymentError::RateLimited { .. })
+        ));
+        let error =
+            one_attempt(wiremock::ResponseTemplate::new(429).insert_header("Retry-After", "60"))
+                .await;
+        assert!(matches!(
+            error,
+            AttemptError::Retry { retry_after: Some(wait), .. } if wait == Duration::from_secs(60)
         ));
     }
 

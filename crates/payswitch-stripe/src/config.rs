@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use payswitch_core::{Config, EnvForm, EnvVar, GatewayEnv, PaymentError, ProviderKind, Secret};
+use payswitch_core::{
+    Config, Currency, EnvForm, EnvVar, GatewayEnv, PaymentError, ProviderKind, Secret,
+};
 use serde::Deserialize;
 
 /// The gateway's name: `provider = "stripe"`, the `[stripe]` section, `catalog.<sku>.stripe`.
@@ -14,8 +16,8 @@ pub const KIND: ProviderKind = ProviderKind::new(NAME);
 
 /// Stripe's environment variables, read by `Config::from_vars_with` (the facade's
 /// `payswitch::config_from_env` passes it): `STRIPE_SECRET_KEY` enables Stripe;
-/// `STRIPE_WEBHOOK_SECRET` (comma-separated while rotating), `STRIPE_API_BASE` and
-/// `STRIPE_API_VERSION` change its section.
+/// `STRIPE_WEBHOOK_SECRET` (comma-separated while rotating), `STRIPE_API_BASE`,
+/// `STRIPE_API_VERSION` and `STRIPE_SETTLEMENT_CURRENCY` change its section.
 pub const ENV: GatewayEnv = GatewayEnv {
     gateway: NAME,
     vars: &[
@@ -39,6 +41,11 @@ pub const ENV: GatewayEnv = GatewayEnv {
             key: "api_version",
             form: EnvForm::Text,
         },
+        EnvVar {
+            name: "STRIPE_SETTLEMENT_CURRENCY",
+            key: "settlement_currency",
+            form: EnvForm::Text,
+        },
     ],
 };
 
@@ -60,6 +67,12 @@ pub struct StripeConfig {
     pub api_version: Option<String>,
     /// How old a webhook signature may be, in seconds (300 when absent).
     pub webhook_tolerance_secs: Option<u64>,
+    /// The currency the Stripe account settles in (its bank account's), whose minimum
+    /// charge Stripe applies to every charge after conversion. When set, a checkout in this
+    /// currency below its minimum is refused locally; anything else is left to Stripe.
+    /// Absent: nothing is refused locally for being too small.
+    #[serde(default)]
+    pub settlement_currency: Option<Currency>,
 }
 
 impl fmt::Debug for StripeConfig {
@@ -70,6 +83,7 @@ impl fmt::Debug for StripeConfig {
             .field("api_base", &self.api_base)
             .field("api_version", &self.api_version)
             .field("webhook_tolerance_secs", &self.webhook_tolerance_secs)
+            .field("settlement_currency", &self.settlement_currency)
             .finish()
     }
 }
@@ -83,6 +97,7 @@ impl StripeConfig {
             api_base: None,
             api_version: None,
             webhook_tolerance_secs: None,
+            settlement_currency: None,
         }
     }
 
@@ -101,6 +116,13 @@ impl StripeConfig {
     /// Pins another `Stripe-Version`.
     pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = Some(version.into());
+        self
+    }
+
+    /// Sets the account's settlement currency (see
+    /// [`settlement_currency`](Self::settlement_currency)).
+    pub fn with_settlement_currency(mut self, currency: Currency) -> Self {
+        self.settlement_currency = Some(currency);
         self
     }
 

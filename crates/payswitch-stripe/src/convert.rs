@@ -2,20 +2,22 @@
 
 use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
 use payswitch_core::{
-    Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, Money, PaymentError,
-    PaymentStatus, RawJson, Recurring, Secret, WebhookEventKind,
+    Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, PaymentError,
+    PaymentStatus, RawJson, Recurring, WebhookEventKind,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::config::KIND;
-use crate::limits::{check_minimum_charge, MAX_EXPIRES_IN, MIN_EXPIRES_IN};
+use crate::currency::{from_wire, to_wire};
+use crate::limits::{self, check_minimum_charge, MAX_EXPIRES_IN, MIN_EXPIRES_IN};
 use crate::line_items::CheckoutLineItem;
 use crate::payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
 use crate::wire::{
-    self, CreatePaymentIntentParams, CreateSessionParams, DiscountParams, EventType,
-    LineItemParams, PriceDataParams, RecurringInterval, RecurringParams, Session, SessionMode,
-    SessionPaymentStatus, SessionStatus, SubscriptionObject, SubscriptionStatus,
+    self, BillingReason, CreatePaymentIntentParams, CreateSessionParams, DiscountParams, EventType,
+    InvoiceObject, LineItemParams, PreviousSubscription, PriceDataParams, RecurringInterval,
+    RecurringParams, Session, SessionMode, SessionPaymentStatus, SessionStatus, SubscriptionObject,
+    SubscriptionStatus,
 };
 
 /// The create parameters for a request, and the request fields Stripe will not receive.
@@ -25,13 +27,40 @@ pub(crate) struct SessionPlan {
     pub(crate) ignored: Vec<String>,
 }
 
+/// The provider's settings a checkout's parameters depend on.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionSettings {
+    /// `ui_mode` for embedded checkouts in the pinned `Stripe-Version`'s spelling.
+    pub(crate) embedded_ui_mode: &'static str,
+    /// The account's settlement currency, when configured (see `limits::check_minimum_charge`).
+    pub(crate) settlement_currency: Option<Currency>,
+}
+
+/// The first `Stripe-Version` that spells the embedded `ui_mode` `embedded_page`
+/// (`2026-03-25.dahlia` renamed `hosted`/`embedded` to `hosted_page`/`embedded_page`).
+const UI_MODE_RENAMED_IN: &str = "2026-03-25";
+
+/// `ui_mode` for embedded checkouts in `api_version`'s spelling. Versions are
+/// `YYYY-MM-DD.name`, so their date prefixes order as text.
+pub(crate) fn embedded_ui_mode(api_version: &str) -> &'static str {
+    if api_version.get(..10).unwrap_or(api_version) >= UI_MODE_RENAMED_IN {
+        "embedded_page"
+    } else {
+        "embedded"
+    }
+}
+
 /// Checks everything Stripe would refuse that can be known locally, then maps the request.
+///
+/// `discounts` carries only a `discount_id`; a `discount_code` is resolved to an id by a
+/// request to Stripe, which the provider makes before sending these parameters.
 pub(crate) fn session_params(
     request: &CheckoutRequest,
     catalog: &Catalog,
     now: OffsetDateTime,
+    settings: &SessionSettings,
 ) -> Result<SessionPlan, PaymentError> {
-    check_request(request)?;
+    check_request(request, settings.settlement_currency)?;
     let mut ignored = Vec::new();
     let line_items = request
         .line_items
@@ -39,7 +68,7 @@ pub(crate) fn session_params(
         .enumerate()
         .map(|(index, item)| line_item_params(index, &item.product, item.quantity, catalog))
         .collect::<Result<Vec<_>, _>>()?;
-    let urls = ui_urls(request, &mut ignored);
+    let urls = ui_urls(request, settings.embedded_ui_mode, &mut ignored);
     let customer_email = match (&request.customer_id, &request.customer_email) {
         (Some(_), Some(_)) => {
             ignored.push("customer_email".to_owned());
@@ -73,29 +102,39 @@ pub(crate) fn session_params(
         client_reference_id: request.reference.clone(),
         metadata: request.metadata.clone(),
         discounts: request
-            .discount_code
+            .discount_id
             .iter()
-            .map(|code| DiscountParams {
-                promotion_code: code.clone(),
+            .map(|id| DiscountParams {
+                promotion_code: id.clone(),
             })
             .collect(),
         allow_promotion_codes: request.allow_discount_codes.then_some(true),
         locale: request.locale.clone(),
-        expires_at: expires_at(request, now),
+        expires_at: request
+            .expires_in
+            .map(|expires_in| limits::expires_at(now.unix_timestamp(), expires_in)),
         currency,
     };
     Ok(SessionPlan { params, ignored })
 }
 
 /// Refuses, before any request, what Stripe would refuse: an invalid request, a discount
-/// code together with customer entry, an `expires_in` out of range, a total below the
-/// minimum charge.
-fn check_request(request: &CheckoutRequest) -> Result<(), PaymentError> {
+/// together with customer entry, an `expires_in` out of range, setup mode without a
+/// currency, a total below the settlement currency's minimum charge.
+fn check_request(
+    request: &CheckoutRequest,
+    settlement_currency: Option<Currency>,
+) -> Result<(), PaymentError> {
     request.validate()?;
-    if request.discount_code.is_some() && request.allow_discount_codes {
+    let discount_field = match (&request.discount_code, &request.discount_id) {
+        (Some(_), _) => Some("discount_code"),
+        (None, Some(_)) => Some("discount_id"),
+        (None, None) => None,
+    };
+    if let Some(field) = discount_field.filter(|_| request.allow_discount_codes) {
         return Err(PaymentError::invalid(
-            "discount_code",
-            "Stripe cannot apply a discount code and let the customer enter one in the same checkout; choose one",
+            field,
+            "Stripe cannot apply a discount and let the customer enter one in the same checkout; choose one",
         ));
     }
     if request
@@ -110,20 +149,20 @@ fn check_request(request: &CheckoutRequest) -> Result<(), PaymentError> {
     match request.mode {
         CheckoutMode::Payment => {
             if let Some(total) = request.total()? {
-                check_minimum_charge(total)?;
+                check_minimum_charge(total, settlement_currency)?;
             }
+        }
+        // Checkout's dynamic payment methods need the currency in setup mode (and endive has
+        // no `payment_method_types` to do without it).
+        CheckoutMode::Setup if request.currency.is_none() => {
+            return Err(PaymentError::invalid(
+                "currency",
+                "Stripe requires a currency in setup mode",
+            ));
         }
         CheckoutMode::Subscription | CheckoutMode::Setup => {}
     }
     Ok(())
-}
-
-/// `expires_at`: the clock's now plus `expires_in`, in Unix seconds.
-fn expires_at(request: &CheckoutRequest, now: OffsetDateTime) -> Option<i64> {
-    request.expires_in.map(|duration| {
-        now.unix_timestamp()
-            .saturating_add(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
-    })
 }
 
 /// Where Stripe sends the customer, by UI mode.
@@ -136,7 +175,11 @@ struct UiUrls {
 
 /// Hosted checkouts get `success_url` and `cancel_url`; embedded ones get `return_url` and
 /// list a `cancel_url` as ignored.
-fn ui_urls(request: &CheckoutRequest, ignored: &mut Vec<String>) -> UiUrls {
+fn ui_urls(
+    request: &CheckoutRequest,
+    embedded_ui_mode: &'static str,
+    ignored: &mut Vec<String>,
+) -> UiUrls {
     match request.ui_mode {
         UiMode::Hosted => UiUrls {
             ui_mode: None,
@@ -149,7 +192,7 @@ fn ui_urls(request: &CheckoutRequest, ignored: &mut Vec<String>) -> UiUrls {
                 ignored.push("cancel_url".to_owned());
             }
             UiUrls {
-                ui_mode: Some("embedded_page"),
+                ui_mode: Some(embedded_ui_mode),
                 success_url: None,
                 cancel_url: None,
                 return_url: Some(request.success_url.clone()),
@@ -171,7 +214,10 @@ fn line_item_params(
             None,
             Some(PriceDataParams {
                 currency: custom.unit_amount.currency().lowercase(),
-                unit_amount: custom.unit_amount.amount(),
+                unit_amount: to_wire(
+                    custom.unit_amount,
+                    &format!("line_items[{index}].unit_amount"),
+                )?,
                 product_name: custom.name.clone(),
                 product_description: custom.description.clone(),
                 recurring: custom.recurring.map(recurring_params),
@@ -205,7 +251,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
         Some(SessionStatus::Expired) => CheckoutStatus::Expired,
         Some(SessionStatus::Unknown(other)) => {
             tracing::warn!(
-                status = other.as_str(),
+                status = ?other.as_str(),
                 "unknown checkout.session status; treated as open"
             );
             CheckoutStatus::Open
@@ -218,7 +264,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
         Some(SessionPaymentStatus::NoPaymentRequired) => PaymentStatus::NoPaymentRequired,
         Some(SessionPaymentStatus::Unknown(other)) => {
             tracing::warn!(
-                payment_status = other.as_str(),
+                payment_status = ?other.as_str(),
                 "unknown checkout.session payment_status; treated as unpaid"
             );
             PaymentStatus::Unpaid
@@ -227,7 +273,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
     };
     let mut result = CheckoutResult::new(session.id, KIND, status, payment_status);
     result.url = session.url;
-    result.client_secret = session.client_secret.map(Secret::new);
+    result.client_secret = session.client_secret;
     result.mode = match session.mode {
         Some(SessionMode::Payment) => Some(CheckoutMode::Payment),
         Some(SessionMode::Subscription) => Some(CheckoutMode::Subscription),
@@ -237,7 +283,7 @@ pub(crate) fn checkout_result(session: Session, raw: RawJson) -> CheckoutResult 
     result.amount_total = match (session.amount_total, session.currency.as_deref()) {
         (Some(amount), Some(code)) => Currency::new(code)
             .ok()
-            .map(|currency| Money::new(amount, currency)),
+            .and_then(|currency| from_wire(amount, currency, "checkout.session").ok()),
         (Some(_), None) | (None, _) => None,
     };
     result.customer_email = session
@@ -262,9 +308,8 @@ pub(crate) fn line_item(
     item: wire::Item,
     raw: serde_json::Value,
 ) -> Result<CheckoutLineItem, PaymentError> {
-    let currency =
-        Currency::new(&item.currency).map_err(|error| PaymentError::decode("line item", error))?;
-    let money = |amount: i64| Money::new(amount, currency);
+    let currency = Currency::new(&item.currency).map_err(|_| unknown_currency("line item"))?;
+    let money = |amount: i64| from_wire(amount, currency, "line item");
     let price = item.price;
     Ok(CheckoutLineItem {
         id: item.id,
@@ -278,15 +323,16 @@ pub(crate) fn line_item(
         unit_amount: price
             .as_ref()
             .and_then(|price| price.unit_amount)
-            .map(money),
+            .map(money)
+            .transpose()?,
         recurring: price
             .as_ref()
             .and_then(|price| price.recurring.as_ref())
             .and_then(recurring),
-        amount_subtotal: money(item.amount_subtotal),
-        amount_discount: money(item.amount_discount),
-        amount_tax: money(item.amount_tax),
-        amount_total: money(item.amount_total),
+        amount_subtotal: money(item.amount_subtotal)?,
+        amount_discount: money(item.amount_discount)?,
+        amount_tax: money(item.amount_tax)?,
+        amount_total: money(item.amount_total)?,
         raw,
     })
 }
@@ -307,15 +353,17 @@ fn recurring(recurring: &wire::PriceRecurring) -> Option<Recurring> {
 }
 
 /// Maps a PaymentIntent request to its create parameters.
-pub(crate) fn payment_intent_params(request: &PaymentIntentRequest) -> CreatePaymentIntentParams {
-    CreatePaymentIntentParams {
-        amount: request.amount.amount(),
+pub(crate) fn payment_intent_params(
+    request: &PaymentIntentRequest,
+) -> Result<CreatePaymentIntentParams, PaymentError> {
+    Ok(CreatePaymentIntentParams {
+        amount: to_wire(request.amount, "amount")?,
         currency: request.amount.currency().lowercase(),
         customer: request.customer_id.clone(),
         description: request.description.clone(),
         receipt_email: request.receipt_email.clone(),
         metadata: request.metadata.clone(),
-    }
+    })
 }
 
 /// Normalizes a PaymentIntent; its `client_secret` is required (Stripe returns it to
@@ -324,11 +372,10 @@ pub(crate) fn payment_intent(
     intent: wire::PaymentIntent,
     raw: serde_json::Value,
 ) -> Result<PaymentIntent, PaymentError> {
-    let currency = Currency::new(&intent.currency)
-        .map_err(|error| PaymentError::decode("payment_intent", error))?;
+    let currency =
+        Currency::new(&intent.currency).map_err(|_| unknown_currency("payment_intent"))?;
     let client_secret = intent
         .client_secret
-        .map(Secret::new)
         .ok_or_else(|| PaymentError::decode("payment_intent", "client_secret is missing"))?;
     let status = match intent.status {
         wire::PaymentIntentStatus::RequiresPaymentMethod => {
@@ -346,7 +393,7 @@ pub(crate) fn payment_intent(
     };
     Ok(PaymentIntent {
         id: intent.id,
-        amount: Money::new(intent.amount, currency),
+        amount: from_wire(intent.amount, currency, "payment_intent")?,
         status,
         client_secret,
         customer_id: intent.customer.map(|customer| customer.id().to_owned()),
@@ -357,9 +404,12 @@ pub(crate) fn payment_intent(
     })
 }
 
-/// Normalizes an event type; subscription events look at the subscription's status.
-pub(crate) fn event_kind(event_type: &EventType, object: &serde_json::Value) -> WebhookEventKind {
+/// Normalizes an event type from `data` (the event's `data`: `object` and, on updates,
+/// `previous_attributes`). Invoices tell a subscription's first payment from a renewal;
+/// subscription updates look at the status and at a newly scheduled cancellation.
+pub(crate) fn event_kind(event_type: &EventType, data: &serde_json::Value) -> WebhookEventKind {
     let other = || WebhookEventKind::Other(event_type.as_str().to_owned());
+    let object = &data["object"];
     match event_type {
         EventType::CheckoutSessionCompleted => WebhookEventKind::CheckoutCompleted,
         EventType::CheckoutSessionAsyncPaymentSucceeded => WebhookEventKind::AsyncPaymentSucceeded,
@@ -369,8 +419,12 @@ pub(crate) fn event_kind(event_type: &EventType, object: &serde_json::Value) -> 
         EventType::PaymentIntentPaymentFailed => WebhookEventKind::PaymentFailed,
         EventType::ChargeRefunded => WebhookEventKind::Refunded,
         EventType::ChargeDisputeCreated => WebhookEventKind::Disputed,
-        EventType::InvoicePaid => WebhookEventKind::SubscriptionRenewed,
+        EventType::InvoicePaid | EventType::InvoicePaymentSucceeded => invoice_paid_kind(object),
+        EventType::InvoicePaymentFailed => WebhookEventKind::SubscriptionPaymentFailed,
         EventType::CustomerSubscriptionDeleted => WebhookEventKind::SubscriptionCanceled,
+        EventType::CustomerSubscriptionUpdated if cancel_newly_scheduled(data) => {
+            WebhookEventKind::SubscriptionCancelScheduled
+        }
         EventType::CustomerSubscriptionCreated
         | EventType::CustomerSubscriptionUpdated
         | EventType::CustomerSubscriptionResumed => {
@@ -402,6 +456,40 @@ pub(crate) fn event_kind(event_type: &EventType, object: &serde_json::Value) -> 
     }
 }
 
+/// A paid invoice: the first one of a subscription starts it, any other renews it.
+fn invoice_paid_kind(object: &serde_json::Value) -> WebhookEventKind {
+    let reason = InvoiceObject::deserialize(object)
+        .ok()
+        .and_then(|invoice| invoice.billing_reason);
+    match reason {
+        Some(BillingReason::SubscriptionCreate) => WebhookEventKind::SubscriptionStarted,
+        Some(
+            BillingReason::SubscriptionCycle
+            | BillingReason::SubscriptionUpdate
+            | BillingReason::SubscriptionThreshold
+            | BillingReason::Subscription
+            | BillingReason::Manual
+            | BillingReason::Upcoming
+            | BillingReason::QuoteAccept
+            | BillingReason::AutomaticPendingInvoiceItemInvoice
+            | BillingReason::Unknown(_),
+        )
+        | None => WebhookEventKind::SubscriptionRenewed,
+    }
+}
+
+/// Says whether a `customer.subscription.updated` newly set `cancel_at_period_end`: true now,
+/// false in `previous_attributes` (a change of anything else keeps it out).
+fn cancel_newly_scheduled(data: &serde_json::Value) -> bool {
+    let now = SubscriptionObject::deserialize(&data["object"])
+        .ok()
+        .and_then(|subscription| subscription.cancel_at_period_end);
+    let before = PreviousSubscription::deserialize(&data["previous_attributes"])
+        .ok()
+        .and_then(|previous| previous.cancel_at_period_end);
+    now == Some(true) && before == Some(false)
+}
+
 /// Says whether the event's object is a checkout session.
 pub(crate) fn carries_checkout(event_type: &EventType) -> bool {
     match event_type {
@@ -421,9 +509,16 @@ pub(crate) fn carries_checkout(event_type: &EventType) -> bool {
         | EventType::CustomerSubscriptionTrialWillEnd
         | EventType::CustomerSubscriptionPendingUpdateApplied
         | EventType::CustomerSubscriptionPendingUpdateExpired
-        | EventType::InvoicePaid => false,
+        | EventType::InvoicePaid
+        | EventType::InvoicePaymentSucceeded
+        | EventType::InvoicePaymentFailed => false,
         EventType::Unknown(name) => name.starts_with("checkout.session."),
     }
+}
+
+/// The `Decode` error for a currency payswitch does not know.
+fn unknown_currency(what: &'static str) -> PaymentError {
+    PaymentError::decode(what, "currency is not an ISO 4217 code payswitch knows")
 }
 
 /// Unix seconds to a UTC time, when in range.
@@ -431,18 +526,35 @@ pub(crate) fn unix_time(seconds: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(seconds).ok()
 }
 
-/// Drops `client_secret` from a raw object, so printing `raw` can never leak it.
+/// The keys whose string values are replaced by `[redacted]` in `raw`, at any depth:
+/// `client_secret` (sessions, PaymentIntents, SetupIntents, possibly expanded inside another
+/// object) and `secret` (ephemeral keys, webhook endpoints).
+const REDACTED_KEYS: [&str; 2] = ["client_secret", "secret"];
+
+/// Replaces every `client_secret` (and `secret`) string in a raw object, at any depth of
+/// objects and arrays, so printing or serializing `raw` can never leak it.
 pub(crate) fn without_client_secret(mut raw: serde_json::Value) -> serde_json::Value {
-    if let Some(object) = raw.as_object_mut() {
-        if object
-            .get("client_secret")
-            .is_some_and(serde_json::Value::is_string)
-        {
-            object.insert(
-                "client_secret".to_owned(),
-                serde_json::Value::String("[redacted]".to_owned()),
-            );
-        }
-    }
+    redact(&mut raw);
     raw
+}
+
+/// Walks `value` in place. serde_json refuses documents nested deeper than 128 levels, so
+/// the recursion is bounded.
+fn redact(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, item) in object.iter_mut() {
+                if item.is_string() && REDACTED_KEYS.contains(&key.as_str()) {
+                    *item = serde_json::Value::String("[redacted]".to_owned());
+                } else {
+                    redact(item);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        serde_json::Value::Null
+        | serde_json::Value::Bool(_)
+        | serde_json::Value::Number(_)
+        | serde_json::Value::String(_) => {}
+    }
 }

@@ -3,13 +3,14 @@
 use std::time::Duration;
 
 use payswitch_core::adapter::http::scrub;
-use payswitch_core::{GatewayDetails, PaymentError};
+use payswitch_core::{GatewayDetails, PaymentError, Secret};
 
 use crate::config::KIND;
 use crate::wire::{ApiError, ErrorEnvelope};
 
 /// A non-2xx answer from Stripe, with what is needed to describe it.
-#[derive(Debug)]
+///
+/// Deliberately not `Debug`: it holds the API key.
 pub(crate) struct ErrorAnswer<'a> {
     /// The HTTP status.
     pub(crate) status: u16,
@@ -24,7 +25,7 @@ pub(crate) struct ErrorAnswer<'a> {
     /// What was asked for, for `NotFound` (a checkout id, or the path).
     pub(crate) subject: &'a str,
     /// The API key, scrubbed from any message that echoes it.
-    pub(crate) secret_key: &'a str,
+    pub(crate) secret_key: &'a Secret,
 }
 
 /// Maps a Stripe error answer to the [`PaymentError`] variant that means the same thing.
@@ -35,7 +36,11 @@ pub(crate) struct ErrorAnswer<'a> {
 /// - 401 → `Authentication`; 403 → `PermissionDenied`; 404 → `NotFound`;
 /// - 409 (a request with the same key still running) → `IdempotencyConflict`, except
 ///   `lock_timeout` (another request holds the object) → `Provider`;
-/// - 429 → `RateLimited` with `Retry-After`; 402, other 4xx and 5xx → `Provider`.
+/// - 402 `card_error` → `Declined` with Stripe's `decline_code`;
+/// - 429 → `RateLimited` with `Retry-After`; other 402, other 4xx and 5xx → `Provider`.
+///
+/// Every variant that carries [`GatewayDetails`] keeps Stripe's `type`, `code`, `param`,
+/// `doc_url` and `decline_code`.
 pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
     let api_error = serde_json::from_slice::<ErrorEnvelope>(answer.body)
         .map(|envelope| envelope.error)
@@ -45,7 +50,7 @@ pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
             .message
             .clone()
             .unwrap_or_else(|| default_message(answer.status)),
-        answer.secret_key,
+        answer.secret_key.expose(),
     );
     let details = Box::new(
         GatewayDetails::new(KIND, answer.status, message.clone())
@@ -56,15 +61,19 @@ pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
                     .or_else(|| api_error.error_type.clone()),
             )
             .with_request_id(answer.request_id)
-            .with_attempts(answer.attempts),
+            .with_attempts(answer.attempts)
+            .with_error_type(api_error.error_type.clone())
+            .with_param(api_error.param.clone())
+            .with_doc_url(api_error.doc_url.clone())
+            .with_decline_code(api_error.decline_code.clone()),
     );
+    // Gateway text goes through `?` (Debug), which escapes it: a body cannot add log lines.
     tracing::debug!(
         status = answer.status,
-        error_type = api_error.error_type.as_deref(),
-        code = api_error.code.as_deref(),
-        param = api_error.param.as_deref(),
-        decline_code = api_error.decline_code.as_deref(),
-        doc_url = api_error.doc_url.as_deref(),
+        error_type = ?api_error.error_type,
+        code = ?api_error.code,
+        param = ?api_error.param,
+        decline_code = ?api_error.decline_code,
         "stripe refused the request"
     );
     let gateway = Some(details.clone());
@@ -73,7 +82,13 @@ pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
     if is_idempotency_error {
         return PaymentError::IdempotencyConflict { message, gateway };
     }
+    let is_card_error = api_error.error_type.as_deref() == Some("card_error");
     match answer.status {
+        402 if is_card_error => PaymentError::Declined {
+            message,
+            decline_code: api_error.decline_code,
+            gateway,
+        },
         400 if code == Some("amount_too_small") => {
             PaymentError::AmountTooSmall { message, gateway }
         }
@@ -118,6 +133,36 @@ fn default_message(status: u16) -> String {
     format!("HTTP {status} without a Stripe error body")
 }
 
+/// A `Decode` error for JSON that does not have the shape of `what`, without quoting the
+/// body: serde's text quotes the offending value (a customer's email, a name), which
+/// applications log. Field and type names stay; values become `…`.
+pub(crate) fn decode_error(what: &'static str, error: &serde_json::Error) -> PaymentError {
+    PaymentError::decode(what, without_quoted_values(&error.to_string()))
+}
+
+/// Replaces each `"…"` and `` `…` `` span with `…`, except field names serde quotes after
+/// `field `, which come from payswitch's types rather than the body.
+fn without_quoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let Some(length) = rest[start + 1..].find(quote) else {
+            break;
+        };
+        let (before, quoted) = (&rest[..start], &rest[start..start + length + 2]);
+        out.push_str(before);
+        if before.ends_with("field ") {
+            out.push_str(quoted);
+        } else {
+            out.push('…');
+        }
+        rest = &rest[start + length + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,8 +175,61 @@ mod tests {
             body: body.as_bytes(),
             attempts: 1,
             subject: "cs_test_1",
-            secret_key: "sk_test_secret",
+            secret_key: &Secret::new("sk_test_secret"),
         })
+    }
+
+    #[test]
+    fn a_card_error_is_a_decline_with_every_detail_kept() {
+        let declined = answer(
+            402,
+            r#"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","param":"payment_method","doc_url":"https://stripe.com/docs/error-codes/card-declined","message":"Your card has insufficient funds."}}"#,
+        );
+        match &declined {
+            PaymentError::Declined {
+                message,
+                decline_code,
+                gateway: Some(details),
+            } => {
+                assert_eq!(message, "Your card has insufficient funds.");
+                assert_eq!(decline_code.as_deref(), Some("insufficient_funds"));
+                assert_eq!(details.status, 402);
+                assert_eq!(details.code.as_deref(), Some("card_declined"));
+                assert_eq!(details.error_type.as_deref(), Some("card_error"));
+                assert_eq!(details.param.as_deref(), Some("payment_method"));
+                assert_eq!(details.decline_code.as_deref(), Some("insufficient_funds"));
+                assert_eq!(
+                    details.doc_url.as_deref(),
+                    Some("https://stripe.com/docs/error-codes/card-declined")
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(!declined.is_retryable());
+        let invalid = answer(
+            400,
+            r#"{"error":{"type":"invalid_request_error","code":"parameter_missing","param":"currency","doc_url":"https://stripe.com/docs/error-codes/parameter-missing"}}"#,
+        );
+        let details = invalid.gateway().unwrap();
+        assert_eq!(details.error_type.as_deref(), Some("invalid_request_error"));
+        assert_eq!(details.param.as_deref(), Some("currency"));
+        assert!(details.doc_url.is_some());
+    }
+
+    #[test]
+    fn decode_errors_never_quote_body_values() {
+        let error = serde_json::from_str::<crate::wire::Item>(
+            r#"{"id":"li_1","currency":"usd","amount_total":"ana@example.com"}"#,
+        )
+        .unwrap_err();
+        let text = decode_error("line item", &error).to_string();
+        assert!(!text.contains("ana@example.com"), "{text}");
+        let missing =
+            serde_json::from_str::<crate::wire::Item>(r#"{"currency":"usd"}"#).unwrap_err();
+        assert!(decode_error("line item", &missing)
+            .to_string()
+            .contains("`id`"));
+        assert_eq!(without_quoted_values("a \"b\" c `d"), "a … c `d");
     }
 
     #[test]

@@ -1,44 +1,87 @@
-//! `Idempotency-Key` values: the request's own, one derived from the checkout's reference and
-//! parameters, or a random one.
+//! `Idempotency-Key` values for checkout creates, and the rule for a replayed answer.
+//!
+//! - The request's own key is used as is, for every attempt.
+//! - With a `reference` and no key, the key is derived from the reference and the encoded
+//!   parameters except `expires_at`, plus a generation: `payswitch-ref-<sha256>-g<n>`. Two app
+//!   instances creating one order converge on one session; a later generation is used once
+//!   the session behind the earlier one can no longer be paid (expired) or Stripe saved a
+//!   failure under it.
+//! - Otherwise a random key per call, reused by that call's retries.
 //!
 //! The derived key hashes the already-encoded form around its `expires_at` pair, so key
 //! derivation depends on the exact output of `form.rs`; both live here to keep that coupling
 //! in one place.
 
-use payswitch_core::CheckoutRequest;
+use payswitch_core::{CheckoutRequest, CheckoutStatus};
 use sha2::{Digest, Sha256};
 
-/// The key for a checkout create: the request's own; else derived from the reference and
-/// the parameters, so two app instances retrying one order converge on one session; else
-/// random.
-///
-/// `form` is the encoded body; the key hashes it without `expires_at`, which moves with the
-/// clock, so the body is encoded once and never copied for the key.
-pub(crate) fn checkout_idempotency_key(request: &CheckoutRequest, form: &str) -> String {
-    if let Some(key) = &request.idempotency_key {
-        return key.clone();
+/// How many key generations one create walks through before giving up: each expired
+/// session (or saved failure) for the order costs one.
+pub(crate) const MAX_GENERATIONS: u32 = 8;
+
+/// Where a checkout create's keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CheckoutKeys {
+    /// The request's own key: one generation only.
+    Explicit(String),
+    /// Derived from the reference and parameters: the hex digest, before `-g<n>`.
+    Derived(String),
+    /// No reference: a random key per generation.
+    Random,
+}
+
+impl CheckoutKeys {
+    /// The keys for a checkout create. `form` is the encoded body; the digest leaves its
+    /// `expires_at` out, which moves with the clock, so the body is encoded once.
+    pub(crate) fn new(request: &CheckoutRequest, form: &str) -> Self {
+        if let Some(key) = &request.idempotency_key {
+            return Self::Explicit(key.clone());
+        }
+        let Some(reference) = &request.reference else {
+            return Self::Random;
+        };
+        let (before, after) = split_around(form, "expires_at").unwrap_or((form, ""));
+        let mut hasher = Sha256::new();
+        hasher.update(reference.len().to_be_bytes());
+        hasher.update(reference.as_bytes());
+        hasher.update(before.as_bytes());
+        hasher.update(after.as_bytes());
+        if let Some(expires_in) = request.expires_in {
+            hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
+        }
+        Self::Derived(hex::encode(hasher.finalize()))
     }
-    let Some(reference) = &request.reference else {
-        return random_idempotency_key();
-    };
-    let (before, after) = split_around(form, "expires_at").unwrap_or((form, ""));
-    let mut hasher = Sha256::new();
-    hasher.update(reference.len().to_be_bytes());
-    hasher.update(reference.as_bytes());
-    hasher.update(before.as_bytes());
-    hasher.update(after.as_bytes());
-    if let Some(expires_in) = request.expires_in {
-        hasher.update(format!("&expires_in={}", expires_in.as_secs()).as_bytes());
+
+    /// The key of `generation`, or `None` when there is no such generation (an explicit
+    /// key has only the first).
+    pub(crate) fn key(&self, generation: u32) -> Option<String> {
+        match self {
+            Self::Explicit(key) => (generation == 0).then(|| key.clone()),
+            Self::Derived(digest) => Some(format!("payswitch-ref-{digest}-g{generation}")),
+            Self::Random => Some(random_idempotency_key()),
+        }
     }
-    // Hex-encoded straight into the key, without an intermediate string.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity("payswitch-ref-".len() + 64);
-    key.push_str("payswitch-ref-");
-    for byte in hasher.finalize() {
-        key.push(char::from(HEX[usize::from(byte >> 4)]));
-        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
+}
+
+/// What to do with a session Stripe replayed under a create's key, by its current status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplayVerdict {
+    /// Still payable: the create converged on it.
+    Return,
+    /// Paid or otherwise complete: never open a second payable session for the order.
+    AlreadyCompleted,
+    /// Expired: the order needs a new session, under the next generation's key.
+    NextGeneration,
+}
+
+/// The rule for a replayed session, decided on its status as retrieved now (never on the
+/// replayed body, which is the state at its creation).
+pub(crate) fn replay_verdict(status: CheckoutStatus) -> ReplayVerdict {
+    match status {
+        CheckoutStatus::Open => ReplayVerdict::Return,
+        CheckoutStatus::Complete => ReplayVerdict::AlreadyCompleted,
+        CheckoutStatus::Expired => ReplayVerdict::NextGeneration,
     }
-    key
 }
 
 /// A fresh random key, for creates without a reference and for `expire_checkout`.
@@ -77,6 +120,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn replayed_sessions_are_judged_on_their_current_status() {
+        assert_eq!(replay_verdict(CheckoutStatus::Open), ReplayVerdict::Return);
+        assert_eq!(
+            replay_verdict(CheckoutStatus::Complete),
+            ReplayVerdict::AlreadyCompleted
+        );
+        assert_eq!(
+            replay_verdict(CheckoutStatus::Expired),
+            ReplayVerdict::NextGeneration
+        );
+    }
+
+    #[test]
+    fn explicit_keys_have_one_generation_and_random_keys_differ() {
+        let keys = CheckoutKeys::Explicit("mine".into());
+        assert_eq!(keys.key(0).as_deref(), Some("mine"));
+        assert_eq!(keys.key(1), None);
+        assert_ne!(CheckoutKeys::Random.key(0), CheckoutKeys::Random.key(0));
+    }
+
+    #[test]
     fn derived_keys_ignore_expires_at_and_stay_stable() {
         let request = CheckoutRequest::builder()
             .mode(CheckoutMode::Subscription)
@@ -88,14 +152,19 @@ mod tests {
             .unwrap();
         let form = "mode=subscription&line_items[0][price]=price_1Pro&line_items[0][quantity]=2\
                     &success_url=https%3A%2F%2Fexample.com%2Fok&client_reference_id=order-7";
-        let now = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001800"));
-        let later = checkout_idempotency_key(&request, &format!("{form}&expires_at=1800001807"));
+        let now = CheckoutKeys::new(&request, &format!("{form}&expires_at=1800001800"));
+        let later = CheckoutKeys::new(&request, &format!("{form}&expires_at=1800001860"));
         assert_eq!(now, later);
         // SHA-256 over the reference's length and bytes, the form without expires_at and
-        // `&expires_in=1800`: pinned, so a key never changes between releases.
+        // `&expires_in=1800`, then the generation: pinned, so a key never changes between
+        // releases.
         assert_eq!(
-            now,
-            "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd"
+            now.key(0).unwrap(),
+            "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd-g0"
+        );
+        assert_eq!(
+            now.key(3).unwrap(),
+            "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd-g3"
         );
     }
 

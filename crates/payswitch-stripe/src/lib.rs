@@ -5,6 +5,7 @@ mod builder;
 mod client;
 mod config;
 mod convert;
+mod currency;
 mod error;
 mod form;
 mod idempotency;

@@ -7,7 +7,7 @@ use payswitch_core::{Money, PaymentError, Secret};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::limits::check_minimum_charge;
+use crate::currency::to_wire;
 
 /// What to charge with a PaymentIntent (`POST /v1/payment_intents`).
 ///
@@ -82,13 +82,14 @@ impl PaymentIntentRequest {
         self
     }
 
-    /// Checks the request locally: a positive amount at or above Stripe's minimum charge,
-    /// metadata limits and the key's length.
+    /// Checks the request locally: a positive amount Stripe can write (a three-decimal
+    /// amount ends in 0), metadata limits and the key's length. The minimum charge is checked
+    /// by the provider, which knows the account's settlement currency.
     pub fn validate(&self) -> Result<(), PaymentError> {
         if self.amount.amount() <= 0 {
             return Err(PaymentError::invalid("amount", "must be positive"));
         }
-        check_minimum_charge(self.amount)?;
+        to_wire(self.amount, "amount")?;
         for (field, value) in [
             ("customer_id", &self.customer_id),
             ("description", &self.description),

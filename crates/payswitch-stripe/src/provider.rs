@@ -13,18 +13,33 @@ use payswitch_core::{
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::client::{path_segment, StripeClient};
+use crate::client::{path_segment, Reply, StripeClient};
 use crate::config::KIND;
-use crate::convert::{self, SessionPlan};
+use crate::convert::{self, SessionPlan, SessionSettings};
+use crate::error::decode_error;
 use crate::form::FormWriter;
-use crate::idempotency::{checkout_idempotency_key, random_idempotency_key};
+use crate::idempotency::{
+    random_idempotency_key, replay_verdict, CheckoutKeys, ReplayVerdict, MAX_GENERATIONS,
+};
+use crate::limits::{check_minimum_charge, EXPIRES_AT_GRID_SECS};
 use crate::line_items::{CheckoutLineItem, LineItemsPage};
 use crate::payment_intent::{PaymentIntent, PaymentIntentRequest};
 use crate::webhook::{self, WebhookVerifier};
-use crate::wire;
+use crate::wire::{self, CreateSessionParams, DiscountParams};
 
 /// The page size `list_line_items` asks for (Stripe's maximum).
 const FULL_PAGE: u32 = 100;
+
+/// The most pages `list_line_items` follows (10,000 items): a cursor that keeps going
+/// further is a gateway fault, not a checkout.
+const MAX_LINE_ITEM_PAGES: usize = 100;
+
+/// The create endpoint for checkout sessions.
+const SESSIONS: &str = "/v1/checkout/sessions";
+
+/// The `expires_at` shifts tried under one key: the value computed here, then the
+/// neighbouring grid cells another instance may have computed a moment earlier or later.
+const GRID_NEIGHBOURS: [i64; 3] = [0, -EXPIRES_AT_GRID_SECS, EXPIRES_AT_GRID_SECS];
 
 /// Stripe behind [`CheckoutProvider`]: Checkout Sessions, webhooks and success redirects,
 /// plus PaymentIntents and line items as Stripe-only calls.
@@ -57,6 +72,7 @@ struct Inner {
     webhooks: WebhookVerifier,
     catalog: Catalog,
     clock: Arc<dyn Clock>,
+    settings: SessionSettings,
 }
 
 impl fmt::Debug for StripeProvider {
@@ -68,6 +84,10 @@ impl fmt::Debug for StripeProvider {
             .field("webhook_tolerance", &self.inner.webhooks.tolerance())
             .field("retry", self.inner.client.retry())
             .field("catalog_skus", &self.inner.catalog.skus().count())
+            .field(
+                "settlement_currency",
+                &self.inner.settings.settlement_currency,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +98,7 @@ impl StripeProvider {
         webhooks: WebhookVerifier,
         catalog: Catalog,
         clock: Arc<dyn Clock>,
+        settings: SessionSettings,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -85,6 +106,7 @@ impl StripeProvider {
                 webhooks,
                 catalog,
                 clock,
+                settings,
             }),
         }
     }
@@ -130,7 +152,8 @@ impl StripeProvider {
         request: &PaymentIntentRequest,
     ) -> Result<PaymentIntent, PaymentError> {
         request.validate()?;
-        let body = Bytes::from(convert::payment_intent_params(request).encode());
+        check_minimum_charge(request.amount, self.inner.settings.settlement_currency)?;
+        let body = Bytes::from(convert::payment_intent_params(request)?.encode());
         let key = request
             .idempotency_key
             .clone()
@@ -203,31 +226,38 @@ impl StripeProvider {
     ) -> Result<Vec<CheckoutLineItem>, PaymentError> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
-        loop {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_LINE_ITEM_PAGES {
             let page = self
                 .list_line_items_page(checkout_id, Some(FULL_PAGE), cursor.as_deref())
                 .await?;
             let next = page.next_cursor().map(str::to_owned);
             items.extend(page.data);
             match next {
-                // A cursor that does not move would loop forever.
-                Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+                // A cursor seen before (not moving, or cycling) would loop forever.
+                Some(next) if !seen.insert(next.clone()) => {
                     return Err(PaymentError::decode(
                         "list of line items",
-                        "has_more is set but the page did not advance",
+                        "has_more is set but the cursor repeats",
                     ));
                 }
                 Some(next) => cursor = Some(next),
                 None => return Ok(items),
             }
         }
+        Err(PaymentError::decode(
+            "list of line items",
+            format!("more than {MAX_LINE_ITEM_PAGES} pages of {FULL_PAGE} items"),
+        ))
     }
 
     /// Encodes the form body [`create_checkout`](CheckoutProvider::create_checkout) would send
     /// for `request`, without sending it.
     ///
     /// Useful to log or diff what a request turns into, and to measure encoding on its own.
-    /// `expires_at` is computed from the provider's clock, as in a real call.
+    /// `expires_at` is computed from the provider's clock, as in a real call. A
+    /// `discount_code` is refused here: it needs a request to Stripe to become a promotion
+    /// code id (pass that id as `discount_id` instead).
     ///
     /// ```
     /// use payswitch_core::{CheckoutRequest, Currency, LineItem, Money};
@@ -243,12 +273,174 @@ impl StripeProvider {
     /// assert!(body.starts_with(b"mode=payment&line_items[0][price_data][currency]=usd"));
     /// ```
     pub fn checkout_body(&self, request: &CheckoutRequest) -> Result<Vec<u8>, PaymentError> {
-        Ok(self.checkout_plan(request)?.params.encode().into_bytes())
+        let plan = self.checkout_plan(request)?;
+        if request.discount_code.is_some() {
+            return Err(PaymentError::invalid(
+                "discount_code",
+                "is resolved to a promotion code id by a request to Stripe, which checkout_body does not send; pass the promo_… id as discount_id",
+            ));
+        }
+        Ok(plan.params.encode().into_bytes())
     }
 
     fn checkout_plan(&self, request: &CheckoutRequest) -> Result<SessionPlan, PaymentError> {
-        convert::session_params(request, &self.inner.catalog, self.inner.clock.now())
+        convert::session_params(
+            request,
+            &self.inner.catalog,
+            self.inner.clock.now(),
+            &self.inner.settings,
+        )
     }
+
+    /// Looks up the active promotion code a customer typed
+    /// (`GET /v1/promotion_codes?code=…&active=true&limit=1`) and returns its `promo_…` id.
+    async fn resolve_promotion_code(&self, code: &str) -> Result<String, PaymentError> {
+        let mut query = FormWriter::with_capacity(64);
+        query.text("code", code);
+        query.boolean("active", true);
+        query.integer("limit", 1);
+        let query = query.finish();
+        let value = self
+            .inner
+            .client
+            .get("/v1/promotion_codes", Some(&query), "promotion_codes")
+            .await?;
+        let list: wire::PromotionCodeList = decode(&value, "list of promotion codes")?;
+        list.data
+            .into_iter()
+            .find(|promotion| promotion.active != Some(false))
+            .map(|promotion| promotion.id)
+            .ok_or_else(|| {
+                PaymentError::invalid(
+                    "discount_code",
+                    "no active Stripe promotion code has this code",
+                )
+            })
+    }
+
+    /// Creates a session under the keys of `keys`, one generation after another, and never
+    /// returns a replayed session without retrieving it (see the README's "Retries and
+    /// idempotency").
+    async fn create_session(
+        &self,
+        request: &CheckoutRequest,
+        plan: SessionPlan,
+    ) -> Result<CheckoutResult, PaymentError> {
+        let form = plan.params.encode();
+        let keys = CheckoutKeys::new(request, &form);
+        for generation in 0..MAX_GENERATIONS {
+            let Some(key) = keys.key(generation) else {
+                break;
+            };
+            let (value, replayed) = match self.post_session(&plan.params, &form, &key).await? {
+                Reply {
+                    value: Ok(value),
+                    replayed,
+                } => (value, replayed),
+                Reply {
+                    value: Err(error),
+                    replayed: true,
+                } if keys.key(generation + 1).is_some() && is_server_error(&error) => {
+                    // Stripe saved a failure under this key and replays it for 24 h.
+                    tracing::warn!(generation, "stripe replayed a saved failure; next key");
+                    continue;
+                }
+                Reply {
+                    value: Err(error), ..
+                } => return Err(error),
+            };
+            if !replayed {
+                let mut result = checkout_from(value)?;
+                result.ignored = plan.ignored;
+                return Ok(result);
+            }
+            let id = decode::<IdOnly>(&value, "checkout.session")?.id;
+            let mut current = self.retrieve_checkout(&id).await?;
+            match replay_verdict(current.status) {
+                ReplayVerdict::Return => {}
+                ReplayVerdict::AlreadyCompleted => {
+                    return Err(PaymentError::AlreadyCompleted {
+                        checkout_id: current.id,
+                        reference: current.reference,
+                    });
+                }
+                ReplayVerdict::NextGeneration if keys.key(generation + 1).is_some() => {
+                    tracing::debug!(generation, "the session under this key expired; next key");
+                    continue;
+                }
+                // An explicit key cannot move on: report the session's current state.
+                ReplayVerdict::NextGeneration => {}
+            }
+            current.ignored = plan.ignored;
+            return Ok(current);
+        }
+        Err(PaymentError::IdempotencyConflict {
+            message: format!(
+                "every one of the {MAX_GENERATIONS} idempotency keys derived from this reference holds an expired session or a saved failure; pass an explicit idempotency_key"
+            ),
+            gateway: None,
+        })
+    }
+
+    /// Posts the session under `key`. When Stripe answers `idempotency_error` (the key was
+    /// used with other parameters: another instance computed `expires_at` in a neighbouring
+    /// grid cell), the same key is tried with the neighbouring `expires_at` values.
+    async fn post_session(
+        &self,
+        params: &CreateSessionParams,
+        form: &str,
+        key: &str,
+    ) -> Result<Reply, PaymentError> {
+        let shifts = if params.expires_at.is_some() {
+            &GRID_NEIGHBOURS[..]
+        } else {
+            &GRID_NEIGHBOURS[..1]
+        };
+        let mut outcome = None;
+        for &shift in shifts {
+            let body = if shift == 0 {
+                Bytes::from(form.to_owned())
+            } else {
+                let mut shifted = params.clone();
+                shifted.expires_at = params.expires_at.map(|at| at + shift);
+                Bytes::from(shifted.encode())
+            };
+            let reply = self
+                .inner
+                .client
+                .post_reply(SESSIONS, body, key, "checkout session")
+                .await;
+            match reply {
+                Err(error) if is_parameter_mismatch(&error) => outcome = Some(Err(error)),
+                other => return other,
+            }
+        }
+        outcome.unwrap_or_else(|| {
+            Err(PaymentError::invalid(
+                "idempotency_key",
+                "no request was sent",
+            ))
+        })
+    }
+}
+
+/// Stripe's 400 `idempotency_error`: the key was first used with other parameters.
+fn is_parameter_mismatch(error: &PaymentError) -> bool {
+    matches!(
+        error,
+        PaymentError::IdempotencyConflict { gateway: Some(details), .. } if details.status == 400
+    )
+}
+
+/// A 5xx answer (the failures Stripe saves under an idempotency key).
+fn is_server_error(error: &PaymentError) -> bool {
+    error.gateway().is_some_and(|details| details.status >= 500)
+}
+
+/// Just the `id` of an object.
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
 }
 
 /// Decodes a `checkout.session` JSON object, as Stripe answers a create or retrieve call,
@@ -266,8 +458,8 @@ impl StripeProvider {
 /// assert_eq!(checkout.amount_total.unwrap().amount(), 2000);
 /// ```
 pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|error| PaymentError::decode("Stripe response", error))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| decode_error("Stripe response", &error))?;
     checkout_from(value)
 }
 
@@ -292,7 +484,7 @@ fn decode<T: DeserializeOwned>(
     value: &serde_json::Value,
     what: &'static str,
 ) -> Result<T, PaymentError> {
-    T::deserialize(value).map_err(|error| PaymentError::decode(what, error))
+    T::deserialize(value).map_err(|error| decode_error(what, &error))
 }
 
 #[async_trait]
@@ -309,19 +501,13 @@ impl CheckoutProvider for StripeProvider {
         &self,
         request: &CheckoutRequest,
     ) -> Result<CheckoutResult, PaymentError> {
-        let plan = self.checkout_plan(request)?;
-        let form = plan.params.encode();
-        let key = checkout_idempotency_key(request, &form);
-        // Encoded once; every retry sends these bytes (Bytes clones share them).
-        let body = Bytes::from(form);
-        let value = self
-            .inner
-            .client
-            .post("/v1/checkout/sessions", body, &key, "checkout session")
-            .await?;
-        let mut result = checkout_from(value)?;
-        result.ignored = plan.ignored;
-        Ok(result)
+        let mut plan = self.checkout_plan(request)?;
+        if let Some(code) = &request.discount_code {
+            // Before any session exists, so an unknown code leaves nothing behind.
+            let promotion_code = self.resolve_promotion_code(code).await?;
+            plan.params.discounts = vec![DiscountParams { promotion_code }];
+        }
+        self.create_session(request, plan).await
     }
 
     async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use payswitch_core::adapter::check_webhook_body;
 use payswitch_core::adapter::signature::{hmac_sha256, matches_any};
 use payswitch_core::{
     Clock, PaymentError, RawJson, ReturnParams, Secret, SignatureError, WebhookEvent,
@@ -14,6 +15,7 @@ use crate::config::KIND;
 use crate::convert::{
     carries_checkout, checkout_result, event_kind, unix_time, without_client_secret,
 };
+use crate::error::decode_error;
 use crate::wire::{Event, Session};
 
 /// The header Stripe signs webhooks in.
@@ -45,30 +47,29 @@ struct SignatureHeader {
     signatures: Vec<[u8; 32]>,
 }
 
+/// Parses `Stripe-Signature` as Stripe's SDKs do: elements are `scheme=value` separated by
+/// commas; the first `t` is the timestamp and must be an integer; every `v1` that is 64 hex
+/// digits is a candidate; anything else (`v0`, unknown schemes, odd elements, a `v1` of
+/// another length) is ignored, so a future addition to the header cannot break verification.
 fn parse_header(value: &str) -> Result<SignatureHeader, SignatureError> {
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for part in value.split(',') {
         let Some((name, item)) = part.trim().split_once('=') else {
-            return Err(SignatureError::Malformed(
-                "every element must be scheme=value".to_owned(),
-            ));
+            continue;
         };
         match name {
-            "t" => {
+            "t" if timestamp.is_none() => {
                 let parsed = item.parse::<i64>().map_err(|_| {
                     SignatureError::Malformed("t is not a Unix timestamp".to_owned())
                 })?;
-                if timestamp.replace(parsed).is_some() {
-                    return Err(SignatureError::Malformed("t appears twice".to_owned()));
-                }
+                timestamp = Some(parsed);
             }
             "v1" => {
                 let mut decoded = [0u8; 32];
-                hex::decode_to_slice(item, &mut decoded).map_err(|_| {
-                    SignatureError::Malformed("a v1 signature is not 64 hex digits".to_owned())
-                })?;
-                signatures.push(decoded);
+                if hex::decode_to_slice(item, &mut decoded).is_ok() {
+                    signatures.push(decoded);
+                }
             }
             _ => {}
         }
@@ -148,12 +149,13 @@ impl WebhookVerifier {
         Ok(())
     }
 
-    /// Verifies, then decodes and normalizes the event.
+    /// Checks the body's size, verifies, then decodes and normalizes the event.
     pub(crate) fn verify(
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, PaymentError> {
+        check_webhook_body(body)?;
         self.check(headers, body)?;
         decode_event(body)
     }
@@ -165,16 +167,24 @@ impl WebhookVerifier {
 /// the checkout's `raw` points into the event's, so nothing is deep-copied.
 pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let mut raw: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|error| PaymentError::decode("Stripe webhook body", error))?;
-    let event =
-        Event::deserialize(&raw).map_err(|error| PaymentError::decode("Stripe event", error))?;
+        .map_err(|error| decode_error("Stripe webhook body", &error))?;
+    let event = Event::deserialize(&raw).map_err(|error| decode_error("Stripe event", &error))?;
     let created_at = unix_time(event.created)
         .ok_or_else(|| PaymentError::decode("Stripe event", "created is out of range"))?;
-    let kind = event_kind(&event.event_type, &raw["data"]["object"]);
+    let kind = event_kind(&event.event_type, &raw["data"]);
+    // A signed event whose object has an unexpected shape is still delivered (kind, raw),
+    // without `checkout`: refusing it would make Stripe redeliver it for days.
     let session = if carries_checkout(&event.event_type) {
-        let session = Session::deserialize(&raw["data"]["object"])
-            .map_err(|error| PaymentError::decode("checkout.session in event", error))?;
-        Some(session)
+        Session::deserialize(&raw["data"]["object"])
+            .inspect_err(|error| {
+                tracing::warn!(
+                    event_type = ?event.event_type.as_str(),
+                    line = error.line(),
+                    column = error.column(),
+                    "the checkout.session in a verified event does not decode; delivered without checkout"
+                );
+            })
+            .ok()
     } else {
         None
     };
@@ -242,6 +252,26 @@ mod tests {
         .unwrap();
         assert_eq!(header.timestamp, 1_492_774_577);
         assert_eq!(header.signatures.len(), 1);
+    }
+
+    #[test]
+    fn odd_elements_are_ignored_like_the_sdks() {
+        let v1 = "5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd";
+        for value in [
+            format!("v1={v1},t=1492774577"),
+            format!("t=1492774577,garbage,v1={v1}"),
+            format!("t=1492774577,v1=abc,v1={v1},v2=zz"),
+            format!("t=1492774577,t=99,v1={v1}"),
+            format!(" t=1492774577 , v1={v1} ,"),
+        ] {
+            let header = parse_header(&value).unwrap();
+            assert_eq!(header.timestamp, 1_492_774_577, "{value}");
+            assert_eq!(header.signatures.len(), 1, "{value}");
+        }
+        assert!(matches!(
+            parse_header("t=1,v1=short"),
+            Err(SignatureError::Missing(_))
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use payswitch_core::adapter::wire::Expandable;
-use payswitch_core::wire_enum;
+use payswitch_core::{wire_enum, Secret};
 use serde::Deserialize;
 
 use crate::form::FormWriter;
@@ -69,6 +69,23 @@ wire_enum!(
         CustomerSubscriptionPendingUpdateApplied = "customer.subscription.pending_update_applied",
         CustomerSubscriptionPendingUpdateExpired = "customer.subscription.pending_update_expired",
         InvoicePaid = "invoice.paid",
+        InvoicePaymentSucceeded = "invoice.payment_succeeded",
+        InvoicePaymentFailed = "invoice.payment_failed",
+    }
+);
+
+wire_enum!(
+    /// Why an invoice was created (`invoice.billing_reason`).
+    pub(crate) BillingReason {
+        SubscriptionCreate = "subscription_create",
+        SubscriptionCycle = "subscription_cycle",
+        SubscriptionUpdate = "subscription_update",
+        SubscriptionThreshold = "subscription_threshold",
+        Subscription = "subscription",
+        Manual = "manual",
+        Upcoming = "upcoming",
+        QuoteAccept = "quote_accept",
+        AutomaticPendingInvoiceItemInvoice = "automatic_pending_invoice_item_invoice",
     }
 );
 
@@ -230,7 +247,7 @@ pub(crate) struct Session {
     #[serde(default)]
     pub(crate) url: Option<String>,
     #[serde(default)]
-    pub(crate) client_secret: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
     #[serde(default)]
     pub(crate) amount_total: Option<i64>,
     #[serde(default)]
@@ -311,7 +328,7 @@ pub(crate) struct PaymentIntent {
     pub(crate) currency: String,
     pub(crate) status: PaymentIntentStatus,
     #[serde(default)]
-    pub(crate) client_secret: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
     #[serde(default)]
     pub(crate) customer: Option<Expandable>,
     #[serde(default)]
@@ -348,6 +365,37 @@ pub(crate) struct EventData {
 pub(crate) struct SubscriptionObject {
     #[serde(default)]
     pub(crate) status: Option<SubscriptionStatus>,
+    #[serde(default)]
+    pub(crate) cancel_at_period_end: Option<bool>,
+}
+
+/// What an `invoice.*` event's object says about why it was billed.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct InvoiceObject {
+    #[serde(default)]
+    pub(crate) billing_reason: Option<BillingReason>,
+}
+
+/// The fields an `*.updated` event says changed, with their previous values (only those
+/// read here).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct PreviousSubscription {
+    #[serde(default)]
+    pub(crate) cancel_at_period_end: Option<bool>,
+}
+
+/// A page of `GET /v1/promotion_codes`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PromotionCodeList {
+    pub(crate) data: Vec<PromotionCode>,
+}
+
+/// A promotion code: the id a session's `discounts` takes for the code a customer types.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PromotionCode {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) active: Option<bool>,
 }
 
 /// `{"error": {...}}`.

@@ -142,3 +142,86 @@ fn fixtures_decode_through_the_public_types() {
     assert!(event.checkout.is_none());
     assert_eq!(event.created_at.unix_timestamp(), 1_234_567_890);
 }
+
+mod form_round_trip {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text made of the characters form encoding must escape, plus any unicode.
+    fn hostile() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just('&'),
+                Just('='),
+                Just('['),
+                Just(']'),
+                Just('%'),
+                Just('+'),
+                Just(' '),
+                Just('{'),
+                Just('}'),
+                Just('é'),
+                Just('💳'),
+                Just('\u{0}'),
+                any::<char>(),
+                proptest::char::range('a', 'z'),
+            ],
+            0..24,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// `checkout_body` decoded by an independent parser (`form_urlencoded`) gives back
+        /// every metadata pair, the product name, the reference and the success URL.
+        #[test]
+        fn hostile_keys_and_values_survive_encoding(
+            metadata in proptest::collection::btree_map(hostile(), hostile(), 0..6),
+            name in hostile(),
+            reference in hostile(),
+            path in hostile(),
+        ) {
+            let stripe = provider("http://127.0.0.1:9");
+            let mut builder = CheckoutRequest::builder()
+                .line_item(LineItem::custom(name.clone(), Money::new(2000, Currency::USD), 1))
+                .success_url(format!("https://example.com/{path}"))
+                .reference(reference.clone());
+            for (key, value) in &metadata {
+                builder = builder.metadata(key.clone(), value.clone());
+            }
+            let Ok(request) = builder.build() else {
+                // Refused by core's validation (empty name, brackets in a key, …).
+                return Ok(());
+            };
+            let Ok(body) = stripe.checkout_body(&request) else {
+                return Ok(());
+            };
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(&body)
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+            let find = |key: &str| {
+                pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+            };
+            prop_assert_eq!(find("line_items[0][price_data][product_data][name]"), Some(name.as_str()));
+            prop_assert_eq!(find("client_reference_id"), Some(reference.as_str()));
+            let url = format!("https://example.com/{path}");
+            prop_assert_eq!(find("success_url"), Some(url.as_str()));
+            let decoded: BTreeMap<String, String> = pairs
+                .iter()
+                .filter_map(|(key, value)| {
+                    key.strip_prefix("metadata[")
+                        .and_then(|rest| rest.strip_suffix(']'))
+                        .map(|key| (key.to_owned(), value.clone()))
+                })
+                .collect();
+            prop_assert_eq!(&decoded, &request.metadata);
+            // Every byte outside the unreserved set is escaped: `&`, `=` and `+` in values
+            // cannot split or join pairs.
+            prop_assert_eq!(pairs.len(), body.split(|byte| *byte == b'&').count());
+        }
+    }
+}

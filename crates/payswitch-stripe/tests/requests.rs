@@ -203,7 +203,7 @@ async fn create_subscription_with_recurring_custom_price() {
             ),
         )
         .success_url("https://example.com/ok")
-        .discount_code("promo_SUMMER")
+        .discount_id("promo_SUMMER")
         .build()
         .unwrap();
 
@@ -255,7 +255,9 @@ async fn create_with_catalog_sku_and_derived_idempotency_key() {
              &success_url=https%3A%2F%2Fexample.com%2Fok\
              &client_reference_id=order-7\
              &expires_at={}",
-            NOW + 1800
+            // 30 min is sent as 35 min: a margin inside Stripe's window for latency,
+            // retries and clock skew.
+            NOW + 35 * 60
         )
     );
     let keys: Vec<_> = sent
@@ -263,7 +265,8 @@ async fn create_with_catalog_sku_and_derived_idempotency_key() {
         .map(|request| header(request, "idempotency-key").unwrap().to_owned())
         .collect();
     assert!(keys[0].starts_with("payswitch-ref-"));
-    assert_eq!(keys[0].len(), "payswitch-ref-".len() + 64);
+    assert!(keys[0].ends_with("-g0"));
+    assert_eq!(keys[0].len(), "payswitch-ref-".len() + 64 + "-g0".len());
     assert_eq!(keys[0], keys[1]);
     assert_eq!(keys[0], keys[2]);
 
@@ -551,7 +554,8 @@ async fn local_refusals_send_nothing() {
         "line_items[0].quantity"
     );
 
-    let small_intent = PaymentIntentRequest::new(Money::new(10, Currency::EUR));
+    // Refused locally only in the settlement currency (USD here); Stripe converts the rest.
+    let small_intent = PaymentIntentRequest::new(Money::new(10, Currency::USD));
     let error = stripe
         .create_payment_intent(&small_intent)
         .await
@@ -648,4 +652,303 @@ async fn create_setup_mode_sends_the_currency_and_no_items() {
     assert_eq!(result.mode, Some(CheckoutMode::Setup));
     assert_eq!(result.payment_status, PaymentStatus::NoPaymentRequired);
     assert!(result.ignored.is_empty());
+}
+
+// ---- Wire fidelity: currencies, discounts, modes ----
+
+#[tokio::test]
+async fn isk_is_sent_and_read_in_hundredths() {
+    let isk = Currency::new("ISK").unwrap();
+    let answer = session_with(json!({"amount_total": 1_000_000, "currency": "isk"}));
+    let server = server_answering("POST", "/v1/checkout/sessions", answer).await;
+    let stripe = provider(&server.uri());
+    let request = CheckoutRequest::builder()
+        .line_item(LineItem::custom("Tour", Money::new(5000, isk), 2))
+        .success_url("https://example.com/ok")
+        .build()
+        .unwrap();
+    let result = stripe.create_checkout(&request).await.unwrap();
+    let sent = requests(&server).await;
+    // 5 000 kr is 500 000 hundredths on Stripe's wire.
+    assert!(
+        body(&sent[0]).contains("&line_items[0][price_data][unit_amount]=500000&"),
+        "{}",
+        body(&sent[0])
+    );
+    assert_eq!(result.amount_total, Some(Money::new(10_000, isk)));
+}
+
+#[tokio::test]
+async fn isk_payment_intents_are_sent_and_read_in_hundredths() {
+    let isk = Currency::new("ISK").unwrap();
+    let mut answer = fixture(PAYMENT_INTENT);
+    answer["amount"] = json!(500_000);
+    answer["currency"] = json!("isk");
+    let server = server_answering("POST", "/v1/payment_intents", answer).await;
+    let stripe = provider(&server.uri());
+    let intent = stripe
+        .create_payment_intent(&PaymentIntentRequest::new(Money::new(5000, isk)))
+        .await
+        .unwrap();
+    let sent = requests(&server).await;
+    assert!(body(&sent[0]).starts_with("amount=500000&currency=isk&"));
+    assert_eq!(intent.amount, Money::new(5000, isk));
+}
+
+#[tokio::test]
+async fn three_decimal_amounts_not_ending_in_zero_are_refused_locally() {
+    let server = MockServer::start().await;
+    let stripe = provider(&server.uri());
+    let request = CheckoutRequest::builder()
+        .line_item(LineItem::custom(
+            "Dates",
+            Money::new(5125, Currency::KWD),
+            1,
+        ))
+        .success_url("https://example.com/ok")
+        .build()
+        .unwrap();
+    match stripe.create_checkout(&request).await {
+        Err(PaymentError::InvalidRequest { field, gateway, .. }) => {
+            assert_eq!(field, "line_items[0].unit_amount");
+            assert!(gateway.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    let intent = PaymentIntentRequest::new(Money::new(5125, Currency::KWD));
+    assert!(matches!(
+        stripe.create_payment_intent(&intent).await,
+        Err(PaymentError::InvalidRequest { field, .. }) if field == "amount"
+    ));
+    assert!(requests(&server).await.is_empty());
+}
+
+fn promotion_codes(data: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "object": "list", "url": "/v1/promotion_codes", "has_more": false, "data": data,
+    }))
+}
+
+fn discounted(code: &str) -> CheckoutRequest {
+    CheckoutRequest::builder()
+        .line_item(LineItem::custom("Tea", Money::new(1000, Currency::USD), 1))
+        .success_url("https://example.com/ok")
+        .discount_code(code)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_discount_code_is_resolved_to_a_promotion_code_id_first() {
+    let server = server_answering("POST", "/v1/checkout/sessions", fixture(SESSION)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/promotion_codes"))
+        .respond_with(promotion_codes(json!([
+            {"id": "promo_1Summer", "object": "promotion_code", "code": "SUMMER25", "active": true}
+        ])))
+        .mount(&server)
+        .await;
+    let stripe = provider(&server.uri());
+    stripe
+        .create_checkout(&discounted("SUMMER25"))
+        .await
+        .unwrap();
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].method.as_str(), "GET");
+    assert_eq!(sent[0].url.path(), "/v1/promotion_codes");
+    assert_eq!(
+        sent[0].url.query(),
+        Some("code=SUMMER25&active=true&limit=1")
+    );
+    assert_common_headers(&sent[0], false);
+    assert_eq!(
+        body(&sent[1]),
+        "mode=payment\
+         &line_items[0][price_data][currency]=usd\
+         &line_items[0][price_data][unit_amount]=1000\
+         &line_items[0][price_data][product_data][name]=Tea\
+         &line_items[0][quantity]=1\
+         &success_url=https%3A%2F%2Fexample.com%2Fok\
+         &discounts[0][promotion_code]=promo_1Summer"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_discount_code_is_refused_before_any_session() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/promotion_codes"))
+        .respond_with(promotion_codes(json!([])))
+        .mount(&server)
+        .await;
+    let stripe = provider(&server.uri());
+    match stripe.create_checkout(&discounted("NOPE")).await {
+        Err(PaymentError::InvalidRequest { field, .. }) => assert_eq!(field, "discount_code"),
+        other => panic!("{other:?}"),
+    }
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 1, "only the lookup was sent");
+    assert_eq!(sent[0].method.as_str(), "GET");
+    // checkout_body cannot make the lookup, so it says so instead of sending the code.
+    assert!(matches!(
+        stripe.checkout_body(&discounted("SUMMER25")),
+        Err(PaymentError::InvalidRequest { field, .. }) if field == "discount_code"
+    ));
+}
+
+#[tokio::test]
+async fn discount_ids_with_customer_entry_are_refused_locally() {
+    let stripe = provider("http://127.0.0.1:9");
+    let request = CheckoutRequest::builder()
+        .line_item(LineItem::custom("Tea", Money::new(1000, Currency::USD), 1))
+        .success_url("https://example.com/ok")
+        .discount_id("promo_1")
+        .allow_discount_codes(true)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        stripe.checkout_body(&request),
+        Err(PaymentError::InvalidRequest { field, .. }) if field == "discount_id"
+    ));
+}
+
+#[tokio::test]
+async fn setup_mode_requires_a_currency() {
+    let server = MockServer::start().await;
+    let stripe = provider(&server.uri());
+    let request = CheckoutRequest::builder()
+        .mode(CheckoutMode::Setup)
+        .success_url("https://example.com/ok")
+        .build()
+        .unwrap();
+    match stripe.create_checkout(&request).await {
+        Err(PaymentError::InvalidRequest { field, gateway, .. }) => {
+            assert_eq!(field, "currency");
+            assert!(gateway.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(requests(&server).await.is_empty());
+    let with_currency = CheckoutRequest::builder()
+        .mode(CheckoutMode::Setup)
+        .currency(Currency::EUR)
+        .success_url("https://example.com/ok")
+        .build()
+        .unwrap();
+    let body = String::from_utf8(stripe.checkout_body(&with_currency).unwrap()).unwrap();
+    assert!(body.ends_with("&currency=eur"), "{body}");
+}
+
+#[test]
+fn embedded_ui_mode_follows_the_pinned_version() {
+    let embedded = |version: &str| {
+        let stripe = payswitch_stripe::StripeProvider::builder(
+            stripe_config("http://127.0.0.1:9").with_api_version(version),
+        )
+        .clock(clock())
+        .build()
+        .unwrap();
+        let request = CheckoutRequest::builder()
+            .ui_mode(UiMode::Embedded)
+            .line_item(LineItem::custom("Plan", Money::new(1500, Currency::EUR), 1))
+            .success_url("https://example.com/return")
+            .build()
+            .unwrap();
+        String::from_utf8(stripe.checkout_body(&request).unwrap()).unwrap()
+    };
+    assert!(embedded("2026-10-28.endive").contains("&ui_mode=embedded_page&"));
+    assert!(embedded("2026-03-25.dahlia").contains("&ui_mode=embedded_page&"));
+    assert!(embedded("2025-09-30.clover").contains("&ui_mode=embedded&"));
+    assert!(embedded("2024-06-20").contains("&ui_mode=embedded&"));
+}
+
+#[test]
+fn the_minimum_charge_is_local_only_in_the_settlement_currency() {
+    let small = |currency: Currency, amount: i64| {
+        CheckoutRequest::builder()
+            .line_item(LineItem::custom("Gum", Money::new(amount, currency), 1))
+            .success_url("https://example.com/ok")
+            .build()
+            .unwrap()
+    };
+    let usd_account = provider("http://127.0.0.1:9");
+    assert!(matches!(
+        usd_account.checkout_body(&small(Currency::USD, 49)),
+        Err(PaymentError::AmountTooSmall { gateway: None, .. })
+    ));
+    // MXN 9.50 passes on a USD account (Stripe converts); GBP 0.20 is Stripe's to refuse.
+    let mxn = Currency::new("MXN").unwrap();
+    assert!(usd_account.checkout_body(&small(mxn, 950)).is_ok());
+    assert!(usd_account.checkout_body(&small(Currency::GBP, 20)).is_ok());
+    // Without a settlement currency nothing is refused locally for its size.
+    let unknown = payswitch_stripe::StripeProvider::builder(stripe_config("http://127.0.0.1:9"))
+        .build()
+        .unwrap();
+    assert!(unknown.checkout_body(&small(Currency::USD, 10)).is_ok());
+}
+
+#[test]
+fn settings_refuse_blank_secrets_and_credentials_in_the_base() {
+    for config in [
+        payswitch_stripe::StripeConfig::new("   "),
+        payswitch_stripe::StripeConfig::new(KEY).with_webhook_secret(" \t "),
+        payswitch_stripe::StripeConfig::new(KEY).with_api_base("https://user:pw@proxy.example"),
+    ] {
+        let error = payswitch_stripe::StripeProvider::builder(config)
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, PaymentError::Config(_)), "{error:?}");
+        assert!(!error.to_string().contains(":pw@"), "{error}");
+    }
+}
+
+#[test]
+fn settlement_currency_is_read_from_toml_and_the_environment() {
+    let config = payswitch_core::Config::from_vars_with(
+        [
+            ("STRIPE_SECRET_KEY", "sk_test_123"),
+            ("STRIPE_SETTLEMENT_CURRENCY", "gbp"),
+        ],
+        &[&payswitch_stripe::ENV],
+    )
+    .unwrap();
+    let stripe_config = payswitch_stripe::StripeConfig::from_config(&config).unwrap();
+    assert_eq!(stripe_config.settlement_currency, Some(Currency::GBP));
+}
+
+#[tokio::test]
+async fn line_items_stop_on_a_cycling_cursor() {
+    let server = MockServer::start().await;
+    let base = "/v1/checkout/sessions/cs_1/line_items";
+    let page = |id: &str| {
+        let mut item = fixture(ITEM);
+        item["id"] = json!(id);
+        ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list", "url": base, "has_more": true, "data": [item],
+        }))
+    };
+    // li_a → li_b → li_a: a cursor that moves but cycles.
+    Mock::given(method("GET"))
+        .and(path(base))
+        .and(query_param_is_missing("starting_after"))
+        .respond_with(page("li_a"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(base))
+        .and(query_param("starting_after", "li_a"))
+        .respond_with(page("li_b"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(base))
+        .and(query_param("starting_after", "li_b"))
+        .respond_with(page("li_a"))
+        .mount(&server)
+        .await;
+    let stripe = provider(&server.uri());
+    let error = stripe.list_line_items("cs_1").await.unwrap_err();
+    assert!(matches!(error, PaymentError::Decode { .. }), "{error:?}");
+    assert_eq!(requests(&server).await.len(), 3);
 }

@@ -203,7 +203,7 @@ async fn connection_drops_are_retried_with_the_same_key() {
 }
 
 #[tokio::test]
-async fn refused_connections_are_transport_errors() {
+async fn refused_connections_are_unreachable() {
     // Bind then drop, so the port is (almost certainly) closed.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
@@ -211,9 +211,11 @@ async fn refused_connections_are_transport_errors() {
     let stripe = provider_with_retries(&format!("http://{address}"), 1);
     let error = stripe.retrieve_checkout("cs_1").await.unwrap_err();
     assert!(
-        matches!(error, PaymentError::Transport { attempts: 2, .. }),
+        matches!(error, PaymentError::Unreachable { attempts: 2, .. }),
         "{error:?}"
     );
+    // Nothing reached Stripe, so nothing was created.
+    assert!(error.proves_nothing_created());
 }
 
 #[tokio::test]
@@ -242,4 +244,235 @@ async fn timeouts_are_retried_and_counted() {
         matches!(error, PaymentError::Timeout { attempts: 2 }),
         "{error:?}"
     );
+}
+
+// ---- Idempotency generations and replays (see the README's "Retries and idempotency") ----
+
+const SESSION_ID: &str = "cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY";
+
+fn order_request() -> CheckoutRequest {
+    CheckoutRequest::builder()
+        .line_item(LineItem::custom("Tea", Money::new(1000, Currency::USD), 1))
+        .success_url("https://example.com/ok")
+        .reference("order-77")
+        .expires_in(std::time::Duration::from_secs(3600))
+        .build()
+        .unwrap()
+}
+
+fn replayed(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("Idempotent-Replayed", "true")
+        .set_body_json(body)
+}
+
+/// Mounts `POST /v1/checkout/sessions` answering `answer` to the key ending in `-g<n>`.
+async fn post_for_generation(server: &MockServer, generation: u32, answer: ResponseTemplate) {
+    let suffix = format!("-g{generation}");
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .and(move |request: &wiremock::Request| {
+            request
+                .headers
+                .get("idempotency-key")
+                .and_then(|key| key.to_str().ok())
+                .is_some_and(|key| key.ends_with(&suffix))
+        })
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+async fn retrieve_answers(server: &MockServer, status: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/checkout/sessions/{SESSION_ID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_with(
+            json!({"status": status, "client_reference_id": "order-77"}),
+        )))
+        .mount(server)
+        .await;
+}
+
+fn keys_of(sent: &[wiremock::Request]) -> Vec<(String, String)> {
+    sent.iter()
+        .map(|request| {
+            (
+                request.method.to_string(),
+                header(request, "idempotency-key").unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_replayed_open_session_is_retrieved_then_returned() {
+    let server = MockServer::start().await;
+    post_for_generation(&server, 0, replayed(200, fixture(SESSION))).await;
+    retrieve_answers(&server, "open").await;
+    let stripe = provider(&server.uri());
+    let result = stripe.create_checkout(&order_request()).await.unwrap();
+    assert_eq!(result.id, SESSION_ID);
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].method.as_str(), "GET");
+    assert_eq!(
+        sent[1].url.path(),
+        format!("/v1/checkout/sessions/{SESSION_ID}")
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_complete_session_is_already_completed() {
+    let server = MockServer::start().await;
+    post_for_generation(&server, 0, replayed(200, fixture(SESSION))).await;
+    retrieve_answers(&server, "complete").await;
+    let stripe = provider(&server.uri());
+    match stripe.create_checkout(&order_request()).await {
+        Err(PaymentError::AlreadyCompleted {
+            checkout_id,
+            reference,
+        }) => {
+            assert_eq!(checkout_id, SESSION_ID);
+            assert_eq!(reference.as_deref(), Some("order-77"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // No second session was asked for.
+    let posts = requests(&server)
+        .await
+        .iter()
+        .filter(|request| request.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 1);
+}
+
+#[tokio::test]
+async fn a_replayed_expired_session_moves_to_the_next_generation() {
+    let server = MockServer::start().await;
+    post_for_generation(&server, 0, replayed(200, fixture(SESSION))).await;
+    retrieve_answers(&server, "expired").await;
+    let fresh = session_with(json!({"id": "cs_test_fresh", "status": "open"}));
+    post_for_generation(&server, 1, ResponseTemplate::new(200).set_body_json(fresh)).await;
+    let stripe = provider(&server.uri());
+    let result = stripe.create_checkout(&order_request()).await.unwrap();
+    assert_eq!(result.id, "cs_test_fresh");
+    let sent = requests(&server).await;
+    let keys = keys_of(&sent);
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys[0].0, "POST");
+    assert!(keys[0].1.starts_with("payswitch-ref-") && keys[0].1.ends_with("-g0"));
+    assert_eq!(keys[1].0, "GET");
+    assert_eq!(keys[2].1, keys[0].1.replace("-g0", "-g1"));
+    // The same bytes under the new key: only the key moved on.
+    assert_eq!(sent[0].body, sent[2].body);
+}
+
+#[tokio::test]
+async fn a_replayed_500_is_not_retried_and_moves_to_the_next_generation() {
+    let server = MockServer::start().await;
+    let saved = json!({"error": {"type": "api_error", "message": "saved failure"}});
+    post_for_generation(&server, 0, replayed(500, saved)).await;
+    post_for_generation(
+        &server,
+        1,
+        ResponseTemplate::new(200).set_body_json(fixture(SESSION)),
+    )
+    .await;
+    let stripe = provider(&server.uri());
+    let result = stripe.create_checkout(&order_request()).await.unwrap();
+    assert_eq!(result.id, SESSION_ID);
+    let keys = keys_of(&requests(&server).await);
+    // One POST per generation: a replayed failure is never retried under its key.
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys[0].1.ends_with("-g0") && keys[1].1.ends_with("-g1"));
+}
+
+#[tokio::test]
+async fn an_explicit_key_never_moves_to_another_generation() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(replayed(
+            500,
+            json!({"error": {"type": "api_error", "message": "saved failure"}}),
+        ))
+        .mount(&server)
+        .await;
+    let stripe = provider(&server.uri());
+    let mut request = order_request();
+    request.idempotency_key = Some("mine-1".into());
+    let error = stripe.create_checkout(&request).await.unwrap_err();
+    assert!(matches!(error, PaymentError::Provider(ref details) if details.status == 500));
+    let keys = keys_of(&requests(&server).await);
+    assert_eq!(keys, [("POST".to_owned(), "mine-1".to_owned())]);
+}
+
+#[tokio::test]
+async fn generations_are_bounded() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(replayed(
+            500,
+            json!({"error": {"type": "api_error", "message": "saved failure"}}),
+        ))
+        .mount(&server)
+        .await;
+    let stripe = provider(&server.uri());
+    let error = stripe.create_checkout(&order_request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PaymentError::IdempotencyConflict { gateway: None, .. }
+        ),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert_eq!(requests(&server).await.len(), 8);
+}
+
+#[tokio::test]
+async fn a_parameter_mismatch_tries_the_neighbouring_expires_at() {
+    let server = MockServer::start().await;
+    let at = NOW + 3600;
+    let mismatch = ResponseTemplate::new(400).set_body_json(json!({"error": {
+        "type": "idempotency_error",
+        "message": "Keys for idempotent requests can only be used with the same parameters they were first used with."
+    }}));
+    for wrong in [at, at - 60] {
+        let needle = format!("expires_at={wrong}");
+        Mock::given(method("POST"))
+            .and(path("/v1/checkout/sessions"))
+            .and(move |request: &wiremock::Request| {
+                String::from_utf8_lossy(&request.body).ends_with(&needle)
+            })
+            .respond_with(mismatch.clone())
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(replayed(200, fixture(SESSION)))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    retrieve_answers(&server, "open").await;
+    let stripe = provider(&server.uri());
+    let result = stripe.create_checkout(&order_request()).await.unwrap();
+    assert_eq!(result.id, SESSION_ID);
+    let sent = requests(&server).await;
+    let bodies: Vec<String> = sent
+        .iter()
+        .filter(|request| request.method.as_str() == "POST")
+        .map(|request| String::from_utf8(request.body.clone()).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 3);
+    for (body, expected) in bodies.iter().zip([at, at - 60, at + 60]) {
+        assert!(body.ends_with(&format!("&expires_at={expected}")), "{body}");
+    }
+    let keys = keys_of(&sent);
+    assert!(keys
+        .iter()
+        .filter(|(m, _)| m == "POST")
+        .all(|(_, key)| *key == keys[0].1));
 }

@@ -219,8 +219,6 @@ fn malformed_and_missing_headers_are_distinct() {
         "nonsense".to_owned(),
         format!("v1={good}"),
         format!("t=yesterday,v1={good}"),
-        format!("t={NOW},v1=not-hex"),
-        format!("t={NOW},t={NOW},v1={good}"),
     ] {
         assert!(
             matches!(
@@ -229,6 +227,19 @@ fn malformed_and_missing_headers_are_distinct() {
             ),
             "{header}"
         );
+    }
+    // Like Stripe's SDKs, odd elements are ignored rather than failing the header: a v1 that
+    // is not 64 hex digits is no candidate, the first t counts, unknown elements are skipped.
+    assert!(matches!(
+        signature_error(verify(&body, &format!("t={NOW},v1=not-hex"))),
+        SignatureError::Missing(_)
+    ));
+    for header in [
+        format!("t={NOW},t={NOW},v1={good}"),
+        format!("t={NOW},v1=not-hex,v1={good}"),
+        format!("t={NOW},junk,v9=x,v1={good}"),
+    ] {
+        verify(&body, &header).unwrap_or_else(|error| panic!("{header}: {error:?}"));
     }
     let stripe = provider("http://127.0.0.1:9");
     match stripe.verify_webhook(&HeaderMap::new(), &body) {
@@ -390,4 +401,228 @@ fn a_signed_body_that_is_not_an_event_is_a_decode_error() {
         matches!(result, Err(PaymentError::Decode { .. })),
         "{result:?}"
     );
+}
+
+fn signed(body: &[u8]) -> Result<payswitch_core::WebhookEvent, PaymentError> {
+    verify(body, &signature_header(body, WEBHOOK_SECRET, NOW))
+}
+
+fn update_event(object: serde_json::Value, previous: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": "evt_2", "object": "event", "created": NOW - 5,
+        "type": "customer.subscription.updated",
+        "data": {"object": object, "previous_attributes": previous},
+    }))
+    .unwrap()
+}
+
+#[test]
+fn invoices_tell_a_new_subscription_from_a_renewal() {
+    let invoice =
+        |reason: &str| json!({"id": "in_1", "object": "invoice", "billing_reason": reason});
+    for event_type in ["invoice.paid", "invoice.payment_succeeded"] {
+        for (reason, kind) in [
+            ("subscription_create", WebhookEventKind::SubscriptionStarted),
+            ("subscription_cycle", WebhookEventKind::SubscriptionRenewed),
+            ("subscription_update", WebhookEventKind::SubscriptionRenewed),
+            ("something_new", WebhookEventKind::SubscriptionRenewed),
+        ] {
+            let event = signed(&event(event_type, invoice(reason))).unwrap();
+            assert_eq!(event.kind, kind, "{event_type} {reason}");
+            assert!(event.checkout.is_none());
+        }
+    }
+    let failed = signed(&event(
+        "invoice.payment_failed",
+        invoice("subscription_cycle"),
+    ))
+    .unwrap();
+    assert_eq!(failed.kind, WebhookEventKind::SubscriptionPaymentFailed);
+}
+
+#[test]
+fn a_newly_scheduled_cancellation_is_its_own_kind() {
+    let subscription = |cancel: bool| json!({"id": "sub_1", "object": "subscription", "status": "active", "cancel_at_period_end": cancel});
+    let scheduled = signed(&update_event(
+        subscription(true),
+        json!({"cancel_at_period_end": false}),
+    ))
+    .unwrap();
+    assert_eq!(
+        scheduled.kind,
+        WebhookEventKind::SubscriptionCancelScheduled
+    );
+    // A period roll while a cancellation is already scheduled is not a new scheduling.
+    let roll = signed(&update_event(
+        subscription(true),
+        json!({"current_period_end": 1}),
+    ))
+    .unwrap();
+    assert_eq!(roll.kind, WebhookEventKind::SubscriptionActive);
+    // Undoing the cancellation is an ordinary update.
+    let resumed = signed(&update_event(
+        subscription(false),
+        json!({"cancel_at_period_end": true}),
+    ))
+    .unwrap();
+    assert_eq!(resumed.kind, WebhookEventKind::SubscriptionActive);
+}
+
+#[test]
+fn a_verified_event_with_an_odd_session_is_still_delivered() {
+    // The object of a checkout.session event is not a session Stripe's way (no id).
+    let body = event(
+        "checkout.session.completed",
+        json!({"object": "checkout.session", "status": 7}),
+    );
+    let event = signed(&body).unwrap();
+    assert_eq!(event.kind, WebhookEventKind::CheckoutCompleted);
+    assert!(event.checkout.is_none());
+    assert_eq!(event.raw["data"]["object"]["status"], 7);
+}
+
+#[test]
+fn an_oversized_body_is_refused_before_any_mac() {
+    let body = vec![b' '; payswitch_core::webhook::MAX_WEBHOOK_BODY_BYTES + 1];
+    let result = verify(&body, "t=1,v1=00");
+    assert!(
+        matches!(
+            result,
+            Err(PaymentError::Signature(SignatureError::BodyTooLarge { .. }))
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn nested_client_secrets_are_redacted_in_events() {
+    let mut session = session_with(json!({"client_secret": "cs_secret_top"}));
+    session["payment_intent"] = json!({
+        "id": "pi_1", "object": "payment_intent", "client_secret": "pi_secret_nested",
+        "charges": {"data": [{"deep": {"client_secret": "pi_secret_deeper"}}]},
+    });
+    let event = signed(&event("checkout.session.completed", session)).unwrap();
+    let printed = format!(
+        "{event:?} {} {:?}",
+        serde_json::to_string(&event).unwrap(),
+        event.checkout
+    );
+    for secret in ["cs_secret_top", "pi_secret_nested", "pi_secret_deeper"] {
+        assert!(!printed.contains(secret), "{secret} leaked");
+    }
+    assert_eq!(
+        event.checkout.unwrap().client_secret.unwrap().expose(),
+        "cs_secret_top"
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const TOLERANCE: i64 = 300;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Accepted up to exactly the tolerance, refused one second past it; any future
+        /// timestamp passes (one-sided, like the SDKs).
+        #[test]
+        fn tolerance_boundaries(
+            age in prop_oneof![Just(TOLERANCE), Just(TOLERANCE + 1), -100_000i64..=TOLERANCE + 1]
+        ) {
+            let body = completed_session();
+            let signed_at = NOW - age;
+            let header = format!("t={signed_at},v1={}", sign(&body, WEBHOOK_SECRET, signed_at));
+            let result = verify(&body, &header);
+            if age > TOLERANCE {
+                let expired = matches!(
+                    result,
+                    Err(PaymentError::Signature(SignatureError::Expired { .. }))
+                );
+                prop_assert!(expired, "{:?}", result);
+            } else {
+                prop_assert!(result.is_ok(), "{:?}", result);
+            }
+        }
+
+        /// The order of elements, extra `v1` values, `v0` and unknown schemes never change
+        /// the outcome.
+        #[test]
+        fn element_permutations(
+            extra_v1 in proptest::collection::vec(proptest::array::uniform32(any::<u8>()), 0..3),
+            with_v0 in any::<bool>(),
+            with_unknown in any::<bool>(),
+            valid in any::<bool>(),
+            seed in any::<u64>(),
+        ) {
+            let body = completed_session();
+            let signature = if valid {
+                sign(&body, WEBHOOK_SECRET, NOW)
+            } else {
+                sign(&body, "whsec_someone_else", NOW)
+            };
+            let mut elements = vec![format!("t={NOW}"), format!("v1={signature}")];
+            elements.extend(extra_v1.iter().map(|bytes| format!("v1={}", hex::encode(bytes))));
+            if with_v0 {
+                elements.push(format!("v0={}", sign(&body, WEBHOOK_SECRET, NOW)));
+            }
+            if with_unknown {
+                elements.push("v9=future,scheme".to_owned());
+            }
+            // A deterministic shuffle from the seed.
+            let mut state = seed | 1;
+            for index in (1..elements.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                elements.swap(index, (state % (index as u64 + 1)) as usize);
+            }
+            let result = verify(&body, &elements.join(","));
+            if valid {
+                prop_assert!(result.is_ok(), "{:?}", result);
+            } else {
+                let mismatch = matches!(
+                    result,
+                    Err(PaymentError::Signature(SignatureError::Mismatch))
+                );
+                prop_assert!(mismatch, "{:?}", result);
+            }
+        }
+
+        /// A `client_secret` planted at any depth and path of an event's object never shows
+        /// in `Debug` or `Serialize` of the event or its checkout.
+        #[test]
+        fn client_secrets_are_redacted_at_any_depth(
+            path in proptest::collection::vec((any::<bool>(), "[a-z_]{1,8}"), 0..6),
+        ) {
+            let marker = "cs_marker_proptest_secret";
+            let mut planted = json!({"client_secret": marker});
+            for (in_array, name) in path.iter().rev() {
+                planted = if *in_array {
+                    json!([1, planted])
+                } else {
+                    json!({ name.as_str(): planted })
+                };
+            }
+            let mut session = session_with(json!({"client_secret": marker}));
+            session["payment_intent"] = json!({"id": "pi_1", "nested": planted});
+            let event = signed(&event("checkout.session.completed", session)).unwrap();
+            let printed = format!(
+                "{event:?} {} {:?}",
+                serde_json::to_string(&event).unwrap(),
+                event.checkout.as_ref().map(|checkout| &checkout.raw)
+            );
+            prop_assert!(!printed.contains(marker));
+            let parsed = payswitch_stripe::parse_checkout(
+                &serde_json::to_vec(&json!({"id": "cs_1", "x": {"y": [planted_copy(marker)]}})).unwrap(),
+            ).unwrap();
+            let printed = format!("{parsed:?}");
+            prop_assert!(!printed.contains(marker));
+        }
+    }
+
+    fn planted_copy(marker: &str) -> serde_json::Value {
+        json!({"client_secret": marker})
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use payswitch_core::{Catalog, ManualClock, ProviderKind, RetryConfig};
+use payswitch_core::{Catalog, Currency, ManualClock, ProviderKind, RetryConfig};
 use payswitch_stripe::StripeConfig;
 use payswitch_stripe::StripeProvider;
 use serde_json::Value;
@@ -53,7 +53,8 @@ pub fn stripe_config(base: &str) -> StripeConfig {
         .with_webhook_secret(WEBHOOK_SECRET)
 }
 
-/// A provider pointed at `base`, retrying twice without waiting.
+/// A provider pointed at `base`, retrying twice without waiting, for an account settling in
+/// USD.
 pub fn provider(base: &str) -> StripeProvider {
     provider_with_retries(base, 2)
 }
@@ -63,6 +64,7 @@ pub fn provider_with_retries(base: &str, retries: u32) -> StripeProvider {
         .retry(RetryConfig::immediate(retries))
         .catalog(catalog())
         .clock(clock())
+        .settlement_currency(Currency::USD)
         .build()
         .expect("provider builds")
 }
