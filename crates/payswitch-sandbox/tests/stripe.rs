@@ -172,6 +172,44 @@ async fn lists_newest_first_with_cursor() {
 }
 
 #[tokio::test]
+async fn lists_filter_sessions_by_creation_time() {
+    let sandbox = sandbox().await;
+    let old = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sandbox.advance_clock(Duration::from_secs(3600));
+    let cutoff = sandbox.now();
+    let new = create_session(&sandbox).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ids = |reply: &Reply| -> Vec<String> {
+        reply.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let recent = stripe_get(
+        &sandbox,
+        &format!("/v1/checkout/sessions?created%5Bgte%5D={cutoff}"),
+    )
+    .await;
+    assert_eq!(recent.status, 200, "{:?}", recent.json);
+    assert_eq!(ids(&recent), vec![new.clone()]);
+    let older = stripe_get(
+        &sandbox,
+        &format!("/v1/checkout/sessions?created%5Blt%5D={cutoff}"),
+    )
+    .await;
+    assert_eq!(ids(&older), vec![old]);
+    let bad = stripe_get(&sandbox, "/v1/checkout/sessions?created%5Bafter%5D=1").await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
 async fn expires_open_sessions_only() {
     let sandbox = sandbox().await;
     let id = create_session(&sandbox).await["id"]

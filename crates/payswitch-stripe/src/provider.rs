@@ -37,6 +37,13 @@ const MAX_LINE_ITEM_PAGES: usize = 100;
 /// The create endpoint for checkout sessions.
 const SESSIONS: &str = "/v1/checkout/sessions";
 
+/// How far back the search for a session an ambiguous failure may have created looks: a
+/// derived key lives 24 hours at Stripe, so its saved failure can be that old.
+const SEARCH_WINDOW_SECS: i64 = 24 * 60 * 60;
+
+/// How many pages of recent sessions that search reads at most (100 sessions a page).
+const SEARCH_PAGES: usize = 10;
+
 /// The `expires_at` shifts tried under one key: the value computed here, then the
 /// neighbouring grid cells another instance may have computed a moment earlier or later.
 const GRID_NEIGHBOURS: [i64; 3] = [0, -EXPIRES_AT_GRID_SECS, EXPIRES_AT_GRID_SECS];
@@ -341,7 +348,14 @@ impl StripeProvider {
                     value: Err(error),
                     replayed: true,
                 } if keys.key(generation + 1).is_some() && is_server_error(&error) => {
-                    // Stripe saved a failure under this key and replays it for 24 h.
+                    // Stripe saved a failure under this key and replays it for 24 h. The
+                    // failed execution may still have created a session: look for it before
+                    // a new key could open a second one.
+                    if let Some(existing) = self.find_payable_session(request).await? {
+                        let mut existing = existing;
+                        existing.ignored = plan.ignored;
+                        return Ok(existing);
+                    }
                     tracing::warn!(generation, "stripe replayed a saved failure; next key");
                     continue;
                 }
@@ -380,6 +394,57 @@ impl StripeProvider {
             ),
             gateway: None,
         })
+    }
+
+    /// Finds a payable session of the request's reference created in the last 24 hours (the
+    /// life of a derived key), reading at most [`SEARCH_PAGES`] pages of recent sessions, newest
+    /// first: an open one is returned; a complete one is `AlreadyCompleted`; none is `None`.
+    async fn find_payable_session(
+        &self,
+        request: &CheckoutRequest,
+    ) -> Result<Option<CheckoutResult>, PaymentError> {
+        let Some(reference) = request.reference.as_deref() else {
+            return Ok(None);
+        };
+        let since = self.inner.clock.now().unix_timestamp() - SEARCH_WINDOW_SECS;
+        let mut cursor: Option<String> = None;
+        for _ in 0..SEARCH_PAGES {
+            let mut query = FormWriter::with_capacity(96);
+            query.integer("created[gte]", since);
+            query.integer("limit", i64::from(FULL_PAGE));
+            if let Some(after) = &cursor {
+                query.text("starting_after", after);
+            }
+            let query = query.finish();
+            let value = self
+                .inner
+                .client
+                .get(SESSIONS, Some(&query), "list of checkout sessions")
+                .await?;
+            let page: wire::SessionSummaryList = decode(&value, "list of checkout sessions")?;
+            let found = page
+                .data
+                .iter()
+                .find(|session| session.client_reference_id.as_deref() == Some(reference));
+            if let Some(found) = found {
+                let current = self.retrieve_checkout(&found.id).await?;
+                return match replay_verdict(current.status) {
+                    ReplayVerdict::Return => Ok(Some(current)),
+                    ReplayVerdict::AlreadyCompleted => Err(PaymentError::AlreadyCompleted {
+                        checkout_id: current.id,
+                        reference: current.reference,
+                    }),
+                    // Expired: it cannot be paid, so a new session is right.
+                    ReplayVerdict::NextGeneration => Ok(None),
+                };
+            }
+            let last = page.data.last().map(|session| session.id.clone());
+            if !page.has_more || last.is_none() || last == cursor {
+                return Ok(None);
+            }
+            cursor = last;
+        }
+        Ok(None)
     }
 
     /// Posts the session under `key`. When Stripe answers `idempotency_error` (the key was

@@ -384,6 +384,23 @@ pub(crate) struct PreviousSubscription {
     pub(crate) cancel_at_period_end: Option<bool>,
 }
 
+/// A page of `GET /v1/checkout/sessions`, read only for the sessions' ids, statuses and
+/// references.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SessionSummaryList {
+    pub(crate) data: Vec<SessionSummary>,
+    #[serde(default)]
+    pub(crate) has_more: bool,
+}
+
+/// The part of a session the search for an existing session of an order reads.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SessionSummary {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) client_reference_id: Option<String>,
+}
+
 /// A page of `GET /v1/promotion_codes`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct PromotionCodeList {

@@ -293,6 +293,21 @@ async fn retrieve_answers(server: &MockServer, status: &str) {
         .await;
 }
 
+/// Mounts the list of recent sessions (`GET /v1/checkout/sessions?created[gte]=…`) that the
+/// adapter reads after a replayed failure, answering `sessions`.
+async fn recent_sessions(server: &MockServer, sessions: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list",
+            "url": "/v1/checkout/sessions",
+            "has_more": false,
+            "data": sessions,
+        })))
+        .mount(server)
+        .await;
+}
+
 fn keys_of(sent: &[wiremock::Request]) -> Vec<(String, String)> {
     sent.iter()
         .map(|request| {
@@ -372,6 +387,12 @@ async fn a_replayed_500_is_not_retried_and_moves_to_the_next_generation() {
     let server = MockServer::start().await;
     let saved = json!({"error": {"type": "api_error", "message": "saved failure"}});
     post_for_generation(&server, 0, replayed(500, saved)).await;
+    // The failed execution created no session for this order.
+    recent_sessions(
+        &server,
+        json!([{"id": "cs_test_other", "client_reference_id": "order-1"}]),
+    )
+    .await;
     post_for_generation(
         &server,
         1,
@@ -381,10 +402,59 @@ async fn a_replayed_500_is_not_retried_and_moves_to_the_next_generation() {
     let stripe = provider(&server.uri());
     let result = stripe.create_checkout(&order_request()).await.unwrap();
     assert_eq!(result.id, SESSION_ID);
-    let keys = keys_of(&requests(&server).await);
-    // One POST per generation: a replayed failure is never retried under its key.
-    assert_eq!(keys.len(), 2, "{keys:?}");
-    assert!(keys[0].1.ends_with("-g0") && keys[1].1.ends_with("-g1"));
+    let sent = requests(&server).await;
+    let keys = keys_of(&sent);
+    // One POST per generation: a replayed failure is never retried under its key; between
+    // them, the sessions of the last 24 h are searched for one of this order.
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys[0].1.ends_with("-g0") && keys[2].1.ends_with("-g1"));
+    assert_eq!(keys[1].0, "GET");
+    let since = common::NOW - 24 * 60 * 60;
+    assert_eq!(
+        sent[1].url.query(),
+        Some(format!("created%5Bgte%5D={since}&limit=100").as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_session_the_failed_execution_created_is_found_not_doubled() {
+    let server = MockServer::start().await;
+    let saved = json!({"error": {"type": "api_error", "message": "saved failure"}});
+    post_for_generation(&server, 0, replayed(500, saved)).await;
+    recent_sessions(
+        &server,
+        json!([
+            {"id": "cs_test_other", "client_reference_id": "order-1"},
+            {"id": SESSION_ID, "client_reference_id": "order-77"}
+        ]),
+    )
+    .await;
+    retrieve_answers(&server, "open").await;
+    let stripe = provider(&server.uri());
+    let result = stripe.create_checkout(&order_request()).await.unwrap();
+    assert_eq!(result.id, SESSION_ID);
+    let posts = keys_of(&requests(&server).await)
+        .into_iter()
+        .filter(|(method, _)| method == "POST")
+        .count();
+    assert_eq!(posts, 1, "no second session was asked for");
+
+    // The same session, completed meanwhile: the order is paid, nothing new opens.
+    let server = MockServer::start().await;
+    let saved = json!({"error": {"type": "api_error", "message": "saved failure"}});
+    post_for_generation(&server, 0, replayed(500, saved)).await;
+    recent_sessions(
+        &server,
+        json!([{"id": SESSION_ID, "client_reference_id": "order-77"}]),
+    )
+    .await;
+    retrieve_answers(&server, "complete").await;
+    let stripe = provider(&server.uri());
+    let error = stripe.create_checkout(&order_request()).await.unwrap_err();
+    assert!(
+        matches!(&error, PaymentError::AlreadyCompleted { checkout_id, .. } if checkout_id == SESSION_ID),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -410,6 +480,7 @@ async fn an_explicit_key_never_moves_to_another_generation() {
 #[tokio::test]
 async fn generations_are_bounded() {
     let server = MockServer::start().await;
+    recent_sessions(&server, json!([])).await;
     Mock::given(method("POST"))
         .and(path("/v1/checkout/sessions"))
         .respond_with(replayed(
@@ -428,7 +499,17 @@ async fn generations_are_bounded() {
         "{error:?}"
     );
     assert!(!error.is_retryable());
-    assert_eq!(requests(&server).await.len(), 8);
+    let sent = requests(&server).await;
+    let posts = sent
+        .iter()
+        .filter(|request| request.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 8, "one POST per generation");
+    assert!(
+        sent.iter().all(|request| request.method.as_str() == "POST"
+            || request.url.path() == "/v1/checkout/sessions"),
+        "only the search for an existing session between them"
+    );
 }
 
 #[tokio::test]

@@ -122,6 +122,48 @@ pub(crate) fn integer(
     })
 }
 
+/// A list filter on a timestamp: Stripe's `created=<t>` or `created[gt|gte|lt|lte]=<t>`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RangeFilter {
+    gt: Option<i64>,
+    gte: Option<i64>,
+    lt: Option<i64>,
+    lte: Option<i64>,
+    equals: Option<i64>,
+}
+
+impl RangeFilter {
+    /// Whether `value` passes every bound given.
+    pub(crate) fn admits(&self, value: i64) -> bool {
+        self.gt.is_none_or(|bound| value > bound)
+            && self.gte.is_none_or(|bound| value >= bound)
+            && self.lt.is_none_or(|bound| value < bound)
+            && self.lte.is_none_or(|bound| value <= bound)
+            && self.equals.is_none_or(|bound| value == bound)
+    }
+}
+
+/// Reads a timestamp range filter (`created`, …) as a plain integer or a hash of bounds.
+pub(crate) fn range(map: &Params, key: &str) -> Result<RangeFilter, Failure> {
+    match map.get(key) {
+        None => Ok(RangeFilter::default()),
+        Some(FormValue::Map(bounds)) => {
+            reject_unknown(bounds, &["gt", "gte", "lt", "lte"], key)?;
+            Ok(RangeFilter {
+                gt: integer(bounds, "gt", key)?,
+                gte: integer(bounds, "gte", key)?,
+                lt: integer(bounds, "lt", key)?,
+                lte: integer(bounds, "lte", key)?,
+                equals: None,
+            })
+        }
+        Some(_) => Ok(RangeFilter {
+            equals: integer(map, key, "")?,
+            ..RangeFilter::default()
+        }),
+    }
+}
+
 /// Reads an optional boolean parameter (`true` / `false`).
 pub(crate) fn boolean(
     map: &BTreeMap<String, FormValue>,

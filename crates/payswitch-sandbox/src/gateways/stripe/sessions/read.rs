@@ -11,7 +11,7 @@ use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
 use crate::gateways::stripe::objects::{LineItem, Session};
 use crate::gateways::stripe::params::{
-    check_expand, expand_list, integer, one_of, reject_unknown, text,
+    check_expand, expand_list, integer, one_of, range, reject_unknown, text,
 };
 use crate::gateways::stripe::{payment_intents, prices};
 use crate::state::State;
@@ -293,6 +293,7 @@ pub(crate) fn list(app: &App, state: &State, params: &Params) -> Outcome {
     let status = one_of(params, "status", "", &["open", "complete", "expired"])?;
     let payment_intent = text(params, "payment_intent", "")?;
     let customer = text(params, "customer", "")?;
+    let created = range(params, "created")?;
     let expand = expand_list(params)?;
     let inner_expand: Vec<String> = expand
         .iter()
@@ -315,6 +316,7 @@ pub(crate) fn list(app: &App, state: &State, params: &Params) -> Outcome {
                     )
                 });
                 status_matches
+                    && created.admits(session.created)
                     && payment_intent
                         .is_none_or(|wanted| session.payment_intent.as_deref() == Some(wanted))
                     && customer.is_none_or(|wanted| session.customer.as_deref() == Some(wanted))
