@@ -19,3 +19,7 @@ pub use webhook::SIGNATURE_HEADER;
 
 // Creem only: the key's prefix chooses the test or live API when `api_base` is absent.
 pub use config::{api_base_for_key, LIVE_API_BASE, TEST_API_BASE, TEST_KEY_PREFIX};
+
+// For the fuzz targets in `fuzz/` only; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;

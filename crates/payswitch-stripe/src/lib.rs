@@ -25,3 +25,7 @@ pub use line_items::{CheckoutLineItem, LineItemsPage};
 pub use payment_intent::{PaymentIntent, PaymentIntentRequest, PaymentIntentStatus};
 pub use provider::{parse_checkout, StripeProvider};
 pub use webhook::SIGNATURE_HEADER;
+
+// For the fuzz targets in `fuzz/` only; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;
