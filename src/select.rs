@@ -170,7 +170,8 @@ pub fn check_config(config: &Config) -> Result<(), PaymentError> {
     for name in config.gateway_names() {
         if !known(name) || name == "router" || name == "memory" {
             return Err(PaymentError::config(format!(
-                "unknown gateway section [{name}]; known gateways: {}",
+                "unknown gateway section {}; known gateways: {}",
+                shown(name),
                 known_list()
             )));
         }
@@ -178,7 +179,9 @@ pub fn check_config(config: &Config) -> Result<(), PaymentError> {
     for (sku, gateway) in config.catalog.mappings() {
         if !known(gateway) || gateway == "router" {
             return Err(PaymentError::config(format!(
-                "catalog.{sku}: unknown gateway {gateway:?}; known gateways: {}",
+                "catalog: unknown gateway {} for SKU {}; known gateways: {}",
+                shown(gateway),
+                shown(sku),
                 known_list()
             )));
         }
@@ -187,7 +190,8 @@ pub fn check_config(config: &Config) -> Result<(), PaymentError> {
         for name in router.gateways() {
             if !known(name) || name == "router" {
                 return Err(PaymentError::config(format!(
-                    "router: unknown gateway {name:?}; known gateways: {}",
+                    "router: unknown gateway {}; known gateways: {}",
+                    shown(name),
                     known_list()
                 )));
             }
@@ -233,13 +237,29 @@ fn available(table: &[Gateway]) -> Vec<&'static str> {
         .collect()
 }
 
+/// A name from the configuration as error messages show it: quoted when it looks like a
+/// gateway name, withheld otherwise — a misplaced value may be a secret, and errors are logged.
+fn shown(name: &str) -> String {
+    let looks_like_a_name = !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_' || byte == b'-'
+        });
+    if looks_like_a_name {
+        format!("{name:?}")
+    } else {
+        "(a value that is not a gateway name)".to_owned()
+    }
+}
+
 /// Finds `name` in the table: unknown names list what is available, compiled-out ones name
 /// their feature.
 fn select(name: &str, table: &[Gateway]) -> Result<Build, PaymentError> {
     let wanted = name.trim().to_ascii_lowercase();
     let Some(gateway) = table.iter().find(|gateway| gateway.name == wanted) else {
         return Err(PaymentError::config(format!(
-            "unknown provider {name:?}; available providers: {}",
+            "unknown provider {}; available providers: {}",
+            shown(&wanted),
             available(table).join(", ")
         )));
     };

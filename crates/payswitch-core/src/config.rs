@@ -112,7 +112,7 @@ impl Config {
             PaymentError::config(format!(
                 "invalid TOML configuration{}: {}",
                 position(text, error.span()),
-                error.message()
+                without_odd_names(&without_values(error.message()))
             ))
         })?;
         let config = Self::from_table(table)?;
@@ -275,7 +275,10 @@ impl Config {
 /// Deserializes one of core's own top-level entries, naming it in the error.
 fn shared<T: DeserializeOwned>(what: &str, value: toml::Value) -> Result<T, PaymentError> {
     value.try_into().map_err(|error: toml::de::Error| {
-        PaymentError::config(format!("{what}: {}", without_values(error.message())))
+        PaymentError::config(format!(
+            "{what}: {}",
+            without_odd_names(&without_values(error.message()))
+        ))
     })
 }
 
@@ -291,6 +294,49 @@ fn without_values(message: &str) -> String {
         }
     }
     message.to_owned()
+}
+
+/// A message with every quoted or backquoted text that does not look like a configuration
+/// key or a currency code (short; lower-case letters, digits, `_`, `-`, `.`, or an upper-case
+/// three-letter code) withheld: a malformed line can put a value, perhaps a secret, where a
+/// key or a code belongs.
+fn without_odd_names(message: &str) -> String {
+    let harmless = |text: &str| {
+        text.len() <= 32
+            && (text.bytes().all(|byte| {
+                byte.is_ascii_lowercase()
+                    || byte.is_ascii_digit()
+                    || matches!(byte, b'_' | b'-' | b'.' | b'[' | b']')
+            }) || (text.len() == 3 && text.bytes().all(|byte| byte.is_ascii_uppercase())))
+    };
+    let mut shown = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' && c != '`' {
+            shown.push(c);
+            continue;
+        }
+        // A quoted text runs to the matching quote; `\` escapes the next character. An
+        // unclosed quote runs to the end.
+        let mut quoted = String::new();
+        let mut escaped = false;
+        for inner in chars.by_ref() {
+            if escaped {
+                quoted.push(inner);
+                escaped = false;
+            } else if inner == '\\' {
+                escaped = true;
+            } else if inner == c {
+                break;
+            } else {
+                quoted.push(inner);
+            }
+        }
+        shown.push(c);
+        shown.push_str(if harmless(&quoted) { &quoted } else { "…" });
+        shown.push(c);
+    }
+    shown
 }
 
 /// ` at line L, column C` for a byte span of `text`, or nothing.
@@ -372,7 +418,7 @@ impl GatewaySection {
                     .map_err(|error: toml::de::Error| {
                         PaymentError::config(format!(
                             "[{gateway}]: {}",
-                            without_values(error.message())
+                            without_odd_names(&without_values(error.message()))
                         ))
                     })
             }

@@ -8,8 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MoneyError {
-    /// The code is not an active ISO 4217 currency.
-    #[error("unknown currency code {0:?}")]
+    /// The code is not an active ISO 4217 currency. `Display` shows it only when it looks like
+    /// a code: a misplaced value (perhaps a secret) is never repeated.
+    #[error("unknown currency code {}", shown_code(.0))]
     UnknownCurrency(String),
     /// Two amounts in different currencies were combined.
     #[error("cannot combine {left} with {right}")]
@@ -31,6 +32,14 @@ pub enum MoneyError {
         /// The number of decimals asked for.
         exponent: u8,
     },
+}
+
+fn shown_code(code: &str) -> String {
+    if code.len() <= 8 && code.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        format!("{code:?}")
+    } else {
+        "(not a currency code)".to_owned()
+    }
 }
 
 /// An ISO 4217 currency, with the number of minor-unit digits gateways bill it in.

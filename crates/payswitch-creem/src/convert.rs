@@ -220,6 +220,10 @@ pub(crate) fn decode_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentErro
         serde_json::from_slice(body).map_err(|error| decode_error("creem checkout", error))?;
     let checkout =
         wire::Checkout::deserialize(&raw).map_err(|error| decode_error("creem checkout", error))?;
+    // A checkout without an id cannot be retrieved or matched to a webhook.
+    if checkout.id.trim().is_empty() {
+        return Err(PaymentError::decode("creem checkout", "the id is empty"));
+    }
     checkout_result(&checkout, raw.into())
 }
 

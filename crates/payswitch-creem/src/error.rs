@@ -43,9 +43,9 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
     let details = Box::new(
         GatewayDetails::new(KIND, response.status, message.clone())
             .with_code(code.clone())
-            .with_error_type(said.error_type)
-            .with_param(said.param)
-            .with_request_id(said.request_id)
+            .with_error_type(said.error_type.map(|text| scrub(text, api_key.expose())))
+            .with_param(said.param.map(|text| scrub(text, api_key.expose())))
+            .with_request_id(said.request_id.map(|text| scrub(text, api_key.expose())))
             .with_attempts(response.attempts),
     );
     match response.status {

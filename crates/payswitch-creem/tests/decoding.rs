@@ -348,3 +348,12 @@ fn a_completed_checkout_without_an_order_is_not_blindly_paid() {
     let with_id = parse(r#"{"id":"ch_4","status":"completed","order":"ord_1"}"#);
     assert_eq!(with_id.payment_status, PaymentStatus::Paid);
 }
+
+#[test]
+fn a_checkout_without_an_id_is_a_decode_error() {
+    let outcome = payswitch_creem::parse_checkout(br#"{"id":" ","status":"pending"}"#);
+    assert!(
+        matches!(outcome, Err(payswitch_core::PaymentError::Decode { .. })),
+        "{outcome:?}"
+    );
+}

@@ -42,15 +42,24 @@ pub(crate) struct ErrorAnswer<'a> {
 /// Every variant that carries [`GatewayDetails`] keeps Stripe's `type`, `code`, `param`,
 /// `doc_url` and `decline_code`.
 pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
-    let api_error = serde_json::from_slice::<ErrorEnvelope>(answer.body)
+    let key = answer.secret_key.expose();
+    // Every text Stripe wrote is scrubbed of the key, should Stripe (or a proxy) echo it in
+    // any field: these end up in `Display`, `Debug` and logs.
+    let scrubbed = |text: Option<String>| text.map(|text| scrub(text, key));
+    let mut api_error = serde_json::from_slice::<ErrorEnvelope>(answer.body)
         .map(|envelope| envelope.error)
         .unwrap_or_default();
+    api_error.code = scrubbed(api_error.code.take());
+    api_error.error_type = scrubbed(api_error.error_type.take());
+    api_error.param = scrubbed(api_error.param.take());
+    api_error.doc_url = scrubbed(api_error.doc_url.take());
+    api_error.decline_code = scrubbed(api_error.decline_code.take());
     let message = scrub(
         api_error
             .message
             .clone()
             .unwrap_or_else(|| default_message(answer.status)),
-        answer.secret_key.expose(),
+        key,
     );
     let details = Box::new(
         GatewayDetails::new(KIND, answer.status, message.clone())
@@ -177,6 +186,18 @@ mod tests {
             subject: "cs_test_1",
             secret_key: &Secret::new("sk_test_secret"),
         })
+    }
+
+    #[test]
+    fn the_key_is_scrubbed_from_every_field_stripe_wrote() {
+        // Found by the `error_mapping` fuzz target: the key echoed in `code` reached Display.
+        for status in [400, 401, 402, 404, 409, 429, 500] {
+            let body = r#"{"error":{"code":"sk_test_secret","type":"sk_test_secret","param":"a[sk_test_secret]","doc_url":"https://x/sk_test_secret","decline_code":"sk_test_secret","message":"key sk\u005ftest_secret"}}"#;
+            let error = answer(status, body);
+            for shown in [error.to_string(), format!("{error:?}")] {
+                assert!(!shown.contains("sk_test_secret"), "{status}: {shown}");
+            }
+        }
     }
 
     #[test]

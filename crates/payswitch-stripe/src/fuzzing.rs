@@ -1,6 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/`: hidden, unstable, not part of the API.
 
-use payswitch_core::PaymentError;
+use payswitch_core::{PaymentError, Secret};
 
 use crate::error::ErrorAnswer;
 
@@ -18,6 +18,6 @@ pub fn map_error(
         body,
         attempts: 1,
         subject: "cs_fuzz",
-        secret_key,
+        secret_key: &Secret::new(secret_key),
     })
 }

@@ -531,6 +531,10 @@ pub fn parse_checkout(body: &[u8]) -> Result<CheckoutResult, PaymentError> {
 /// Decodes a `checkout.session` object; its `client_secret` moves out of `raw`.
 fn checkout_from(value: serde_json::Value) -> Result<CheckoutResult, PaymentError> {
     let session: wire::Session = decode(&value, "checkout.session")?;
+    // A session without an id cannot be retrieved, expired or matched to a webhook.
+    if session.id.trim().is_empty() {
+        return Err(PaymentError::decode("checkout.session", "the id is empty"));
+    }
     Ok(convert::checkout_result(
         session,
         convert::without_client_secret(value).into(),

@@ -225,3 +225,15 @@ mod form_round_trip {
         }
     }
 }
+
+#[test]
+fn a_session_without_an_id_is_a_decode_error() {
+    // Found by the `parse_responses` fuzz target.
+    let outcome = payswitch_stripe::parse_checkout(
+        br#"{"id":"","object":"checkout.session","status":"open"}"#,
+    );
+    assert!(
+        matches!(outcome, Err(payswitch_core::PaymentError::Decode { .. })),
+        "{outcome:?}"
+    );
+}
