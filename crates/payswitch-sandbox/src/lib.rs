@@ -72,3 +72,6 @@ pub use state::MAX_RECORDED_BODY;
 pub use state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest};
 pub use webhooks::delivery::RetryPolicy;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};
+
+#[doc(hidden)]
+pub mod fuzzing;
