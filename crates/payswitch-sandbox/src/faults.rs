@@ -98,9 +98,19 @@ impl Fault {
     /// Refuses a fault the sandbox would not apply as given.
     ///
     /// # Errors
-    /// [`SandboxError::InvalidFault`] for a `Delay` longer than [`MAX_FAULT_DELAY`].
+    /// [`SandboxError::InvalidFault`] for a `Delay` longer than [`MAX_FAULT_DELAY`], or a
+    /// status an HTTP response cannot carry (outside 100..=599).
     pub(crate) fn check(&self) -> Result<(), SandboxError> {
         match &self.kind {
+            FaultKind::Respond { status, .. }
+            | FaultKind::ProcessThenFail { status }
+            | FaultKind::FailDuringExecution { status }
+                if !(100..=599).contains(status) =>
+            {
+                Err(SandboxError::InvalidFault(format!(
+                    "status {status} is not an HTTP status (100 to 599)"
+                )))
+            }
             FaultKind::Delay { millis } if *millis > max_delay_millis() => {
                 Err(SandboxError::InvalidFault(format!(
                     "a delay of {millis} ms is longer than the sandbox allows ({} ms, 5 minutes)",
@@ -111,10 +121,19 @@ impl Fault {
         }
     }
 
-    /// Returns the fault with a `Delay` shortened to [`MAX_FAULT_DELAY`].
+    /// Returns the fault with a `Delay` shortened to [`MAX_FAULT_DELAY`] and a status outside
+    /// 100..=599 replaced by 500.
     pub(crate) fn bounded(mut self) -> Self {
-        if let FaultKind::Delay { millis } = &mut self.kind {
-            *millis = (*millis).min(max_delay_millis());
+        match &mut self.kind {
+            FaultKind::Delay { millis } => *millis = (*millis).min(max_delay_millis()),
+            FaultKind::Respond { status, .. }
+            | FaultKind::ProcessThenFail { status }
+            | FaultKind::FailDuringExecution { status } => {
+                if !(100..=599).contains(status) {
+                    *status = 500;
+                }
+            }
+            FaultKind::DropConnection | FaultKind::ProcessThenDrop => {}
         }
         self
     }
@@ -183,6 +202,26 @@ mod tests {
         let past = Fault::new(None, "/v1", FaultKind::Delay { millis: u64::MAX });
         assert!(matches!(past.check(), Err(SandboxError::InvalidFault(_))));
         assert_eq!(past.bounded().kind, FaultKind::Delay { millis: 300_000 });
+    }
+
+    #[test]
+    fn statuses_must_be_http_statuses() {
+        // Found by the `sandbox_dispatch` fuzz target: a fault injected with status 682 made
+        // the sandbox answer a status no HTTP client accepts.
+        for kind in [
+            FaultKind::Respond {
+                status: 682,
+                retry_after_seconds: None,
+            },
+            FaultKind::ProcessThenFail { status: 99 },
+            FaultKind::FailDuringExecution { status: 600 },
+        ] {
+            let fault = Fault::new(None, "/v1", kind);
+            assert!(matches!(fault.check(), Err(SandboxError::InvalidFault(_))));
+            assert!(fault.bounded().check().is_ok());
+        }
+        let fine = Fault::new(None, "/v1", FaultKind::ProcessThenFail { status: 503 });
+        assert!(fine.check().is_ok());
     }
 
     #[test]
