@@ -2,15 +2,14 @@
 //!
 //! The server's per-request function (`server::dispatch`) reads its body from a hyper
 //! connection, which cannot be built in memory; [`FuzzSandbox::request`] takes the request
-//! already read and runs the same steps with the same functions, in the same order (access
-//! rules, admin API, pages, then faults, idempotency claim and the gateway), without a socket.
+//! already read and runs the same steps in the same order (access rules, admin API, pages),
+//! then hands gateway requests to the server's own `answer_gateway` (faults, idempotency
+//! claim, the gateway, the request log), without a socket.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::response::Response;
-use http::StatusCode;
 use tokio::sync::{watch, Semaphore};
 
 use crate::access::{self, Presented, Route};
@@ -22,14 +21,13 @@ use crate::config::{
     DEFAULT_STRIPE_SETTLEMENT_CURRENCY, DEFAULT_STRIPE_WEBHOOK_SECRET,
 };
 use crate::error::SandboxError;
-use crate::faults::FaultKind;
 use crate::gateways::request::GatewayRequest;
 use crate::gateways::stripe::form::{self, FormError, FormValue};
 use crate::lifecycle::{flush, sweep_and_flush};
-use crate::respond::{header_pairs, plain};
+use crate::respond::plain;
 use crate::seed::{PriceSeed, ProductSeed};
-use crate::server::BODY_LIMIT;
-use crate::state::{push_bounded, recorded_body, redact_headers, Gateway, RecordedRequest, State};
+use crate::server::{answer_gateway, BODY_LIMIT};
+use crate::state::State;
 use crate::webhooks::delivery::RetryPolicy;
 use crate::{admin, catalog, gateways, pages};
 
@@ -202,78 +200,6 @@ impl FuzzSandbox {
             headers: &parts.headers,
             body: &bytes,
         };
-        self.serve_gateway(gateway, &request).await
-    }
-
-    /// `server::serve_gateway`, with `None` where it kills the connection.
-    async fn serve_gateway(
-        &self,
-        gateway: Gateway,
-        request: &GatewayRequest<'_>,
-    ) -> Option<Response> {
-        let app = &self.app;
-        let fault = {
-            let mut state = app.lock();
-            crate::faults::take_matching(&mut state.faults, request.method, request.path)
-        };
-        let (body, body_truncated) = recorded_body(request.body);
-        let record = RecordedRequest {
-            method: request.method.to_string(),
-            path: request.path.to_owned(),
-            query: request.query.to_owned(),
-            headers: redact_headers(header_pairs(request.headers)),
-            body,
-            body_truncated,
-            response_status: None,
-        };
-        let log = |record: RecordedRequest| {
-            push_bounded(&mut app.lock().requests, record, app.config.log_capacity);
-        };
-        let answered = |mut record: RecordedRequest, response: Response| {
-            record.response_status = Some(response.status().as_u16());
-            log(record);
-            Some(response)
-        };
-        match &fault {
-            Some(FaultKind::Respond {
-                status,
-                retry_after_seconds,
-            }) => {
-                let response = gateways::fault_response(gateway, *status, *retry_after_seconds);
-                return answered(record, response);
-            }
-            Some(FaultKind::DropConnection) => {
-                log(record);
-                return None;
-            }
-            _ => {}
-        }
-        let in_flight = match gateways::begin(gateway, app, request.method, request.headers) {
-            Ok(in_flight) => in_flight,
-            Err(response) => return answered(record, *response),
-        };
-        if let Some(FaultKind::Delay { millis }) = &fault {
-            tokio::time::sleep(Duration::from_millis(*millis)).await;
-        }
-        let fail_with = match &fault {
-            Some(FaultKind::FailDuringExecution { status }) => {
-                Some(StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-            }
-            _ => None,
-        };
-        sweep_and_flush(app);
-        let response = gateways::handle(gateway, app, request, fail_with);
-        drop(in_flight);
-        flush(app);
-        match fault {
-            Some(FaultKind::ProcessThenDrop) => {
-                log(record);
-                None
-            }
-            Some(FaultKind::ProcessThenFail { status }) => {
-                answered(record, gateways::fault_response(gateway, status, None))
-            }
-            _ => answered(record, response),
-        }
+        answer_gateway(&self.app, gateway, &request).await
     }
 }

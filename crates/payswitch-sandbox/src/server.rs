@@ -237,7 +237,10 @@ async fn dispatch(
         headers: &parts.headers,
         body: &bytes,
     };
-    serve_gateway(&app, &killer, gateway, &request).await
+    match answer_gateway(&app, gateway, &request).await {
+        Some(response) => response,
+        None => drop_connection(&killer).await,
+    }
 }
 
 /// Reads the body up to [`BODY_LIMIT`], answering 413 or 408 when it cannot.
@@ -265,13 +268,13 @@ async fn read_body(
     }
 }
 
-/// Answers a gateway request, applying the first matching fault and recording the request.
-async fn serve_gateway(
+/// Answers a gateway request, applying the first matching fault and recording the request;
+/// `None` when a fault says the connection is dropped instead of answered.
+pub(crate) async fn answer_gateway(
     app: &Arc<App>,
-    killer: &ConnectionKiller,
     gateway: Gateway,
     request: &GatewayRequest<'_>,
-) -> Response {
+) -> Option<Response> {
     let fault = {
         let mut state = app.lock();
         crate::faults::take_matching(&mut state.faults, request.method, request.path)
@@ -292,7 +295,7 @@ async fn serve_gateway(
     let answered = |mut record: RecordedRequest, response: Response| {
         record.response_status = Some(response.status().as_u16());
         log(record);
-        response
+        Some(response)
     };
     match &fault {
         Some(FaultKind::Respond {
@@ -304,7 +307,7 @@ async fn serve_gateway(
         }
         Some(FaultKind::DropConnection) => {
             log(record);
-            return drop_connection(killer).await;
+            return None;
         }
         _ => {}
     }
@@ -329,7 +332,7 @@ async fn serve_gateway(
     match fault {
         Some(FaultKind::ProcessThenDrop) => {
             log(record);
-            drop_connection(killer).await
+            None
         }
         Some(FaultKind::ProcessThenFail { status }) => {
             answered(record, gateways::fault_response(gateway, status, None))
