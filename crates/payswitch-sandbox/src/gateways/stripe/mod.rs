@@ -2,16 +2,21 @@
 //! replay and the route table. Each endpoint lives in the file named after its resource.
 
 pub(crate) mod auth;
+pub(crate) mod calendar;
 pub(crate) mod coupons;
 pub(crate) mod currencies;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod form;
 pub(crate) mod idempotency;
+pub(crate) mod lists;
 pub(crate) mod objects;
+pub(crate) mod ordered;
 pub(crate) mod params;
 pub(crate) mod payment_intents;
 pub(crate) mod prices;
+pub(crate) mod proration;
+pub(crate) mod search_query;
 pub(crate) mod sessions;
 pub(crate) mod settings;
 
