@@ -207,12 +207,13 @@ pub(crate) fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<
     }
 }
 
-/// Expires every open session and checkout whose time has come, in every gateway, then
-/// recomputes when the next one is due.
+/// Expires every open session and checkout whose time has come, in every gateway, and runs
+/// what else is due (Stripe: subscription renewals, trial ends, scheduled cancellations),
+/// then recomputes when the next thing is due.
 pub(crate) fn expire_due(app: &App, state: &mut State) {
     for gateway in Gateway::ALL {
         match gateway {
-            Gateway::Stripe => stripe::sessions::lifecycle::expire_due(app, state),
+            Gateway::Stripe => stripe::clock::run_due(app, state),
             Gateway::Creem => creem::checkouts::expire_due(state),
         }
     }

@@ -57,11 +57,13 @@ fn queue(
         },
         "type": event_type,
     });
+    let body = envelope.to_string();
+    state.stripe.events.insert(event_id.clone(), envelope);
     state.emit(OutgoingEvent {
         gateway: Gateway::Stripe,
         event_id,
         event_type: event_type.to_owned(),
-        body: envelope.to_string(),
+        body,
     });
 }
 

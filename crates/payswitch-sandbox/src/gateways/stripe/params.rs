@@ -75,7 +75,7 @@ pub(crate) fn existing_customer<'a>(
 ) -> Result<Option<&'a str>, Failure> {
     let customer = text(map, "customer", "")?;
     if let Some(customer) = customer {
-        if !store.customers.values().any(|known| known == customer) {
+        if !store.customers.contains(customer) {
             return Err(Failure::invalid(
                 Some("resource_missing"),
                 Some("customer"),

@@ -9,8 +9,8 @@ use crate::checkout::{CheckoutStatus, PageView};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::{LineItem, Session};
 use crate::gateways::stripe::lists::paginate;
+use crate::gateways::stripe::objects::{LineItem, Session};
 use crate::gateways::stripe::params::{
     check_expand, expand_list, one_of, range, reject_unknown, text,
 };
@@ -113,14 +113,14 @@ fn render_core(app: &App, session: &Session) -> Value {
         "customer_email": session.customer_email,
         "discounts": discounts,
         "expires_at": session.expires_at,
-        "invoice": null,
+        "invoice": session.invoice,
         "livemode": false,
         "locale": session.locale,
         "metadata": session.metadata,
         "mode": session.mode,
         "payment_intent": session.payment_intent,
         "payment_link": null,
-        "payment_method_collection": if session.mode == "subscription" { Some("always") } else { None },
+        "payment_method_collection": session.payment_method_collection,
         "payment_method_types": ["card"],
         "payment_status": payment_status(session),
         "phone_number_collection": { "enabled": false },
