@@ -30,6 +30,11 @@
 //! # }
 //! ```
 //!
+//! Stripe's billing lifecycle is emulated too: `/v1/customers` (with search),
+//! `/v1/subscriptions`, `/v1/invoices` (with `create_preview`), `/v1/refunds`, `/v1/charges`,
+//! `/v1/events` and `/v1/billing_portal/sessions`, whose hosted portal page is
+//! `/portal/{id}`.
+//!
 //! See `docs/sandbox.md` for the endpoints, the admin API, test cards,
 //! faults and webhooks.
 
@@ -48,6 +53,9 @@ mod gateways;
 mod lifecycle;
 mod money;
 mod pages;
+mod portal;
+mod portal_page;
+mod records;
 mod respond;
 mod sandbox;
 mod seed;
@@ -66,6 +74,7 @@ pub use config::{
 pub use error::SandboxError;
 pub use faults::MAX_FAULT_DELAY;
 pub use faults::{Fault, FaultKind};
+pub use records::{RefundRecord, SubscriptionRecord};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::MAX_RECORDED_BODY;

@@ -23,6 +23,7 @@ use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::gateways;
 use crate::lifecycle::{advance_clock, forget_old, sweep_and_flush};
+use crate::records::{RefundRecord, SubscriptionRecord};
 use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
 };
@@ -495,6 +496,18 @@ impl SandboxHandle {
     /// reference and status, sorted by id.
     pub fn checkouts(&self) -> Vec<CheckoutRecord> {
         gateways::checkouts(&self.app.lock())
+    }
+
+    /// Every subscription the sandbox holds (Stripe's, canceled ones included), with its
+    /// customer, status and per-period amount, sorted by id.
+    pub fn subscriptions(&self) -> Vec<SubscriptionRecord> {
+        gateways::subscriptions(&self.app.lock())
+    }
+
+    /// Every refund the sandbox holds (Stripe's), with the payment it refunded and its
+    /// amount, sorted by id.
+    pub fn refunds(&self) -> Vec<RefundRecord> {
+        gateways::refunds(&self.app.lock())
     }
 
     /// Returns how many objects were created.

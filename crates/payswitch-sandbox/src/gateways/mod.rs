@@ -16,6 +16,8 @@ use crate::checkout::{NotPayable, PageView};
 use crate::config::Config;
 use crate::error::SandboxError;
 use crate::gateways::request::GatewayRequest;
+use crate::portal::{PortalAction, PortalView};
+use crate::records::{RefundRecord, SubscriptionRecord};
 use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::{CheckoutRecord, Gateway, State};
 
@@ -88,6 +90,62 @@ pub(crate) fn checkouts(state: &State) -> Vec<CheckoutRecord> {
     }
     records.sort_by(|left, right| left.id.cmp(&right.id));
     records
+}
+
+/// Every subscription of every gateway, for [`SandboxHandle::subscriptions`](crate::SandboxHandle).
+pub(crate) fn subscriptions(state: &State) -> Vec<SubscriptionRecord> {
+    let mut records = Vec::new();
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => records.extend(stripe::records::subscriptions(state)),
+            Gateway::Creem => {}
+        }
+    }
+    records.sort_by(|left, right| left.id.cmp(&right.id));
+    records
+}
+
+/// Every refund of every gateway, for [`SandboxHandle::refunds`](crate::SandboxHandle).
+pub(crate) fn refunds(state: &State) -> Vec<RefundRecord> {
+    let mut records = Vec::new();
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => records.extend(stripe::records::refunds(state)),
+            Gateway::Creem => {}
+        }
+    }
+    records.sort_by(|left, right| left.id.cmp(&right.id));
+    records
+}
+
+/// Returns what the hosted portal page shows for the portal session `id`, whatever its
+/// gateway.
+pub(crate) fn portal_view(state: &State, id: &str) -> Option<PortalView> {
+    Gateway::ALL.into_iter().find_map(|gateway| match gateway {
+        Gateway::Stripe => stripe::portal::page_view(state, id),
+        Gateway::Creem => None,
+    })
+}
+
+/// Carries out what the customer asked for on the portal page of session `id`.
+///
+/// # Errors
+/// The notice to show when the session is unknown or the action does not apply.
+pub(crate) fn portal_act(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    action: &PortalAction,
+) -> Result<(), String> {
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe if state.stripe.portal_sessions.contains(id) => {
+                return stripe::portal::act(app, state, id, action)
+            }
+            Gateway::Stripe | Gateway::Creem => {}
+        }
+    }
+    Err("This portal session does not exist.".to_owned())
 }
 
 /// Handles one API request in the gateway's wire protocol. `fail_with` is a failure injected

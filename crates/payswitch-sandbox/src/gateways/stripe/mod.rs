@@ -19,8 +19,10 @@ pub(crate) mod objects;
 pub(crate) mod ordered;
 pub(crate) mod params;
 pub(crate) mod payment_intents;
+pub(crate) mod portal;
 pub(crate) mod prices;
 pub(crate) mod proration;
+pub(crate) mod records;
 pub(crate) mod refunds;
 pub(crate) mod search_query;
 pub(crate) mod sessions;
@@ -71,6 +73,7 @@ pub(crate) fn owns_path(path: &str) -> bool {
         || path == "/v1/invoices"
         || path.starts_with("/v1/invoices/")
         || path.starts_with("/v1/charges/")
+        || path.starts_with("/v1/billing_portal/")
 }
 
 /// Handles one Stripe API request. `fail_with` is an injected failure during execution (a
@@ -217,6 +220,10 @@ fn route(
         ["v1", "events", id] if *method == Method::GET => {
             secret_only(context)?;
             event_log::retrieve(state, id, params)
+        }
+        ["v1", "billing_portal", "sessions"] if *method == Method::POST => {
+            secret_only(context)?;
+            portal::create(app, state, params, context)
         }
         _ => Err(unrecognized(method, path)),
     }
