@@ -143,6 +143,15 @@ impl Reader {
         self.at >= self.chars.len()
     }
 
+    /// The characters read since `start`.
+    fn taken(&self, start: usize) -> String {
+        self.chars
+            .get(start..self.at)
+            .unwrap_or_default()
+            .iter()
+            .collect()
+    }
+
     fn peek(&self) -> Option<char> {
         self.chars.get(self.at).copied()
     }
@@ -213,7 +222,7 @@ impl Reader {
         if self.at == start {
             return Err(self.unexpected("a field name"));
         }
-        let name: String = self.chars[start..self.at].iter().collect();
+        let name: String = self.taken(start);
         if name != "metadata" || self.peek() != Some('[') {
             return Ok(Field::Named(name));
         }
@@ -255,7 +264,7 @@ impl Reader {
         if self.at == start {
             return Err(self.unexpected("a value"));
         }
-        Ok(self.chars[start..self.at].iter().collect())
+        Ok(self.taken(start))
     }
 
     /// Reads a string in `'` or `"`; a backslash takes the next character literally.
