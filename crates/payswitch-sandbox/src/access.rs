@@ -13,7 +13,7 @@ pub(crate) const ADMIN_TOKEN_HEADER: &str = "x-sandbox-admin-token";
 pub(crate) enum Route {
     /// `/__sandbox` and `/__sandbox/*`.
     Admin,
-    /// `/`, `/pay/{id}` and `/portal/{id}`.
+    /// `/`, `/pay/{id}` and `/portal/{token}`.
     Page,
     /// Everything else: the gateways' wire APIs.
     Gateway,

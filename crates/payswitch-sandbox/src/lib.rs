@@ -32,8 +32,8 @@
 //!
 //! Stripe's billing lifecycle is emulated too: `/v1/customers` (with search),
 //! `/v1/subscriptions`, `/v1/invoices` (with `create_preview`), `/v1/refunds`, `/v1/charges`,
-//! `/v1/events` and `/v1/billing_portal/sessions`, whose hosted portal page is
-//! `/portal/{id}`.
+//! `/v1/events` and `/v1/billing_portal/sessions`, whose link opens the hosted customer
+//! portal `/portal/{token}`.
 //!
 //! See `docs/sandbox.md` for the endpoints, the admin API, test cards,
 //! faults and webhooks.
@@ -43,6 +43,7 @@
 mod access;
 mod admin;
 mod app;
+mod billing;
 mod catalog;
 mod checkout;
 mod config;
@@ -54,8 +55,6 @@ mod lifecycle;
 mod money;
 mod pages;
 mod portal;
-mod portal_page;
-mod records;
 mod respond;
 mod sandbox;
 mod seed;
@@ -64,6 +63,7 @@ mod signature;
 mod state;
 mod webhooks;
 
+pub use billing::{RefundRecord, RefundStatus, SubscriptionRecord, SubscriptionStatus};
 pub use checkout::CheckoutStatus;
 pub use config::{
     CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
@@ -74,7 +74,6 @@ pub use config::{
 pub use error::SandboxError;
 pub use faults::MAX_FAULT_DELAY;
 pub use faults::{Fault, FaultKind};
-pub use records::{RefundRecord, SubscriptionRecord};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::MAX_RECORDED_BODY;

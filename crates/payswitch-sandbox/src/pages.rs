@@ -29,7 +29,7 @@ pub(crate) fn escape_html(text: &str) -> String {
     escaped
 }
 
-/// Wraps a page's main content in the sandbox's plain, self-contained HTML document.
+/// Wraps `main` in the sandbox's page: title, viewport, inline styles, no external assets.
 pub(crate) fn layout(title: &str, main: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

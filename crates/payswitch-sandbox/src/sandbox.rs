@@ -11,6 +11,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::app::{App, MAX_PENDING_DELIVERIES};
+use crate::billing::{RefundRecord, SubscriptionRecord};
 use crate::catalog;
 use crate::config::{
     Config, CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
@@ -23,7 +24,6 @@ use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::gateways;
 use crate::lifecycle::{advance_clock, forget_old, sweep_and_flush};
-use crate::records::{RefundRecord, SubscriptionRecord};
 use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
 };
@@ -498,13 +498,13 @@ impl SandboxHandle {
         gateways::checkouts(&self.app.lock())
     }
 
-    /// Every subscription the sandbox holds (Stripe's, canceled ones included), with its
-    /// customer, status and per-period amount, sorted by id.
+    /// Every subscription the sandbox holds, whatever its gateway, with its customer, status
+    /// and price per period, sorted by id.
     pub fn subscriptions(&self) -> Vec<SubscriptionRecord> {
         gateways::subscriptions(&self.app.lock())
     }
 
-    /// Every refund the sandbox holds (Stripe's), with the payment it refunded and its
+    /// Every refund the sandbox made, whatever its gateway, with the refunded payment and
     /// amount, sorted by id.
     pub fn refunds(&self) -> Vec<RefundRecord> {
         gateways::refunds(&self.app.lock())

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::billing::*;
 use common::*;
-use payswitch_sandbox::WebhookInbox;
+use payswitch_sandbox::{Gateway, SubscriptionStatus, WebhookInbox};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -151,11 +151,11 @@ async fn a_paid_subscription_checkout_creates_the_customer_subscription_and_paid
     let records = sandbox.subscriptions();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].id, subscription_id);
-    assert_eq!(records[0].customer.as_deref(), Some(customer_id));
-    assert_eq!(records[0].status, "active");
+    assert_eq!(records[0].gateway, Gateway::Stripe);
+    assert_eq!(records[0].customer, customer_id);
+    assert_eq!(records[0].status, SubscriptionStatus::Active);
     assert_eq!(records[0].amount, 2000);
     assert_eq!(records[0].currency, "usd");
-    assert!(!records[0].cancel_at_period_end);
 }
 
 #[tokio::test]
@@ -294,6 +294,11 @@ async fn cancel_at_period_end_resume_cancel_now_and_cancel_again() {
         "cancellation_requested"
     );
 
+    assert_eq!(
+        sandbox.subscriptions()[0].status,
+        SubscriptionStatus::CancelScheduled
+    );
+
     let resumed = stripe_post(&sandbox, &path, "cancel_at_period_end=false").await;
     assert_eq!(resumed.status, 200, "{}", resumed.json);
     assert_eq!(resumed.json["cancel_at_period_end"], false);
@@ -329,6 +334,10 @@ async fn cancel_at_period_end_resume_cancel_now_and_cancel_again() {
     assert_eq!(canceled.json["status"], "canceled");
     let ended_at = canceled.json["ended_at"].as_i64().unwrap();
     assert_eq!(canceled.json["canceled_at"].as_i64(), Some(ended_at));
+    assert_eq!(
+        sandbox.subscriptions()[0].status,
+        SubscriptionStatus::Canceled
+    );
     let deleted = events_after(&sandbox, before + 2).await;
     assert_eq!(types(&deleted), ["customer.subscription.deleted"]);
     assert_eq!(deleted[0]["data"]["object"]["status"], "canceled");

@@ -12,12 +12,11 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::app::App;
+use crate::billing::{PortalAction, PortalRefusal, PortalView, RefundRecord, SubscriptionRecord};
 use crate::checkout::{NotPayable, PageView};
 use crate::config::Config;
 use crate::error::SandboxError;
 use crate::gateways::request::GatewayRequest;
-use crate::portal::{PortalAction, PortalView};
-use crate::records::{RefundRecord, SubscriptionRecord};
 use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::{CheckoutRecord, Gateway, State};
 
@@ -92,7 +91,8 @@ pub(crate) fn checkouts(state: &State) -> Vec<CheckoutRecord> {
     records
 }
 
-/// Every subscription of every gateway, for [`SandboxHandle::subscriptions`](crate::SandboxHandle).
+/// Every subscription of every gateway, for [`SandboxHandle::subscriptions`](crate::SandboxHandle),
+/// sorted by id.
 pub(crate) fn subscriptions(state: &State) -> Vec<SubscriptionRecord> {
     let mut records = Vec::new();
     for gateway in Gateway::ALL {
@@ -105,7 +105,8 @@ pub(crate) fn subscriptions(state: &State) -> Vec<SubscriptionRecord> {
     records
 }
 
-/// Every refund of every gateway, for [`SandboxHandle::refunds`](crate::SandboxHandle).
+/// Every refund of every gateway, for [`SandboxHandle::refunds`](crate::SandboxHandle), sorted
+/// by id.
 pub(crate) fn refunds(state: &State) -> Vec<RefundRecord> {
     let mut records = Vec::new();
     for gateway in Gateway::ALL {
@@ -118,34 +119,59 @@ pub(crate) fn refunds(state: &State) -> Vec<RefundRecord> {
     records
 }
 
-/// Returns what the hosted portal page shows for the portal session `id`, whatever its
-/// gateway.
-pub(crate) fn portal_view(state: &State, id: &str) -> Option<PortalView> {
-    Gateway::ALL.into_iter().find_map(|gateway| match gateway {
-        Gateway::Stripe => stripe::portal::page_view(state, id),
-        Gateway::Creem => None,
-    })
-}
-
-/// Carries out what the customer asked for on the portal page of session `id`.
+/// Returns what the customer portal page of link `token` shows, whatever its gateway.
 ///
 /// # Errors
-/// The notice to show when the session is unknown or the action does not apply.
-pub(crate) fn portal_act(
-    app: &App,
-    state: &mut State,
-    id: &str,
-    action: &PortalAction,
-) -> Result<(), String> {
+/// Why it cannot be shown: no gateway knows the link, or it expired.
+pub(crate) fn portal_view(state: &State, token: &str) -> Result<PortalView, PortalRefusal> {
+    let mut refusal = PortalRefusal::UnknownLink;
     for gateway in Gateway::ALL {
-        match gateway {
-            Gateway::Stripe if state.stripe.portal_sessions.contains(id) => {
-                return stripe::portal::act(app, state, id, action)
-            }
-            Gateway::Stripe | Gateway::Creem => {}
+        let found = match gateway {
+            Gateway::Stripe => stripe::portal::view(state, token),
+            Gateway::Creem => Err(PortalRefusal::UnknownLink),
+        };
+        match found {
+            Ok(view) => return Ok(view),
+            Err(PortalRefusal::UnknownLink) => {}
+            Err(other) => refusal = other,
         }
     }
-    Err("This portal session does not exist.".to_owned())
+    Err(refusal)
+}
+
+/// Takes a customer portal action on a subscription of link `token`'s customer and returns the
+/// notice to show.
+///
+/// # Errors
+/// Why not: unknown or expired link, not the customer's subscription, or not possible now.
+pub(crate) fn portal_act(
+    state: &mut State,
+    token: &str,
+    subscription_id: &str,
+    action: PortalAction,
+) -> Result<String, PortalRefusal> {
+    let mut refusal = PortalRefusal::UnknownLink;
+    for gateway in Gateway::ALL {
+        let done = match gateway {
+            Gateway::Stripe => stripe::portal::act(state, token, subscription_id, action),
+            Gateway::Creem => Err(PortalRefusal::UnknownLink),
+        };
+        match done {
+            Ok(notice) => return Ok(notice),
+            Err(PortalRefusal::UnknownLink) => {}
+            Err(other) => refusal = other,
+        }
+    }
+    Err(refusal)
+}
+
+/// Returns where the customer portal page of link `token` links back to, if its gateway has
+/// such a link (Stripe's `return_url`).
+pub(crate) fn portal_return_url(state: &State, token: &str) -> Option<String> {
+    Gateway::ALL.into_iter().find_map(|gateway| match gateway {
+        Gateway::Stripe => stripe::portal::return_url(state, token),
+        Gateway::Creem => None,
+    })
 }
 
 /// Handles one API request in the gateway's wire protocol. `fail_with` is a failure injected
@@ -265,12 +291,12 @@ pub(crate) fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<
     }
 }
 
-/// Expires every open session and checkout whose time has come, in every gateway, and runs
-/// what else is due (Stripe: subscription renewals, trial ends, scheduled cancellations),
-/// then recomputes when the next thing is due.
+/// Expires every open session and checkout whose time has come, in every gateway, then
+/// recomputes when the next one is due.
 pub(crate) fn expire_due(app: &App, state: &mut State) {
     for gateway in Gateway::ALL {
         match gateway {
+            // Also subscription renewals, trial ends and scheduled cancellations.
             Gateway::Stripe => stripe::clock::run_due(app, state),
             Gateway::Creem => creem::checkouts::expire_due(state),
         }

@@ -17,7 +17,14 @@ pub(crate) fn emit_event(
     object: Value,
     context: Option<&CallContext<'_>>,
 ) {
-    queue(app, state, event_type, json!({ "object": object }), context);
+    let version = app.config.stripe_api_version.as_str();
+    queue(
+        version,
+        state,
+        event_type,
+        json!({ "object": object }),
+        context,
+    );
 }
 
 /// Queues a `*.updated` event: `data.previous_attributes` holds the old values of the fields
@@ -30,12 +37,33 @@ pub(crate) fn emit_update_event(
     previous_attributes: Value,
     context: Option<&CallContext<'_>>,
 ) {
+    let version = app.config.stripe_api_version.as_str();
+    emit_update_event_as(
+        version,
+        state,
+        event_type,
+        object,
+        previous_attributes,
+        context,
+    );
+}
+
+/// Queues a `*.updated` event rendered for `api_version`, for callers that hold the state but
+/// not the running sandbox (the portal page records the account's version on its session).
+pub(crate) fn emit_update_event_as(
+    api_version: &str,
+    state: &mut State,
+    event_type: &str,
+    object: Value,
+    previous_attributes: Value,
+    context: Option<&CallContext<'_>>,
+) {
     let data = json!({ "object": object, "previous_attributes": previous_attributes });
-    queue(app, state, event_type, data, context);
+    queue(api_version, state, event_type, data, context);
 }
 
 fn queue(
-    app: &App,
+    api_version: &str,
     state: &mut State,
     event_type: &str,
     data: Value,
@@ -46,7 +74,7 @@ fn queue(
     let envelope = json!({
         "id": event_id,
         "object": "event",
-        "api_version": app.config.stripe_api_version,
+        "api_version": api_version,
         "created": state.now(),
         "data": data,
         "livemode": false,

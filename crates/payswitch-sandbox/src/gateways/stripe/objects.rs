@@ -594,4 +594,7 @@ pub(crate) struct PortalSession {
     pub(crate) return_url: Option<String>,
     pub(crate) locale: Option<String>,
     pub(crate) created: i64,
+    /// The account's API version when the session was made: the portal page's events are
+    /// rendered for it.
+    pub(crate) api_version: String,
 }

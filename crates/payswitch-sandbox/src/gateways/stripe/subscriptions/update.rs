@@ -12,7 +12,9 @@ use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::events::{emit_update_event, previous_attributes};
 use crate::gateways::stripe::form::{FormValue, Params};
 use crate::gateways::stripe::invoices::issue::{issue, new_invoice_id, Collection, Draft};
-use crate::gateways::stripe::objects::{InvoiceLine, PauseCollection, SubscriptionStatus};
+use crate::gateways::stripe::objects::{
+    InvoiceLine, PauseCollection, Subscription, SubscriptionStatus,
+};
 use crate::gateways::stripe::params::{
     apply_metadata, boolean, check_expand, expand_list, integer, object, one_of, reject_unknown,
     reject_unsupported, text, text_update, CallContext,
@@ -73,7 +75,7 @@ pub(crate) enum Cancellation {
     Withdrawn,
 }
 
-/// The changes of one update, read and checked; also built by the portal page.
+/// The changes of one update, read and checked.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Update {
     pub(crate) cancellation: Option<Cancellation>,
@@ -205,7 +207,7 @@ fn read_update(state: &State, params: &Params, id: &str) -> Result<Update, Failu
 /// `max_period_end`, or empty to withdraw), which exclude each other.
 fn read_cancellation(
     params: &Params,
-    subscription: &crate::gateways::stripe::objects::Subscription,
+    subscription: &Subscription,
     now: i64,
 ) -> Result<Option<Cancellation>, Failure> {
     let at_period_end = boolean(params, "cancel_at_period_end", "")?;
@@ -277,6 +279,40 @@ fn read_pause_collection(params: &Params) -> Result<Option<Option<PauseCollectio
     }
 }
 
+/// Schedules or withdraws a cancellation, as Stripe records it: `cancel_at` (the period end
+/// for `cancel_at_period_end`), `canceled_at` the time of the request, and
+/// `cancellation_details.reason`.
+pub(crate) fn apply_cancellation(
+    subscription: &mut Subscription,
+    cancellation: Cancellation,
+    now: i64,
+) {
+    match cancellation {
+        Cancellation::AtPeriodEnd => {
+            subscription.cancel_at_period_end = true;
+            subscription.cancel_at = subscription
+                .items
+                .iter()
+                .map(|item| item.current_period_end)
+                .min();
+            subscription.canceled_at = Some(now);
+            subscription.cancellation_reason = Some("cancellation_requested".to_owned());
+        }
+        Cancellation::At(at) => {
+            subscription.cancel_at_period_end = false;
+            subscription.cancel_at = Some(at);
+            subscription.canceled_at = Some(now);
+            subscription.cancellation_reason = Some("cancellation_requested".to_owned());
+        }
+        Cancellation::Withdrawn => {
+            subscription.cancel_at_period_end = false;
+            subscription.cancel_at = None;
+            subscription.canceled_at = None;
+            subscription.cancellation_reason = None;
+        }
+    }
+}
+
 /// Applies a checked update: the new items and their prorations, cancellation, pause and the
 /// plain fields; emits `customer.subscription.updated` when something changed, then issues
 /// the invoice the change bills now, if any.
@@ -311,26 +347,8 @@ pub(crate) fn apply(
             after.pending.extend(planned.prorations);
         }
     }
-    match update.cancellation {
-        Some(Cancellation::AtPeriodEnd) => {
-            after.cancel_at_period_end = true;
-            after.cancel_at = after.items.iter().map(|item| item.current_period_end).min();
-            after.canceled_at = Some(now);
-            after.cancellation_reason = Some("cancellation_requested".to_owned());
-        }
-        Some(Cancellation::At(at)) => {
-            after.cancel_at_period_end = false;
-            after.cancel_at = Some(at);
-            after.canceled_at = Some(now);
-            after.cancellation_reason = Some("cancellation_requested".to_owned());
-        }
-        Some(Cancellation::Withdrawn) => {
-            after.cancel_at_period_end = false;
-            after.cancel_at = None;
-            after.canceled_at = None;
-            after.cancellation_reason = None;
-        }
-        None => {}
+    if let Some(cancellation) = update.cancellation {
+        apply_cancellation(&mut after, cancellation, now);
     }
     if let Some(pause) = update.pause_collection {
         after.pause_collection = pause;
