@@ -278,7 +278,9 @@ impl Store {
         });
         keep_newest(&mut self.transactions, cap, |transaction| transaction.seq);
         keep_newest(&mut self.refunds, cap, |refund| refund.seq);
-        self.portal_links.retain(|_, link| link.expires_at > now);
+        // Expired links stay for the retention, so their page says "expired", not "unknown".
+        self.portal_links
+            .retain(|_, link| now.saturating_sub(link.expires_at) < retention);
         keep_newest(&mut self.portal_links, cap, |link| {
             u64::try_from(link.expires_at).unwrap_or(0)
         });
