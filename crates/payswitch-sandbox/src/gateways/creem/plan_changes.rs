@@ -335,7 +335,10 @@ fn change_plan(
         .map(|product| product.billing_period.clone())
         .unwrap_or_default();
     let trialing = subscription.status == SubscriptionStatus::Trialing;
-    let (start, end) = (subscription.period_start, subscription.period_end);
+    let remaining = subscription.period_end.saturating_sub(now);
+    let length = subscription
+        .period_end
+        .saturating_sub(subscription.period_start);
     let last_paid = subscription.last_transaction_id.clone();
     let Some(stored) = state.creem.subscriptions.get_mut(id) else {
         return Err(Failure::not_found("Subscription not found"));
@@ -358,10 +361,10 @@ fn change_plan(
         (Proration::None, _, _) | (_, true, _) => 0,
         // The whole new period, less the old period's unused time.
         (Proration::ChargeNow, false, true) => {
-            new_price.saturating_add(prorated_difference(old_price, 0, end - now, end - start))
+            new_price.saturating_add(prorated_difference(old_price, 0, remaining, length))
         }
         (Proration::ChargeNow, false, false) => {
-            prorated_difference(old_price, new_price, end - now, end - start)
+            prorated_difference(old_price, new_price, remaining, length)
         }
     };
     let plan_product = state.creem.products.get(&plan_product_id).cloned();
