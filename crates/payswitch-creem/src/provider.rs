@@ -134,6 +134,7 @@ impl CreemProvider {
                     .send(ApiRequest {
                         method: Method::GET,
                         path: PRODUCTS_PATH,
+                        path_id: None,
                         query: &[("product_id", product_id)],
                         body: None,
                         looked_up: product_id,
@@ -248,6 +249,7 @@ impl CheckoutProvider for CreemProvider {
             .send(ApiRequest {
                 method: Method::POST,
                 path: CHECKOUTS_PATH,
+                path_id: None,
                 query: &[],
                 body: Some(Bytes::from(body)),
                 looked_up: prepared.body.product_id,
@@ -271,6 +273,7 @@ impl CheckoutProvider for CreemProvider {
             .send(ApiRequest {
                 method: Method::GET,
                 path: CHECKOUTS_PATH,
+                path_id: None,
                 query: &[("checkout_id", id)],
                 body: None,
                 looked_up: id,
