@@ -26,7 +26,7 @@ use payswitch_core::retry::{with_retries, AttemptError};
 use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
 use tracing::Instrument;
 
-use crate::error::{map_error, retry_after, ErrorResponse};
+use crate::error::{map_error, retry_after, ErrorResponse, RequestFields};
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!(
@@ -97,6 +97,8 @@ pub(crate) struct ApiRequest<'a> {
     pub(crate) body: Option<Bytes>,
     /// The id being looked up, quoted in `NotFound`.
     pub(crate) looked_up: &'a str,
+    /// Which request this is, to name the field a validation error blames.
+    pub(crate) fields: RequestFields,
 }
 
 /// Sends requests to Creem with the key, the retry policy and a tracing span per attempt.
@@ -267,6 +269,7 @@ impl CreemClient {
                 retry_after,
                 attempts: attempt,
                 looked_up: request.looked_up,
+                fields: request.fields,
             },
             &self.api_key,
         );

@@ -29,6 +29,7 @@ use crate::client::{
 use crate::config::KIND;
 use crate::convert::billing::{self as convert, DecodedSubscription, PaymentSource, Precheck};
 use crate::convert::decode_error;
+use crate::error::RequestFields;
 use crate::wire;
 use crate::wire::billing as bill;
 
@@ -54,6 +55,7 @@ fn check_path_id(field: &str, id: &str) -> Result<(), PaymentError> {
 /// A GET; `looked_up` is quoted in `NotFound`.
 async fn get(
     client: &CreemClient,
+    fields: RequestFields,
     path: &'static str,
     path_id: Option<&str>,
     query: &[(&str, &str)],
@@ -67,6 +69,7 @@ async fn get(
             query,
             body: None,
             looked_up,
+            fields,
         })
         .await
 }
@@ -74,6 +77,7 @@ async fn get(
 /// A POST with a JSON body, or none.
 async fn post(
     client: &CreemClient,
+    fields: RequestFields,
     path: &'static str,
     path_id: Option<&str>,
     body: Option<&(impl Serialize + ?Sized)>,
@@ -93,6 +97,7 @@ async fn post(
             query: &[],
             body,
             looked_up,
+            fields,
         })
         .await
 }
@@ -107,6 +112,7 @@ async fn read_subscription(
 ) -> Result<DecodedSubscription, PaymentError> {
     let answer = get(
         client,
+        RequestFields::Subscription,
         SUBSCRIPTIONS_PATH,
         None,
         &[("subscription_id", id)],
@@ -145,6 +151,7 @@ pub(crate) async fn list_subscriptions(
         let page_number = page.to_string();
         let answer = get(
             client,
+            RequestFields::Subscription,
             CUSTOMER_SUBSCRIPTIONS_PATH,
             Some(customer_id),
             &[("page_number", &page_number), ("page_size", &page_size)],
@@ -198,7 +205,15 @@ async fn act_on_subscription(
             })
         }
     }
-    let answer = post(client, path, Some(id), body, id).await?;
+    let answer = post(
+        client,
+        RequestFields::Subscription,
+        path,
+        Some(id),
+        body,
+        id,
+    )
+    .await?;
     convert::decode_subscription(&answer).map(|decoded| decoded.subscription)
 }
 
@@ -406,7 +421,15 @@ async fn upgrade(
         product_id,
         update_behavior,
     };
-    let answer = post(client, SUBSCRIPTION_UPGRADE_PATH, Some(id), Some(&body), id).await?;
+    let answer = post(
+        client,
+        RequestFields::SubscriptionChange,
+        SUBSCRIPTION_UPGRADE_PATH,
+        Some(id),
+        Some(&body),
+        id,
+    )
+    .await?;
     convert::decode_subscription(&answer).map(|decoded| decoded.subscription)
 }
 
@@ -421,7 +444,15 @@ async fn set_units(
         items: vec![bill::UpsertSubscriptionItem { id: item_id, units }],
         update_behavior,
     };
-    let answer = post(client, SUBSCRIPTION_PATH, Some(id), Some(&body), id).await?;
+    let answer = post(
+        client,
+        RequestFields::SubscriptionChange,
+        SUBSCRIPTION_PATH,
+        Some(id),
+        Some(&body),
+        id,
+    )
+    .await?;
     convert::decode_subscription(&answer).map(|decoded| decoded.subscription)
 }
 
@@ -471,9 +502,16 @@ pub(crate) async fn create_refund(
     let body = bill::CreateRefundRequest {
         transaction_id: &transaction.id,
     };
-    let answer = post(client, REFUNDS_PATH, None, Some(&body), &transaction.id)
-        .instrument(span)
-        .await?;
+    let answer = post(
+        client,
+        RequestFields::Refund,
+        REFUNDS_PATH,
+        None,
+        Some(&body),
+        &transaction.id,
+    )
+    .instrument(span)
+    .await?;
     let mut refund = convert::decode_refund_answer(
         &answer,
         convert::RefundContext {
@@ -492,7 +530,15 @@ async fn refunded_transaction(
 ) -> Result<bill::Transaction, PaymentError> {
     let source = match target {
         RefundTarget::Checkout(id) => {
-            let answer = get(client, CHECKOUTS_PATH, None, &[("checkout_id", id)], id).await?;
+            let answer = get(
+                client,
+                RequestFields::Refund,
+                CHECKOUTS_PATH,
+                None,
+                &[("checkout_id", id)],
+                id,
+            )
+            .await?;
             convert::checkout_payment(&answer)?
         }
         RefundTarget::Payment(id) => convert::payment_source(id),
@@ -501,6 +547,7 @@ async fn refunded_transaction(
         PaymentSource::Transaction(id) => {
             let answer = get(
                 client,
+                RequestFields::Refund,
                 TRANSACTIONS_PATH,
                 None,
                 &[("transaction_id", &id)],
@@ -512,6 +559,7 @@ async fn refunded_transaction(
         PaymentSource::Order(order_id) => {
             let answer = get(
                 client,
+                RequestFields::Refund,
                 TRANSACTION_SEARCH_PATH,
                 None,
                 &[
@@ -541,6 +589,7 @@ pub(crate) async fn create_portal_session(
     };
     let answer = post(
         client,
+        RequestFields::Customer,
         CUSTOMER_PORTAL_PATH,
         None,
         Some(&body),
@@ -563,9 +612,16 @@ pub(crate) async fn create_customer(
     let metadata = request.gateway_metadata();
     let body = convert::customer_body(request, &metadata)?;
     // The email is customer data: neither the span nor a `NotFound` quotes it.
-    let answer = post(client, CUSTOMERS_PATH, None, Some(&body), "")
-        .instrument(tracing::info_span!("creem.create_customer"))
-        .await?;
+    let answer = post(
+        client,
+        RequestFields::Customer,
+        CUSTOMERS_PATH,
+        None,
+        Some(&body),
+        "",
+    )
+    .instrument(tracing::info_span!("creem.create_customer"))
+    .await?;
     convert::decode_customer(&answer)
 }
 
@@ -575,9 +631,16 @@ pub(crate) async fn retrieve_customer(
     id: &str,
 ) -> Result<Customer, PaymentError> {
     check_id("id", id)?;
-    let answer = get(client, CUSTOMERS_PATH, None, &[("customer_id", id)], id)
-        .instrument(tracing::info_span!("creem.retrieve_customer", customer_id = ?id))
-        .await?;
+    let answer = get(
+        client,
+        RequestFields::Customer,
+        CUSTOMERS_PATH,
+        None,
+        &[("customer_id", id)],
+        id,
+    )
+    .instrument(tracing::info_span!("creem.retrieve_customer", customer_id = ?id))
+    .await?;
     convert::decode_customer(&answer)
 }
 
@@ -598,9 +661,16 @@ pub(crate) async fn find_customer(
     };
     check_id("email", email)?;
     // The email is customer data: the span does not record it.
-    let answer = get(client, CUSTOMERS_PATH, None, &[("email", email)], "")
-        .instrument(tracing::info_span!("creem.find_customer"))
-        .await;
+    let answer = get(
+        client,
+        RequestFields::Customer,
+        CUSTOMERS_PATH,
+        None,
+        &[("email", email)],
+        "",
+    )
+    .instrument(tracing::info_span!("creem.find_customer"))
+    .await;
     match answer {
         Ok(answer) => convert::decode_customer(&answer).map(Some),
         Err(PaymentError::NotFound { .. }) => Ok(None),

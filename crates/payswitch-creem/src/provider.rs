@@ -20,6 +20,7 @@ use tracing::Instrument;
 
 use crate::client::{ApiRequest, CreemClient, CHECKOUTS_PATH, PRODUCTS_PATH};
 use crate::config::KIND;
+use crate::error::RequestFields;
 use crate::webhook::WebhookPolicy;
 use crate::{convert, lifecycle, redirect, webhook, wire};
 
@@ -160,6 +161,7 @@ impl CreemProvider {
                         query: &[("product_id", product_id)],
                         body: None,
                         looked_up: product_id,
+                        fields: RequestFields::Checkout,
                     })
                     .await?;
                 let billing_type = convert::decode_billing_type(&answer)?;
@@ -275,6 +277,7 @@ impl CheckoutProvider for CreemProvider {
                 query: &[],
                 body: Some(Bytes::from(body)),
                 looked_up: prepared.body.product_id,
+                fields: RequestFields::Checkout,
             })
             .instrument(span.clone())
             .await?;
@@ -299,6 +302,7 @@ impl CheckoutProvider for CreemProvider {
                 query: &[("checkout_id", id)],
                 body: None,
                 looked_up: id,
+                fields: RequestFields::Checkout,
             })
             .instrument(tracing::info_span!(
                 "creem.retrieve_checkout",
