@@ -200,8 +200,8 @@ impl CreemClient {
                 return Err(unbuildable("the path and its id do not match"));
             }
         };
-        let mut url = reqwest::Url::parse(&format!("{}{before}", self.api_base))
-            .map_err(|error| unbuildable(error))?;
+        let mut url =
+            reqwest::Url::parse(&format!("{}{before}", self.api_base)).map_err(unbuildable)?;
         if let Some((id, after)) = after {
             // `url` drops `.` and `..` segments; either would send the call elsewhere.
             if id == "." || id == ".." {

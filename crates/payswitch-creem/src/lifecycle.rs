@@ -181,7 +181,7 @@ pub(crate) async fn list_subscriptions(
         }
     }
     // Creem documents no order; the contract is newest first (undated ones last).
-    subscriptions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    subscriptions.sort_by_key(|subscription| std::cmp::Reverse(subscription.created_at));
     Ok(subscriptions)
 }
 

@@ -37,6 +37,7 @@ pub(crate) enum CancelMode {
 }
 
 /// `update_behavior` of the upgrade and update requests.
+#[expect(clippy::enum_variant_names, reason = "mirrors Creem's values")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum UpdateBehavior {
