@@ -601,14 +601,16 @@ impl Lifecycle<'_> {
                     RefundSource::PaymentIntent(intent.id().to_owned())
                 }
                 Some(SessionMode::Subscription) => {
-                    let invoice = session.invoice.as_ref().ok_or_else(|| {
-                        PaymentError::InvalidState {
-                            message: format!(
+                    let invoice =
+                        session
+                            .invoice
+                            .as_ref()
+                            .ok_or_else(|| PaymentError::InvalidState {
+                                message: format!(
                                 "checkout {id} has no invoice to refund yet (it is not complete)"
                             ),
-                            gateway: None,
-                        }
-                    })?;
+                                gateway: None,
+                            })?;
                     let invoice_path = format!("/v1/invoices/{}", path_segment(invoice.id()));
                     let value = self
                         .client
