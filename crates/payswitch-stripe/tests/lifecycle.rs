@@ -711,6 +711,81 @@ async fn preview_amounts_follow_stripes_exponent() {
     assert_eq!(preview.total, Money::new(6000, isk));
 }
 
+#[tokio::test]
+async fn every_retried_post_reuses_its_key_and_body() {
+    let operations = [
+        "cancel_at_period_end",
+        "pause",
+        "resume",
+        "change",
+        "preview",
+        "portal",
+        "customer",
+    ];
+    for operation in operations {
+        let server = MockServer::start().await;
+        let (at, answered) = match operation {
+            "preview" => ("/v1/invoices/create_preview".to_owned(), fixture(INVOICE)),
+            "portal" => (
+                "/v1/billing_portal/sessions".to_owned(),
+                fixture(PORTAL_SESSION),
+            ),
+            "customer" => ("/v1/customers".to_owned(), ada_customer()),
+            _ => (format!("/v1/subscriptions/{SUB}"), plain_active()),
+        };
+        answer(
+            &server,
+            "GET",
+            &format!("/v1/subscriptions/{SUB}"),
+            ok(fixture(SUBSCRIPTION)),
+        )
+        .await;
+        Mock::given(method("POST"))
+            .and(path(at.as_str()))
+            .respond_with(stripe_error(
+                503,
+                json!({"type": "api_error", "message": "busy"}),
+            ))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        answer(&server, "POST", &at, ok(answered)).await;
+        let stripe = provider(&server.uri());
+        let seats = SubscriptionChange::quantity(2, Proration::Prorate);
+        let result = match operation {
+            "cancel_at_period_end" => stripe
+                .cancel_subscription(SUB, CancelAt::PeriodEnd)
+                .await
+                .map(drop),
+            "pause" => stripe.pause_subscription(SUB).await.map(drop),
+            "resume" => stripe.resume_subscription(SUB).await.map(drop),
+            "change" => stripe.change_subscription(SUB, &seats).await.map(drop),
+            "preview" => stripe
+                .preview_subscription_change(SUB, &seats)
+                .await
+                .map(drop),
+            "portal" => stripe
+                .create_portal_session(&PortalRequest::new(CUS))
+                .await
+                .map(drop),
+            _ => stripe.create_customer(&ada()).await.map(drop),
+        };
+        result.unwrap_or_else(|error| panic!("{operation}: {error:?}"));
+        let posts: Vec<_> = requests(&server)
+            .await
+            .into_iter()
+            .filter(|request| request.method.as_str() == "POST")
+            .collect();
+        assert_eq!(posts.len(), 2, "{operation}");
+        let key = header(&posts[0], "idempotency-key");
+        assert!(key.is_some_and(|key| !key.is_empty()), "{operation}");
+        assert_eq!(header(&posts[1], "idempotency-key"), key, "{operation}");
+        assert_eq!(posts[0].body, posts[1].body, "{operation}");
+        assert_request(&posts[1], "POST", &at, None);
+    }
+}
+
 // Refunds ---------------------------------------------------------------------------------
 
 #[tokio::test]
