@@ -7,6 +7,8 @@
 //! idempotent. What to send is decided by small pure functions with table tests, in
 //! `lifecycle/rules.rs`.
 
+mod rules;
+
 use std::collections::HashSet;
 
 use bytes::Bytes;
@@ -20,13 +22,15 @@ use payswitch_core::{
 
 use crate::client::{path_segment, Reply, StripeClient};
 use crate::convert::billing::{
-    self as convert, customer_params, is_ended, plan_price, proration_behavior, refund_params,
+    self as convert, customer_params, is_ended, plan_price, proration_behavior, refund_terms,
 };
 use crate::error::decode;
+use crate::form::FormWriter;
 use crate::idempotency::{customer_key, random_idempotency_key};
 use crate::wire::billing::{
-    self as wire, CreatePortalSessionParams, CurrencyOnly, InvoiceWithPayments, ItemUpdateParams,
-    PauseBehavior, PauseCollectionParams, PreviewParams, RefundSource, UpdateSubscriptionParams,
+    self as wire, CreatePortalSessionParams, CreateRefundParams, CurrencyOnly, InvoiceWithPayments,
+    ItemUpdateParams, PauseBehavior, PauseCollectionParams, PreviewParams, RefundSource,
+    UpdateSubscriptionParams,
 };
 use crate::wire::{RawList, Session, SessionMode};
 
@@ -45,8 +49,6 @@ const MAX_SUBSCRIPTION_PAGES: usize = 10;
 /// How many search results `find_customer` by app user id reads: more than one means
 /// duplicates (created while search had not caught up), and the oldest is chosen.
 const SEARCH_LIMIT: i64 = 10;
-
-mod rules;
 
 const SUBSCRIPTIONS: &str = "/v1/subscriptions";
 const CUSTOMERS: &str = "/v1/customers";
@@ -111,7 +113,7 @@ impl Lifecycle<'_> {
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
         for _ in 0..MAX_SUBSCRIPTION_PAGES {
-            let mut query = crate::form::FormWriter::with_capacity(96);
+            let mut query = FormWriter::with_capacity(96);
             query.text("customer", customer_id);
             query.text("status", "all");
             query.integer("limit", PAGE_SIZE);
@@ -327,8 +329,8 @@ impl Lifecycle<'_> {
         request: &RefundRequest,
     ) -> Result<Refund, PaymentError> {
         request.validate()?;
-        // Everything local is checked before the first request; the payment is set below.
-        let mut params = refund_params(request, RefundSource::Charge(String::new()))?;
+        // Everything local is checked before the first request.
+        let terms = refund_terms(request)?;
         let key = request
             .idempotency_key
             .clone()
@@ -348,7 +350,10 @@ impl Lifecycle<'_> {
             }
             RefundTarget::Checkout(id) => self.checkout_payment(id, currency).await?,
         };
-        params.source = resolved.source;
+        let params = CreateRefundParams {
+            source: resolved.source,
+            terms,
+        };
         let value = self
             .client
             .post("/v1/refunds", Bytes::from(params.encode()), &key, "refund")
@@ -536,7 +541,7 @@ impl Lifecycle<'_> {
         match lookup {
             CustomerLookup::Email(email) => {
                 check_id("email", email)?;
-                let mut query = crate::form::FormWriter::with_capacity(64);
+                let mut query = FormWriter::with_capacity(64);
                 query.text("email", email);
                 query.integer("limit", 1);
                 let query = query.finish();
@@ -549,7 +554,7 @@ impl Lifecycle<'_> {
             }
             CustomerLookup::AppUserId(user) => {
                 check_id("app_user_id", user)?;
-                let mut query = crate::form::FormWriter::with_capacity(96);
+                let mut query = FormWriter::with_capacity(96);
                 query.text("query", &app_user_query(user));
                 query.integer("limit", SEARCH_LIMIT);
                 let query = query.finish();

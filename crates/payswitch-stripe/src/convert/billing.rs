@@ -16,8 +16,7 @@ use crate::config::{KIND, SUBSCRIPTION_REFERENCE_KEY};
 use crate::convert::{unix_time, unknown_currency};
 use crate::currency::{from_wire, to_wire};
 use crate::wire::billing::{
-    self as wire, CreateCustomerParams, CreateRefundParams, InvoiceTotals, ProrationBehavior,
-    RefundSource,
+    self as wire, CreateCustomerParams, InvoiceTotals, ProrationBehavior, RefundTerms,
 };
 use crate::wire::{self as wire_core, EventType};
 
@@ -253,12 +252,10 @@ pub(crate) fn plan_price(
     }
 }
 
-/// The refund parameters for `request` once its payment is known. The amount is written in
-/// Stripe's exponent for its currency, which the caller has checked is the payment's.
-pub(crate) fn refund_params(
-    request: &RefundRequest,
-    source: RefundSource,
-) -> Result<CreateRefundParams, PaymentError> {
+/// What a refund request sends besides its payment, checked against Stripe's limits: the
+/// amount in Stripe's exponent for its currency (which the caller checks is the payment's),
+/// the metadata and the reason.
+pub(crate) fn refund_terms(request: &RefundRequest) -> Result<RefundTerms, PaymentError> {
     validate_metadata(&request.metadata)?;
     let reason = match &request.reason {
         None => None,
@@ -274,8 +271,7 @@ pub(crate) fn refund_params(
             ))
         }
     };
-    Ok(CreateRefundParams {
-        source,
+    Ok(RefundTerms {
         amount: request
             .amount
             .map(|amount| to_wire(amount, "amount"))

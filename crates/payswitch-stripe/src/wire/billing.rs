@@ -160,29 +160,38 @@ pub(crate) enum RefundSource {
     Charge(String),
 }
 
-/// `POST /v1/refunds` parameters.
+/// What a refund request says besides the payment: known before the payment is found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CreateRefundParams {
-    pub(crate) source: RefundSource,
+pub(crate) struct RefundTerms {
     /// In Stripe's wire exponent; `None` refunds what is left.
     pub(crate) amount: Option<i64>,
     pub(crate) metadata: BTreeMap<String, String>,
     pub(crate) reason: Option<RefundReason>,
 }
 
+/// `POST /v1/refunds` parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CreateRefundParams {
+    pub(crate) source: RefundSource,
+    pub(crate) terms: RefundTerms,
+}
+
 impl CreateRefundParams {
     /// Encodes the form body, fields in the spec's (alphabetical) order.
     pub(crate) fn encode(&self) -> String {
         let mut form = FormWriter::with_capacity(128);
-        form.opt_integer("amount", self.amount);
+        form.opt_integer("amount", self.terms.amount);
         if let RefundSource::Charge(charge) = &self.source {
             form.text("charge", charge);
         }
-        form.map("metadata", &self.metadata);
+        form.map("metadata", &self.terms.metadata);
         if let RefundSource::PaymentIntent(intent) = &self.source {
             form.text("payment_intent", intent);
         }
-        form.opt_text("reason", self.reason.as_ref().map(RefundReason::as_str));
+        form.opt_text(
+            "reason",
+            self.terms.reason.as_ref().map(RefundReason::as_str),
+        );
         form.finish()
     }
 }
@@ -424,9 +433,11 @@ mod tests {
     fn refunds_name_exactly_one_source() {
         let by_charge = CreateRefundParams {
             source: RefundSource::Charge("ch_1".into()),
-            amount: Some(500),
-            metadata: BTreeMap::from([("order".to_owned(), "42".to_owned())]),
-            reason: Some(RefundReason::RequestedByCustomer),
+            terms: RefundTerms {
+                amount: Some(500),
+                metadata: BTreeMap::from([("order".to_owned(), "42".to_owned())]),
+                reason: Some(RefundReason::RequestedByCustomer),
+            },
         };
         assert_eq!(
             by_charge.encode(),
@@ -434,9 +445,11 @@ mod tests {
         );
         let by_intent = CreateRefundParams {
             source: RefundSource::PaymentIntent("pi_1".into()),
-            amount: None,
-            metadata: BTreeMap::new(),
-            reason: None,
+            terms: RefundTerms {
+                amount: None,
+                metadata: BTreeMap::new(),
+                reason: None,
+            },
         };
         assert_eq!(by_intent.encode(), "payment_intent=pi_1");
     }
