@@ -5,8 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use payswitch_core::{
-    Capabilities, CheckoutProvider, CheckoutRequest, CheckoutResult, Currency, PaymentError,
-    ProviderKind, ReturnParams, RolloutKey, RouteRule, RouterConfig, SignatureError, WebhookEvent,
+    CancelAt, Capabilities, CheckoutProvider, CheckoutRequest, CheckoutResult, Currency, Customer,
+    CustomerLookup, CustomerRequest, PaymentError, PortalRequest, PortalSession, ProviderKind,
+    Refund, RefundRequest, RefundTarget, ReturnParams, RolloutKey, RouteRule, RouterConfig,
+    SignatureError, Subscription, SubscriptionChange, SubscriptionChangePreview, WebhookEvent,
 };
 use sha2::{Digest, Sha256};
 
@@ -141,18 +143,18 @@ impl Router {
         }
     }
 
-    /// Sends a follow-up call to the gateway that created `id`; when the router does not
-    /// remember it (say, after a restart), asks each gateway until one knows the id.
-    async fn follow_up<'a, F>(
-        &'a self,
-        id: &'a str,
-        call: F,
-    ) -> Result<CheckoutResult, PaymentError>
+    /// Sends a follow-up call to the gateway that owns `id`; when the router does not
+    /// remember it (say, after a restart), asks each gateway until one knows the id. Only
+    /// reads and calls that a gateway refuses without acting on an id it never issued go
+    /// through here; mutations of subscriptions and customers first locate their owner with
+    /// a read ([`Router::owner`]).
+    async fn follow_up<'a, T, F>(&'a self, id: &'a str, call: F) -> Result<T, PaymentError>
     where
-        F: for<'p> Fn(
-            &'p dyn CheckoutProvider,
-            &'p str,
-        ) -> futures_like::BoxFuture<'p, Result<CheckoutResult, PaymentError>>,
+        T: Send,
+        F: Fn(
+            &'a dyn CheckoutProvider,
+            &'a str,
+        ) -> futures_like::BoxFuture<'a, Result<T, PaymentError>>,
     {
         let known = self.remembered().by_id.get(id).copied();
         if let Some(index) = known {
@@ -161,7 +163,10 @@ impl Router {
         let mut last = None;
         for (index, (_, provider)) in self.gateways.iter().enumerate() {
             match call(provider.as_ref(), id).await {
-                Err(error @ PaymentError::NotFound { .. }) => last = Some(error),
+                // Not this gateway's id, or an operation this gateway lacks: ask the next.
+                Err(error @ (PaymentError::NotFound { .. } | PaymentError::Unsupported { .. })) => {
+                    last = Some(error)
+                }
                 Ok(result) => {
                     self.remember(id, index);
                     return Ok(result);
@@ -173,6 +178,72 @@ impl Router {
             id: id.to_owned(),
             gateway: None,
         }))
+    }
+
+    /// The gateway that owns subscription or customer `id`, found with `read` (a retrieve)
+    /// when the router does not remember it, so a mutation is sent to one gateway only.
+    async fn owner<F>(&self, id: &str, read: F) -> Result<&dyn CheckoutProvider, PaymentError>
+    where
+        F: for<'p> Fn(
+            &'p dyn CheckoutProvider,
+            &'p str,
+        ) -> futures_like::BoxFuture<'p, Result<(), PaymentError>>,
+    {
+        self.follow_up(id, read).await?;
+        let index = self.remembered().by_id.get(id).copied();
+        index
+            .map(|index| self.gateways[index].1.as_ref())
+            .ok_or_else(|| PaymentError::NotFound {
+                id: id.to_owned(),
+                gateway: None,
+            })
+    }
+
+    async fn subscription_owner(&self, id: &str) -> Result<&dyn CheckoutProvider, PaymentError> {
+        self.owner(id, |provider, id| {
+            Box::pin(async move { provider.retrieve_subscription(id).await.map(drop) })
+        })
+        .await
+    }
+
+    async fn customer_owner(&self, id: &str) -> Result<&dyn CheckoutProvider, PaymentError> {
+        self.owner(id, |provider, id| {
+            Box::pin(async move { provider.retrieve_customer(id).await.map(drop) })
+        })
+        .await
+    }
+
+    /// The gateway index that owns `id`, if remembered.
+    fn remembered_owner(&self, id: &str) -> Option<usize> {
+        self.remembered().by_id.get(id).copied()
+    }
+
+    /// Remembers every id a checkout names (its customer, payment and subscription) as
+    /// owned by the gateway that owns the checkout, so later calls about them go straight
+    /// there.
+    fn learn_checkout(&self, checkout: &CheckoutResult) {
+        if let Some(index) = self.remembered_owner(&checkout.id) {
+            for id in [
+                &checkout.customer_id,
+                &checkout.payment_id,
+                &checkout.subscription_id,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                self.remember(id, index);
+            }
+        }
+    }
+
+    /// Remembers a subscription's customer as owned by the subscription's gateway.
+    fn learn_subscription(&self, subscription: &Subscription) {
+        if let (Some(index), Some(customer)) = (
+            self.remembered_owner(&subscription.id),
+            &subscription.customer_id,
+        ) {
+            self.remember(customer, index);
+        }
     }
 }
 
@@ -404,8 +475,11 @@ impl CheckoutProvider for Router {
     }
 
     async fn retrieve_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
-        self.follow_up(id, |provider, id| provider.retrieve_checkout(id))
-            .await
+        let checkout = self
+            .follow_up(id, |provider, id| provider.retrieve_checkout(id))
+            .await?;
+        self.learn_checkout(&checkout);
+        Ok(checkout)
     }
 
     async fn expire_checkout(&self, id: &str) -> Result<CheckoutResult, PaymentError> {
@@ -439,5 +513,173 @@ impl CheckoutProvider for Router {
             .map(|(name, provider)| (name, provider.verify_return(query)))
             .collect();
         decide_return(answers)
+    }
+
+    async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        let subscription = self
+            .follow_up(id, |provider, id| provider.retrieve_subscription(id))
+            .await?;
+        self.learn_subscription(&subscription);
+        Ok(subscription)
+    }
+
+    async fn list_subscriptions(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, PaymentError> {
+        self.customer_owner(customer_id)
+            .await?
+            .list_subscriptions(customer_id)
+            .await
+    }
+
+    async fn cancel_subscription(
+        &self,
+        id: &str,
+        at: CancelAt,
+    ) -> Result<Subscription, PaymentError> {
+        self.subscription_owner(id)
+            .await?
+            .cancel_subscription(id, at)
+            .await
+    }
+
+    async fn resume_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.subscription_owner(id)
+            .await?
+            .resume_subscription(id)
+            .await
+    }
+
+    async fn pause_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.subscription_owner(id)
+            .await?
+            .pause_subscription(id)
+            .await
+    }
+
+    async fn change_subscription(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<Subscription, PaymentError> {
+        change.validate()?;
+        self.subscription_owner(id)
+            .await?
+            .change_subscription(id, change)
+            .await
+    }
+
+    async fn preview_subscription_change(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<SubscriptionChangePreview, PaymentError> {
+        change.validate()?;
+        self.subscription_owner(id)
+            .await?
+            .preview_subscription_change(id, change)
+            .await
+    }
+
+    /// Refunds on the gateway that owns the checkout or payment. A payment id the router
+    /// does not remember is offered to each gateway in turn: a gateway that never issued it
+    /// refuses with `NotFound` and refunds nothing.
+    async fn create_refund(&self, request: &RefundRequest) -> Result<Refund, PaymentError> {
+        request.validate()?;
+        if let RefundTarget::Checkout(id) = &request.target {
+            self.retrieve_checkout(id).await?;
+        }
+        self.follow_up(request.target.id(), |provider, _| {
+            provider.create_refund(request)
+        })
+        .await
+    }
+
+    async fn create_portal_session(
+        &self,
+        request: &PortalRequest,
+    ) -> Result<PortalSession, PaymentError> {
+        request.validate()?;
+        self.customer_owner(&request.customer_id)
+            .await?
+            .create_portal_session(request)
+            .await
+    }
+
+    /// Creates the customer on the default gateway, where new checkouts go.
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<Customer, PaymentError> {
+        let index = self.index_of(&self.config.default).ok_or_else(|| {
+            PaymentError::config(format!(
+                "router: gateway {:?} is not configured",
+                self.config.default
+            ))
+        })?;
+        let customer = self.gateways[index].1.create_customer(request).await?;
+        self.remember(&customer.id, index);
+        Ok(customer)
+    }
+
+    async fn retrieve_customer(&self, id: &str) -> Result<Customer, PaymentError> {
+        self.follow_up(id, |provider, id| provider.retrieve_customer(id))
+            .await
+    }
+
+    /// Looks on the default gateway first, then on the others in name order; the first
+    /// customer found wins. Gateways that cannot search this way are skipped.
+    async fn find_customer(
+        &self,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<Customer>, PaymentError> {
+        let default = self.index_of(&self.config.default);
+        let mut order: Vec<usize> = default.into_iter().collect();
+        let mut names: Vec<(usize, &str)> = self
+            .gateways
+            .iter()
+            .enumerate()
+            .map(|(index, (name, _))| (index, name.as_str()))
+            .collect();
+        names.sort_by_key(|(_, name)| *name);
+        order.extend(
+            names
+                .into_iter()
+                .map(|(index, _)| index)
+                .filter(|index| Some(*index) != default),
+        );
+        let mut unsupported = None;
+        for index in order {
+            match self.gateways[index].1.find_customer(lookup).await {
+                Ok(Some(customer)) => {
+                    self.remember(&customer.id, index);
+                    return Ok(Some(customer));
+                }
+                Ok(None) => {}
+                Err(error @ PaymentError::Unsupported { .. }) => {
+                    unsupported.get_or_insert(error);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        match unsupported {
+            // No gateway could look this way at all.
+            Some(error)
+                if !self
+                    .gateways
+                    .iter()
+                    .any(|(_, provider)| provider_can_find(provider.as_ref(), lookup)) =>
+            {
+                Err(error)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Whether `provider` declares it can find customers this way.
+fn provider_can_find(provider: &dyn CheckoutProvider, lookup: &CustomerLookup) -> bool {
+    let capabilities = provider.capabilities();
+    match lookup {
+        CustomerLookup::AppUserId(_) => capabilities.find_customer_by_app_user,
+        CustomerLookup::Email(_) => capabilities.customers,
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use payswitch::conformance::{Customer, Fixtures, Payment, Target};
+use payswitch::conformance::{Customer, Fixtures, Payment, Target, Webhook};
 use payswitch::creem::CreemConfig;
 use payswitch::stripe::StripeConfig;
 use payswitch::{
@@ -22,6 +22,15 @@ pub const STRIPE_PRICE: &str = "price_conformance";
 pub const SKU: &str = "conformance_item";
 /// What one unit costs.
 pub const PRICE: Money = Money::new(1999, Currency::USD);
+/// The monthly plans the lifecycle cases subscribe to and switch between, as logical SKUs
+/// mapped to [`STRIPE_PLANS`] and [`CREEM_PLANS`].
+pub const PLAN_SKUS: [&str; 2] = ["plan_basic_monthly", "plan_pro_monthly"];
+/// The Stripe prices of [`PLAN_SKUS`].
+pub const STRIPE_PLANS: [&str; 2] = ["price_basic_monthly", "price_pro_monthly"];
+/// The Creem products of [`PLAN_SKUS`].
+pub const CREEM_PLANS: [&str; 2] = ["prod_basic_monthly", "prod_pro_monthly"];
+/// What the plans cost per month.
+pub const PLAN_PRICES: [i64; 2] = [900, 2900];
 
 /// The gateways the sandbox emulates. Every gateway-specific detail of these tests is in a
 /// `match` on this enum, with no `_` arm, so a new gateway is listed by the compiler.
@@ -45,6 +54,14 @@ impl Gateway {
         match self {
             Gateway::Stripe => "checkout.session.completed",
             Gateway::Creem => "checkout.completed",
+        }
+    }
+
+    /// A subscription id in the gateway's format that the sandbox never issued.
+    pub fn unknown_subscription_id(self) -> &'static str {
+        match self {
+            Gateway::Stripe => "sub_doesnotexist0000000000",
+            Gateway::Creem => "sub_doesnotexist000000000",
         }
     }
 
@@ -75,7 +92,7 @@ pub struct Env {
 impl Env {
     pub async fn start() -> Env {
         let inbox = WebhookInbox::start().await.expect("inbox");
-        let sandbox = Sandbox::builder()
+        let mut builder = Sandbox::builder()
             .stripe_webhook_endpoint(inbox.url())
             .creem_webhook_endpoint(inbox.url())
             .product(
@@ -85,10 +102,24 @@ impl Env {
             .price(
                 PriceSeed::one_time("Conformance item", PRICE.amount(), "usd")
                     .with_id(STRIPE_PRICE),
-            )
-            .start()
-            .await
-            .expect("sandbox");
+            );
+        for index in 0..PLAN_SKUS.len() {
+            builder = builder
+                .product(
+                    ProductSeed::recurring(
+                        PLAN_SKUS[index],
+                        PLAN_PRICES[index],
+                        "USD",
+                        "every-month",
+                    )
+                    .with_id(CREEM_PLANS[index]),
+                )
+                .price(
+                    PriceSeed::recurring(PLAN_SKUS[index], PLAN_PRICES[index], "usd", "month")
+                        .with_id(STRIPE_PLANS[index]),
+                );
+        }
+        let sandbox = builder.start().await.expect("sandbox");
         Env {
             sandbox: Arc::new(sandbox),
             inbox: Arc::new(inbox),
@@ -114,7 +145,29 @@ impl Env {
         config
             .catalog
             .insert(SKU, payswitch::stripe::KIND, STRIPE_PRICE);
+        for index in 0..PLAN_SKUS.len() {
+            config
+                .catalog
+                .insert(PLAN_SKUS[index], payswitch::creem::KIND, CREEM_PLANS[index]);
+            config.catalog.insert(
+                PLAN_SKUS[index],
+                payswitch::stripe::KIND,
+                STRIPE_PLANS[index],
+            );
+        }
         config
+    }
+
+    /// Every webhook the inbox received, oldest first.
+    pub fn webhooks(&self) -> Vec<Webhook> {
+        self.inbox
+            .received()
+            .into_iter()
+            .map(|hook| Webhook {
+                headers: header_map(&hook.headers),
+                body: hook.body,
+            })
+            .collect()
     }
 
     /// Waits for the webhook of `event_type` about checkout `id` and returns it.
@@ -130,16 +183,7 @@ impl Env {
                 text.contains(id) && text.contains(&format!("\"{event_type}\""))
             });
             if let Some(hook) = found {
-                let mut headers = http::HeaderMap::new();
-                for (name, value) in &hook.headers {
-                    if let (Ok(name), Ok(value)) = (
-                        http::HeaderName::try_from(name.as_str()),
-                        http::HeaderValue::try_from(value.as_str()),
-                    ) {
-                        headers.append(name, value);
-                    }
-                }
-                return Ok((headers, hook.body));
+                return Ok((header_map(&hook.headers), hook.body));
             }
             if Instant::now() > deadline {
                 return Err(PaymentError::Timeout { attempts: 1 });
@@ -147,6 +191,20 @@ impl Env {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// Headers recorded as (name, value) pairs, as an `http::HeaderMap`.
+fn header_map(pairs: &[(String, String)]) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in pairs {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name.as_str()),
+            http::HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 /// Plays the customer on the sandbox's hosted page (through its admin API).
@@ -185,6 +243,10 @@ impl Customer for SandboxCustomer {
         };
         usize::try_from(created).unwrap_or(usize::MAX)
     }
+
+    async fn webhooks(&self) -> Vec<Webhook> {
+        self.env.webhooks()
+    }
 }
 
 /// A conformance target: `provider` built by `payswitch::from_config` against a fresh sandbox.
@@ -203,6 +265,9 @@ pub async fn target(gateway: Gateway) -> Target {
             one_time_price: PRICE,
             success_url: "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}".into(),
             unknown_checkout_id: gateway.unknown_checkout_id().into(),
+            subscription_item: Some(LineItem::sku(PLAN_SKUS[0], 1)),
+            other_plan: Some(payswitch::Product::Sku(PLAN_SKUS[1].into())),
+            unknown_subscription_id: gateway.unknown_subscription_id().into(),
         },
         guard: Box::new(env),
     }

@@ -2,113 +2,104 @@
 
 use serde::Serialize;
 
-/// What a gateway supports. Requests that need something unsupported are refused locally
-/// with [`PaymentError::Unsupported`](crate::PaymentError::Unsupported) or listed in
-/// [`CheckoutResult::ignored`](crate::CheckoutResult::ignored), never silently changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[non_exhaustive]
-pub struct Capabilities {
-    /// Line items priced in the request rather than in the gateway's catalog.
-    pub custom_priced_items: bool,
-    /// More than one line item per checkout.
-    pub multiple_line_items: bool,
-    /// Quantities above one.
-    pub quantities: bool,
-    /// Subscription mode.
-    pub subscription_mode: bool,
-    /// Setup mode (save a payment method without charging).
-    pub setup_mode: bool,
-    /// `expire_checkout`.
-    pub expire: bool,
-    /// A discount code applied in the request.
-    pub discount_codes: bool,
-    /// Letting the customer type a discount code on the page.
-    pub customer_discount_entry: bool,
-    /// A page language.
-    pub locale: bool,
-    /// A cancel URL.
-    pub cancel_url: bool,
-    /// A custom expiry time.
-    pub expires_in: bool,
-    /// An existing customer by gateway id.
-    pub customer_id: bool,
-    /// Embedded checkout with a client secret.
-    pub embedded_checkout: bool,
-    /// Success redirects signed by the gateway (`verify_return` can return `verified: true`).
-    pub signed_returns: bool,
-    /// Webhook signatures that cover a timestamp, so stale deliveries are refused.
-    pub webhook_timestamps: bool,
+/// Declares [`Capabilities`] from one list of flags, so the struct, [`Capabilities::all`],
+/// [`Capabilities::none`] and [`Capabilities::intersect`] can never disagree on a field.
+macro_rules! capabilities {
+    ($($(#[doc = $doc:literal])+ $field:ident,)+) => {
+        /// What a gateway supports. Requests that need something unsupported are refused
+        /// locally with [`PaymentError::Unsupported`](crate::PaymentError::Unsupported) (before
+        /// any network call) or listed in the result's `ignored`, never silently changed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+        #[non_exhaustive]
+        pub struct Capabilities {
+            $($(#[doc = $doc])+ pub $field: bool,)+
+        }
+
+        impl Capabilities {
+            /// Everything supported (what [`MemoryProvider`](crate::memory::MemoryProvider)
+            /// offers).
+            pub const fn all() -> Self {
+                Self { $($field: true,)+ }
+            }
+
+            /// Nothing supported; set fields from here.
+            pub const fn none() -> Self {
+                Self { $($field: false,)+ }
+            }
+
+            /// What both `self` and `other` support: a router over several gateways can
+            /// promise only this.
+            ///
+            /// ```
+            /// use payswitch_core::Capabilities;
+            /// let mut some = Capabilities::none();
+            /// some.expire = true;
+            /// assert_eq!(Capabilities::all().intersect(&some), some);
+            /// ```
+            pub const fn intersect(&self, other: &Capabilities) -> Self {
+                Self { $($field: self.$field && other.$field,)+ }
+            }
+        }
+    };
 }
 
-impl Capabilities {
-    /// Everything supported (what [`MemoryProvider`](crate::memory::MemoryProvider) offers).
-    pub const fn all() -> Self {
-        Self {
-            custom_priced_items: true,
-            multiple_line_items: true,
-            quantities: true,
-            subscription_mode: true,
-            setup_mode: true,
-            expire: true,
-            discount_codes: true,
-            customer_discount_entry: true,
-            locale: true,
-            cancel_url: true,
-            expires_in: true,
-            customer_id: true,
-            embedded_checkout: true,
-            signed_returns: true,
-            webhook_timestamps: true,
-        }
-    }
-
-    /// Nothing supported; set fields from here.
-    pub const fn none() -> Self {
-        Self {
-            custom_priced_items: false,
-            multiple_line_items: false,
-            quantities: false,
-            subscription_mode: false,
-            setup_mode: false,
-            expire: false,
-            discount_codes: false,
-            customer_discount_entry: false,
-            locale: false,
-            cancel_url: false,
-            expires_in: false,
-            customer_id: false,
-            embedded_checkout: false,
-            signed_returns: false,
-            webhook_timestamps: false,
-        }
-    }
-
-    /// What both `self` and `other` support: a router over several gateways can promise
-    /// only this.
-    ///
-    /// ```
-    /// use payswitch_core::Capabilities;
-    /// let mut some = Capabilities::none();
-    /// some.expire = true;
-    /// assert_eq!(Capabilities::all().intersect(&some), some);
-    /// ```
-    pub const fn intersect(&self, other: &Capabilities) -> Self {
-        Self {
-            custom_priced_items: self.custom_priced_items && other.custom_priced_items,
-            multiple_line_items: self.multiple_line_items && other.multiple_line_items,
-            quantities: self.quantities && other.quantities,
-            subscription_mode: self.subscription_mode && other.subscription_mode,
-            setup_mode: self.setup_mode && other.setup_mode,
-            expire: self.expire && other.expire,
-            discount_codes: self.discount_codes && other.discount_codes,
-            customer_discount_entry: self.customer_discount_entry && other.customer_discount_entry,
-            locale: self.locale && other.locale,
-            cancel_url: self.cancel_url && other.cancel_url,
-            expires_in: self.expires_in && other.expires_in,
-            customer_id: self.customer_id && other.customer_id,
-            embedded_checkout: self.embedded_checkout && other.embedded_checkout,
-            signed_returns: self.signed_returns && other.signed_returns,
-            webhook_timestamps: self.webhook_timestamps && other.webhook_timestamps,
-        }
-    }
+capabilities! {
+    /// Line items priced in the request rather than in the gateway's catalog.
+    custom_priced_items,
+    /// More than one line item per checkout.
+    multiple_line_items,
+    /// Quantities above one.
+    quantities,
+    /// Subscription mode.
+    subscription_mode,
+    /// Setup mode (save a payment method without charging).
+    setup_mode,
+    /// `expire_checkout`.
+    expire,
+    /// A discount code applied in the request.
+    discount_codes,
+    /// Letting the customer type a discount code on the page.
+    customer_discount_entry,
+    /// A page language.
+    locale,
+    /// A cancel URL.
+    cancel_url,
+    /// A custom expiry time.
+    expires_in,
+    /// An existing customer by gateway id.
+    customer_id,
+    /// Embedded checkout with a client secret.
+    embedded_checkout,
+    /// Success redirects signed by the gateway (`verify_return` can return `verified: true`).
+    signed_returns,
+    /// Webhook signatures that cover a timestamp, so stale deliveries are refused.
+    webhook_timestamps,
+    /// `retrieve_subscription` and `list_subscriptions`.
+    subscriptions,
+    /// `cancel_subscription` with [`CancelAt::PeriodEnd`](crate::CancelAt::PeriodEnd).
+    cancel_at_period_end,
+    /// `cancel_subscription` with [`CancelAt::Immediately`](crate::CancelAt::Immediately).
+    cancel_immediately,
+    /// `resume_subscription`: undoing a scheduled cancellation.
+    resume_subscription,
+    /// `pause_subscription` (and `resume_subscription` of a paused one).
+    pause_subscription,
+    /// `change_subscription` to another plan.
+    change_plan,
+    /// `change_subscription` of the quantity (seats).
+    change_quantity,
+    /// `preview_subscription_change`.
+    preview_change,
+    /// `create_refund` of a whole payment.
+    refunds,
+    /// `create_refund` of part of a payment.
+    partial_refunds,
+    /// `create_portal_session`.
+    customer_portal,
+    /// A return URL on the customer portal.
+    portal_return_url,
+    /// `create_customer`, `retrieve_customer` and `find_customer` by email.
+    customers,
+    /// `find_customer` by the application's user id.
+    find_customer_by_app_user,
 }

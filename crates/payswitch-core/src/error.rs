@@ -307,6 +307,16 @@ pub enum PaymentError {
         /// The reference the checkout actually carries, if any.
         found_reference: Option<String>,
     },
+    /// The object is not in a state that allows the operation: canceling a canceled
+    /// subscription, resuming one with nothing to resume, refunding a payment that is already
+    /// fully refunded. Nothing changed; retrieve the object to see its state.
+    #[error("invalid state: {message}{}", gateway_suffix(.gateway))]
+    InvalidState {
+        /// What the gateway (or the local check) said.
+        message: String,
+        /// The gateway's answer, when the gateway refused it.
+        gateway: Option<Box<GatewayDetails>>,
+    },
 }
 
 fn gateway_suffix(gateway: &Option<Box<GatewayDetails>>) -> String {
@@ -386,7 +396,8 @@ impl PaymentError {
             | Self::Decode { .. }
             | Self::Config(_)
             | Self::AlreadyCompleted { .. }
-            | Self::WrongCheckout { .. } => false,
+            | Self::WrongCheckout { .. }
+            | Self::InvalidState { .. } => false,
         }
     }
 
@@ -410,7 +421,8 @@ impl PaymentError {
             | Self::PermissionDenied { gateway }
             | Self::NotFound { gateway, .. }
             | Self::RateLimited { gateway, .. }
-            | Self::IdempotencyConflict { gateway, .. } => gateway.as_deref(),
+            | Self::IdempotencyConflict { gateway, .. }
+            | Self::InvalidState { gateway, .. } => gateway.as_deref(),
             Self::Provider(details) => Some(details),
             Self::Unsupported { .. }
             | Self::Signature(_)

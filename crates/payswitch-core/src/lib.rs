@@ -7,7 +7,12 @@
 //!
 //! - [`CheckoutProvider`]: what a gateway implements; [`CheckoutProviderExt`]: conveniences.
 //! - [`CheckoutRequest`] → [`CheckoutResult`]; [`Money`] and [`Currency`]; [`PaymentError`].
-//! - [`WebhookEvent`]: a verified, normalized webhook.
+//! - After the checkout: [`Subscription`] (cancel, resume, pause, change plan or seats),
+//!   [`Refund`], [`Customer`] tied to the application's user, and the customer portal
+//!   ([`PortalSession`]); each is a [`CheckoutProvider`] method, refused with
+//!   [`PaymentError::Unsupported`] where the gateway cannot do it (see [`Capabilities`]).
+//! - [`WebhookEvent`]: a verified, normalized webhook, carrying the checkout, subscription or
+//!   refund it is about.
 //! - [`Config`]: TOML and environment configuration, with secrets that never print.
 //! - [`memory::MemoryProvider`]: an in-memory gateway with the full state machine.
 //! - `mock::MockCheckoutProvider` (feature `mock`): a mockall mock.
@@ -25,6 +30,7 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod customer;
 pub mod error;
 pub mod kind;
 pub mod memory;
@@ -33,10 +39,12 @@ pub mod mock;
 pub mod money;
 pub mod provider;
 pub mod raw;
+pub mod refund;
 pub mod request;
 pub mod result;
 pub mod retry;
 pub mod secret;
+pub mod subscription;
 pub mod webhook;
 
 pub use capability::Capabilities;
@@ -46,11 +54,15 @@ pub use config::{
     Config, EnvForm, EnvVar, GatewayEnv, GatewaySection, HttpConfig, RolloutKey, RouteRule,
     RouterConfig,
 };
+pub use customer::{
+    Customer, CustomerLookup, CustomerRequest, PortalRequest, PortalSession, APP_USER_ID_KEY,
+};
 pub use error::{BoxError, GatewayDetails, PaymentError, Result, SignatureError};
 pub use kind::ProviderKind;
 pub use money::{Currency, Money, MoneyError};
 pub use provider::{CheckoutProvider, CheckoutProviderExt};
 pub use raw::RawJson;
+pub use refund::{Refund, RefundReason, RefundRequest, RefundStatus, RefundTarget};
 pub use request::{
     CheckoutMode, CheckoutRequest, CheckoutRequestBuilder, CustomProduct, Interval, LineItem,
     Product, Recurring, UiMode,
@@ -58,4 +70,8 @@ pub use request::{
 pub use result::{CheckoutResult, CheckoutStatus, PaymentStatus, ReturnParams};
 pub use retry::RetryConfig;
 pub use secret::Secret;
+pub use subscription::{
+    CancelAt, Proration, Subscription, SubscriptionChange, SubscriptionChangePreview,
+    SubscriptionItem, SubscriptionStatus,
+};
 pub use webhook::{WebhookEvent, WebhookEventKind};

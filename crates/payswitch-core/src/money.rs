@@ -454,6 +454,20 @@ impl Money {
             .map(|amount| Money::new(amount, self.currency))
             .ok_or(MoneyError::Overflow)
     }
+
+    /// Subtracts an amount in the same currency, failing on a currency mismatch or overflow.
+    pub fn checked_sub(&self, other: Money) -> Result<Money, MoneyError> {
+        if self.currency != other.currency {
+            return Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            });
+        }
+        self.amount
+            .checked_sub(other.amount)
+            .map(|amount| Money::new(amount, self.currency))
+            .ok_or(MoneyError::Overflow)
+    }
 }
 
 impl fmt::Display for Money {

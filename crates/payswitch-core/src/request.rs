@@ -259,12 +259,12 @@ impl CheckoutRequest {
     pub fn validate(&self) -> Result<(), PaymentError> {
         self.validate_items()?;
         self.total()?;
-        validate_url("success_url", &self.success_url)?;
+        check_url("success_url", &self.success_url)?;
         if let Some(url) = &self.cancel_url {
-            validate_url("cancel_url", url)?;
+            check_url("cancel_url", url)?;
         }
         if let Some(email) = &self.customer_email {
-            validate_email(email)?;
+            check_email("customer_email", email)?;
         }
         non_blank("customer_id", self.customer_id.as_deref())?;
         non_blank("discount_code", self.discount_code.as_deref())?;
@@ -410,7 +410,7 @@ fn validate_recurring(
     }
 }
 
-fn validate_url(field: &str, value: &str) -> Result<(), PaymentError> {
+pub(crate) fn check_url(field: &str, value: &str) -> Result<(), PaymentError> {
     let parsed = url::Url::parse(value)
         .map_err(|error| PaymentError::invalid(field, format!("not an absolute URL: {error}")))?;
     match parsed.scheme() {
@@ -422,7 +422,7 @@ fn validate_url(field: &str, value: &str) -> Result<(), PaymentError> {
     }
 }
 
-fn validate_email(email: &str) -> Result<(), PaymentError> {
+pub(crate) fn check_email(field: &str, email: &str) -> Result<(), PaymentError> {
     let valid = email.len() <= 512
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -431,10 +431,7 @@ fn validate_email(email: &str) -> Result<(), PaymentError> {
     if valid {
         Ok(())
     } else {
-        Err(PaymentError::invalid(
-            "customer_email",
-            "not an email address",
-        ))
+        Err(PaymentError::invalid(field, "not an email address"))
     }
 }
 

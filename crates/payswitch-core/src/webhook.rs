@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 use crate::kind::ProviderKind;
 use crate::raw::RawJson;
+use crate::refund::Refund;
 use crate::result::CheckoutResult;
+use crate::subscription::Subscription;
 
 /// The largest webhook body any provider accepts, 1 MiB: gateways' events are far smaller
 /// (Stripe's reach a few hundred KiB with expanded objects), and refusing larger bodies before
@@ -84,6 +86,12 @@ pub struct WebhookEvent {
     pub created_at: OffsetDateTime,
     /// The checkout, when the event carries one.
     pub checkout: Option<CheckoutResult>,
+    /// The subscription, normalized, when the event carries one (subscription events, and
+    /// Creem's checkout events for subscriptions): enough to keep an application's state
+    /// from the event alone; retrieve it to confirm.
+    pub subscription: Option<Subscription>,
+    /// The refund, normalized, when the event carries one.
+    pub refund: Option<Refund>,
     /// The whole event as the gateway sent it.
     pub raw: RawJson,
 }
@@ -104,6 +112,8 @@ impl WebhookEvent {
             event_type: event_type.into(),
             created_at,
             checkout: None,
+            subscription: None,
+            refund: None,
             raw: RawJson::default(),
         }
     }

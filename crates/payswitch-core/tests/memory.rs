@@ -321,3 +321,166 @@ async fn oversized_webhook_bodies_are_refused_before_any_work() {
         "refused before anything is recorded"
     );
 }
+
+mod lifecycle {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use payswitch_core::memory::{MemoryProvider, Operation};
+    use payswitch_core::{
+        CancelAt, CheckoutMode, CheckoutProvider, CheckoutRequest, Currency, Interval, LineItem,
+        ManualClock, Money, PaymentError, Product, Proration, Recurring, RefundRequest,
+        RefundTarget, SubscriptionChange, WebhookEventKind,
+    };
+    use time::macros::datetime;
+
+    fn monthly(clock: &Arc<ManualClock>) -> MemoryProvider {
+        MemoryProvider::new()
+            .with_clock(clock.clone())
+            .with_price("basic", Money::new(1000, Currency::USD))
+            .with_price("pro", Money::new(3000, Currency::USD))
+    }
+
+    async fn subscribe(gateway: &MemoryProvider, item: LineItem) -> String {
+        let request = CheckoutRequest::builder()
+            .mode(CheckoutMode::Subscription)
+            .line_item(item)
+            .success_url("https://shop.example/done")
+            .build()
+            .unwrap();
+        let checkout = gateway.create_checkout(&request).await.unwrap();
+        gateway.pay(&checkout.id).unwrap();
+        gateway
+            .retrieve_checkout(&checkout.id)
+            .await
+            .unwrap()
+            .subscription_id
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn periods_follow_the_calendar_and_clamp_to_month_end() {
+        let clock = Arc::new(ManualClock::new(datetime!(2027-01-31 12:00 UTC)));
+        let gateway = monthly(&clock);
+        let id = subscribe(&gateway, LineItem::sku("basic", 1)).await;
+        let subscription = gateway.retrieve_subscription(&id).await.unwrap();
+        assert_eq!(
+            subscription.current_period_end,
+            Some(datetime!(2027-02-28 12:00 UTC))
+        );
+        let yearly = LineItem::custom("Yearly", Money::new(9900, Currency::USD), 1)
+            .with_recurring(Recurring::every(Interval::Year));
+        let id = subscribe(&gateway, yearly).await;
+        let subscription = gateway.retrieve_subscription(&id).await.unwrap();
+        assert_eq!(
+            subscription.current_period_end,
+            Some(datetime!(2028-01-31 12:00 UTC))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_preview_prorates_the_unused_part_of_the_period() {
+        // 2027-04-01 to 2027-05-01 is 30 days; a quarter of the period is used after 7.5 days.
+        let clock = Arc::new(ManualClock::new(datetime!(2027-04-01 00:00 UTC)));
+        let gateway = monthly(&clock);
+        let id = subscribe(&gateway, LineItem::sku("basic", 1)).await;
+        clock.advance(Duration::from_secs(7 * 86_400 + 12 * 3_600));
+        let upgrade = SubscriptionChange::plan(Product::Sku("pro".into()), Proration::InvoiceNow);
+        let preview = gateway
+            .preview_subscription_change(&id, &upgrade)
+            .await
+            .unwrap();
+        // (3000 - 1000) × 3/4 of the period left.
+        assert_eq!(preview.amount_due, Money::new(1500, Currency::USD));
+        let seats = SubscriptionChange::quantity(3, Proration::NoProration);
+        let preview = gateway
+            .preview_subscription_change(&id, &seats)
+            .await
+            .unwrap();
+        assert_eq!(preview.amount_due, Money::new(0, Currency::USD));
+        let unchanged = gateway.retrieve_subscription(&id).await.unwrap();
+        assert_eq!(unchanged.quantity(), Some(1));
+        assert_eq!(unchanged.items[0].product_id.as_deref(), Some("basic"));
+    }
+
+    #[tokio::test]
+    async fn every_change_emits_an_event_carrying_the_subscription() {
+        let clock = Arc::new(ManualClock::new(datetime!(2027-04-01 00:00 UTC)));
+        let gateway = monthly(&clock);
+        let id = subscribe(&gateway, LineItem::sku("basic", 1)).await;
+        gateway
+            .cancel_subscription(&id, CancelAt::PeriodEnd)
+            .await
+            .unwrap();
+        gateway.resume_subscription(&id).await.unwrap();
+        gateway.pause_subscription(&id).await.unwrap();
+        gateway.resume_subscription(&id).await.unwrap();
+        gateway
+            .cancel_subscription(&id, CancelAt::Immediately)
+            .await
+            .unwrap();
+        let kinds: Vec<(WebhookEventKind, bool)> = gateway
+            .deliveries()
+            .iter()
+            .map(|delivery| {
+                gateway
+                    .verify_webhook(&delivery.headers, &delivery.body)
+                    .unwrap()
+            })
+            .filter_map(|event| {
+                let carried = event.subscription?;
+                Some((event.kind, carried.id == id))
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (WebhookEventKind::CheckoutCompleted, true),
+                (WebhookEventKind::SubscriptionStarted, true),
+                (WebhookEventKind::SubscriptionCancelScheduled, true),
+                (WebhookEventKind::SubscriptionUpdated, true),
+                (WebhookEventKind::SubscriptionPaused, true),
+                (WebhookEventKind::SubscriptionUpdated, true),
+                (WebhookEventKind::SubscriptionCanceled, true),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refund_key_refunds_once() {
+        let gateway = MemoryProvider::new();
+        let checkout = gateway
+            .create_checkout(
+                &CheckoutRequest::builder()
+                    .line_item(LineItem::custom("Book", Money::new(2000, Currency::EUR), 1))
+                    .success_url("https://shop.example/done")
+                    .build()
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        gateway.pay(&checkout.id).unwrap();
+        let target = RefundTarget::Checkout(checkout.id.clone());
+        let half = RefundRequest::partial(target.clone(), Money::new(1000, Currency::EUR))
+            .idempotency_key("refund-order-1");
+        let first = gateway.create_refund(&half).await.unwrap();
+        let again = gateway.create_refund(&half).await.unwrap();
+        assert_eq!(first.id, again.id, "the same key returns the same refund");
+        let other = RefundRequest::partial(target.clone(), Money::new(500, Currency::EUR))
+            .idempotency_key("refund-order-1");
+        assert!(matches!(
+            gateway.create_refund(&other).await,
+            Err(PaymentError::IdempotencyConflict { .. })
+        ));
+        let rest = gateway
+            .create_refund(&RefundRequest::full(target.clone()))
+            .await
+            .unwrap();
+        assert_eq!(rest.amount, Some(Money::new(1000, Currency::EUR)));
+        assert!(matches!(
+            gateway.create_refund(&RefundRequest::full(target)).await,
+            Err(PaymentError::InvalidState { .. })
+        ));
+        assert_eq!(gateway.call_count(Operation::CreateRefund), 5);
+    }
+}

@@ -43,3 +43,25 @@ async fn errors_can_be_returned() {
         Err(PaymentError::NotFound { id, .. }) if id == "missing"
     ));
 }
+
+#[tokio::test]
+async fn lifecycle_methods_are_mocked_too() {
+    use payswitch_core::{CancelAt, Subscription, SubscriptionStatus};
+    let mut mock = MockCheckoutProvider::new();
+    mock.expect_cancel_subscription()
+        .withf(|id, at| id == "sub_1" && *at == CancelAt::PeriodEnd)
+        .times(1)
+        .returning(|id, _| {
+            let mut subscription =
+                Subscription::new(id, ProviderKind::new("acme"), SubscriptionStatus::Active);
+            subscription.cancel_at_period_end = true;
+            Ok(subscription)
+        });
+    mock.expect_create_refund().never();
+    let provider: Arc<dyn CheckoutProvider> = Arc::new(mock);
+    let scheduled = provider
+        .cancel_subscription("sub_1", CancelAt::PeriodEnd)
+        .await
+        .unwrap();
+    assert!(scheduled.is_cancel_scheduled());
+}

@@ -29,9 +29,9 @@ use crate::result::{CheckoutResult, CheckoutStatus, PaymentStatus};
 use crate::webhook::WebhookEventKind;
 
 pub use memory::memory_target;
-pub use target::{Customer, Fixtures, Payment, Target};
+pub use target::{Customer, Fixtures, Payment, Target, Webhook};
 
-type CaseResult = Result<(), PaymentError>;
+pub(crate) type CaseResult = Result<(), PaymentError>;
 
 macro_rules! ensure {
     ($condition:expr, $($message:tt)+) => {
@@ -40,6 +40,8 @@ macro_rules! ensure {
         }
     };
 }
+
+pub mod lifecycle;
 
 /// Create, then retrieve: the same checkout, open and unpaid, with a hosted URL.
 pub async fn create_then_retrieve(target: &Target) -> CaseResult {
@@ -450,6 +452,36 @@ macro_rules! conformance_tests {
             tampered_webhook_is_rejected,
             capability_gated_features
         );
+        $crate::conformance_tests!(@lifecycle $target;
+            subscription_checkout_starts_subscription,
+            list_customer_subscriptions,
+            cancel_at_period_end_then_resume,
+            cancel_immediately_ends_subscription,
+            cancel_canceled_subscription_is_refused,
+            resume_without_cancellation_is_refused,
+            pause_then_resume,
+            change_quantity,
+            change_plan,
+            preview_change,
+            refund_paid_checkout,
+            partial_refunds,
+            refund_twice_is_refused,
+            refund_unpaid_checkout_is_refused,
+            customer_portal,
+            customers_for_app_users,
+            checkout_for_existing_customer,
+            unknown_subscription_is_not_found,
+            invalid_changes_are_rejected_locally
+        );
+    };
+    (@lifecycle $target:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let target = $target.await;
+                $crate::conformance::lifecycle::$case(&target).await.expect(stringify!($case));
+            }
+        )+
     };
     (@cases $target:expr; $($case:ident),+) => {
         $(

@@ -22,6 +22,15 @@ pub struct Payment {
     pub return_query: String,
 }
 
+/// A webhook as the gateway delivered it.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
 /// Plays the customer on a gateway: pays checkouts and reports what the gateway holds.
 #[async_trait]
 pub trait Customer: Send + Sync {
@@ -31,6 +40,9 @@ pub trait Customer: Send + Sync {
 
     /// How many checkouts the gateway has created so far (to prove refusals send nothing).
     async fn checkouts_created(&self) -> usize;
+
+    /// Every webhook the gateway has delivered so far, oldest first.
+    async fn webhooks(&self) -> Vec<Webhook>;
 }
 
 /// What the gateway under test can sell.
@@ -44,6 +56,13 @@ pub struct Fixtures {
     pub success_url: String,
     /// A checkout id in the gateway's own format that the gateway never issued.
     pub unknown_checkout_id: String,
+    /// A recurring line item (a monthly plan), for the subscription cases; `None` when the
+    /// gateway sells no subscriptions.
+    pub subscription_item: Option<LineItem>,
+    /// Another recurring plan in the same currency and interval, for plan changes.
+    pub other_plan: Option<crate::request::Product>,
+    /// A subscription id in the gateway's own format that the gateway never issued.
+    pub unknown_subscription_id: String,
 }
 
 /// Everything a case needs.

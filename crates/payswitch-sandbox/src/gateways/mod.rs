@@ -23,9 +23,16 @@ use crate::state::{CheckoutRecord, Gateway, State};
 /// The gateway answering unknown paths that carry no gateway-specific credentials.
 const FALLBACK: Gateway = Gateway::Stripe;
 
-/// Tells the gateways apart: by path first (their paths do not overlap), then by
-/// authentication style for unknown paths.
+/// Tells the gateways apart: a path several gateways serve (`/v1/customers`) goes to the one
+/// whose credentials the request carries; otherwise by path (the others do not overlap), then
+/// by authentication style for unknown paths.
 pub(crate) fn owner(path: &str, headers: &HeaderMap) -> Gateway {
+    let by_shared_path = Gateway::ALL
+        .into_iter()
+        .find(|gateway| shares_path(*gateway, path) && recognises_auth(*gateway, headers));
+    if let Some(gateway) = by_shared_path {
+        return gateway;
+    }
     let by_path = Gateway::ALL
         .into_iter()
         .find(|gateway| owns_path(*gateway, path));
@@ -41,6 +48,14 @@ fn owns_path(gateway: Gateway, path: &str) -> bool {
     match gateway {
         Gateway::Stripe => stripe::owns_path(path),
         Gateway::Creem => creem::owns_path(path),
+    }
+}
+
+/// Whether `gateway` serves `path` although another gateway's API has it too.
+fn shares_path(gateway: Gateway, path: &str) -> bool {
+    match gateway {
+        Gateway::Stripe => false,
+        Gateway::Creem => creem::shares_path(path),
     }
 }
 
@@ -98,7 +113,7 @@ pub(crate) fn subscriptions(state: &State) -> Vec<SubscriptionRecord> {
     for gateway in Gateway::ALL {
         match gateway {
             Gateway::Stripe => records.extend(stripe::records::subscriptions(state)),
-            Gateway::Creem => {}
+            Gateway::Creem => records.extend(creem::subscriptions::records(state)),
         }
     }
     records.sort_by(|left, right| left.id.cmp(&right.id));
@@ -112,7 +127,7 @@ pub(crate) fn refunds(state: &State) -> Vec<RefundRecord> {
     for gateway in Gateway::ALL {
         match gateway {
             Gateway::Stripe => records.extend(stripe::records::refunds(state)),
-            Gateway::Creem => {}
+            Gateway::Creem => records.extend(creem::refunds::records(state)),
         }
     }
     records.sort_by(|left, right| left.id.cmp(&right.id));
@@ -128,7 +143,7 @@ pub(crate) fn portal_view(state: &State, token: &str) -> Result<PortalView, Port
     for gateway in Gateway::ALL {
         let found = match gateway {
             Gateway::Stripe => stripe::portal::view(state, token),
-            Gateway::Creem => Err(PortalRefusal::UnknownLink),
+            Gateway::Creem => creem::portal::view(state, token),
         };
         match found {
             Ok(view) => return Ok(view),
@@ -154,7 +169,7 @@ pub(crate) fn portal_act(
     for gateway in Gateway::ALL {
         let done = match gateway {
             Gateway::Stripe => stripe::portal::act(state, token, subscription_id, action),
-            Gateway::Creem => Err(PortalRefusal::UnknownLink),
+            Gateway::Creem => creem::portal::act(state, token, subscription_id, action),
         };
         match done {
             Ok(notice) => return Ok(notice),
@@ -298,7 +313,10 @@ pub(crate) fn expire_due(app: &App, state: &mut State) {
         match gateway {
             // Also subscription renewals, trial ends and scheduled cancellations.
             Gateway::Stripe => stripe::clock::run_due(app, state),
-            Gateway::Creem => creem::checkouts::expire_due(state),
+            Gateway::Creem => {
+                creem::checkouts::expire_due(state);
+                creem::transitions::settle_due(state);
+            }
         }
     }
     state.next_expiry = Gateway::ALL
@@ -363,7 +381,7 @@ pub(crate) fn complete(
 ) -> Result<String, SandboxError> {
     match gateway {
         Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, email),
-        Gateway::Creem => creem::checkouts::complete(app, state, id, email),
+        Gateway::Creem => creem::payments::complete(app, state, id, email),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `MemoryProvider`: an in-process fake gateway for applications' own tests.
 
+mod lifecycle;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -12,12 +14,15 @@ use time::OffsetDateTime;
 use crate::adapter::signature::{hmac_sha256, matches_any};
 use crate::capability::Capabilities;
 use crate::clock::{Clock, SystemClock};
+use crate::customer::{Customer, CustomerLookup, CustomerRequest, PortalRequest, PortalSession};
 use crate::error::{PaymentError, SignatureError};
 use crate::kind::ProviderKind;
 use crate::provider::CheckoutProvider;
+use crate::refund::{Refund, RefundRequest};
 use crate::request::{CheckoutMode, CheckoutRequest, UiMode};
 use crate::result::{CheckoutResult, CheckoutStatus, PaymentStatus, ReturnParams};
 use crate::secret::Secret;
+use crate::subscription::{CancelAt, Subscription, SubscriptionChange, SubscriptionChangePreview};
 use crate::webhook::{WebhookEvent, WebhookEventKind};
 
 /// The header that carries a memory webhook's signature.
@@ -40,6 +45,19 @@ pub enum Operation {
     VerifyWebhook,
     /// `verify_return`.
     VerifyReturn,
+    /// `retrieve_subscription` and `list_subscriptions`.
+    ReadSubscription,
+    /// `cancel_subscription`, `resume_subscription`, `pause_subscription` and
+    /// `change_subscription`.
+    ChangeSubscription,
+    /// `preview_subscription_change`.
+    PreviewSubscriptionChange,
+    /// `create_refund`.
+    CreateRefund,
+    /// `create_portal_session`.
+    CreatePortalSession,
+    /// `create_customer`, `retrieve_customer` and `find_customer`.
+    Customer,
 }
 
 /// One call the provider received, in order.
@@ -57,6 +75,14 @@ pub enum RecordedCall {
     VerifyWebhook(Vec<u8>),
     /// `verify_return` with the query.
     VerifyReturn(String),
+    /// A subscription read or change: the method's name and the subscription (or customer) id.
+    Subscription(&'static str, String),
+    /// `create_refund` with the request.
+    CreateRefund(RefundRequest),
+    /// `create_portal_session` with the request.
+    CreatePortalSession(PortalRequest),
+    /// A customer call: the method's name and its argument (request, id or lookup, as text).
+    Customer(&'static str, String),
 }
 
 impl RecordedCall {
@@ -68,6 +94,14 @@ impl RecordedCall {
             RecordedCall::ExpireCheckout(_) => Operation::ExpireCheckout,
             RecordedCall::VerifyWebhook(_) => Operation::VerifyWebhook,
             RecordedCall::VerifyReturn(_) => Operation::VerifyReturn,
+            RecordedCall::Subscription(method, _) => match *method {
+                "retrieve_subscription" | "list_subscriptions" => Operation::ReadSubscription,
+                "preview_subscription_change" => Operation::PreviewSubscriptionChange,
+                _ => Operation::ChangeSubscription,
+            },
+            RecordedCall::CreateRefund(_) => Operation::CreateRefund,
+            RecordedCall::CreatePortalSession(_) => Operation::CreatePortalSession,
+            RecordedCall::Customer(_, _) => Operation::Customer,
         }
     }
 }
@@ -91,6 +125,7 @@ struct Session {
 #[derive(Debug, Default)]
 struct State {
     sessions: BTreeMap<String, Session>,
+    billing: lifecycle::Billing,
     by_idempotency_key: HashMap<String, String>,
     calls: Vec<RecordedCall>,
     failures: HashMap<Operation, VecDeque<PaymentError>>,
@@ -109,7 +144,7 @@ struct Envelope {
     #[serde(rename = "type")]
     event_type: String,
     created: i64,
-    checkout_id: String,
+    object_id: String,
 }
 
 /// An in-memory fake gateway with the full checkout state machine.
@@ -226,21 +261,36 @@ impl MemoryProvider {
             session.result.payment_status = PaymentStatus::Paid;
         }
         session.result.url = None;
-        session.result.payment_id = Some(format!("mem_pay_{id}"));
-        if session.request.mode == CheckoutMode::Subscription {
-            session.result.subscription_id = Some(format!("mem_sub_{id}"));
-        }
         if session.result.customer_email.is_none() {
             session.result.customer_email = Some("customer@example.com".into());
         }
-        let snapshot = session.result.clone();
-        Ok(self.emit(
-            &mut state,
+        let id = id.to_owned();
+        let started = lifecycle::record_payment(&mut state, &id, now);
+        let snapshot = state
+            .sessions
+            .get(&id)
+            .map(|session| session.result.clone())
+            .ok_or_else(|| not_found(&id))?;
+        let mut completed = WebhookEvent::new(
+            "",
+            ProviderKind::MEMORY,
             WebhookEventKind::CheckoutCompleted,
             "checkout.completed",
-            snapshot,
             now,
-        ))
+        );
+        completed.checkout = Some(snapshot);
+        completed.subscription = started.clone();
+        let delivery = self.publish(&mut state, completed, &id);
+        if let Some(subscription) = started {
+            self.publish_subscription(
+                &mut state,
+                WebhookEventKind::SubscriptionStarted,
+                "subscription.started",
+                subscription,
+                now,
+            );
+        }
+        Ok(delivery)
     }
 
     /// The query string the customer's browser would carry back to `success_url` after
@@ -280,17 +330,30 @@ impl MemoryProvider {
         checkout: CheckoutResult,
         now: OffsetDateTime,
     ) -> WebhookDelivery {
+        let object_id = checkout.id.clone();
+        let mut event = WebhookEvent::new("", ProviderKind::MEMORY, kind, event_type, now);
+        event.checkout = Some(checkout);
+        self.publish(state, event, &object_id)
+    }
+
+    /// Signs and records `event` (its id is assigned here), the way every memory webhook is
+    /// produced, and returns the delivery.
+    fn publish(
+        &self,
+        state: &mut State,
+        mut event: WebhookEvent,
+        object_id: &str,
+    ) -> WebhookDelivery {
         let id = random_id("mem_evt_");
         let envelope = Envelope {
             id: id.clone(),
-            event_type: event_type.to_owned(),
-            created: now.unix_timestamp(),
-            checkout_id: checkout.id.clone(),
+            event_type: event.event_type.clone(),
+            created: event.created_at.unix_timestamp(),
+            object_id: object_id.to_owned(),
         };
         let body = serde_json::to_vec(&envelope).unwrap_or_default();
-        let mut event = WebhookEvent::new(&id, ProviderKind::MEMORY, kind, event_type, now);
+        event.id = id.clone();
         event.raw = serde_json::to_value(&envelope).unwrap_or_default().into();
-        event.checkout = Some(checkout);
         state.events.insert(id, event);
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -528,5 +591,112 @@ impl CheckoutProvider for MemoryProvider {
             ));
         }
         Ok(params)
+    }
+    async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "retrieve_subscription",
+            id.to_owned(),
+        ))?;
+        self.retrieve_subscription_now(id)
+    }
+
+    async fn list_subscriptions(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "list_subscriptions",
+            customer_id.to_owned(),
+        ))?;
+        Ok(self.list_subscriptions_now(customer_id))
+    }
+
+    async fn cancel_subscription(
+        &self,
+        id: &str,
+        at: CancelAt,
+    ) -> Result<Subscription, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "cancel_subscription",
+            id.to_owned(),
+        ))?;
+        self.cancel_subscription_now(id, at)
+    }
+
+    async fn resume_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "resume_subscription",
+            id.to_owned(),
+        ))?;
+        self.resume_subscription_now(id)
+    }
+
+    async fn pause_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "pause_subscription",
+            id.to_owned(),
+        ))?;
+        self.pause_subscription_now(id)
+    }
+
+    async fn change_subscription(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<Subscription, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "change_subscription",
+            id.to_owned(),
+        ))?;
+        self.change_subscription_now(id, change)
+    }
+
+    async fn preview_subscription_change(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<SubscriptionChangePreview, PaymentError> {
+        self.begin(RecordedCall::Subscription(
+            "preview_subscription_change",
+            id.to_owned(),
+        ))?;
+        self.preview_subscription_change_now(id, change)
+    }
+
+    async fn create_refund(&self, request: &RefundRequest) -> Result<Refund, PaymentError> {
+        self.begin(RecordedCall::CreateRefund(request.clone()))?;
+        self.create_refund_now(request)
+    }
+
+    async fn create_portal_session(
+        &self,
+        request: &PortalRequest,
+    ) -> Result<PortalSession, PaymentError> {
+        self.begin(RecordedCall::CreatePortalSession(request.clone()))?;
+        self.create_portal_session_now(request)
+    }
+
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<Customer, PaymentError> {
+        self.begin(RecordedCall::Customer(
+            "create_customer",
+            format!("{request:?}"),
+        ))?;
+        self.create_customer_now(request)
+    }
+
+    async fn retrieve_customer(&self, id: &str) -> Result<Customer, PaymentError> {
+        self.begin(RecordedCall::Customer("retrieve_customer", id.to_owned()))?;
+        self.retrieve_customer_now(id)
+    }
+
+    async fn find_customer(
+        &self,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<Customer>, PaymentError> {
+        self.begin(RecordedCall::Customer(
+            "find_customer",
+            format!("{lookup:?}"),
+        ))?;
+        Ok(self.find_customer_now(lookup))
     }
 }
