@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use super::target::{Target, Webhook};
-use super::CaseResult;
+use super::target::{CaseResult, Target, Webhook};
 use crate::customer::{CustomerLookup, CustomerRequest, PortalRequest};
 use crate::error::PaymentError;
 use crate::provider::CheckoutProviderExt;
