@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::AnyPool;
 use sqlx::Executor;
 
 use crate::error::StoreError;
@@ -26,7 +26,11 @@ impl Backend {
     /// The backend a database URL names (`sqlite:…` or `postgres://…`/`postgresql://…`),
     /// or why this build cannot open it.
     pub fn from_url(url: &str) -> Result<Backend, StoreError> {
-        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         match scheme.as_str() {
             "sqlite" if cfg!(feature = "sqlite") => Ok(Backend::Sqlite),
             "sqlite" => Err(StoreError::UnsupportedDatabase {
@@ -146,7 +150,10 @@ mod tests {
 
     #[test]
     fn urls_name_their_backend_and_never_echo_the_rest() {
-        assert_eq!(Backend::from_url("sqlite::memory:").ok(), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").ok(),
+            Some(Backend::Sqlite)
+        );
         let error = Backend::from_url("mysql://user:hunter2@db/x").unwrap_err();
         assert!(!error.to_string().contains("hunter2"));
         #[cfg(feature = "postgres")]
@@ -163,8 +170,17 @@ mod tests {
 
     #[test]
     fn sqlite_file_urls_create_the_file() {
-        assert_eq!(sqlite_file_url("sqlite:/tmp/a.db"), "sqlite:/tmp/a.db?mode=rwc");
-        assert_eq!(sqlite_file_url("sqlite:/tmp/a.db?x=1"), "sqlite:/tmp/a.db?x=1&mode=rwc");
-        assert_eq!(sqlite_file_url("sqlite:/tmp/a.db?mode=ro"), "sqlite:/tmp/a.db?mode=ro");
+        assert_eq!(
+            sqlite_file_url("sqlite:/tmp/a.db"),
+            "sqlite:/tmp/a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_file_url("sqlite:/tmp/a.db?x=1"),
+            "sqlite:/tmp/a.db?x=1&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_file_url("sqlite:/tmp/a.db?mode=ro"),
+            "sqlite:/tmp/a.db?mode=ro"
+        );
     }
 }

@@ -232,11 +232,16 @@ pub(crate) async fn event(
     .bind(event_id)
     .fetch_optional(&db.pool)
     .await?;
-    json.map(|json| decode(gateway, event_id, &json)).transpose()
+    json.map(|json| decode(gateway, event_id, &json))
+        .transpose()
 }
 
 /// Reads a stored event back.
-pub(crate) fn decode(gateway: &str, event_id: &str, json: &str) -> Result<WebhookEvent, StoreError> {
+pub(crate) fn decode(
+    gateway: &str,
+    event_id: &str,
+    json: &str,
+) -> Result<WebhookEvent, StoreError> {
     serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
         what: format!("event {gateway}/{event_id}"),
         message: error.to_string(),
@@ -308,7 +313,10 @@ mod tests {
 
     #[test]
     fn kinds_store_as_their_word() {
-        assert_eq!(kind_name(&WebhookEventKind::CheckoutCompleted), "checkout_completed");
+        assert_eq!(
+            kind_name(&WebhookEventKind::CheckoutCompleted),
+            "checkout_completed"
+        );
         assert_eq!(kind_name(&WebhookEventKind::Other("x.y".into())), "other");
     }
 

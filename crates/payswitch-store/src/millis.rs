@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime, Time};
 
 /// `at` as unix milliseconds, saturating at the ends of `i64`.
 pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
@@ -12,14 +12,13 @@ pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
     i64::try_from(millis).unwrap_or(if millis < 0 { i64::MIN } else { i64::MAX })
 }
 
-/// Unix milliseconds as a time; out-of-range values clamp to the unix epoch's far ends that
-/// `time` can represent.
+/// Unix milliseconds as a time; values beyond what `time` represents clamp to its first or
+/// last day.
 pub(crate) fn from_millis(millis: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap_or(
-        if millis < 0 {
-            OffsetDateTime::UNIX_EPOCH - time::Duration::days(365 * 9_000)
-        } else {
-            OffsetDateTime::UNIX_EPOCH + time::Duration::days(365 * 9_000)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap_or_else(
+        |_| {
+            let day = if millis < 0 { Date::MIN } else { Date::MAX };
+            OffsetDateTime::new_utc(day, Time::MIDNIGHT)
         },
     )
 }
@@ -37,7 +36,10 @@ mod tests {
     fn round_trips_and_saturates() {
         let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         assert_eq!(to_millis(at), 1_700_000_000_000);
-        assert_eq!(from_millis(1_700_000_000_123), at + time::Duration::milliseconds(123));
+        assert_eq!(
+            from_millis(1_700_000_000_123),
+            at + time::Duration::milliseconds(123)
+        );
         let _ = from_millis(i64::MAX);
         let _ = from_millis(i64::MIN);
         assert_eq!(duration_millis(Duration::MAX), i64::MAX);

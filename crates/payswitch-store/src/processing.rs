@@ -145,7 +145,9 @@ async fn process_one(
     }
     let event = match decode(&claimed.gateway, &claimed.event_id, &claimed.json) {
         Ok(event) => event,
-        Err(error) => return fail(db, config, clock, owner, claimed, &error.to_string(), true).await,
+        Err(error) => {
+            return fail(db, config, clock, owner, claimed, &error.to_string(), true).await
+        }
     };
     let now = to_millis(clock.now());
     let mut transaction = db.pool.begin().await?;

@@ -246,9 +246,9 @@ impl Store {
     /// longer than the gateways redeliver (Stripe: 3 days): a redelivered event whose record
     /// is gone is processed again.
     pub async fn purge_done(&self, older_than: Duration) -> Result<u64, StoreError> {
-        let before = self.now().saturating_sub(
-            time::Duration::try_from(older_than).unwrap_or(time::Duration::MAX),
-        );
+        let before = self
+            .now()
+            .saturating_sub(time::Duration::try_from(older_than).unwrap_or(time::Duration::MAX));
         inbox::purge_done(&self.inner.db, before).await
     }
 

@@ -50,7 +50,9 @@ impl Worker {
 
     /// One claim and what it took.
     pub async fn run_once(&self) -> Result<ProcessReport, StoreError> {
-        self.store.process_due(self.handler.as_ref(), &self.owner).await
+        self.store
+            .process_due(self.handler.as_ref(), &self.owner)
+            .await
     }
 
     /// Claims and processes until nothing is due (events waiting for a later retry stay

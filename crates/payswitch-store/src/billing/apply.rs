@@ -86,7 +86,10 @@ async fn link_customers(
         if let Some(customer) = &subscription.customer_id {
             links.insert((
                 customer,
-                subscription.metadata.get(APP_USER_ID_KEY).map(String::as_str),
+                subscription
+                    .metadata
+                    .get(APP_USER_ID_KEY)
+                    .map(String::as_str),
                 None,
             ));
         }
@@ -253,7 +256,12 @@ pub(crate) async fn apply_subscription(
     .bind(words::subscription_status(&subscription.status))
     .bind(source.at)
     .bind(subscription.customer_id.as_deref())
-    .bind(subscription.metadata.get(APP_USER_ID_KEY).map(String::as_str))
+    .bind(
+        subscription
+            .metadata
+            .get(APP_USER_ID_KEY)
+            .map(String::as_str),
+    )
     .bind(plan_of(subscription))
     .bind(quantity)
     .bind(json(&subscription.items))
@@ -306,7 +314,11 @@ pub(crate) async fn apply_refund(
     .bind(&refund.id)
     .bind(words::refund_status(&refund.status))
     .bind(refund.amount.map(|money| money.amount()))
-    .bind(refund.amount.map(|money| money.currency().code().to_owned()))
+    .bind(
+        refund
+            .amount
+            .map(|money| money.currency().code().to_owned()),
+    )
     .bind(refund.payment_id.as_deref())
     .bind(refund.checkout_id.as_deref())
     .bind(refund.subscription_id.as_deref())

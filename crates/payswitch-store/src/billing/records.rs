@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use payswitch_core::{
-    CheckoutMode, CheckoutStatus, Currency, Money, PaymentStatus, RefundStatus,
-    SubscriptionStatus,
+    CheckoutMode, CheckoutStatus, Currency, Money, PaymentStatus, RefundStatus, SubscriptionStatus,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -124,10 +123,12 @@ fn metadata(row: &AnyRow) -> Result<BTreeMap<String, String>, sqlx::Error> {
 fn money(row: &AnyRow, amount: &str) -> Result<Option<Money>, sqlx::Error> {
     let amount: Option<i64> = row.try_get(amount)?;
     let currency: Option<String> = row.try_get("currency")?;
-    Ok(match (amount, currency.and_then(|code| Currency::new(&code).ok())) {
-        (Some(amount), Some(currency)) => Some(Money::new(amount, currency)),
-        _ => None,
-    })
+    Ok(
+        match (amount, currency.and_then(|code| Currency::new(&code).ok())) {
+            (Some(amount), Some(currency)) => Some(Money::new(amount, currency)),
+            _ => None,
+        },
+    )
 }
 
 pub(crate) fn read_subscription(row: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
@@ -195,16 +196,14 @@ pub(crate) async fn subscription(
     gateway: &str,
     id: &str,
 ) -> Result<Option<SubscriptionRecord>, sqlx::Error> {
-    sqlx::query(
-        "SELECT * FROM payswitch_subscriptions WHERE gateway = $1 AND subscription_id = $2",
-    )
-    .bind(gateway)
-    .bind(id)
-    .fetch_optional(&mut *connection)
-    .await?
-    .as_ref()
-    .map(read_subscription)
-    .transpose()
+    sqlx::query("SELECT * FROM payswitch_subscriptions WHERE gateway = $1 AND subscription_id = $2")
+        .bind(gateway)
+        .bind(id)
+        .fetch_optional(&mut *connection)
+        .await?
+        .as_ref()
+        .map(read_subscription)
+        .transpose()
 }
 
 /// One checkout.

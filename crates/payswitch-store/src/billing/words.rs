@@ -154,7 +154,10 @@ mod tests {
             SubscriptionStatus::Expired,
             SubscriptionStatus::Other("active".into()),
         ] {
-            assert_eq!(parse_subscription_status(&subscription_status(&status)), status);
+            assert_eq!(
+                parse_subscription_status(&subscription_status(&status)),
+                status
+            );
         }
         for status in [
             RefundStatus::Pending,
@@ -166,7 +169,11 @@ mod tests {
         ] {
             assert_eq!(parse_refund_status(&refund_status(&status)), status);
         }
-        for status in [CheckoutStatus::Open, CheckoutStatus::Complete, CheckoutStatus::Expired] {
+        for status in [
+            CheckoutStatus::Open,
+            CheckoutStatus::Complete,
+            CheckoutStatus::Expired,
+        ] {
             assert_eq!(parse_checkout_status(checkout_status(status)), status);
         }
         for status in [
@@ -176,7 +183,11 @@ mod tests {
         ] {
             assert_eq!(parse_payment_status(payment_status(status)), status);
         }
-        for mode in [CheckoutMode::Payment, CheckoutMode::Subscription, CheckoutMode::Setup] {
+        for mode in [
+            CheckoutMode::Payment,
+            CheckoutMode::Subscription,
+            CheckoutMode::Setup,
+        ] {
             assert_eq!(parse_checkout_mode(checkout_mode(mode)), Some(mode));
         }
     }

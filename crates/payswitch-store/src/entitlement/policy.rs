@@ -127,7 +127,12 @@ impl EntitlementPolicy {
             return Some(plan.clone());
         }
         let id = record.plan.as_deref()?;
-        Some(self.plan_names.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+        Some(
+            self.plan_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_owned()),
+        )
     }
 
     /// Decides a subscription at `now`.
@@ -146,7 +151,9 @@ impl EntitlementPolicy {
                     end => decision(true, end, Reason::Trialing),
                 }
             }
-            SubscriptionStatus::Active if record.cancel_at_period_end || record.cancel_at.is_some() => {
+            SubscriptionStatus::Active
+                if record.cancel_at_period_end || record.cancel_at.is_some() =>
+            {
                 match record.cancel_at.or(period_end) {
                     Some(end) if now >= end => decision(false, Some(end), Reason::PeriodOver),
                     end => decision(true, end, Reason::CancelScheduled),
@@ -181,9 +188,11 @@ impl EntitlementPolicy {
             },
             SubscriptionStatus::Unpaid => decision(false, None, Reason::Unpaid),
             SubscriptionStatus::Incomplete => decision(false, None, Reason::Incomplete),
-            SubscriptionStatus::Canceled => {
-                decision(false, record.ended_at.or(record.canceled_at), Reason::Canceled)
-            }
+            SubscriptionStatus::Canceled => decision(
+                false,
+                record.ended_at.or(record.canceled_at),
+                Reason::Canceled,
+            ),
             SubscriptionStatus::Expired => {
                 decision(false, record.ended_at.or(period_end), Reason::Expired)
             }
@@ -202,7 +211,12 @@ impl EntitlementPolicy {
             return None;
         }
         let plan = record.metadata.get(&self.plan_key)?;
-        Some(self.plan_names.get(plan).cloned().unwrap_or_else(|| plan.clone()))
+        Some(
+            self.plan_names
+                .get(plan)
+                .cloned()
+                .unwrap_or_else(|| plan.clone()),
+        )
     }
 
     /// Decides a paid one-time purchase given its refunds.
@@ -221,14 +235,15 @@ impl EntitlementPolicy {
         let total = record.amount_total;
         // A refund whose amount is unknown, or in another currency, counts as a full refund:
         // the safe reading when the money cannot be compared.
-        let refunded: Option<i64> = succeeded.iter().try_fold(0i64, |sum, refund| {
-            match (refund.amount, total) {
-                (Some(amount), Some(total)) if amount.currency() == total.currency() => {
-                    sum.checked_add(amount.amount())
-                }
-                _ => None,
-            }
-        });
+        let refunded: Option<i64> =
+            succeeded
+                .iter()
+                .try_fold(0i64, |sum, refund| match (refund.amount, total) {
+                    (Some(amount), Some(total)) if amount.currency() == total.currency() => {
+                        sum.checked_add(amount.amount())
+                    }
+                    _ => None,
+                });
         let full = match (refunded, total.map(|total: Money| total.amount())) {
             (Some(refunded), Some(total)) => refunded >= total,
             _ => true,
@@ -290,18 +305,84 @@ mod tests {
         let cases: Vec<(&str, SubscriptionRecord, i64, bool, Reason)> = vec![
             ("trial", trial.clone(), 1, true, Reason::Trialing),
             ("trial over", trial, 15, false, Reason::PeriodOver),
-            ("active", subscription(SubscriptionStatus::Active), 29, true, Reason::Active),
-            ("renewal late", subscription(SubscriptionStatus::Active), 30, true, Reason::RenewalPending),
-            ("never renewed", subscription(SubscriptionStatus::Active), 32, false, Reason::PeriodOver),
-            ("scheduled", scheduled.clone(), 29, true, Reason::CancelScheduled),
+            (
+                "active",
+                subscription(SubscriptionStatus::Active),
+                29,
+                true,
+                Reason::Active,
+            ),
+            (
+                "renewal late",
+                subscription(SubscriptionStatus::Active),
+                30,
+                true,
+                Reason::RenewalPending,
+            ),
+            (
+                "never renewed",
+                subscription(SubscriptionStatus::Active),
+                32,
+                false,
+                Reason::PeriodOver,
+            ),
+            (
+                "scheduled",
+                scheduled.clone(),
+                29,
+                true,
+                Reason::CancelScheduled,
+            ),
             ("scheduled over", scheduled, 30, false, Reason::PeriodOver),
-            ("past due", subscription(SubscriptionStatus::PastDue), 6, true, Reason::PastDueGrace),
-            ("grace over", subscription(SubscriptionStatus::PastDue), 7, false, Reason::GraceOver),
-            ("paused", subscription(SubscriptionStatus::Paused), 1, false, Reason::Paused),
-            ("unpaid", subscription(SubscriptionStatus::Unpaid), 1, false, Reason::Unpaid),
-            ("incomplete", subscription(SubscriptionStatus::Incomplete), 1, false, Reason::Incomplete),
-            ("canceled", subscription(SubscriptionStatus::Canceled), 1, false, Reason::Canceled),
-            ("expired", subscription(SubscriptionStatus::Expired), 1, false, Reason::Expired),
+            (
+                "past due",
+                subscription(SubscriptionStatus::PastDue),
+                6,
+                true,
+                Reason::PastDueGrace,
+            ),
+            (
+                "grace over",
+                subscription(SubscriptionStatus::PastDue),
+                7,
+                false,
+                Reason::GraceOver,
+            ),
+            (
+                "paused",
+                subscription(SubscriptionStatus::Paused),
+                1,
+                false,
+                Reason::Paused,
+            ),
+            (
+                "unpaid",
+                subscription(SubscriptionStatus::Unpaid),
+                1,
+                false,
+                Reason::Unpaid,
+            ),
+            (
+                "incomplete",
+                subscription(SubscriptionStatus::Incomplete),
+                1,
+                false,
+                Reason::Incomplete,
+            ),
+            (
+                "canceled",
+                subscription(SubscriptionStatus::Canceled),
+                1,
+                false,
+                Reason::Canceled,
+            ),
+            (
+                "expired",
+                subscription(SubscriptionStatus::Expired),
+                1,
+                false,
+                Reason::Expired,
+            ),
             (
                 "unknown",
                 subscription(SubscriptionStatus::Other("frozen".into())),
@@ -326,9 +407,21 @@ mod tests {
         let mut trial = subscription(SubscriptionStatus::Trialing);
         trial.trial_end = Some(at(14 * DAY));
         assert!(!policy.decide_subscription(&trial, at(DAY)).access);
-        assert!(policy.decide_subscription(&subscription(SubscriptionStatus::Paused), at(DAY)).access);
-        assert!(!policy.decide_subscription(&subscription(SubscriptionStatus::PastDue), at(0)).access);
-        assert!(!policy.decide_subscription(&subscription(SubscriptionStatus::Active), at(30 * DAY)).access);
+        assert!(
+            policy
+                .decide_subscription(&subscription(SubscriptionStatus::Paused), at(DAY))
+                .access
+        );
+        assert!(
+            !policy
+                .decide_subscription(&subscription(SubscriptionStatus::PastDue), at(0))
+                .access
+        );
+        assert!(
+            !policy
+                .decide_subscription(&subscription(SubscriptionStatus::Active), at(30 * DAY))
+                .access
+        );
         let until = policy
             .decide_subscription(&subscription(SubscriptionStatus::Active), at(DAY))
             .until;
@@ -369,12 +462,21 @@ mod tests {
     #[test]
     fn purchases_and_refunds() {
         let policy = EntitlementPolicy::default().plan_name("lifetime", "Lifetime");
-        assert_eq!(policy.purchase_plan(&purchase()).as_deref(), Some("Lifetime"));
+        assert_eq!(
+            policy.purchase_plan(&purchase()).as_deref(),
+            Some("Lifetime")
+        );
         let decide = |refunds: &[RefundRecord]| policy.decide_purchase(&purchase(), refunds);
         assert_eq!(decide(&[]).reason, Reason::Purchased);
-        assert_eq!(decide(&[refund(RefundStatus::Failed, Some(1000))]).reason, Reason::Purchased);
+        assert_eq!(
+            decide(&[refund(RefundStatus::Failed, Some(1000))]).reason,
+            Reason::Purchased
+        );
         let partial = decide(&[refund(RefundStatus::Succeeded, Some(400))]);
-        assert_eq!((partial.access, partial.reason), (true, Reason::PartiallyRefunded));
+        assert_eq!(
+            (partial.access, partial.reason),
+            (true, Reason::PartiallyRefunded)
+        );
         let full = decide(&[
             refund(RefundStatus::Succeeded, Some(400)),
             refund(RefundStatus::Succeeded, Some(600)),
@@ -382,7 +484,11 @@ mod tests {
         assert_eq!((full.access, full.reason), (false, Reason::Refunded));
         assert!(!decide(&[refund(RefundStatus::Succeeded, None)]).access);
         let strict = EntitlementPolicy::default().partial_refund_revokes(true);
-        assert!(!strict.decide_purchase(&purchase(), &[refund(RefundStatus::Succeeded, Some(1))]).access);
+        assert!(
+            !strict
+                .decide_purchase(&purchase(), &[refund(RefundStatus::Succeeded, Some(1))])
+                .access
+        );
         let mut unpaid = purchase();
         unpaid.paid_event_id = None;
         assert_eq!(policy.purchase_plan(&unpaid), None);

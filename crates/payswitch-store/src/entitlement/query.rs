@@ -12,14 +12,16 @@ use crate::billing::records::{checkouts_of_user, refunds_of_checkout, subscripti
 /// Orders grants: access first; among those the longest-lasting first (no end before any
 /// end); among the rest the most recently ended first.
 fn grant_order(a: &Grant, b: &Grant) -> Ordering {
-    b.access.cmp(&a.access).then_with(|| match (a.until, b.until) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) if a.access => Ordering::Less,
-        (Some(_), None) if a.access => Ordering::Greater,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (Some(a_until), Some(b_until)) => b_until.cmp(&a_until),
-    })
+    b.access
+        .cmp(&a.access)
+        .then_with(|| match (a.until, b.until) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) if a.access => Ordering::Less,
+            (Some(_), None) if a.access => Ordering::Greater,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(a_until), Some(b_until)) => b_until.cmp(&a_until),
+        })
 }
 
 /// Decides everything `app_user_id` has, at `now`.
