@@ -15,12 +15,10 @@ pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
 /// Unix milliseconds as a time; values beyond what `time` represents clamp to its first or
 /// last day.
 pub(crate) fn from_millis(millis: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap_or_else(
-        |_| {
-            let day = if millis < 0 { Date::MIN } else { Date::MAX };
-            OffsetDateTime::new_utc(day, Time::MIDNIGHT)
-        },
-    )
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap_or_else(|_| {
+        let day = if millis < 0 { Date::MIN } else { Date::MAX };
+        OffsetDateTime::new_utc(day, Time::MIDNIGHT)
+    })
 }
 
 /// A duration in milliseconds, saturating.
