@@ -1,5 +1,7 @@
 //! Gateway flows for the suite: requests, collecting new deliveries, permutations.
 
+#![allow(dead_code)] // each test binary uses part of the flows
+
 use payswitch_core::memory::{MemoryProvider, WebhookDelivery};
 use payswitch_core::{
     CheckoutMode, CheckoutRequest, Currency, Interval, LineItem, Money, Recurring,

@@ -1,6 +1,8 @@
 //! The behaviour suite, run on every backend by `on_every_backend!`: public async functions
 //! of a `TestDb`, as object_store's integration suite.
 
+#![allow(dead_code)] // each test binary uses part of the suite
+
 pub mod flows;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -345,7 +347,8 @@ pub async fn equal_times_keep_the_later_stage(db: &TestDb) {
         event
     };
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    struct Outcomes(Arc<std::sync::Mutex<Vec<(String, Option<Outcome>)>>>);
+    type Seen = Arc<std::sync::Mutex<Vec<(String, Option<Outcome>)>>>;
+    struct Outcomes(Seen);
     #[async_trait]
     impl EventHandler for Outcomes {
         async fn handle(
