@@ -4,11 +4,16 @@
 //! refunds, every order is fulfilled exactly once, every event is handled exactly once, and
 //! every subscription ends in the gateway's state.
 //!
-//! Runs on PostgreSQL (`PAYSWITCH_TEST_DATABASE_URL`) and on a SQLite file.
+//! On PostgreSQL (`PAYSWITCH_TEST_DATABASE_URL`) the four instances' workers are four
+//! separate processes (this test binary run again as `instance_child`), each with its own
+//! pool, while the parent receives through four more pools; on a SQLite file the four
+//! instances run in this process.
 
 mod suite;
 mod support;
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use payswitch_core::memory::MemoryProvider;
@@ -27,8 +32,55 @@ const ORDERS: usize = 1_000;
 const SUBSCRIPTIONS: usize = 100;
 const INSTANCES: usize = 4;
 const WORKERS_PER_INSTANCE: usize = 2;
+const CHILD_URL: &str = "PAYSWITCH_STORE_INSTANCE_URL";
+const CHILD_NAME: &str = "PAYSWITCH_STORE_INSTANCE_NAME";
+const CHILD_STOP: &str = "PAYSWITCH_STORE_INSTANCE_STOP";
 
-async fn four_instances(db: &TestDb) {
+fn config() -> StoreConfig {
+    StoreConfig::default()
+        .max_connections(4)
+        .lease(Duration::from_secs(30))
+        .batch_size(8)
+        .poll_interval(Duration::from_millis(20))
+}
+
+/// Waits until `path` exists.
+async fn file_appears(path: &Path) {
+    while !path.exists() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One instance as its own process: its workers run until the parent creates the stop file.
+/// A no-op unless the parent started this process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_child() {
+    let (Ok(url), Ok(name), Ok(stop)) = (
+        std::env::var(CHILD_URL),
+        std::env::var(CHILD_NAME),
+        std::env::var(CHILD_STOP),
+    ) else {
+        return;
+    };
+    let store = payswitch_store::Store::open_with(&url, config())
+        .await
+        .unwrap();
+    let stop = PathBuf::from(stop);
+    let mut workers = Vec::new();
+    for number in 0..WORKERS_PER_INSTANCE {
+        let worker = Worker::new(store.clone(), Recorder::new(&name))
+            .with_owner(format!("{name}-worker-{number}"));
+        let stop = stop.clone();
+        workers.push(tokio::spawn(async move {
+            worker.run(file_appears(&stop)).await
+        }));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+}
+
+async fn four_instances(db: &TestDb, processes: bool) {
     let started = Instant::now();
     let clock = clock();
     let gateway = MemoryProvider::new().with_clock(clock.clone());
@@ -108,11 +160,7 @@ async fn four_instances(db: &TestDb) {
         deliveries.len()
     );
 
-    let config = StoreConfig::default()
-        .max_connections(4)
-        .lease(Duration::from_secs(30))
-        .batch_size(8)
-        .poll_interval(Duration::from_millis(20));
+    let config = config();
     let mut stores = Vec::new();
     for _ in 0..INSTANCES {
         stores.push(db.open_on(config.clone(), &clock).await);
@@ -121,7 +169,34 @@ async fn four_instances(db: &TestDb) {
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
+    let scratch = tempfile::tempdir().unwrap();
+    let stop_file = scratch.path().join("stop");
+    let mut children = Vec::new();
+    for instance in 0..INSTANCES {
+        if !processes {
+            break;
+        }
+        children.push(
+            tokio::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "instance_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_URL, &db.url)
+                .env(CHILD_NAME, format!("instance-{instance}"))
+                .env(CHILD_STOP, &stop_file)
+                .stdout(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap(),
+        );
+    }
     for (instance, store) in stores.iter().enumerate() {
+        if processes {
+            break;
+        }
         for number in 0..WORKERS_PER_INSTANCE {
             let worker = Worker::new(
                 store.clone(),
@@ -178,6 +253,14 @@ async fn four_instances(db: &TestDb) {
     for worker in workers {
         worker.await.unwrap();
     }
+    std::fs::write(&stop_file, b"stop").unwrap();
+    for mut child in children {
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .expect("an instance process did not stop")
+            .unwrap();
+        assert!(status.success(), "an instance process failed: {status}");
+    }
 
     let store = &stores[0];
     let rows = store.events(None, 100_000).await.unwrap();
@@ -219,6 +302,14 @@ async fn four_instances(db: &TestDb) {
     assert!(
         instances >= 2,
         "only {instances} instance(s) processed anything"
+    );
+    let names: Vec<String> = sqlx::query_scalar("SELECT DISTINCT instance FROM app_effects")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert!(
+        names.iter().all(|name| name.starts_with("instance-")),
+        "{names:?}"
     );
     // Every subscription as the gateway has it.
     for id in &subscriptions {
@@ -274,24 +365,35 @@ async fn four_instances(db: &TestDb) {
         .unwrap();
     assert_eq!(refunds, 2);
     eprintln!(
-        "{}: {} events × {} deliveries on {INSTANCES} instances in {:?}",
+        "{}: {} events × {} deliveries on {INSTANCES} instances ({}) in {:?}",
         db.name,
         deliveries.len(),
         2 * INSTANCES,
+        if processes {
+            "worker processes"
+        } else {
+            "in process"
+        },
         started.elapsed()
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn four_instances_on_postgres() {
+async fn four_instance_processes_on_postgres() {
+    if std::env::var(CHILD_URL).is_ok() {
+        return;
+    }
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    four_instances(&db).await;
+    four_instances(&db, true).await;
     db.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_instances_on_a_sqlite_file() {
-    four_instances(&TestDb::sqlite_file()).await;
+    if std::env::var(CHILD_URL).is_ok() {
+        return;
+    }
+    four_instances(&TestDb::sqlite_file(), false).await;
 }
