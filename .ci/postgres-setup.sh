@@ -69,6 +69,9 @@ fi
 if as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
   log "reusing the server already running in $dir"
 else
+  # A server killed with its machine session leaves its pid file behind; pg_ctl just said no
+  # server runs on this directory, so the file is stale.
+  rm -f "$dir/postmaster.pid"
   log "starting the server on 127.0.0.1:$port"
   as_owner "$bin/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
     -o "-h 127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=200" start >&2 || {
