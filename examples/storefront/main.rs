@@ -22,6 +22,7 @@
 //! `CREEM_API_KEY` set it uses the real gateway, configured from the environment (see
 //! `gateway.rs`). The first line on stdout is `storefront listening on http://127.0.0.1:PORT`.
 
+mod billing;
 mod catalog;
 mod gateway;
 mod orders;

@@ -1,0 +1,305 @@
+//! What the gateway's webhooks said about subscriptions and refunds, one record per object.
+//!
+//! Each subscription event carries the subscription as it was when the event was created
+//! (`event.subscription`), and each refund event its refund (`event.refund`), so the latest
+//! event is enough to know the state without asking the gateway. Gateways do not deliver in
+//! order, though: a retried "cancel scheduled" can arrive after the "resumed" that undid it.
+//! So a record remembers the creation time of the event that set it, and an older event is
+//! ignored ([`supersedes`]). Gateways stamp events to the second, so two events of the same
+//! second are applied in arrival order; the account page retrieves the subscription from the
+//! gateway on every view, and these records are what the shop knows between views (and what
+//! a real shop would use to grant or revoke access).
+
+use std::collections::BTreeMap;
+
+use payswitch::{Money, Refund, RefundStatus, Subscription, SubscriptionStatus};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// Says whether an event created at `incoming` replaces a record last set by an event
+/// created at `held` (`None`: set by no event, e.g. from the gateway's answer to our own
+/// request). Equal times replace: the later delivery wins within a second.
+pub fn supersedes(incoming: OffsetDateTime, held: Option<OffsetDateTime>) -> bool {
+    held.is_none_or(|held| incoming >= held)
+}
+
+/// What recording an event's object did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The record now holds the event's state.
+    Updated,
+    /// The record holds a newer state; the event was ignored.
+    Stale,
+}
+
+/// One plan line of a subscription, by the gateway's ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanLine {
+    /// The gateway's price id, where it prices separately from products.
+    pub price_id: Option<String>,
+    /// The gateway's product id.
+    pub product_id: Option<String>,
+    /// Seats.
+    pub quantity: u32,
+}
+
+/// A subscription as the latest webhook event reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionRecord {
+    /// The gateway's subscription id.
+    pub id: String,
+    /// Where it is in its life.
+    pub status: SubscriptionStatus,
+    /// The gateway's customer id.
+    pub customer_id: Option<String>,
+    /// The plans.
+    pub lines: Vec<PlanLine>,
+    /// Whether a cancellation is scheduled and has not taken effect.
+    pub cancel_scheduled: bool,
+    /// When the current period ends.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub current_period_end: Option<OffsetDateTime>,
+    /// When a scheduled cancellation takes effect, when the gateway said.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub cancel_at: Option<OffsetDateTime>,
+    /// The creation time of the event this state comes from.
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    /// That event's id.
+    pub event_id: String,
+}
+
+impl SubscriptionRecord {
+    fn new(subscription: &Subscription, as_of: OffsetDateTime, event_id: &str) -> Self {
+        Self {
+            id: subscription.id.clone(),
+            status: subscription.status.clone(),
+            customer_id: subscription.customer_id.clone(),
+            lines: subscription
+                .items
+                .iter()
+                .map(|item| PlanLine {
+                    price_id: item.price_id.clone(),
+                    product_id: item.product_id.clone(),
+                    quantity: item.quantity,
+                })
+                .collect(),
+            cancel_scheduled: subscription.is_cancel_scheduled(),
+            current_period_end: subscription.current_period_end,
+            cancel_at: subscription
+                .cancel_at
+                .or(subscription.current_period_end)
+                .filter(|_| subscription.is_cancel_scheduled()),
+            as_of,
+            event_id: event_id.to_owned(),
+        }
+    }
+}
+
+/// A refund as the gateway last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefundRecord {
+    /// The gateway's refund id.
+    pub id: String,
+    /// Where it is.
+    pub status: RefundStatus,
+    /// How much, when the gateway said.
+    pub amount: Option<Money>,
+    /// The refunded checkout, when known.
+    pub checkout_id: Option<String>,
+    /// The refunded payment, when known.
+    pub payment_id: Option<String>,
+    /// The creation time of the event this state comes from; `None` when it comes from the
+    /// gateway's answer to the refund request (any event replaces it).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub as_of: Option<OffsetDateTime>,
+    /// That event's id.
+    pub event_id: Option<String>,
+}
+
+impl RefundRecord {
+    fn new(refund: &Refund, as_of: Option<OffsetDateTime>, event_id: Option<&str>) -> Self {
+        Self {
+            id: refund.id.clone(),
+            status: refund.status.clone(),
+            amount: refund.amount,
+            checkout_id: refund.checkout_id.clone(),
+            payment_id: refund.payment_id.clone(),
+            as_of,
+            event_id: event_id.map(str::to_owned),
+        }
+    }
+
+    /// Says whether this refund is of the payment made through `checkout_id` or `payment_id`.
+    pub fn is_for(&self, checkout_id: Option<&str>, payment_id: Option<&str>) -> bool {
+        refunds_payment(
+            (self.checkout_id.as_deref(), self.payment_id.as_deref()),
+            (checkout_id, payment_id),
+        )
+    }
+}
+
+/// Says whether a refund of (checkout id, payment id) `refunded` is of the payment made
+/// through `paid`: one of the ids is known on both sides and the same. Gateways report a
+/// refund's checkout, its payment or both.
+pub fn refunds_payment(
+    refunded: (Option<&str>, Option<&str>),
+    paid: (Option<&str>, Option<&str>),
+) -> bool {
+    let same = |theirs: Option<&str>, ours: Option<&str>| theirs.is_some() && theirs == ours;
+    same(refunded.0, paid.0) || same(refunded.1, paid.1)
+}
+
+/// The records, by the gateway's ids.
+#[derive(Debug, Default)]
+pub struct Billing {
+    subscriptions: BTreeMap<String, SubscriptionRecord>,
+    refunds: BTreeMap<String, RefundRecord>,
+}
+
+impl Billing {
+    /// Records a subscription as an event created at `as_of` carried it, unless a newer
+    /// event already did.
+    pub fn record_subscription(
+        &mut self,
+        subscription: &Subscription,
+        as_of: OffsetDateTime,
+        event_id: &str,
+    ) -> Recorded {
+        let held = self.subscriptions.get(&subscription.id);
+        if !supersedes(as_of, held.map(|record| record.as_of)) {
+            return Recorded::Stale;
+        }
+        let record = SubscriptionRecord::new(subscription, as_of, event_id);
+        self.subscriptions.insert(record.id.clone(), record);
+        Recorded::Updated
+    }
+
+    /// Records a refund from an event created at `as_of`, unless a newer event already did.
+    pub fn record_refund_event(
+        &mut self,
+        refund: &Refund,
+        as_of: OffsetDateTime,
+        event_id: &str,
+    ) -> Recorded {
+        let held = self.refunds.get(&refund.id);
+        if !supersedes(as_of, held.and_then(|record| record.as_of)) {
+            return Recorded::Stale;
+        }
+        let record = RefundRecord::new(refund, Some(as_of), Some(event_id));
+        self.refunds.insert(record.id.clone(), record);
+        Recorded::Updated
+    }
+
+    /// Records a refund from the gateway's answer to our request, unless an event about it
+    /// has already arrived (the webhook can beat the answer).
+    pub fn record_refund_answer(&mut self, refund: &Refund) -> Recorded {
+        if self.refunds.contains_key(&refund.id) {
+            return Recorded::Stale;
+        }
+        let record = RefundRecord::new(refund, None, None);
+        self.refunds.insert(record.id.clone(), record);
+        Recorded::Updated
+    }
+
+    /// The subscription's record, if an event reported it.
+    pub fn subscription(&self, id: &str) -> Option<&SubscriptionRecord> {
+        self.subscriptions.get(id)
+    }
+
+    /// Every subscription record.
+    pub fn subscriptions(&self) -> impl Iterator<Item = &SubscriptionRecord> {
+        self.subscriptions.values()
+    }
+
+    /// The refunds of the payment made through `checkout_id` or `payment_id`.
+    pub fn refunds_for(
+        &self,
+        checkout_id: Option<&str>,
+        payment_id: Option<&str>,
+    ) -> Vec<RefundRecord> {
+        self.refunds
+            .values()
+            .filter(|refund| refund.is_for(checkout_id, payment_id))
+            .cloned()
+            .collect()
+    }
+
+    /// Every refund record.
+    pub fn refunds(&self) -> impl Iterator<Item = &RefundRecord> {
+        self.refunds.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use payswitch::{Currency, ProviderKind, RefundStatus};
+    use time::macros::datetime;
+
+    #[test]
+    fn supersedes_table() {
+        let noon = datetime!(2030-01-01 12:00 UTC);
+        let second_later = datetime!(2030-01-01 12:00:01 UTC);
+        let cases = [
+            (noon, None, true, "nothing held"),
+            (second_later, Some(noon), true, "newer"),
+            (noon, Some(noon), true, "same second: arrival order"),
+            (noon, Some(second_later), false, "older"),
+        ];
+        for (incoming, held, expected, case) in cases {
+            assert_eq!(supersedes(incoming, held), expected, "{case}");
+        }
+    }
+
+    fn subscription(cancel: bool) -> Subscription {
+        let mut subscription =
+            Subscription::new("sub_1", ProviderKind::MEMORY, SubscriptionStatus::Active);
+        subscription.cancel_at_period_end = cancel;
+        subscription.current_period_end = Some(datetime!(2030-02-01 00:00 UTC));
+        subscription
+    }
+
+    #[test]
+    fn an_older_subscription_event_is_ignored() {
+        let mut billing = Billing::default();
+        let earlier = datetime!(2030-01-01 12:00 UTC);
+        let later = datetime!(2030-01-01 12:05 UTC);
+        // "Resumed" (later) arrives before "cancel scheduled" (earlier).
+        let resumed = billing.record_subscription(&subscription(false), later, "evt_resumed");
+        let scheduled = billing.record_subscription(&subscription(true), earlier, "evt_cancel");
+        assert_eq!((resumed, scheduled), (Recorded::Updated, Recorded::Stale));
+        let record = billing.subscription("sub_1").expect("recorded");
+        assert!(!record.cancel_scheduled);
+        assert_eq!(record.event_id, "evt_resumed");
+        // In order, each event replaces the last.
+        let again = billing.record_subscription(&subscription(true), later, "evt_again");
+        assert_eq!(again, Recorded::Updated);
+        let record = billing.subscription("sub_1").expect("recorded");
+        assert!(record.cancel_scheduled);
+        assert_eq!(record.cancel_at, Some(datetime!(2030-02-01 00:00 UTC)));
+    }
+
+    #[test]
+    fn refunds_from_answers_and_events() {
+        let mut billing = Billing::default();
+        let mut refund = Refund::new("re_1", ProviderKind::MEMORY, RefundStatus::Pending);
+        refund.checkout_id = Some("cs_1".into());
+        refund.amount = Some(Money::new(4900, Currency::USD));
+        assert_eq!(billing.record_refund_answer(&refund), Recorded::Updated);
+        refund.status = RefundStatus::Succeeded;
+        let at = datetime!(2030-01-01 12:00 UTC);
+        assert_eq!(
+            billing.record_refund_event(&refund, at, "evt_1"),
+            Recorded::Updated
+        );
+        // The answer to a repeated request does not undo what an event said.
+        refund.status = RefundStatus::Pending;
+        assert_eq!(billing.record_refund_answer(&refund), Recorded::Stale);
+        let found = billing.refunds_for(Some("cs_1"), None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].status, RefundStatus::Succeeded);
+        assert!(billing.refunds_for(Some("cs_2"), None).is_empty());
+        assert!(billing.refunds_for(None, None).is_empty());
+    }
+}
