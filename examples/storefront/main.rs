@@ -22,6 +22,8 @@
 //! `CREEM_API_KEY` set it uses the real gateway, configured from the environment (see
 //! `gateway.rs`). The first line on stdout is `storefront listening on http://127.0.0.1:PORT`.
 
+mod account;
+mod app;
 mod billing;
 mod catalog;
 mod gateway;
@@ -127,10 +129,11 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
         .unwrap_or_default();
-    let app = web::App {
+    let app = app::App {
         gateway: gateway.provider,
         orders: Arc::new(Orders::new(name, run_id)),
         public_url: public_url.clone(),
+        plans: Arc::new(gateway.plans),
     };
     println!("storefront listening on {public_url}");
     match &gateway.sandbox {
