@@ -27,6 +27,8 @@ mod app;
 mod billing;
 mod catalog;
 mod gateway;
+#[cfg(test)]
+mod http_tests;
 mod orders;
 mod pages;
 mod web;
