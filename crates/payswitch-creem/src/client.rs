@@ -26,7 +26,7 @@ use payswitch_core::retry::{with_retries, AttemptError};
 use payswitch_core::{Clock, HttpConfig, PaymentError, RetryConfig, Secret};
 use tracing::Instrument;
 
-use crate::error::{map_error, retry_after, ErrorResponse};
+use crate::error::{map_error, retry_after, ErrorResponse, RequestFields};
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!(
@@ -44,17 +44,61 @@ pub(crate) const CHECKOUTS_PATH: &str = "/v1/checkouts";
 /// The product endpoint: `GET ?product_id=` retrieves one product.
 pub(crate) const PRODUCTS_PATH: &str = "/v1/products";
 
+/// `GET ?subscription_id=` retrieves a subscription.
+pub(crate) const SUBSCRIPTIONS_PATH: &str = "/v1/subscriptions";
+
+/// `POST` updates a subscription's items (units).
+pub(crate) const SUBSCRIPTION_PATH: &str = "/v1/subscriptions/{id}";
+
+/// `POST {mode}` cancels a subscription.
+pub(crate) const SUBSCRIPTION_CANCEL_PATH: &str = "/v1/subscriptions/{id}/cancel";
+
+/// `POST` (no body) pauses a subscription.
+pub(crate) const SUBSCRIPTION_PAUSE_PATH: &str = "/v1/subscriptions/{id}/pause";
+
+/// `POST` (no body) resumes a paused or `scheduled_cancel` subscription.
+pub(crate) const SUBSCRIPTION_RESUME_PATH: &str = "/v1/subscriptions/{id}/resume";
+
+/// `POST {product_id, update_behavior}` moves a subscription to another product.
+pub(crate) const SUBSCRIPTION_UPGRADE_PATH: &str = "/v1/subscriptions/{id}/upgrade";
+
+/// `GET ?page_number=&page_size=` lists a customer's subscriptions.
+pub(crate) const CUSTOMER_SUBSCRIPTIONS_PATH: &str = "/v1/customers/{id}/subscriptions";
+
+/// `POST` creates a customer; `GET ?customer_id=` or `?email=` retrieves one.
+pub(crate) const CUSTOMERS_PATH: &str = "/v1/customers";
+
+/// `POST {customer_id}` opens a customer-portal link.
+pub(crate) const CUSTOMER_PORTAL_PATH: &str = "/v1/customers/billing";
+
+/// `GET ?transaction_id=` retrieves a transaction.
+pub(crate) const TRANSACTIONS_PATH: &str = "/v1/transactions";
+
+/// `GET ?order_id=` searches transactions.
+pub(crate) const TRANSACTION_SEARCH_PATH: &str = "/v1/transactions/search";
+
+/// `POST {transaction_id}` refunds what is left of a transaction.
+pub(crate) const REFUNDS_PATH: &str = "/v1/refunds";
+
+/// The placeholder in a path template that [`ApiRequest::path_id`] fills.
+const PATH_ID: &str = "/{id}";
+
 /// One request, before retries.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiRequest<'a> {
     pub(crate) method: Method,
-    /// The path under the API base, e.g. `/v1/checkouts`.
+    /// The path under the API base, e.g. `/v1/checkouts` or `/v1/subscriptions/{id}/cancel`.
+    /// Spans record this template, never the filled-in id.
     pub(crate) path: &'static str,
+    /// The value of `{id}` in `path`, sent as one percent-encoded path segment.
+    pub(crate) path_id: Option<&'a str>,
     pub(crate) query: &'a [(&'a str, &'a str)],
     /// A JSON body (POST only).
     pub(crate) body: Option<Bytes>,
     /// The id being looked up, quoted in `NotFound`.
     pub(crate) looked_up: &'a str,
+    /// Which request this is, to name the field a validation error blames.
+    pub(crate) fields: RequestFields,
 }
 
 /// Sends requests to Creem with the key, the retry policy and a tracing span per attempt.
@@ -125,17 +169,7 @@ impl CreemClient {
 
     /// Sends the request under the retry policy and returns the 2xx body.
     pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<Bytes, PaymentError> {
-        let url = if request.path == CHECKOUTS_PATH {
-            self.checkouts_url.clone()
-        } else {
-            reqwest::Url::parse(&format!("{}{}", self.api_base, request.path)).map_err(|error| {
-                PaymentError::Transport {
-                    message: format!("the request to Creem could not be built: {error}"),
-                    attempts: 1,
-                    source: Some(Box::new(error)),
-                }
-            })?
-        };
+        let url = self.url(&request)?;
         let request = &request;
         let url = &url;
         with_retries(&self.retry, |attempt| {
@@ -151,6 +185,35 @@ impl CreemClient {
                 .instrument(span)
         })
         .await
+    }
+
+    /// The request's URL: the base, the path template and, in place of `{id}`, the id as one
+    /// percent-encoded segment (so an id holding `/`, `?` or `#` cannot reach another endpoint).
+    fn url(&self, request: &ApiRequest<'_>) -> Result<reqwest::Url, PaymentError> {
+        if request.path == CHECKOUTS_PATH {
+            return Ok(self.checkouts_url.clone());
+        }
+        let (before, after) = match (request.path.split_once(PATH_ID), request.path_id) {
+            (Some((before, after)), Some(id)) => (before, Some((id, after))),
+            (None, None) => (request.path, None),
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(unbuildable("the path and its id do not match"));
+            }
+        };
+        let mut url =
+            reqwest::Url::parse(&format!("{}{before}", self.api_base)).map_err(unbuildable)?;
+        if let Some((id, after)) = after {
+            // `url` drops `.` and `..` segments; either would send the call elsewhere.
+            if id == "." || id == ".." {
+                return Err(unbuildable("the id is a dot segment"));
+            }
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|()| unbuildable("the API base cannot take a path"))?;
+            segments.push(id);
+            segments.extend(after.split('/').filter(|segment| !segment.is_empty()));
+        }
+        Ok(url)
     }
 
     async fn attempt(
@@ -206,6 +269,7 @@ impl CreemClient {
                 retry_after,
                 attempts: attempt,
                 looked_up: request.looked_up,
+                fields: request.fields,
             },
             &self.api_key,
         );
@@ -220,6 +284,15 @@ impl CreemClient {
             error,
             retry_after,
         ))
+    }
+}
+
+/// A request that could not be turned into a URL; nothing was sent.
+fn unbuildable(reason: impl std::fmt::Display) -> PaymentError {
+    PaymentError::Transport {
+        message: format!("the request to Creem could not be built: {reason}"),
+        attempts: 1,
+        source: None,
     }
 }
 

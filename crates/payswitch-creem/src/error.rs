@@ -27,6 +27,25 @@ pub(crate) struct ErrorResponse<'a> {
     pub(crate) attempts: u32,
     /// The id the request looked up (a checkout id, or the product id on create), for NotFound.
     pub(crate) looked_up: &'a str,
+    /// Which request it answers, to name the field a validation message blames.
+    pub(crate) fields: RequestFields,
+}
+
+/// The request a validation message is about: Creem names its own body fields, which map to
+/// different payswitch request fields per operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestFields {
+    /// `create_checkout`, `retrieve_checkout` and the product lookup.
+    Checkout,
+    /// Retrieving, listing, canceling, pausing and resuming subscriptions (the id is the
+    /// only input).
+    Subscription,
+    /// `change_subscription` (upgrade and update bodies).
+    SubscriptionChange,
+    /// `create_refund` and the transaction lookups behind it.
+    Refund,
+    /// Customers and the customer portal.
+    Customer,
 }
 
 /// Maps Creem's `{trace_id, status, error, message}` answer to a `PaymentError`.
@@ -73,7 +92,7 @@ pub(crate) fn map_error(response: &ErrorResponse<'_>, api_key: &Secret) -> Payme
             gateway: Some(details),
         },
         400..=499 => PaymentError::InvalidRequest {
-            field: field_named_in(&message).to_owned(),
+            field: field_named_in(&message, response.fields).to_owned(),
             message,
             gateway: Some(details),
         },
@@ -177,21 +196,49 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Du
 }
 
 /// The request field a Creem validation message starts with ("product_id must be a string"),
-/// named as in `CheckoutRequest`; `request` when none is recognized.
-fn field_named_in(message: &str) -> &'static str {
+/// named as in the payswitch request of `fields`; `request` when none is recognized.
+fn field_named_in(message: &str, fields: RequestFields) -> &'static str {
     let first = message
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
         .next()
         .unwrap_or_default();
-    match first.split('.').next().unwrap_or_default() {
-        "product_id" => "line_items[0].product",
-        "units" => "line_items[0].quantity",
-        "request_id" => "reference",
-        "discount_code" => "discount_code",
-        "success_url" => "success_url",
-        "metadata" => "metadata",
-        "customer" => "customer",
-        _ => "request",
+    let creem_field = first.split('.').next().unwrap_or_default();
+    match fields {
+        RequestFields::Checkout => match creem_field {
+            "product_id" => "line_items[0].product",
+            "units" => "line_items[0].quantity",
+            "request_id" => "reference",
+            "discount_code" => "discount_code",
+            "success_url" => "success_url",
+            "metadata" => "metadata",
+            "customer" => "customer",
+            _ => "request",
+        },
+        RequestFields::Subscription => match creem_field {
+            "subscription_id" | "id" => "id",
+            "customer_id" => "customer_id",
+            "mode" => "at",
+            _ => "request",
+        },
+        RequestFields::SubscriptionChange => match creem_field {
+            "product_id" => "plan",
+            "units" => "quantity",
+            "items" => "item_id",
+            "update_behavior" => "proration",
+            "id" | "subscription_id" => "id",
+            _ => "request",
+        },
+        RequestFields::Refund => match creem_field {
+            "transaction_id" | "order_id" | "checkout_id" => "target",
+            _ => "request",
+        },
+        RequestFields::Customer => match creem_field {
+            "email" => "email",
+            "name" => "name",
+            "metadata" => "metadata",
+            "customer_id" => "customer_id",
+            _ => "request",
+        },
     }
 }
 
@@ -220,6 +267,7 @@ mod tests {
                 retry_after: None,
                 attempts: 1,
                 looked_up: "ch_1",
+                fields: RequestFields::Checkout,
             },
             &Secret::new("creem_test_SECRET"),
         )
@@ -237,6 +285,46 @@ mod tests {
                 assert_eq!(gateway.unwrap().request_id.as_deref(), Some("t1"));
             }
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_messages_name_the_field_of_the_operation() {
+        use RequestFields::{Checkout, Customer, Refund, Subscription, SubscriptionChange};
+        for (fields, message, expected) in [
+            (
+                Checkout,
+                "product_id must be a string",
+                "line_items[0].product",
+            ),
+            (SubscriptionChange, "product_id must be a string", "plan"),
+            (
+                SubscriptionChange,
+                "units must be a positive number",
+                "quantity",
+            ),
+            (SubscriptionChange, "items.0.id must be a string", "item_id"),
+            (
+                SubscriptionChange,
+                "update_behavior must be one of",
+                "proration",
+            ),
+            (
+                Subscription,
+                "mode must be one of immediate, scheduled",
+                "at",
+            ),
+            (Subscription, "Subscription is not active", "request"),
+            (Refund, "transaction_id should not be empty", "target"),
+            (Customer, "email must be an email", "email"),
+            (Customer, "name should not be empty", "name"),
+            (Customer, "customer_id must be a string", "customer_id"),
+        ] {
+            assert_eq!(
+                field_named_in(message, fields),
+                expected,
+                "{fields:?} {message}"
+            );
         }
     }
 

@@ -12,6 +12,7 @@ pub fn map_error(status: u16, body: &[u8], api_key: &str) -> PaymentError {
         retry_after: None,
         attempts: 1,
         looked_up: "ch_fuzz",
+        fields: crate::error::RequestFields::Checkout,
     };
     crate::error::map_error(&response, &Secret::new(api_key))
 }

@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod convert;
 mod error;
+mod lifecycle;
 mod provider;
 mod redirect;
 mod webhook;

@@ -1,5 +1,5 @@
 //! `CreemProvider`: the `CheckoutProvider` for Creem, its `CAPABILITIES`, `checkout_body` and
-//! `parse_checkout`.
+//! `parse_checkout`. The operations after the checkout delegate to `lifecycle.rs`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,15 +11,18 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use payswitch_core::adapter::check_id;
 use payswitch_core::{
-    Capabilities, Catalog, CheckoutMode, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock,
-    PaymentError, ProviderKind, ReturnParams, Secret, WebhookEvent,
+    CancelAt, Capabilities, Catalog, CheckoutMode, CheckoutProvider, CheckoutRequest,
+    CheckoutResult, Clock, Customer, CustomerLookup, CustomerRequest, PaymentError, PortalRequest,
+    PortalSession, ProviderKind, Refund, RefundRequest, ReturnParams, Secret, Subscription,
+    SubscriptionChange, WebhookEvent,
 };
 use tracing::Instrument;
 
 use crate::client::{ApiRequest, CreemClient, CHECKOUTS_PATH, PRODUCTS_PATH};
 use crate::config::KIND;
+use crate::error::RequestFields;
 use crate::webhook::WebhookPolicy;
-use crate::{convert, redirect, webhook, wire};
+use crate::{convert, lifecycle, redirect, webhook, wire};
 
 /// The most products whose billing type is remembered; past it the memory starts over.
 const MAX_CACHED_PRODUCTS: usize = 1024;
@@ -94,6 +97,26 @@ impl CreemProvider {
         capabilities.customer_discount_entry = false;
         // Creem signs the body only; deduplicating on the event id is the replay defence.
         capabilities.webhook_timestamps = false;
+        // After the checkout (lifecycle.rs).
+        capabilities.subscriptions = true;
+        capabilities.cancel_at_period_end = true;
+        capabilities.cancel_immediately = true;
+        // Creem's resume takes a `paused` or a `scheduled_cancel` subscription back to active.
+        capabilities.resume_subscription = true;
+        capabilities.pause_subscription = true;
+        capabilities.change_plan = true;
+        capabilities.change_quantity = true;
+        capabilities.refunds = true;
+        capabilities.customer_portal = true;
+        capabilities.customers = true;
+        // No preview endpoint.
+        capabilities.preview_change = false;
+        // `POST /v1/refunds` refunds everything left of a transaction; it takes no amount.
+        capabilities.partial_refunds = false;
+        // The portal link takes only a customer id.
+        capabilities.portal_return_url = false;
+        // Customers are found by id or email; metadata is searchable only by listing them all.
+        capabilities.find_customer_by_app_user = false;
         capabilities
     };
 
@@ -134,9 +157,11 @@ impl CreemProvider {
                     .send(ApiRequest {
                         method: Method::GET,
                         path: PRODUCTS_PATH,
+                        path_id: None,
                         query: &[("product_id", product_id)],
                         body: None,
                         looked_up: product_id,
+                        fields: RequestFields::Checkout,
                     })
                     .await?;
                 let billing_type = convert::decode_billing_type(&answer)?;
@@ -248,9 +273,11 @@ impl CheckoutProvider for CreemProvider {
             .send(ApiRequest {
                 method: Method::POST,
                 path: CHECKOUTS_PATH,
+                path_id: None,
                 query: &[],
                 body: Some(Bytes::from(body)),
                 looked_up: prepared.body.product_id,
+                fields: RequestFields::Checkout,
             })
             .instrument(span.clone())
             .await?;
@@ -271,9 +298,11 @@ impl CheckoutProvider for CreemProvider {
             .send(ApiRequest {
                 method: Method::GET,
                 path: CHECKOUTS_PATH,
+                path_id: None,
                 query: &[("checkout_id", id)],
                 body: None,
                 looked_up: id,
+                fields: RequestFields::Checkout,
             })
             .instrument(tracing::info_span!(
                 "creem.retrieve_checkout",
@@ -302,5 +331,68 @@ impl CheckoutProvider for CreemProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         redirect::verify_return(self.inner.client.api_key(), query)
+    }
+
+    async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        lifecycle::retrieve_subscription(&self.inner.client, id).await
+    }
+
+    async fn list_subscriptions(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, PaymentError> {
+        lifecycle::list_subscriptions(&self.inner.client, customer_id).await
+    }
+
+    async fn cancel_subscription(
+        &self,
+        id: &str,
+        at: CancelAt,
+    ) -> Result<Subscription, PaymentError> {
+        lifecycle::cancel_subscription(&self.inner.client, id, at).await
+    }
+
+    async fn resume_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        lifecycle::resume_subscription(&self.inner.client, id).await
+    }
+
+    async fn pause_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        lifecycle::pause_subscription(&self.inner.client, id).await
+    }
+
+    async fn change_subscription(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<Subscription, PaymentError> {
+        lifecycle::change_subscription(&self.inner.client, &self.inner.catalog, id, change).await
+    }
+
+    // `preview_subscription_change` keeps the contract's default: Creem has no preview.
+
+    async fn create_refund(&self, request: &RefundRequest) -> Result<Refund, PaymentError> {
+        lifecycle::create_refund(&self.inner.client, request).await
+    }
+
+    async fn create_portal_session(
+        &self,
+        request: &PortalRequest,
+    ) -> Result<PortalSession, PaymentError> {
+        lifecycle::create_portal_session(&self.inner.client, request).await
+    }
+
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<Customer, PaymentError> {
+        lifecycle::create_customer(&self.inner.client, request).await
+    }
+
+    async fn retrieve_customer(&self, id: &str) -> Result<Customer, PaymentError> {
+        lifecycle::retrieve_customer(&self.inner.client, id).await
+    }
+
+    async fn find_customer(
+        &self,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<Customer>, PaymentError> {
+        lifecycle::find_customer(&self.inner.client, lookup).await
     }
 }

@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 use crate::config::KIND;
 use crate::convert;
+use crate::convert::billing;
 use crate::wire;
 
 /// The header that carries the webhook signature (matched in any letter case).
@@ -109,8 +110,9 @@ fn check_age(event: &WebhookEvent, policy: WebhookPolicy) -> Result<(), Signatur
 /// Decodes a verified body into a normalized event.
 ///
 /// Only the envelope (`id`, `eventType`, `created_at`) must decode. A nested object that does
-/// not (a changed shape, a new field type) leaves `checkout` as `None` with `raw` kept, so a
-/// verified event is never refused whole and redelivered for a day.
+/// not (a changed shape, a new field type) leaves `checkout`, `subscription` or `refund` as
+/// `None` with `raw` kept, so a verified event is never refused whole and redelivered for a
+/// day.
 fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| convert::decode_error("creem webhook", error))?;
@@ -119,15 +121,29 @@ fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let root = Arc::new(raw);
     let created_at = epoch_millis(envelope.created_at.0)?;
     let kind = kind(&envelope.event_type, &root["object"]);
-    let checkout = match &envelope.event_type {
-        wire::EventType::CheckoutCompleted => nested_checkout(&root, "/object"),
-        wire::EventType::RefundCreated | wire::EventType::DisputeCreated => {
-            if root["object"]["checkout"].is_object() {
-                nested_checkout(&root, "/object/checkout")
-            } else {
-                None
+    let mut event = WebhookEvent::new(
+        &envelope.id,
+        KIND,
+        kind,
+        envelope.event_type.as_str(),
+        created_at,
+    );
+    match &envelope.event_type {
+        wire::EventType::CheckoutCompleted => {
+            event.checkout = nested(convert::checkout_at(&root, "/object"), "checkout");
+            // A subscription checkout carries its subscription, expanded or as an id.
+            if root["object"]["subscription"].is_object() {
+                event.subscription = nested(
+                    billing::subscription_at(&root, "/object/subscription"),
+                    "subscription",
+                );
             }
         }
+        wire::EventType::RefundCreated => {
+            event.refund = nested(billing::refund_at(&root, "/object"), "refund");
+            event.checkout = attached_checkout(&root);
+        }
+        wire::EventType::DisputeCreated => event.checkout = attached_checkout(&root),
         wire::EventType::SubscriptionActive
         | wire::EventType::SubscriptionPaid
         | wire::EventType::SubscriptionCanceled
@@ -137,29 +153,33 @@ fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
         | wire::EventType::SubscriptionTrialing
         | wire::EventType::SubscriptionPaused
         | wire::EventType::SubscriptionUpdate
-        | wire::EventType::SubscriptionUnpaid
-        | wire::EventType::Unknown(_) => None,
-    };
-    let mut event = WebhookEvent::new(
-        envelope.id,
-        KIND,
-        kind,
-        envelope.event_type.as_str(),
-        created_at,
-    );
-    event.checkout = checkout;
+        | wire::EventType::SubscriptionUnpaid => {
+            event.subscription = nested(billing::subscription_at(&root, "/object"), "subscription");
+        }
+        wire::EventType::Unknown(_) => {}
+    }
     event.raw = RawJson::shared(&root);
     Ok(event)
 }
 
-/// The checkout at `pointer`, or `None` (logged) when it does not decode.
-fn nested_checkout(root: &Arc<serde_json::Value>, pointer: &'static str) -> Option<CheckoutResult> {
-    match convert::checkout_at(root, pointer) {
-        Ok(checkout) => Some(checkout),
+/// The checkout a refund or dispute carries, when it carries one as an object.
+fn attached_checkout(root: &Arc<serde_json::Value>) -> Option<CheckoutResult> {
+    if root["object"]["checkout"].is_object() {
+        nested(convert::checkout_at(root, "/object/checkout"), "checkout")
+    } else {
+        None
+    }
+}
+
+/// A nested object, or `None` (logged) when it does not decode.
+fn nested<T>(decoded: Result<T, PaymentError>, what: &'static str) -> Option<T> {
+    match decoded {
+        Ok(value) => Some(value),
         Err(error) => {
             tracing::warn!(
                 error = ?error,
-                "a verified Creem webhook carries a checkout that does not decode; `raw` keeps it"
+                object = what,
+                "a verified Creem webhook carries an object that does not decode; `raw` keeps it"
             );
             None
         }
@@ -205,8 +225,8 @@ fn paid_kind(object: &serde_json::Value) -> WebhookEventKind {
     let Ok(subscription) = wire::Subscription::deserialize(object) else {
         return WebhookEventKind::SubscriptionRenewed;
     };
-    let created = instant(subscription.created_at.as_ref());
-    let period_start = instant(subscription.current_period_start_date.as_ref());
+    let created = billing::instant(subscription.created_at.as_ref());
+    let period_start = billing::instant(subscription.current_period_start_date.as_ref());
     match (created, period_start) {
         (Some(created), Some(period_start))
             if (period_start - created).abs() <= FIRST_PERIOD_SLACK =>
@@ -214,13 +234,6 @@ fn paid_kind(object: &serde_json::Value) -> WebhookEventKind {
             WebhookEventKind::SubscriptionStarted
         }
         (Some(_) | None, Some(_) | None) => WebhookEventKind::SubscriptionRenewed,
-    }
-}
-
-fn instant(timestamp: Option<&wire::Timestamp>) -> Option<OffsetDateTime> {
-    match timestamp? {
-        wire::Timestamp::At(at) => Some(*at),
-        wire::Timestamp::Unreadable(_) => None,
     }
 }
 

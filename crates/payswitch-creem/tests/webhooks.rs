@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use http::{HeaderMap, HeaderValue};
 use payswitch_core::{
-    CheckoutProvider, PaymentError, RetryConfig, SignatureError, WebhookEventKind,
+    CheckoutProvider, Currency, Money, PaymentError, RefundReason, RefundStatus, RetryConfig,
+    SignatureError, SubscriptionStatus, WebhookEventKind,
 };
 use payswitch_creem::CreemConfig;
 use payswitch_creem::CreemProvider;
@@ -201,6 +202,211 @@ fn event_types_are_normalized() {
         assert_eq!(event.kind, kind, "{event_type}");
         assert_eq!(event.event_type, event_type);
         assert_eq!(event.id, "evt_test_1");
+        // Every subscription event carries its subscription, normalized.
+        match event.subscription {
+            Some(subscription) => {
+                assert!(event_type.starts_with("subscription."), "{event_type}");
+                assert_eq!(subscription.id, "sub_1");
+                assert_eq!(subscription.status, SubscriptionStatus::Active);
+            }
+            None => assert!(!event_type.starts_with("subscription."), "{event_type}"),
+        }
+        assert!(event.refund.is_none());
+    }
+}
+
+fn verified(body: &str) -> payswitch_core::WebhookEvent {
+    offline_provider()
+        .verify_webhook(&signed(WEBHOOK_SECRET, body.as_bytes()), body.as_bytes())
+        .unwrap()
+}
+
+fn at(text: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+#[test]
+fn a_scheduled_cancellation_carries_an_active_subscription_ending_at_the_period_end() {
+    let event = verified(&fixture("webhook_subscription_scheduled_cancel.json"));
+    assert_eq!(event.kind, WebhookEventKind::SubscriptionCancelScheduled);
+    let subscription = event.subscription.expect("the subscription");
+    assert_eq!(subscription.id, "sub_6pC2lNB6joCRQIZ1aMrTpi");
+    assert_eq!(subscription.status, SubscriptionStatus::Active);
+    assert!(subscription.cancel_at_period_end);
+    assert!(subscription.is_cancel_scheduled());
+    assert_eq!(subscription.cancel_at, Some(at("2024-11-12T11:58:38Z")));
+    assert_eq!(
+        subscription.current_period_end,
+        Some(at("2024-11-12T11:58:38Z"))
+    );
+    assert_eq!(
+        subscription.current_period_start,
+        Some(at("2024-10-12T11:58:38Z"))
+    );
+    assert_eq!(subscription.canceled_at, None);
+    assert_eq!(
+        subscription.customer_id.as_deref(),
+        Some("cust_1OcIK1GEuVvXZwD19tjq2z")
+    );
+    assert_eq!(
+        subscription
+            .metadata
+            .get("internal_customer_id")
+            .map(String::as_str),
+        Some("internal_customer_id")
+    );
+    // The sample has no items; the plan is in `raw`.
+    assert!(subscription.items.is_empty());
+    assert_eq!(
+        subscription.raw["product"]["id"],
+        "prod_d1AY2Sadk9YAvLI0pj97f"
+    );
+    assert_eq!(event.raw["object"]["status"], "scheduled_cancel");
+}
+
+#[test]
+fn subscription_updates_and_trials_carry_items_and_the_trial_end() {
+    let update = verified(&fixture("webhook_subscription_update.json"));
+    assert_eq!(update.kind, WebhookEventKind::SubscriptionUpdated);
+    let subscription = update.subscription.expect("the subscription");
+    assert_eq!(subscription.status, SubscriptionStatus::Active);
+    assert_eq!(subscription.items.len(), 1);
+    let item = &subscription.items[0];
+    assert_eq!(item.id.as_deref(), Some("sitem_3QWlqRbAat2eBRakAxFtt9"));
+    assert_eq!(
+        item.product_id.as_deref(),
+        Some("prod_5jnudVkLGZWF4AqMFBs5t5")
+    );
+    assert_eq!(
+        item.price_id.as_deref(),
+        Some("pprice_4W0mJK6uGiQzHbVhfaFTl1")
+    );
+    assert_eq!(item.quantity, 1);
+    // The item's product is not the expanded one, so its price is not claimed.
+    assert_eq!(item.unit_amount, None);
+
+    let trial = verified(&fixture("webhook_subscription_trialing.json"));
+    assert_eq!(trial.kind, WebhookEventKind::SubscriptionTrialing);
+    let subscription = trial.subscription.expect("the subscription");
+    assert_eq!(subscription.status, SubscriptionStatus::Trialing);
+    assert_eq!(subscription.trial_end, Some(at("2025-02-26T11:18:25Z")));
+    assert_eq!(
+        subscription.items[0].unit_amount,
+        Some(Money::new(1100, Currency::EUR))
+    );
+}
+
+#[test]
+fn a_subscription_checkout_carries_its_subscription_when_expanded() {
+    let event = verified(&fixture("webhook_checkout_completed.json"));
+    let subscription = event.subscription.expect("the expanded subscription");
+    assert_eq!(subscription.id, "sub_6pC2lNB6joCRQIZ1aMrTpi");
+    assert_eq!(subscription.status, SubscriptionStatus::Active);
+    assert_eq!(
+        subscription.customer_id.as_deref(),
+        Some("cust_1OcIK1GEuVvXZwD19tjq2z")
+    );
+    assert_eq!(
+        subscription.created_at,
+        Some(at("2024-10-12T11:58:45.425Z"))
+    );
+    assert_eq!(
+        subscription.metadata.get("custom_data").map(String::as_str),
+        Some("mycustom data")
+    );
+    assert_eq!(
+        event
+            .checkout
+            .expect("the checkout")
+            .subscription_id
+            .as_deref(),
+        Some("sub_6pC2lNB6joCRQIZ1aMrTpi")
+    );
+
+    // A subscription named by id only is not a subscription the event holds.
+    let mut ids_only: serde_json::Value =
+        serde_json::from_str(&fixture("webhook_checkout_completed.json")).unwrap();
+    ids_only["object"]["subscription"] = serde_json::json!("sub_6pC2lNB6joCRQIZ1aMrTpi");
+    let event = verified(&ids_only.to_string());
+    assert!(event.subscription.is_none());
+    assert!(event.checkout.is_some());
+}
+
+#[test]
+fn a_refund_event_carries_the_normalized_refund() {
+    let event = verified(&fixture("webhook_refund_created.json"));
+    assert_eq!(event.kind, WebhookEventKind::Refunded);
+    let refund = event.refund.expect("the refund");
+    assert_eq!(refund.id, "ref_3DB9NQFvk18TJwSqd0N6bd");
+    assert_eq!(refund.provider, payswitch_creem::KIND);
+    assert_eq!(refund.status, RefundStatus::Succeeded);
+    assert_eq!(refund.amount, Some(Money::new(1210, Currency::EUR)));
+    assert_eq!(
+        refund.payment_id.as_deref(),
+        Some("tran_5yMaWzAl3jxuGJMCOrYWwk")
+    );
+    assert_eq!(
+        refund.checkout_id.as_deref(),
+        Some("ch_4l0N34kxo16AhRKUHFUuXr")
+    );
+    assert_eq!(
+        refund.subscription_id.as_deref(),
+        Some("sub_6pC2lNB6joCRQIZ1aMrTpi")
+    );
+    assert_eq!(refund.reason, Some(RefundReason::RequestedByCustomer));
+    assert_eq!(
+        refund.created_at,
+        Some(OffsetDateTime::from_unix_timestamp_nanos(1_728_734_351_525_000_000).unwrap())
+    );
+    assert!(refund.ignored.is_empty());
+    assert_eq!(refund.raw["object"], "refund");
+    assert!(event.subscription.is_none());
+
+    // Creem's other reasons and statuses, and a refund naming its objects by id.
+    let body = serde_json::json!({
+        "id": "evt_r2", "eventType": "refund.created", "created_at": 1,
+        "object": {"id": "ref_2", "object": "refund", "status": "requiresAction",
+                   "refund_amount": 500, "refund_currency": "USD", "reason": "other",
+                   "transaction": "tran_2", "subscription": "sub_2", "checkout": "ch_2"}
+    })
+    .to_string();
+    let refund = verified(&body).refund.expect("the refund");
+    assert_eq!(refund.status, RefundStatus::RequiresAction);
+    assert_eq!(refund.reason, Some(RefundReason::Other("other".into())));
+    assert_eq!(refund.payment_id.as_deref(), Some("tran_2"));
+    assert_eq!(refund.checkout_id.as_deref(), Some("ch_2"));
+    assert_eq!(refund.subscription_id.as_deref(), Some("sub_2"));
+    assert_eq!(refund.amount, Some(Money::new(500, Currency::USD)));
+}
+
+#[test]
+fn a_refund_or_subscription_that_does_not_decode_leaves_the_verified_event() {
+    for (event_type, object) in [
+        (
+            "refund.created",
+            serde_json::json!({"id": "ref_1", "status": "succeeded",
+                               "refund_amount": "lots", "refund_currency": "EUR"}),
+        ),
+        // A refund in a currency Creem does not document is not given a guessed exponent.
+        (
+            "refund.created",
+            serde_json::json!({"id": "ref_1", "status": "succeeded",
+                               "refund_amount": 500, "refund_currency": "JPY"}),
+        ),
+        (
+            "subscription.paused",
+            serde_json::json!({"id": "sub_1", "items": [{"id": "sitem_1", "units": 1.5}],
+                               "status": "paused"}),
+        ),
+        ("subscription.active", serde_json::json!({"id": "sub_1"})),
+    ] {
+        let body = serde_json::json!({"id": "evt_bad", "eventType": event_type,
+                                      "created_at": 1, "object": object})
+        .to_string();
+        let event = verified(&body);
+        assert!(event.refund.is_none(), "{event_type}");
+        assert!(event.subscription.is_none(), "{event_type}");
+        assert_eq!(event.raw["object"]["id"], object["id"]);
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) const ADMIN_TOKEN_HEADER: &str = "x-sandbox-admin-token";
 pub(crate) enum Route {
     /// `/__sandbox` and `/__sandbox/*`.
     Admin,
-    /// `/` and `/pay/{id}`.
+    /// `/`, `/pay/{id}` and `/portal/{token}`.
     Page,
     /// Everything else: the gateways' wire APIs.
     Gateway,
@@ -24,7 +24,7 @@ impl Route {
     pub(crate) fn of(path: &str) -> Route {
         if path == "/__sandbox" || path.starts_with("/__sandbox/") {
             Route::Admin
-        } else if path == "/" || path.starts_with("/pay/") {
+        } else if path == "/" || path.starts_with("/pay/") || path.starts_with("/portal/") {
             Route::Page
         } else {
             Route::Gateway

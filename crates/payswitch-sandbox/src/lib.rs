@@ -4,8 +4,9 @@
 //! One server on one port speaks both gateways: Stripe's form-encoded
 //! `/v1/checkout/sessions`, `/v1/payment_intents`, `/v1/prices`, `/v1/coupons` and
 //! `/v1/promotion_codes` (authenticated with `Authorization`), Creem's JSON `/v1/checkouts`,
-//! `/v1/products` and `/v1/discounts` (authenticated with `x-api-key`), the hosted page `/pay/{id}` and the
-//! admin API under `/__sandbox/`. It is an independent implementation of
+//! `/v1/products`, `/v1/discounts`, `/v1/customers`, `/v1/subscriptions`, `/v1/transactions`
+//! and `/v1/refunds` (authenticated with `x-api-key`), the hosted pages `/pay/{id}` and
+//! `/portal/{token}` and the admin API under `/__sandbox/`. It is an independent implementation of
 //! the wire protocols: it shares no code with the payswitch adapters, so a
 //! bug on one side fails the tests instead of hiding.
 //!
@@ -38,6 +39,7 @@
 mod access;
 mod admin;
 mod app;
+mod billing;
 mod catalog;
 mod checkout;
 mod config;
@@ -48,6 +50,7 @@ mod gateways;
 mod lifecycle;
 mod money;
 mod pages;
+mod portal;
 mod respond;
 mod sandbox;
 mod seed;
@@ -56,6 +59,7 @@ mod signature;
 mod state;
 mod webhooks;
 
+pub use billing::{RefundRecord, RefundStatus, SubscriptionRecord, SubscriptionStatus};
 pub use checkout::CheckoutStatus;
 pub use config::{
     CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,

@@ -29,7 +29,8 @@ pub(crate) fn escape_html(text: &str) -> String {
     escaped
 }
 
-fn layout(title: &str, main: &str) -> String {
+/// Wraps `main` in the sandbox's page: title, viewport, inline styles, no external assets.
+pub(crate) fn layout(title: &str, main: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\

@@ -11,6 +11,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::app::{App, MAX_PENDING_DELIVERIES};
+use crate::billing::{RefundRecord, SubscriptionRecord};
 use crate::catalog;
 use crate::config::{
     Config, CreemRedirectSigning, DEFAULT_CREEM_API_KEY, DEFAULT_CREEM_WEBHOOK_SECRET,
@@ -495,6 +496,18 @@ impl SandboxHandle {
     /// reference and status, sorted by id.
     pub fn checkouts(&self) -> Vec<CheckoutRecord> {
         gateways::checkouts(&self.app.lock())
+    }
+
+    /// Every subscription the sandbox holds (Creem's, for now), with its customer, status and
+    /// price per period, sorted by id.
+    pub fn subscriptions(&self) -> Vec<SubscriptionRecord> {
+        gateways::subscriptions(&self.app.lock())
+    }
+
+    /// Every refund the sandbox made (Creem's, for now), with the refunded payment and amount,
+    /// sorted by id.
+    pub fn refunds(&self) -> Vec<RefundRecord> {
+        gateways::refunds(&self.app.lock())
     }
 
     /// Returns how many objects were created.

@@ -41,6 +41,10 @@ pub struct ProductSeed {
     /// charges no tax.
     #[serde(default)]
     pub tax_rate_bps: Option<u32>,
+    /// Length in days of the free trial new subscriptions to this (recurring) product start
+    /// with: they are `trialing` until it ends. `None` (the default) has no trial.
+    #[serde(default)]
+    pub trial_period_days: Option<u32>,
 }
 
 fn onetime() -> String {
@@ -61,6 +65,7 @@ impl ProductSeed {
             default_success_url: None,
             tax_mode: None,
             tax_rate_bps: None,
+            trial_period_days: None,
         }
     }
 
@@ -93,6 +98,12 @@ impl ProductSeed {
     /// Sets the product's default success URL.
     pub fn with_default_success_url(mut self, url: &str) -> Self {
         self.default_success_url = Some(url.to_owned());
+        self
+    }
+
+    /// Gives new subscriptions to this recurring product a free trial of `days` days.
+    pub fn with_trial_days(mut self, days: u32) -> Self {
+        self.trial_period_days = Some(days);
         self
     }
 

@@ -27,7 +27,7 @@ use crate::gateways::request::GatewayRequest;
 use crate::lifecycle::{flush, sweep_and_flush};
 use crate::respond::{header_pairs, plain};
 use crate::state::{push_bounded, recorded_body, redact_headers, Gateway, RecordedRequest};
-use crate::{admin, gateways, pages};
+use crate::{admin, gateways, pages, portal};
 
 /// Largest request body accepted; larger bodies get 413.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
@@ -226,7 +226,11 @@ async fn dispatch(
     }
     if route == Route::Page {
         sweep_and_flush(&app);
-        let response = pages::handle(&app, &parts.method, &path, &query, &bytes);
+        let response = if path.starts_with("/portal/") {
+            portal::handle(&app, &parts.method, &path, &bytes)
+        } else {
+            pages::handle(&app, &parts.method, &path, &query, &bytes)
+        };
         flush(&app);
         return response;
     }

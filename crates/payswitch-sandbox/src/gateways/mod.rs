@@ -12,6 +12,7 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::app::App;
+use crate::billing::{PortalAction, PortalRefusal, PortalView, RefundRecord, SubscriptionRecord};
 use crate::checkout::{NotPayable, PageView};
 use crate::config::Config;
 use crate::error::SandboxError;
@@ -22,9 +23,16 @@ use crate::state::{CheckoutRecord, Gateway, State};
 /// The gateway answering unknown paths that carry no gateway-specific credentials.
 const FALLBACK: Gateway = Gateway::Stripe;
 
-/// Tells the gateways apart: by path first (their paths do not overlap), then by
-/// authentication style for unknown paths.
+/// Tells the gateways apart: a path several gateways serve (`/v1/customers`) goes to the one
+/// whose credentials the request carries; otherwise by path (the others do not overlap), then
+/// by authentication style for unknown paths.
 pub(crate) fn owner(path: &str, headers: &HeaderMap) -> Gateway {
+    let by_shared_path = Gateway::ALL
+        .into_iter()
+        .find(|gateway| shares_path(*gateway, path) && recognises_auth(*gateway, headers));
+    if let Some(gateway) = by_shared_path {
+        return gateway;
+    }
     let by_path = Gateway::ALL
         .into_iter()
         .find(|gateway| owns_path(*gateway, path));
@@ -40,6 +48,14 @@ fn owns_path(gateway: Gateway, path: &str) -> bool {
     match gateway {
         Gateway::Stripe => stripe::owns_path(path),
         Gateway::Creem => creem::owns_path(path),
+    }
+}
+
+/// Whether `gateway` serves `path` although another gateway's API has it too.
+fn shares_path(gateway: Gateway, path: &str) -> bool {
+    match gateway {
+        Gateway::Stripe => false,
+        Gateway::Creem => creem::shares_path(path),
     }
 }
 
@@ -88,6 +104,80 @@ pub(crate) fn checkouts(state: &State) -> Vec<CheckoutRecord> {
     }
     records.sort_by(|left, right| left.id.cmp(&right.id));
     records
+}
+
+/// Every subscription of every gateway, for [`SandboxHandle::subscriptions`](crate::SandboxHandle),
+/// sorted by id.
+pub(crate) fn subscriptions(state: &State) -> Vec<SubscriptionRecord> {
+    let mut records = Vec::new();
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => {}
+            Gateway::Creem => records.extend(creem::subscriptions::records(state)),
+        }
+    }
+    records.sort_by(|left, right| left.id.cmp(&right.id));
+    records
+}
+
+/// Every refund of every gateway, for [`SandboxHandle::refunds`](crate::SandboxHandle), sorted
+/// by id.
+pub(crate) fn refunds(state: &State) -> Vec<RefundRecord> {
+    let mut records = Vec::new();
+    for gateway in Gateway::ALL {
+        match gateway {
+            Gateway::Stripe => {}
+            Gateway::Creem => records.extend(creem::refunds::records(state)),
+        }
+    }
+    records.sort_by(|left, right| left.id.cmp(&right.id));
+    records
+}
+
+/// Returns what the customer portal page of link `token` shows, whatever its gateway.
+///
+/// # Errors
+/// Why it cannot be shown: no gateway knows the link, or it expired.
+pub(crate) fn portal_view(state: &State, token: &str) -> Result<PortalView, PortalRefusal> {
+    let mut refusal = PortalRefusal::UnknownLink;
+    for gateway in Gateway::ALL {
+        let found = match gateway {
+            Gateway::Stripe => Err(PortalRefusal::UnknownLink),
+            Gateway::Creem => creem::portal::view(state, token),
+        };
+        match found {
+            Ok(view) => return Ok(view),
+            Err(PortalRefusal::UnknownLink) => {}
+            Err(other) => refusal = other,
+        }
+    }
+    Err(refusal)
+}
+
+/// Takes a customer portal action on a subscription of link `token`'s customer and returns the
+/// notice to show.
+///
+/// # Errors
+/// Why not: unknown or expired link, not the customer's subscription, or not possible now.
+pub(crate) fn portal_act(
+    state: &mut State,
+    token: &str,
+    subscription_id: &str,
+    action: PortalAction,
+) -> Result<String, PortalRefusal> {
+    let mut refusal = PortalRefusal::UnknownLink;
+    for gateway in Gateway::ALL {
+        let done = match gateway {
+            Gateway::Stripe => Err(PortalRefusal::UnknownLink),
+            Gateway::Creem => creem::portal::act(state, token, subscription_id, action),
+        };
+        match done {
+            Ok(notice) => return Ok(notice),
+            Err(PortalRefusal::UnknownLink) => {}
+            Err(other) => refusal = other,
+        }
+    }
+    Err(refusal)
 }
 
 /// Handles one API request in the gateway's wire protocol. `fail_with` is a failure injected
@@ -213,7 +303,10 @@ pub(crate) fn expire_due(app: &App, state: &mut State) {
     for gateway in Gateway::ALL {
         match gateway {
             Gateway::Stripe => stripe::sessions::lifecycle::expire_due(app, state),
-            Gateway::Creem => creem::checkouts::expire_due(state),
+            Gateway::Creem => {
+                creem::checkouts::expire_due(state);
+                creem::transitions::settle_due(state);
+            }
         }
     }
     state.next_expiry = Gateway::ALL
@@ -278,7 +371,7 @@ pub(crate) fn complete(
 ) -> Result<String, SandboxError> {
     match gateway {
         Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, email),
-        Gateway::Creem => creem::checkouts::complete(app, state, id, email),
+        Gateway::Creem => creem::payments::complete(app, state, id, email),
     }
 }
 

@@ -1,5 +1,6 @@
 //! What a Creem order charges: price × units, minus the discount, with tax on top
-//! (`exclusive` products) or included (`inclusive`). All integer cents, rounded half up.
+//! (`exclusive` products) or included (`inclusive`); and what a mid-period plan or seat change
+//! charges (proration). All integer cents, rounded half up.
 
 use crate::gateways::creem::objects::{Discount, DiscountValue, Product};
 
@@ -32,7 +33,16 @@ pub(crate) fn order_amounts(
     units: i64,
     discount: Option<&Discount>,
 ) -> OrderAmounts {
-    let amount = product.price.saturating_mul(units);
+    discounted_amounts(product, product.price.saturating_mul(units), discount)
+}
+
+/// Decides what a charge of `amount` cents (before discount and tax) costs with an optional
+/// discount, taxed as `product` is: a subscription's renewal of all its items.
+pub(crate) fn discounted_amounts(
+    product: &Product,
+    amount: i64,
+    discount: Option<&Discount>,
+) -> OrderAmounts {
     let discount_amount = match discount.map(|discount| &discount.value) {
         Some(DiscountValue::Percentage(percent)) => {
             divide_rounding(i128::from(amount) * i128::from(*percent), 100)
@@ -41,6 +51,17 @@ pub(crate) fn order_amounts(
         None => 0,
     }
     .clamp(0, amount.max(0));
+    taxed(product, amount, discount_amount)
+}
+
+/// The amounts of a charge of `amount` cents of `product` (a proration, which carries no
+/// discount): the product's tax mode and rate apply as on an order.
+pub(crate) fn charge_amounts(product: &Product, amount: i64) -> OrderAmounts {
+    taxed(product, amount.max(0), 0)
+}
+
+/// Applies `product`'s tax to `amount` less `discount_amount`.
+fn taxed(product: &Product, amount: i64, discount_amount: i64) -> OrderAmounts {
     let sub_total = amount - discount_amount;
     let rate = i128::from(product.tax_rate_bps.unwrap_or(0));
     let (tax_amount, amount_paid) = if product.tax_mode == "exclusive" {
@@ -56,6 +77,50 @@ pub(crate) fn order_amounts(
         sub_total,
         tax_amount,
         amount_paid,
+    }
+}
+
+/// Decides what a mid-period change costs: the difference between the new and the old price
+/// of one period, for the share of the period still to run. Positive is owed by the customer,
+/// negative is unused time. Half-cent results round away from zero; a period of no length
+/// prorates nothing.
+pub(crate) fn prorated_difference(
+    old_period_price: i64,
+    new_period_price: i64,
+    remaining_seconds: i64,
+    period_seconds: i64,
+) -> i64 {
+    if period_seconds <= 0 {
+        return 0;
+    }
+    let remaining = i128::from(remaining_seconds.clamp(0, period_seconds));
+    let difference = i128::from(new_period_price) - i128::from(old_period_price);
+    let magnitude = divide_rounding(difference.abs() * remaining, i128::from(period_seconds));
+    if difference < 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// Decides whether a subscription's discount applies to the charge for period `period_index`
+/// (0 = the first paid period) of a plan billed every `months_per_period` months: `once` only
+/// to the first, `forever` to all, `repeating` while fewer than `duration_in_months` months
+/// have been billed.
+pub(crate) fn discount_applies(
+    discount: &Discount,
+    period_index: u32,
+    months_per_period: u32,
+) -> bool {
+    match discount.duration.as_str() {
+        "forever" => true,
+        "repeating" => {
+            let billed_months = i64::from(period_index) * i64::from(months_per_period);
+            discount
+                .duration_in_months
+                .is_some_and(|months| billed_months < months)
+        }
+        _ => period_index == 0,
     }
 }
 
@@ -77,6 +142,8 @@ mod tests {
             tax_rate_bps: rate,
             default_success_url: None,
             image_url: None,
+            trial_period_days: None,
+            price_id: "pprice_1".into(),
             created: 0,
         }
     }
@@ -123,5 +190,41 @@ mod tests {
         });
         let amounts = order_amounts(&product(1000, "inclusive", None), 1, Some(&big));
         assert_eq!((amounts.discount_amount, amounts.amount_paid), (1000, 0));
+    }
+
+    #[test]
+    fn proration_charges_the_remaining_share_of_the_difference() {
+        // Creem's example: $10 to $30 halfway through the month is about $10 now.
+        assert_eq!(prorated_difference(1000, 3000, 15, 30), 1000);
+        assert_eq!(prorated_difference(3000, 1000, 15, 30), -1000);
+        // 1 cent × 1/3 rounds to 0; 2 cents × 1/4 (0.5) rounds away from zero.
+        assert_eq!(prorated_difference(0, 1, 1, 3), 0);
+        assert_eq!(prorated_difference(0, 2, 1, 4), 1);
+        assert_eq!(prorated_difference(2, 0, 1, 4), -1);
+        assert_eq!(prorated_difference(1000, 3000, 40, 30), 2000);
+        assert_eq!(prorated_difference(1000, 3000, -5, 30), 0);
+        assert_eq!(prorated_difference(1000, 3000, 10, 0), 0);
+        assert_eq!(
+            prorated_difference(i64::MIN, i64::MAX, 1, 1),
+            i64::MAX,
+            "saturates instead of overflowing"
+        );
+        let taxed = charge_amounts(&product(100, "exclusive", Some(2100)), 1000);
+        assert_eq!((taxed.tax_amount, taxed.amount_paid), (210, 1210));
+    }
+
+    #[test]
+    fn discount_durations() {
+        let mut ten_off = discount(DiscountValue::Percentage(10));
+        assert!(discount_applies(&ten_off, 0, 1));
+        assert!(!discount_applies(&ten_off, 1, 1));
+        ten_off.duration = "forever".into();
+        assert!(discount_applies(&ten_off, 40, 12));
+        ten_off.duration = "repeating".into();
+        ten_off.duration_in_months = Some(3);
+        assert!(discount_applies(&ten_off, 2, 1));
+        assert!(!discount_applies(&ten_off, 3, 1));
+        assert!(discount_applies(&ten_off, 0, 12));
+        assert!(!discount_applies(&ten_off, 1, 12));
     }
 }

@@ -1,6 +1,6 @@
 //! Creem checkouts: `POST /v1/checkouts` and `GET /v1/checkouts?checkout_id=`, rendering as
 //! `CheckoutEntity` with the order, customer and subscription a payment creates, whether one
-//! can still be paid, payment, expiry, and the signed success redirect.
+//! can still be paid, and expiry. Paying one is in `payments.rs`.
 
 use serde_json::{json, Map, Value};
 
@@ -8,12 +8,12 @@ use crate::app::App;
 use crate::checkout::{payable, plausible_email, CheckoutStatus, NotPayable, PageView};
 use crate::error::SandboxError;
 use crate::gateways::creem::amounts::{order_amounts, OrderAmounts};
+use crate::gateways::creem::customers::render_customer_id;
 use crate::gateways::creem::discounts::resolve_code;
 use crate::gateways::creem::error::Failure;
-use crate::gateways::creem::events::emit_checkout_completed;
-use crate::gateways::creem::objects::{iso, Checkout, Payment, Product};
+use crate::gateways::creem::objects::{iso, Checkout, Payment};
 use crate::gateways::creem::products::render_product;
-use crate::gateways::creem::redirect::signed_redirect;
+use crate::gateways::creem::subscriptions::render_subscription_id;
 use crate::gateways::creem::validate::Checker;
 use crate::state::{new_id, State};
 
@@ -49,12 +49,7 @@ pub(crate) fn create_checkout(
         None => None,
     };
     if let Some(customer_id) = request.customer_id {
-        if !state
-            .creem
-            .customers
-            .values()
-            .any(|known| known == customer_id)
-        {
+        if !state.creem.customers.contains_key(customer_id) {
             return Err(Failure::not_found("Customer not found"));
         }
     }
@@ -243,17 +238,19 @@ pub(crate) fn render_checkout(
     {
         object.insert(
             "order".into(),
-            render_order(checkout, payment, &amounts, &currency),
+            render_order(state, checkout, payment, &amounts, &currency),
         );
         let customer = if expand {
-            render_customer(payment)
+            render_customer_id(state, &payment.customer_id)
         } else {
             json!(payment.customer_id)
         };
         object.insert("customer".into(), customer);
         if let Some(subscription_id) = &payment.subscription_id {
+            // Creem's samples show the checkout's subscription with its product and customer
+            // as ids.
             let subscription = if expand {
-                render_subscription(checkout, payment, subscription_id, product)
+                render_subscription_id(state, subscription_id, false)
             } else {
                 json!(subscription_id)
             };
@@ -263,28 +260,27 @@ pub(crate) fn render_checkout(
     value
 }
 
-/// Renders the `CustomerEntity` a payment created or reused.
-fn render_customer(payment: &Payment) -> Value {
-    json!({
-        "id": payment.customer_id,
-        "mode": "test",
-        "object": "customer",
-        "email": payment.email,
-        "name": null,
-        "country": "US",
-        "created_at": iso(payment.paid_at),
-        "updated_at": iso(payment.paid_at),
-    })
-}
-
-/// Renders the paid `OrderEntity` of a checkout.
-fn render_order(
+/// Renders the paid `OrderEntity` of a checkout, with the amounts its transaction charged
+/// (those of the checkout when the transaction was forgotten).
+pub(crate) fn render_order(
+    state: &State,
     checkout: &Checkout,
     payment: &Payment,
     amounts: &OrderAmounts,
     currency: &str,
 ) -> Value {
     let recurring = payment.subscription_id.is_some();
+    let charged = state
+        .creem
+        .transactions
+        .get(&payment.transaction_id)
+        .map_or(*amounts, |transaction| OrderAmounts {
+            amount: transaction.amount,
+            discount_amount: transaction.discount_amount,
+            sub_total: transaction.amount - transaction.discount_amount,
+            tax_amount: transaction.tax_amount,
+            amount_paid: transaction.amount_paid,
+        });
     json!({
         "id": payment.order_id,
         "mode": "test",
@@ -293,57 +289,18 @@ fn render_order(
         "product": checkout.product_id,
         "transaction": payment.transaction_id,
         "discount": checkout.discount_id,
-        "amount": amounts.amount,
-        "sub_total": amounts.sub_total,
-        "tax_amount": amounts.tax_amount,
-        "discount_amount": amounts.discount_amount,
-        "amount_due": amounts.amount_paid,
-        "amount_paid": amounts.amount_paid,
+        "amount": charged.amount,
+        "sub_total": charged.sub_total,
+        "tax_amount": charged.tax_amount,
+        "discount_amount": charged.discount_amount,
+        "amount_due": charged.amount_paid,
+        "amount_paid": charged.amount_paid,
         "currency": currency,
         "status": "paid",
         "type": if recurring { "recurring" } else { "onetime" },
         "created_at": iso(payment.paid_at),
         "updated_at": iso(payment.paid_at),
     })
-}
-
-/// Renders the active `SubscriptionEntity` a recurring product's payment started.
-fn render_subscription(
-    checkout: &Checkout,
-    payment: &Payment,
-    subscription_id: &str,
-    product: Option<&Product>,
-) -> Value {
-    let period_end =
-        payment.paid_at + period_seconds(product.map(|product| product.billing_period.as_str()));
-    json!({
-        "id": subscription_id,
-        "mode": "test",
-        "object": "subscription",
-        "product": checkout.product_id,
-        "customer": payment.customer_id,
-        "items": [],
-        "collection_method": "charge_automatically",
-        "status": "active",
-        "last_transaction_id": payment.transaction_id,
-        "last_transaction_date": iso(payment.paid_at),
-        "next_transaction_date": iso(period_end),
-        "current_period_start_date": iso(payment.paid_at),
-        "current_period_end_date": iso(period_end),
-        "canceled_at": null,
-        "created_at": iso(payment.paid_at),
-        "updated_at": iso(payment.paid_at),
-    })
-}
-
-fn period_seconds(period: Option<&str>) -> i64 {
-    let day = 24 * 60 * 60;
-    match period {
-        Some("every-three-months") => 91 * day,
-        Some("every-six-months") => 182 * day,
-        Some("every-year") => 365 * day,
-        _ => 30 * day,
-    }
 }
 
 /// Expires pending checkouts past their lifetime. Creem sends no webhook
@@ -415,76 +372,4 @@ pub(crate) fn page_view(state: &State, id: &str) -> Option<PageView> {
         email: checkout.customer_email.clone(),
         cancel_url: None,
     })
-}
-
-/// Pays a pending checkout: creates customer, order, transaction and (for
-/// recurring products) subscription, emits `checkout.completed` and
-/// returns the signed success redirect.
-pub(crate) fn complete(
-    app: &App,
-    state: &mut State,
-    id: &str,
-    email: &str,
-) -> Result<String, SandboxError> {
-    let now = state.now();
-    let checkout = state
-        .creem
-        .checkouts
-        .get(id)
-        .ok_or_else(|| SandboxError::NotFound(id.to_owned()))?;
-    payability(checkout, now).map_err(|not_payable| SandboxError::NotPayable {
-        id: id.to_owned(),
-        reason: not_payable.reason().to_owned(),
-    })?;
-    let recurring = state
-        .creem
-        .products
-        .get(&checkout.product_id)
-        .is_some_and(|product| product.billing_type == "recurring");
-    let email = checkout
-        .customer_email
-        .clone()
-        .unwrap_or_else(|| email.to_owned());
-    let customer_id = match checkout.customer_id.clone() {
-        Some(customer_id) => customer_id,
-        None => state
-            .creem
-            .customers
-            .entry(email.clone())
-            .or_insert_with(|| new_id("cust_"))
-            .clone(),
-    };
-    let payment = Payment {
-        order_id: new_id("ord_"),
-        transaction_id: new_id("tran_"),
-        customer_id,
-        email,
-        subscription_id: recurring.then(|| new_id("sub_")),
-        paid_at: now,
-    };
-    state.counts.creem_orders += 1;
-    let Some(checkout) = state.creem.checkouts.get_mut(id) else {
-        return Err(SandboxError::NotFound(id.to_owned()));
-    };
-    checkout.status = CheckoutStatus::Complete;
-    checkout.payment = Some(payment);
-    let checkout = checkout.clone();
-    let object = render_checkout(app, state, &checkout, true);
-    emit_checkout_completed(state, object, now);
-    let fallback = state
-        .creem
-        .products
-        .get(&checkout.product_id)
-        .and_then(|product| product.default_success_url.clone());
-    let base = checkout
-        .success_url
-        .clone()
-        .or(fallback)
-        .unwrap_or_else(|| format!("{}/pay/{id}", app.base_url));
-    Ok(signed_redirect(
-        &base,
-        &checkout,
-        &app.config.creem_api_key,
-        app.config.creem_redirect_signing,
-    ))
 }

@@ -1,4 +1,5 @@
-//! Creem's webhook events: the `checkout.completed` envelope and the `creem-signature` header.
+//! Creem's webhook events: the `{id, eventType, created_at, object}` envelope, the event types
+//! the sandbox sends, and the `creem-signature` header.
 
 use serde_json::{json, Value};
 
@@ -6,19 +7,57 @@ use crate::app::App;
 use crate::signature::hmac_sha256_hex;
 use crate::state::{new_id, Gateway, OutgoingEvent, State};
 
-/// Queues `checkout.completed` with the expanded checkout as its `object`.
-pub(crate) fn emit_checkout_completed(state: &mut State, object: Value, now: i64) {
+/// The Creem event types the sandbox sends, named as in Creem's webhook docs
+/// (docs.creem.io/code/webhooks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventType {
+    CheckoutCompleted,
+    SubscriptionActive,
+    SubscriptionTrialing,
+    SubscriptionPaid,
+    SubscriptionCanceled,
+    SubscriptionScheduledCancel,
+    SubscriptionPaused,
+    SubscriptionUpdate,
+    RefundCreated,
+}
+
+impl EventType {
+    /// The `eventType` value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EventType::CheckoutCompleted => "checkout.completed",
+            EventType::SubscriptionActive => "subscription.active",
+            EventType::SubscriptionTrialing => "subscription.trialing",
+            EventType::SubscriptionPaid => "subscription.paid",
+            EventType::SubscriptionCanceled => "subscription.canceled",
+            EventType::SubscriptionScheduledCancel => "subscription.scheduled_cancel",
+            EventType::SubscriptionPaused => "subscription.paused",
+            EventType::SubscriptionUpdate => "subscription.update",
+            EventType::RefundCreated => "refund.created",
+        }
+    }
+}
+
+/// Queues one event with `object` as its payload. Its `created_at` (epoch ms) is the sandbox
+/// time, and after the previous event's whenever several are sent in the same millisecond, so
+/// sorting by `created_at` gives the order they were sent in (deliveries run concurrently and
+/// may arrive in any order, as Creem's do).
+pub(crate) fn emit(state: &mut State, event_type: EventType, object: Value) {
+    let now_ms = state.now().saturating_mul(1000);
+    let created_at = now_ms.max(state.creem.last_event_ms.saturating_add(1));
+    state.creem.last_event_ms = created_at;
     let event_id = new_id("evt_");
     let envelope = json!({
         "id": event_id,
-        "eventType": "checkout.completed",
-        "created_at": now.saturating_mul(1000),
+        "eventType": event_type.as_str(),
+        "created_at": created_at,
         "object": object,
     });
     state.emit(OutgoingEvent {
         gateway: Gateway::Creem,
         event_id,
-        event_type: "checkout.completed".to_owned(),
+        event_type: event_type.as_str().to_owned(),
         body: envelope.to_string(),
     });
 }

@@ -1,15 +1,27 @@
 //! Creem's wire protocol as the server meets it: `x-api-key` authentication and the route
-//! table. Products, checkouts (with payment, expiry and the signed success redirect), error
-//! bodies and the `checkout.completed` webhook each have their own file.
+//! table. Products, checkouts, payment, customers, subscriptions (reads, status changes, plan
+//! changes), transactions, refunds, the customer portal, error bodies and webhooks each have
+//! their own file.
 
 pub(crate) mod amounts;
 pub(crate) mod checkouts;
+pub(crate) mod customers;
 pub(crate) mod discounts;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod objects;
+pub(crate) mod pagination;
+pub(crate) mod payments;
+pub(crate) mod periods;
+pub(crate) mod plan_changes;
+pub(crate) mod portal;
 pub(crate) mod products;
+pub(crate) mod query;
 pub(crate) mod redirect;
+pub(crate) mod refunds;
+pub(crate) mod subscriptions;
+pub(crate) mod transactions;
+pub(crate) mod transitions;
 pub(crate) mod validate;
 
 use std::sync::Arc;
@@ -20,18 +32,35 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::access::constant_time_eq;
 use crate::app::App;
 use crate::gateways::creem::error::{error_response, Failure};
+use crate::gateways::creem::query::query_value;
 use crate::gateways::creem::validate::parse_json;
 use crate::gateways::request::GatewayRequest;
 use crate::respond;
 
-/// Returns whether a path belongs to Creem's API (the gateways' paths do not overlap).
+/// Returns whether `path` is `root` or below it.
+fn under(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Returns whether a path belongs to Creem's API alone.
 pub(crate) fn owns_path(path: &str) -> bool {
-    path == "/v1/checkouts"
-        || path.starts_with("/v1/checkouts/")
-        || path == "/v1/products"
-        || path.starts_with("/v1/products/")
-        || path == "/v1/discounts"
-        || path.starts_with("/v1/discounts/")
+    [
+        "/v1/checkouts",
+        "/v1/products",
+        "/v1/discounts",
+        "/v1/transactions",
+    ]
+    .into_iter()
+    .any(|root| under(path, root))
+}
+
+/// Returns whether Creem serves a path that Stripe's API has too (`/v1/customers`,
+/// `/v1/subscriptions`, `/v1/refunds`): such a request is Creem's when it carries `x-api-key`.
+pub(crate) fn shares_path(path: &str) -> bool {
+    ["/v1/customers", "/v1/subscriptions", "/v1/refunds"]
+        .into_iter()
+        .any(|root| under(path, root))
 }
 
 /// Returns whether a request authenticates the Creem way, with `x-api-key`.
@@ -59,36 +88,69 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<(), Failure> {
     }
 }
 
-/// Returns the first non-empty value of a query parameter.
-fn query_value(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-        .filter(|value| !value.is_empty())
-}
-
 /// Handles one Creem API request.
 pub(crate) fn handle(app: &Arc<App>, request: &GatewayRequest<'_>) -> Response {
     let (method, path, query, body) = (request.method, request.path, request.query, request.body);
     let result = authenticate(app, request.headers).and_then(|()| {
         let mut state = app.lock();
-        match (method, path) {
-            (&Method::POST, "/v1/checkouts") => {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method, segments.as_slice()) {
+            (&Method::POST, ["v1", "checkouts"]) => {
                 checkouts::create_checkout(app, &mut state, &parse_json(body)?)
             }
-            (&Method::GET, "/v1/checkouts") => {
+            (&Method::GET, ["v1", "checkouts"]) => {
                 checkouts::retrieve(app, &state, query_value(query, "checkout_id"))
             }
-            (&Method::POST, "/v1/products") => products::create(&mut state, &parse_json(body)?),
-            (&Method::GET, "/v1/products") => {
+            (&Method::POST, ["v1", "products"]) => products::create(&mut state, &parse_json(body)?),
+            (&Method::GET, ["v1", "products"]) => {
                 products::retrieve(&state, query_value(query, "product_id"))
             }
-            (&Method::POST, "/v1/discounts") => discounts::create(&mut state, &parse_json(body)?),
-            (&Method::GET, "/v1/discounts") => discounts::retrieve(
+            (&Method::POST, ["v1", "discounts"]) => {
+                discounts::create(&mut state, &parse_json(body)?)
+            }
+            (&Method::GET, ["v1", "discounts"]) => discounts::retrieve(
                 &state,
                 query_value(query, "discount_id"),
                 query_value(query, "discount_code"),
             ),
+            (&Method::GET, ["v1", "customers"]) => customers::retrieve(&state, query),
+            (&Method::POST, ["v1", "customers"]) => {
+                customers::create(&mut state, &parse_json(body)?)
+            }
+            (&Method::PATCH, ["v1", "customers"]) => {
+                customers::update(&mut state, &parse_json(body)?)
+            }
+            (&Method::GET, ["v1", "customers", "list"]) => customers::list(&state, query),
+            (&Method::POST, ["v1", "customers", "billing"]) => {
+                portal::create_link(app, &mut state, &parse_json(body)?)
+            }
+            (&Method::GET, ["v1", "customers", id, "subscriptions"]) => {
+                subscriptions::list_for_customer(&state, id, query)
+            }
+            (&Method::GET, ["v1", "subscriptions"]) => subscriptions::retrieve(&state, query),
+            (&Method::GET, ["v1", "subscriptions", "search"]) => {
+                subscriptions::search(&state, query)
+            }
+            (&Method::POST, ["v1", "subscriptions", id]) => {
+                plan_changes::update_endpoint(app, &mut state, id, &parse_json(body)?)
+            }
+            (&Method::POST, ["v1", "subscriptions", id, "upgrade"]) => {
+                plan_changes::upgrade_endpoint(app, &mut state, id, &parse_json(body)?)
+            }
+            (&Method::POST, ["v1", "subscriptions", id, "cancel"]) => {
+                transitions::cancel_endpoint(&mut state, id, body)
+            }
+            (&Method::POST, ["v1", "subscriptions", id, "pause"]) => {
+                transitions::pause_endpoint(&mut state, id)
+            }
+            (&Method::POST, ["v1", "subscriptions", id, "resume"]) => {
+                transitions::resume_endpoint(&mut state, id)
+            }
+            (&Method::GET, ["v1", "transactions"]) => transactions::retrieve(&state, query),
+            (&Method::GET, ["v1", "transactions", "search"]) => transactions::search(&state, query),
+            (&Method::POST, ["v1", "refunds"]) => {
+                refunds::refund_endpoint(app, &mut state, &parse_json(body)?)
+            }
             _ => Err(Failure::not_found(&format!("Cannot {method} {path}"))),
         }
     });

@@ -67,6 +67,25 @@ pub(crate) fn parse_product(body: &Map<String, Value>, now: i64) -> Result<Produ
     );
     let default_success_url = check.url("default_success_url");
     let image_url = check.string("image_url", false);
+    // [confirmed, docs.creem.io/features/trials] "Length of the trial in whole days, at least
+    // 1 … Recurring products only." Paid trials (`trial_price`) are not modelled.
+    let trial_period_days = check.integer("trial_period_days", false);
+    if trial_period_days.is_some_and(|days| days < 1) {
+        check
+            .messages
+            .push("trial_period_days must not be less than 1".to_owned());
+    }
+    if trial_period_days.is_some() && billing_type == Some("onetime") {
+        check
+            .messages
+            .push("trial_period_days is only available for recurring products".to_owned());
+    }
+    // Keeps trial end times far from overflow.
+    if trial_period_days.is_some_and(|days| days > 3650) {
+        check
+            .messages
+            .push("trial_period_days must not be greater than 3650".to_owned());
+    }
     check.finish()?;
     let (Some(name), Some(description), Some(price), Some(currency), Some(billing_type)) =
         (name, description, price, currency, billing_type)
@@ -90,6 +109,8 @@ pub(crate) fn parse_product(body: &Map<String, Value>, now: i64) -> Result<Produ
         tax_rate_bps: None,
         default_success_url: default_success_url.map(str::to_owned),
         image_url: image_url.map(str::to_owned),
+        trial_period_days,
+        price_id: new_id("pprice_"),
         created: now,
     })
 }
@@ -113,6 +134,8 @@ pub(crate) fn render_product(product: &Product) -> Value {
         "tax_category": product.tax_category,
         "product_url": null,
         "default_success_url": product.default_success_url,
+        "trial_period_days": product.trial_period_days,
+        "trial_price": null,
         "created_at": iso(product.created),
         "updated_at": iso(product.created),
     })
@@ -140,6 +163,9 @@ pub(crate) fn insert_seed(state: &mut State, seed: &ProductSeed) -> Result<Strin
     }
     if let Some(tax_mode) = &seed.tax_mode {
         body.insert("tax_mode".into(), json!(tax_mode));
+    }
+    if let Some(days) = seed.trial_period_days {
+        body.insert("trial_period_days".into(), json!(days));
     }
     let mut product = parse_product(&body, state.now())
         .map_err(|failure| SandboxError::InvalidProduct(failure.messages().join("; ")))?;

@@ -106,7 +106,6 @@ mod tests {
                 order_id: "ord_1".into(),
                 transaction_id: "tran_1".into(),
                 customer_id: "cust_1".into(),
-                email: "a@b.co".into(),
                 subscription_id: None,
                 paid_at: 0,
             }),

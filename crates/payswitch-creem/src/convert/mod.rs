@@ -1,4 +1,5 @@
-//! `CheckoutRequest` → Creem's create body, and Creem's checkout → `CheckoutResult`.
+//! `CheckoutRequest` → Creem's create body, and Creem's checkout → `CheckoutResult`; the
+//! lifecycle objects (subscriptions, refunds, customers) are normalized in [`billing`].
 //!
 //! The refusal rule lives here: what would change what or how much is charged is refused
 //! before any network call; hints that only shape the page are left out and reported in
@@ -16,6 +17,8 @@ use serde::Deserialize;
 
 use crate::config::KIND;
 use crate::wire;
+
+pub(crate) mod billing;
 
 /// The placeholder Stripe substitutes in success URLs; Creem appends `checkout_id` instead.
 const CHECKOUT_ID_PLACEHOLDER: &str = "{CHECKOUT_SESSION_ID}";
@@ -468,7 +471,7 @@ fn amount_total(order: &wire::Order) -> Result<Option<Money>, PaymentError> {
 }
 
 /// Creem echoes metadata with mixed value types; strings are kept, other values as JSON text.
-fn metadata(value: Option<&serde_json::Value>) -> BTreeMap<String, String> {
+pub(crate) fn metadata(value: Option<&serde_json::Value>) -> BTreeMap<String, String> {
     let Some(serde_json::Value::Object(map)) = value else {
         return BTreeMap::new();
     };

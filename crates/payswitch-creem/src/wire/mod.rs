@@ -1,4 +1,8 @@
-//! Creem's JSON, mirrored field for field. Normalization happens only in `convert.rs`.
+//! Creem's JSON, mirrored field for field. Normalization happens only in `convert/`.
+//!
+//! The entities a checkout carries (product, order, customer, subscription) live here; the
+//! billing-only ones (transactions, refunds, lists) and the lifecycle request bodies live in
+//! [`billing`].
 //!
 //! Decoding is tolerant: unknown fields are skipped, unknown enum values land in an
 //! `Unknown(String)` arm, and most fields are optional because Creem's samples omit fields the
@@ -11,6 +15,8 @@ use payswitch_core::wire_enum;
 use serde::de;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
+
+pub(crate) mod billing;
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -134,7 +140,9 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// `SubscriptionStatus`, with `expired` and `past_due` from the webhook types.
+    /// `SubscriptionStatus` (`active | canceled | unpaid | paused | trialing |
+    /// scheduled_cancel`), with `past_due` from the newer spec and `expired` from the webhook
+    /// types.
     pub(crate) SubscriptionStatus {
         Active = "active",
         Canceled = "canceled",
@@ -209,25 +217,55 @@ pub(crate) struct Order {
 pub(crate) struct Customer {
     pub(crate) id: String,
     pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) object: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) name: Option<String>,
+    /// An object whose values may be strings, numbers or null.
+    pub(crate) metadata: Option<serde_json::Value>,
     pub(crate) country: Option<String>,
     pub(crate) created_at: Option<Timestamp>,
+    pub(crate) updated_at: Option<Timestamp>,
 }
 
-/// `SubscriptionEntity`.
+/// `SubscriptionEntity`. Webhook samples omit fields the spec calls required (`items`,
+/// `collection_method`, the period dates), so everything but the id is optional.
 #[expect(dead_code, reason = "mirrors the wire")]
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Subscription {
     pub(crate) id: String,
     pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) object: Option<String>,
     pub(crate) product: Option<Expandable<Product>>,
     pub(crate) customer: Option<Expandable<Customer>>,
+    pub(crate) items: Option<Vec<SubscriptionItem>>,
+    pub(crate) collection_method: Option<String>,
     pub(crate) status: Option<SubscriptionStatus>,
+    pub(crate) last_transaction_id: Option<String>,
+    pub(crate) last_transaction_date: Option<Timestamp>,
+    pub(crate) next_transaction_date: Option<Timestamp>,
     pub(crate) current_period_start_date: Option<Timestamp>,
     pub(crate) current_period_end_date: Option<Timestamp>,
     pub(crate) canceled_at: Option<Timestamp>,
     pub(crate) created_at: Option<Timestamp>,
+    pub(crate) updated_at: Option<Timestamp>,
+    /// An object whose values may be strings, numbers or null.
+    pub(crate) metadata: Option<serde_json::Value>,
+}
+
+/// `SubscriptionItemEntity`: one product (and price) with its `units` (seats).
+#[expect(dead_code, reason = "mirrors the wire")]
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SubscriptionItem {
+    /// Required by the spec; kept optional so one odd item does not hide the subscription.
+    pub(crate) id: Option<String>,
+    pub(crate) mode: Option<EnvironmentMode>,
+    pub(crate) object: Option<String>,
+    pub(crate) product_id: Option<String>,
+    pub(crate) price_id: Option<String>,
+    /// Nullable in the spec.
+    pub(crate) units: Option<Integer>,
+    pub(crate) created_at: Option<Timestamp>,
+    pub(crate) updated_at: Option<Timestamp>,
 }
 
 impl HasId for Product {
