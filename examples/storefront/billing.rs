@@ -176,6 +176,11 @@ impl Billing {
     }
 
     /// Records a refund from an event created at `as_of`, unless a newer event already did.
+    ///
+    /// The event's refund also replaces what the answer to our request said about a refund of
+    /// the same payment: a gateway may answer a refund request without the refund's own id
+    /// (Creem names it by the payment until its `refund.created` event brings the `ref_…`
+    /// id). This shop only refunds in full, so one payment has one refund.
     pub fn record_refund_event(
         &mut self,
         refund: &Refund,
@@ -187,18 +192,28 @@ impl Billing {
             return Recorded::Stale;
         }
         let record = RefundRecord::new(refund, Some(as_of), Some(event_id));
+        self.refunds.retain(|_, held| {
+            held.as_of.is_some()
+                || !held.is_for(record.checkout_id.as_deref(), record.payment_id.as_deref())
+        });
         self.refunds.insert(record.id.clone(), record);
         Recorded::Updated
     }
 
     /// Records a refund from the gateway's answer to our request, unless an event about it
-    /// has already arrived (the webhook can beat the answer).
+    /// (or, by its payment, about the same refund under its own id) has already arrived: the
+    /// webhook can beat the answer.
     pub fn record_refund_answer(&mut self, refund: &Refund) -> Recorded {
-        if self.refunds.contains_key(&refund.id) {
+        let answer = RefundRecord::new(refund, None, None);
+        let known = self.refunds.contains_key(&answer.id)
+            || self.refunds.values().any(|held| {
+                held.as_of.is_some()
+                    && held.is_for(answer.checkout_id.as_deref(), answer.payment_id.as_deref())
+            });
+        if known {
             return Recorded::Stale;
         }
-        let record = RefundRecord::new(refund, None, None);
-        self.refunds.insert(record.id.clone(), record);
+        self.refunds.insert(answer.id.clone(), answer);
         Recorded::Updated
     }
 
@@ -301,5 +316,28 @@ mod tests {
         assert_eq!(found[0].status, RefundStatus::Succeeded);
         assert!(billing.refunds_for(Some("cs_2"), None).is_empty());
         assert!(billing.refunds_for(None, None).is_empty());
+    }
+
+    #[test]
+    fn an_answer_without_the_refund_id_is_replaced_by_the_event() {
+        // As Creem: the answer names the refund by its payment; the event has the real id.
+        let mut answered = Refund::new("tran_1", ProviderKind::MEMORY, RefundStatus::Succeeded);
+        answered.payment_id = Some("tran_1".into());
+        let mut reported = Refund::new("ref_1", ProviderKind::MEMORY, RefundStatus::Succeeded);
+        reported.payment_id = Some("tran_1".into());
+        let at = datetime!(2030-01-01 12:00 UTC);
+
+        let mut billing = Billing::default();
+        billing.record_refund_answer(&answered);
+        billing.record_refund_event(&reported, at, "evt_1");
+        let ids: Vec<&str> = billing.refunds().map(|refund| refund.id.as_str()).collect();
+        assert_eq!(ids, ["ref_1"]);
+
+        // The webhook first, then the answer.
+        let mut billing = Billing::default();
+        billing.record_refund_event(&reported, at, "evt_1");
+        assert_eq!(billing.record_refund_answer(&answered), Recorded::Stale);
+        let ids: Vec<&str> = billing.refunds().map(|refund| refund.id.as_str()).collect();
+        assert_eq!(ids, ["ref_1"]);
     }
 }
