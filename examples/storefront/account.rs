@@ -551,6 +551,16 @@ mod tests {
         }
     }
 
+    /// A case: name, capabilities, order, subscription, refunds, the actions expected.
+    type Case<'a> = (
+        &'a str,
+        &'a Capabilities,
+        Order,
+        Option<SubscriptionView>,
+        Vec<RefundRecord>,
+        Vec<Action>,
+    );
+
     #[test]
     fn actions_follow_state_and_capabilities() {
         use Action::{CancelAtPeriodEnd, ChangePlan, ManageBilling, Refund, Resume};
@@ -566,14 +576,7 @@ mod tests {
             sku: "team_monthly",
         };
         let paid = order(true, OrderStatus::Paid);
-        let cases: Vec<(
-            &str,
-            &Capabilities,
-            Order,
-            Option<SubscriptionView>,
-            Vec<RefundRecord>,
-            Vec<Action>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "active",
                 &all,

@@ -228,9 +228,9 @@ fn subscription_details(subscription: &SubscriptionView) -> String {
         } else {
             "Renews on"
         };
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<dt>{label}</dt><dd id=\"period-end\" data-at=\"{}\">{}</dd>\n",
+            "<dt>{label}</dt><dd id=\"period-end\" data-at=\"{}\">{}</dd>",
             escape(&machine_time(end)),
             escape(&date(end))
         );
@@ -244,9 +244,9 @@ fn subscription_details(subscription: &SubscriptionView) -> String {
                 "Cancels at the end of the period.".to_owned(),
             ),
         };
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<p id=\"cancel-notice\" data-at=\"{}\">{} You keep access until then.</p>\n",
+            "<p id=\"cancel-notice\" data-at=\"{}\">{} You keep access until then.</p>",
             escape(&at),
             escape(&words)
         );
@@ -291,30 +291,30 @@ pub fn account_page(view: &AccountView, notice: Option<&str>, gateway: &str) -> 
     };
     let mut main = format!("<h1>{}</h1>\n", escape(title));
     if let Some(notice) = notice {
-        let _ = write!(
+        let _ = writeln!(
             main,
-            "<p id=\"account-notice\" role=\"status\">{}</p>\n",
+            "<p id=\"account-notice\" role=\"status\">{}</p>",
             escape(notice)
         );
     }
     if let Some(error) = &view.error {
-        let _ = write!(
+        let _ = writeln!(
             main,
-            "<p id=\"account-error\" role=\"alert\">{}</p>\n",
+            "<p id=\"account-error\" role=\"alert\">{}</p>",
             escape(error)
         );
     }
     if let Some(note) = &view.note {
-        let _ = write!(main, "<p id=\"account-note\">{}</p>\n", escape(note));
+        let _ = writeln!(main, "<p id=\"account-note\">{}</p>", escape(note));
     }
     main.push_str(&order_details(order));
     let paid = match order.status {
         OrderStatus::Paid => "paid",
         OrderStatus::Pending => "pending",
     };
-    let _ = write!(
+    let _ = writeln!(
         main,
-        "<p id=\"order-status\" data-status=\"{paid}\">The order is {paid}.</p>\n"
+        "<p id=\"order-status\" data-status=\"{paid}\">The order is {paid}.</p>"
     );
     if let Some(subscription) = &view.subscription {
         main.push_str(&subscription_details(subscription));
@@ -342,9 +342,9 @@ pub fn account_page(view: &AccountView, notice: Option<&str>, gateway: &str) -> 
             let amount = refund
                 .amount
                 .map_or_else(|| "the payment".to_owned(), |amount| amount.to_string());
-            let _ = write!(
+            let _ = writeln!(
                 main,
-                "<li data-status=\"{status}\">{}: {status}</li>\n",
+                "<li data-status=\"{status}\">{}: {status}</li>",
                 escape(&amount)
             );
         }
