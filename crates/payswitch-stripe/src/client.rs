@@ -11,7 +11,8 @@
 //! no complete answer (refused or cut connection, timeout) is retried; one that could not be
 //! built is not. `Retry-After` (seconds or an HTTP date) raises the wait up to
 //! `RetryConfig::max_retry_after` (60 s by default, as Stripe's SDKs honour). GETs change
-//! nothing and follow the same rule without a key.
+//! nothing and follow the same rule without a key; so do DELETEs (subscription cancels),
+//! which Stripe documents as idempotent by definition.
 //!
 //! An answer marked `Idempotent-Replayed: true` is Stripe's saved answer to the key's first
 //! request. A replayed failure (a saved 500) is never retried — every attempt under the key
@@ -56,6 +57,7 @@ pub(crate) fn path_segment(id: &str) -> String {
 enum Method {
     Get,
     Post,
+    Delete,
 }
 
 impl Method {
@@ -63,6 +65,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -261,6 +264,25 @@ impl StripeClient {
         .value
     }
 
+    /// Sends a DELETE without a body or key: Stripe documents DELETE as idempotent by
+    /// definition (a key "has no effect"), so a retry cannot act twice.
+    pub(crate) async fn delete(
+        &self,
+        path: &str,
+        subject: &str,
+    ) -> Result<serde_json::Value, PaymentError> {
+        self.send(&Call {
+            method: Method::Delete,
+            path,
+            query: None,
+            body: Bytes::new(),
+            idempotency_key: None,
+            subject,
+        })
+        .await?
+        .value
+    }
+
     /// Sends a form POST under `idempotency_key`; every retry sends the same bytes and key.
     /// A replayed answer is returned like a fresh one.
     pub(crate) async fn post(
@@ -384,6 +406,7 @@ impl StripeClient {
     fn request(&self, call: &Call<'_>, url: url::Url) -> reqwest::RequestBuilder {
         let request = match call.method {
             Method::Get => self.http.get(url),
+            Method::Delete => self.http.delete(url),
             Method::Post => {
                 let request = self
                     .http

@@ -14,6 +14,12 @@ pub const NAME: &str = "stripe";
 /// Stripe's [`ProviderKind`]: what results, events and errors from this crate carry.
 pub const KIND: ProviderKind = ProviderKind::new(NAME);
 
+/// The metadata key under which a subscription-mode checkout's `reference` is copied onto
+/// the subscription it creates (`subscription_data[metadata][payswitch_reference]`): Stripe
+/// subscriptions have no `client_reference_id`, and `Subscription::reference` is read back
+/// from this key. A subscription-mode request may not set it in its own `metadata`.
+pub const SUBSCRIPTION_REFERENCE_KEY: &str = "payswitch_reference";
+
 /// Stripe's environment variables, read by `Config::from_vars_with` (the facade's
 /// `payswitch::config_from_env` passes it): `STRIPE_SECRET_KEY` enables Stripe;
 /// `STRIPE_WEBHOOK_SECRET` (comma-separated while rotating), `STRIPE_API_BASE`,

@@ -32,7 +32,9 @@ pub(crate) struct ErrorAnswer<'a> {
 ///
 /// - `idempotency_error` (a key reused with other parameters) → `IdempotencyConflict`;
 /// - 400 `amount_too_small` → `AmountTooSmall`; 400 `rate_limit` → `RateLimited`;
-///   other 400 → `InvalidRequest` naming Stripe's `param`;
+///   400 `charge_already_refunded` (nothing left to refund) → `InvalidState`;
+///   other 400 → `InvalidRequest` naming Stripe's `param` (a refund above what is left of
+///   the payment names `amount`);
 /// - 401 → `Authentication`; 403 → `PermissionDenied`; 404 → `NotFound`;
 /// - 409 (a request with the same key still running) → `IdempotencyConflict`, except
 ///   `lock_timeout` (another request holds the object) → `Provider`;
@@ -105,6 +107,9 @@ pub(crate) fn map_error(answer: ErrorAnswer<'_>) -> PaymentError {
             retry_after: answer.retry_after,
             gateway,
         },
+        400 if code == Some("charge_already_refunded") => {
+            PaymentError::InvalidState { message, gateway }
+        }
         400 => PaymentError::InvalidRequest {
             field: field_of(&api_error),
             message,
@@ -140,6 +145,14 @@ fn field_of(error: &ApiError) -> String {
 
 fn default_message(status: u16) -> String {
     format!("HTTP {status} without a Stripe error body")
+}
+
+/// Decodes a JSON value Stripe answered into a wire type, with [`decode_error`]'s care.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    what: &'static str,
+) -> Result<T, PaymentError> {
+    T::deserialize(value).map_err(|error| decode_error(what, &error))
 }
 
 /// A `Decode` error for JSON that does not have the shape of `what`, without quoting the
@@ -276,6 +289,26 @@ mod tests {
         );
         assert!(matches!(lock, PaymentError::Provider(_)));
         assert!(lock.is_retryable());
+    }
+
+    #[test]
+    fn refunds_of_refunded_charges_are_an_invalid_state() {
+        let refunded = answer(
+            400,
+            r#"{"error":{"type":"invalid_request_error","code":"charge_already_refunded","message":"Charge ch_1 has already been refunded."}}"#,
+        );
+        assert!(
+            matches!(&refunded, PaymentError::InvalidState { gateway: Some(details), .. } if details.code.as_deref() == Some("charge_already_refunded")),
+            "{refunded:?}"
+        );
+        let too_much = answer(
+            400,
+            r#"{"error":{"type":"invalid_request_error","param":"amount","message":"Refund amount ($30.00) is greater than unrefunded amount on charge ($20.00)"}}"#,
+        );
+        assert!(
+            matches!(&too_much, PaymentError::InvalidRequest { field, gateway: Some(_), .. } if field == "amount"),
+            "{too_much:?}"
+        );
     }
 
     #[test]

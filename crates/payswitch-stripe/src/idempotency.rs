@@ -1,4 +1,5 @@
-//! `Idempotency-Key` values for checkout creates, and the rule for a replayed answer.
+//! `Idempotency-Key` values for checkout and customer creates, and the rule for a replayed
+//! checkout.
 //!
 //! - The request's own key is used as is, for every attempt.
 //! - With a `reference` and no key, the key is derived from the reference and the encoded
@@ -84,9 +85,21 @@ pub(crate) fn replay_verdict(status: CheckoutStatus) -> ReplayVerdict {
     }
 }
 
-/// A fresh random key, for creates without a reference and for `expire_checkout`.
+/// A fresh random key, for creates without a reference, `expire_checkout` and every
+/// lifecycle POST without a key of its own.
 pub(crate) fn random_idempotency_key() -> String {
     format!("payswitch-{}", uuid::Uuid::new_v4())
+}
+
+/// The key of a customer create: `payswitch-customer-<hex SHA-256 of the encoded form>`, so
+/// two creates of the same customer (same app user id, email, name and metadata) within
+/// Stripe's 24 hours converge on one customer, where a search could still miss the first
+/// (search is eventually consistent).
+pub(crate) fn customer_key(form: &str) -> String {
+    format!(
+        "payswitch-customer-{}",
+        hex::encode(Sha256::digest(form.as_bytes()))
+    )
 }
 
 /// Splits an encoded form around its top-level `name=…` pair (with the `&` before it), so the
@@ -166,6 +179,18 @@ mod tests {
             now.key(3).unwrap(),
             "payswitch-ref-aeb20607951c37660f0e2c3967d3fcf289309169bb7fb88aa8e041c4586d1efd-g3"
         );
+    }
+
+    #[test]
+    fn customer_keys_follow_the_parameters() {
+        let key = customer_key("email=ada%40example.com&metadata[app_user_id]=user_42");
+        assert!(key.starts_with("payswitch-customer-"));
+        assert_eq!(key.len(), "payswitch-customer-".len() + 64);
+        assert_eq!(
+            key,
+            customer_key("email=ada%40example.com&metadata[app_user_id]=user_42")
+        );
+        assert_ne!(key, customer_key("metadata[app_user_id]=user_42"));
     }
 
     #[test]

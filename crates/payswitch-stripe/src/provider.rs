@@ -7,20 +7,22 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use payswitch_core::adapter::check_id;
 use payswitch_core::{
-    Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock, PaymentError,
-    ProviderKind, ReturnParams, WebhookEvent,
+    CancelAt, Capabilities, Catalog, CheckoutProvider, CheckoutRequest, CheckoutResult, Clock,
+    Customer, CustomerLookup, CustomerRequest, PaymentError, PortalRequest, PortalSession,
+    ProviderKind, Refund, RefundRequest, ReturnParams, Subscription, SubscriptionChange,
+    SubscriptionChangePreview, WebhookEvent,
 };
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::client::{path_segment, Reply, StripeClient};
 use crate::config::KIND;
 use crate::convert::{self, SessionPlan, SessionSettings};
-use crate::error::decode_error;
+use crate::error::{decode, decode_error};
 use crate::form::FormWriter;
 use crate::idempotency::{
     random_idempotency_key, replay_verdict, CheckoutKeys, ReplayVerdict, MAX_GENERATIONS,
 };
+use crate::lifecycle::Lifecycle;
 use crate::limits::{check_minimum_charge, EXPIRES_AT_GRID_SECS};
 use crate::line_items::{CheckoutLineItem, LineItemsPage};
 use crate::payment_intent::{PaymentIntent, PaymentIntentRequest};
@@ -147,8 +149,30 @@ impl StripeProvider {
         capabilities.webhook_timestamps = true;
         // Stripe does not sign success redirects.
         capabilities.signed_returns = false;
+        capabilities.subscriptions = true;
+        capabilities.cancel_at_period_end = true;
+        capabilities.cancel_immediately = true;
+        capabilities.resume_subscription = true;
+        capabilities.pause_subscription = true;
+        capabilities.change_plan = true;
+        capabilities.change_quantity = true;
+        capabilities.preview_change = true;
+        capabilities.refunds = true;
+        capabilities.partial_refunds = true;
+        capabilities.customer_portal = true;
+        capabilities.portal_return_url = true;
+        capabilities.customers = true;
+        capabilities.find_customer_by_app_user = true;
         capabilities
     };
+
+    /// The lifecycle operations, on this provider's client and catalog.
+    fn lifecycle(&self) -> Lifecycle<'_> {
+        Lifecycle {
+            client: &self.inner.client,
+            catalog: &self.inner.catalog,
+        }
+    }
 
     /// Creates a PaymentIntent (`POST /v1/payment_intents`) with automatic payment methods.
     ///
@@ -211,7 +235,7 @@ impl StripeProvider {
             .client
             .get(&path, Some(&query), checkout_id)
             .await?;
-        let page: RawList = decode(&value, "list of line items")?;
+        let page: wire::RawList = decode(&value, "list of line items")?;
         let data = page
             .data
             .into_iter()
@@ -541,21 +565,6 @@ fn checkout_from(value: serde_json::Value) -> Result<CheckoutResult, PaymentErro
     ))
 }
 
-/// A list whose items are decoded one by one, so each keeps its raw object.
-#[derive(Deserialize)]
-struct RawList {
-    data: Vec<serde_json::Value>,
-    #[serde(default)]
-    has_more: bool,
-}
-
-fn decode<T: DeserializeOwned>(
-    value: &serde_json::Value,
-    what: &'static str,
-) -> Result<T, PaymentError> {
-    T::deserialize(value).map_err(|error| decode_error(what, &error))
-}
-
 #[async_trait]
 impl CheckoutProvider for StripeProvider {
     fn kind(&self) -> ProviderKind {
@@ -607,5 +616,76 @@ impl CheckoutProvider for StripeProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         webhook::verify_return(query)
+    }
+
+    async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.lifecycle().retrieve_subscription(id).await
+    }
+
+    async fn list_subscriptions(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, PaymentError> {
+        self.lifecycle().list_subscriptions(customer_id).await
+    }
+
+    async fn cancel_subscription(
+        &self,
+        id: &str,
+        at: CancelAt,
+    ) -> Result<Subscription, PaymentError> {
+        self.lifecycle().cancel_subscription(id, at).await
+    }
+
+    async fn resume_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.lifecycle().resume_subscription(id).await
+    }
+
+    async fn pause_subscription(&self, id: &str) -> Result<Subscription, PaymentError> {
+        self.lifecycle().pause_subscription(id).await
+    }
+
+    async fn change_subscription(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<Subscription, PaymentError> {
+        self.lifecycle().change_subscription(id, change).await
+    }
+
+    async fn preview_subscription_change(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+    ) -> Result<SubscriptionChangePreview, PaymentError> {
+        self.lifecycle()
+            .preview_subscription_change(id, change)
+            .await
+    }
+
+    async fn create_refund(&self, request: &RefundRequest) -> Result<Refund, PaymentError> {
+        self.lifecycle().create_refund(request).await
+    }
+
+    async fn create_portal_session(
+        &self,
+        request: &PortalRequest,
+    ) -> Result<PortalSession, PaymentError> {
+        self.lifecycle().create_portal_session(request).await
+    }
+
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<Customer, PaymentError> {
+        self.lifecycle().create_customer(request).await
+    }
+
+    async fn retrieve_customer(&self, id: &str) -> Result<Customer, PaymentError> {
+        self.lifecycle().retrieve_customer(id).await
+    }
+
+    async fn find_customer(
+        &self,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<Customer>, PaymentError> {
+        self.lifecycle().find_customer(lookup).await
     }
 }

@@ -12,6 +12,7 @@ use payswitch_core::{
 use serde::Deserialize;
 
 use crate::config::KIND;
+use crate::convert::billing::{event_refund, event_subscription};
 use crate::convert::{
     carries_checkout, checkout_result, event_kind, unix_time, without_client_secret,
 };
@@ -163,8 +164,8 @@ impl WebhookVerifier {
 
 /// Decodes a verified event body.
 ///
-/// The body is parsed once; the envelope and the session are read from it by reference, and
-/// the checkout's `raw` points into the event's, so nothing is deep-copied.
+/// The body is parsed once; the envelope and the session, subscription or refund are read
+/// from it by reference, and their `raw` points into the event's, so nothing is deep-copied.
 pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     let mut raw: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| decode_error("Stripe webhook body", &error))?;
@@ -197,6 +198,8 @@ pub(crate) fn decode_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
         WebhookEvent::new(event.id, KIND, kind, event.event_type.as_str(), created_at);
     normalized.checkout =
         session.map(|session| checkout_result(session, RawJson::at(&root, "/data/object")));
+    normalized.subscription = event_subscription(&event.event_type, &root);
+    normalized.refund = event_refund(&event.event_type, &root);
     normalized.raw = RawJson::shared(&root);
     Ok(normalized)
 }

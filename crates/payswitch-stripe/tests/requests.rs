@@ -226,6 +226,87 @@ async fn create_subscription_with_recurring_custom_price() {
 }
 
 #[tokio::test]
+async fn a_subscription_checkout_carries_reference_and_metadata_to_the_subscription() {
+    let answer = session_with(json!({"mode": "subscription", "payment_intent": null}));
+    let server = server_answering("POST", "/v1/checkout/sessions", answer).await;
+    let stripe = provider(&server.uri());
+    let request = CheckoutRequest::builder()
+        .mode(CheckoutMode::Subscription)
+        .line_item(LineItem::native("price_1Pro", 1))
+        .success_url("https://example.com/ok")
+        .customer_id("cus_QXg1o8vcGmoR32")
+        .reference("order 9")
+        .metadata("plan", "pro")
+        .idempotency_key("idem-sub-9")
+        .build()
+        .unwrap();
+
+    stripe.create_checkout(&request).await.unwrap();
+
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 1);
+    assert_common_headers(&sent[0], true);
+    // The session keeps its own reference and metadata; the subscription it creates (for
+    // the given customer) gets both under subscription_data[metadata].
+    assert_eq!(
+        body(&sent[0]),
+        "mode=subscription\
+         &line_items[0][price]=price_1Pro\
+         &line_items[0][quantity]=1\
+         &success_url=https%3A%2F%2Fexample.com%2Fok\
+         &customer=cus_QXg1o8vcGmoR32\
+         &client_reference_id=order%209\
+         &metadata[plan]=pro\
+         &subscription_data[metadata][payswitch_reference]=order%209\
+         &subscription_data[metadata][plan]=pro"
+    );
+    // Payment mode creates no subscription, so nothing is copied.
+    let payment = CheckoutRequest::builder()
+        .line_item(LineItem::native("price_123", 1))
+        .success_url("https://example.com/ok")
+        .reference("order 10")
+        .metadata("plan", "pro")
+        .build()
+        .unwrap();
+    let body = String::from_utf8(stripe.checkout_body(&payment).unwrap()).unwrap();
+    assert!(!body.contains("subscription_data"), "{body}");
+}
+
+#[tokio::test]
+async fn subscription_metadata_that_cannot_carry_the_reference_is_refused_locally() {
+    let server = MockServer::start().await;
+    let stripe = provider(&server.uri());
+    let base = || {
+        CheckoutRequest::builder()
+            .mode(CheckoutMode::Subscription)
+            .line_item(LineItem::native("price_1Pro", 1))
+            .success_url("https://example.com/ok")
+            .reference("order-11")
+    };
+    let own_key = base()
+        .metadata(payswitch_stripe::SUBSCRIPTION_REFERENCE_KEY, "x")
+        .build()
+        .unwrap();
+    let error = stripe.create_checkout(&own_key).await.unwrap_err();
+    assert!(
+        matches!(&error, PaymentError::InvalidRequest { field, gateway: None, .. } if field == "metadata[payswitch_reference]"),
+        "{error:?}"
+    );
+    let full = (0..50)
+        .fold(base(), |builder, index| {
+            builder.metadata(format!("key{index}"), "v")
+        })
+        .build()
+        .unwrap();
+    let error = stripe.create_checkout(&full).await.unwrap_err();
+    assert!(
+        matches!(&error, PaymentError::InvalidRequest { field, gateway: None, .. } if field == "metadata"),
+        "{error:?}"
+    );
+    assert!(requests(&server).await.is_empty());
+}
+
+#[tokio::test]
 async fn create_with_catalog_sku_and_derived_idempotency_key() {
     let server = server_answering("POST", "/v1/checkout/sessions", fixture(SESSION)).await;
     let stripe = provider(&server.uri());
@@ -254,9 +335,11 @@ async fn create_with_catalog_sku_and_derived_idempotency_key() {
              &line_items[0][quantity]=2\
              &success_url=https%3A%2F%2Fexample.com%2Fok\
              &client_reference_id=order-7\
-             &expires_at={}",
+             &expires_at={}\
+             &subscription_data[metadata][payswitch_reference]=order-7",
             // 30 min is sent as 35 min: a margin inside Stripe's window for latency,
-            // retries and clock skew.
+            // retries and clock skew. The subscription carries the reference, which
+            // subscriptions have no client_reference_id for.
             NOW + 35 * 60
         )
     );

@@ -9,8 +9,8 @@ use common::*;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use payswitch_core::{
-    CheckoutProvider, CheckoutStatus, ManualClock, PaymentError, PaymentStatus, RetryConfig,
-    SignatureError, WebhookEventKind,
+    CheckoutProvider, CheckoutStatus, Currency, ManualClock, Money, PaymentError, PaymentStatus,
+    RefundReason, RefundStatus, RetryConfig, SignatureError, SubscriptionStatus, WebhookEventKind,
 };
 use payswitch_stripe::webhook::signature_header;
 use payswitch_stripe::StripeConfig;
@@ -514,6 +514,170 @@ fn nested_client_secrets_are_redacted_in_events() {
         event.checkout.unwrap().client_secret.unwrap().expose(),
         "cs_secret_top"
     );
+}
+
+#[test]
+fn subscription_events_carry_the_normalized_subscription() {
+    let types = [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        "customer.subscription.trial_will_end",
+        "customer.subscription.pending_update_applied",
+        "customer.subscription.pending_update_expired",
+        // A subscription event Stripe adds later still carries its object.
+        "customer.subscription.collection_paused",
+    ];
+    for event_type in types {
+        let event = signed(&event(event_type, fixture(SUBSCRIPTION))).unwrap();
+        let subscription = event.subscription.as_ref().expect(event_type);
+        assert_eq!(
+            subscription.id, "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw",
+            "{event_type}"
+        );
+        // `active` with pause_collection set.
+        assert_eq!(
+            subscription.status,
+            SubscriptionStatus::Paused,
+            "{event_type}"
+        );
+        assert_eq!(
+            subscription.customer_id.as_deref(),
+            Some("cus_QXg1o8vcGmoR32")
+        );
+        assert_eq!(subscription.items.len(), 1);
+        assert_eq!(
+            subscription.items[0].unit_amount,
+            Some(Money::new(2000, Currency::USD))
+        );
+        assert!(subscription.cancel_at_period_end);
+        // The subscription's raw is the event's object, shared.
+        assert_eq!(subscription.raw, event.raw["data"]["object"]);
+        assert!(
+            event.checkout.is_none() && event.refund.is_none(),
+            "{event_type}"
+        );
+    }
+}
+
+#[test]
+fn subscription_event_kinds_stay_as_they_were_with_the_subscription_attached() {
+    let canceled = fixture_with(
+        SUBSCRIPTION,
+        json!({"status": "canceled", "pause_collection": null, "metadata": {"payswitch_reference": "order-42"}}),
+    );
+    let deleted = signed(&event("customer.subscription.deleted", canceled)).unwrap();
+    assert_eq!(deleted.kind, WebhookEventKind::SubscriptionCanceled);
+    let subscription = deleted.subscription.unwrap();
+    assert_eq!(subscription.status, SubscriptionStatus::Canceled);
+    assert_eq!(subscription.reference.as_deref(), Some("order-42"));
+    assert!(subscription.metadata.is_empty());
+
+    let scheduling = fixture_with(
+        SUBSCRIPTION,
+        json!({"status": "active", "pause_collection": null, "cancel_at_period_end": true}),
+    );
+    let scheduled = signed(&update_event(
+        scheduling,
+        json!({"cancel_at_period_end": false}),
+    ))
+    .unwrap();
+    assert_eq!(
+        scheduled.kind,
+        WebhookEventKind::SubscriptionCancelScheduled
+    );
+    let subscription = scheduled.subscription.unwrap();
+    assert_eq!(subscription.status, SubscriptionStatus::Active);
+    assert!(subscription.is_cancel_scheduled());
+}
+
+#[test]
+fn a_subscription_event_with_an_odd_object_is_still_delivered() {
+    let event = signed(&event(
+        "customer.subscription.updated",
+        json!({"id": "sub_1", "object": "subscription"}),
+    ))
+    .unwrap();
+    assert_eq!(
+        event.kind,
+        WebhookEventKind::Other("customer.subscription.updated".into())
+    );
+    assert!(event.subscription.is_none());
+}
+
+#[test]
+fn refund_events_carry_the_normalized_refund() {
+    for (event_type, status, expected) in [
+        ("refund.created", "pending", RefundStatus::Pending),
+        ("refund.updated", "succeeded", RefundStatus::Succeeded),
+        ("refund.failed", "failed", RefundStatus::Failed),
+    ] {
+        let refund = fixture_with(
+            REFUND,
+            json!({"status": status, "payment_intent": "pi_1", "reason": "fraudulent"}),
+        );
+        let event = signed(&event(event_type, refund)).unwrap();
+        assert_eq!(event.kind, WebhookEventKind::Refunded, "{event_type}");
+        let refund = event.refund.as_ref().expect(event_type);
+        assert_eq!(refund.id, "re_1Pgc72B7WZ01zgkWqPvrRrPE");
+        assert_eq!(refund.status, expected);
+        assert_eq!(refund.amount, Some(Money::new(100, Currency::USD)));
+        assert_eq!(refund.payment_id.as_deref(), Some("pi_1"));
+        assert_eq!(refund.reason, Some(RefundReason::Fraudulent));
+        assert_eq!(refund.raw, event.raw["data"]["object"]);
+        assert!(event.subscription.is_none());
+    }
+}
+
+#[test]
+fn a_refunded_charge_carries_its_latest_refund_when_listed() {
+    let mut charge = fixture_with(CHARGE, json!({"refunded": true, "amount_refunded": 100}));
+    charge["refunds"]["data"] = json!([
+        fixture_with(REFUND, json!({"id": "re_latest"})),
+        fixture_with(REFUND, json!({"id": "re_earlier"})),
+    ]);
+    let refunded = signed(&event("charge.refunded", charge)).unwrap();
+    assert_eq!(refunded.kind, WebhookEventKind::Refunded);
+    let refund = refunded.refund.unwrap();
+    assert_eq!(refund.id, "re_latest");
+    assert_eq!(
+        refund.raw,
+        refunded.raw["data"]["object"]["refunds"]["data"][0]
+    );
+    // Current versions leave `refunds` out of the charge: no refund, the event still arrives.
+    let mut bare = fixture(CHARGE);
+    bare.as_object_mut().unwrap().remove("refunds");
+    let without = signed(&event("charge.refunded", bare)).unwrap();
+    assert_eq!(without.kind, WebhookEventKind::Refunded);
+    assert!(without.refund.is_none());
+}
+
+#[test]
+fn invoice_events_carry_a_subscription_only_when_expanded() {
+    let mut invoice = fixture_with(INVOICE, json!({"billing_reason": "subscription_cycle"}));
+    invoice["parent"] = json!({
+        "type": "subscription_details",
+        "quote_details": null,
+        "subscription_details": {"metadata": {}, "subscription": "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"},
+    });
+    let by_id = signed(&event("invoice.paid", invoice.clone())).unwrap();
+    assert_eq!(by_id.kind, WebhookEventKind::SubscriptionRenewed);
+    assert!(by_id.subscription.is_none());
+    invoice["parent"]["subscription_details"]["subscription"] = fixture(SUBSCRIPTION);
+    let expanded = signed(&event("invoice.paid", invoice)).unwrap();
+    assert_eq!(expanded.kind, WebhookEventKind::SubscriptionRenewed);
+    assert_eq!(
+        expanded.subscription.unwrap().id,
+        "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
+    );
+}
+
+#[test]
+fn checkout_events_carry_no_subscription_or_refund() {
+    let event = signed(&completed_session()).unwrap();
+    assert!(event.subscription.is_none() && event.refund.is_none());
 }
 
 mod properties {

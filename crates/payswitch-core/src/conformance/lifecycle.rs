@@ -556,14 +556,24 @@ pub async fn refund_paid_checkout(target: &Target) -> CaseResult {
             "a full refund returns what was paid: {amount:?} vs {paid:?}"
         );
     }
-    let refund_id = refund.id.clone();
-    wait_for_event(target, "the refund", |event| {
-        event
-            .refund
-            .as_ref()
-            .is_some_and(|carried| carried.id == refund_id)
+    // Matched on the refund's id, or on its payment where the gateway's refund answer holds
+    // no refund id of its own (Creem answers a status only; its webhook names the refund).
+    let (refund_id, payment_id) = (refund.id.clone(), refund.payment_id.clone());
+    let event = wait_for_event(target, "the refund", |event| {
+        event.refund.as_ref().is_some_and(|carried| {
+            carried.id == refund_id || (payment_id.is_some() && carried.payment_id == payment_id)
+        })
     })
     .await?;
+    if let (Some(carried), Some(paid)) = (
+        event.refund.and_then(|refund| refund.amount),
+        checkout.amount_total,
+    ) {
+        ensure!(
+            carried == paid,
+            "the event carries the refunded amount: {carried:?} vs {paid:?}"
+        );
+    }
     Ok(())
 }
 

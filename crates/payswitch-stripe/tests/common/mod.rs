@@ -20,6 +20,14 @@ pub const SESSION: &str = include_str!("../fixtures/checkout_session.json");
 pub const ITEM: &str = include_str!("../fixtures/item.json");
 pub const PAYMENT_INTENT: &str = include_str!("../fixtures/payment_intent.json");
 pub const EVENT: &str = include_str!("../fixtures/event.json");
+pub const SUBSCRIPTION: &str = include_str!("../fixtures/subscription.json");
+pub const SUBSCRIPTION_ITEM: &str = include_str!("../fixtures/subscription_item.json");
+pub const REFUND: &str = include_str!("../fixtures/refund.json");
+pub const CHARGE: &str = include_str!("../fixtures/charge.json");
+pub const CUSTOMER: &str = include_str!("../fixtures/customer.json");
+pub const DELETED_CUSTOMER: &str = include_str!("../fixtures/deleted_customer.json");
+pub const PORTAL_SESSION: &str = include_str!("../fixtures/billing_portal_session.json");
+pub const INVOICE: &str = include_str!("../fixtures/invoice.json");
 
 pub fn fixture(text: &str) -> Value {
     serde_json::from_str(text).expect("fixture is JSON")
@@ -34,6 +42,17 @@ pub fn session_with(changes: Value) -> Value {
         }
     }
     session
+}
+
+/// A fixture with a few top-level fields changed.
+pub fn fixture_with(text: &str, changes: Value) -> Value {
+    let mut object = fixture(text);
+    if let (Some(fields), Value::Object(changes)) = (object.as_object_mut(), changes) {
+        for (key, value) in changes {
+            fields.insert(key, value);
+        }
+    }
+    object
 }
 
 pub fn clock() -> Arc<ManualClock> {

@@ -1,8 +1,12 @@
-//! Stripe's request parameters and response objects, mirrored field by field.
+//! Stripe's request parameters and response objects, mirrored field by field: checkout
+//! sessions, PaymentIntents, events and errors here; subscriptions, refunds, customers,
+//! portal sessions and invoices in [`billing`].
 //!
 //! Responses ignore unknown fields and keep unknown enum values in an `Unknown` arm, so a
 //! field or status Stripe adds next month never breaks decoding. Normalization happens in
-//! `convert.rs`, not here.
+//! `convert`, not here.
+
+pub(crate) mod billing;
 
 use std::collections::BTreeMap;
 
@@ -59,6 +63,9 @@ wire_enum!(
         PaymentIntentSucceeded = "payment_intent.succeeded",
         PaymentIntentPaymentFailed = "payment_intent.payment_failed",
         ChargeRefunded = "charge.refunded",
+        RefundCreated = "refund.created",
+        RefundUpdated = "refund.updated",
+        RefundFailed = "refund.failed",
         ChargeDisputeCreated = "charge.dispute.created",
         CustomerSubscriptionCreated = "customer.subscription.created",
         CustomerSubscriptionUpdated = "customer.subscription.updated",
@@ -122,6 +129,9 @@ pub(crate) struct CreateSessionParams {
     pub(crate) locale: Option<String>,
     pub(crate) expires_at: Option<i64>,
     pub(crate) currency: Option<String>,
+    /// `subscription_data[metadata]`: what the subscription a subscription-mode session
+    /// creates carries (the session's own `metadata` stays on the session).
+    pub(crate) subscription_metadata: BTreeMap<String, String>,
 }
 
 /// `line_items[i]`: a price id or inline price data, and a quantity.
@@ -179,6 +189,9 @@ impl CreateSessionParams {
         form.opt_text("locale", self.locale.as_deref());
         form.opt_integer("expires_at", self.expires_at);
         form.opt_text("currency", self.currency.as_deref());
+        form.object("subscription_data", |form| {
+            form.map("metadata", &self.subscription_metadata);
+        });
         form.finish()
     }
 }
@@ -266,6 +279,9 @@ pub(crate) struct Session {
     pub(crate) payment_intent: Option<Expandable>,
     #[serde(default)]
     pub(crate) subscription: Option<Expandable>,
+    /// The invoice the session created: in subscription mode, the subscription's first one.
+    #[serde(default)]
+    pub(crate) invoice: Option<Expandable>,
     #[serde(default)]
     pub(crate) created: Option<i64>,
     #[serde(default)]
@@ -304,6 +320,8 @@ pub(crate) struct Item {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Price {
     pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) currency: Option<String>,
     #[serde(default)]
     pub(crate) unit_amount: Option<i64>,
     #[serde(default)]
@@ -382,6 +400,14 @@ pub(crate) struct InvoiceObject {
 pub(crate) struct PreviousSubscription {
     #[serde(default)]
     pub(crate) cancel_at_period_end: Option<bool>,
+}
+
+/// A list whose items are decoded one by one, so each keeps its raw object.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct RawList {
+    pub(crate) data: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) has_more: bool,
 }
 
 /// A page of `GET /v1/checkout/sessions`, read only for the sessions' ids, statuses and
@@ -476,6 +502,10 @@ mod tests {
                 .opt_text("locale", self.locale.as_deref())
                 .opt_integer("expires_at", self.expires_at)
                 .opt_text("currency", self.currency.as_deref())
+                .object(
+                    "subscription_data",
+                    Fields::new().map("metadata", &self.subscription_metadata),
+                )
         }
     }
 
@@ -553,6 +583,10 @@ mod tests {
             locale: Some("fr".into()),
             expires_at: Some(1_800_000_000),
             currency: Some("usd".into()),
+            subscription_metadata: BTreeMap::from([(
+                "payswitch_reference".to_owned(),
+                "order 42".to_owned(),
+            )]),
         };
         assert_eq!(full.encode(), full.to_fields().encode());
         let empty = CreateSessionParams::default();

@@ -1,6 +1,12 @@
-//! Conversions between payswitch's model and Stripe's wire types, with exhaustive matches.
+//! Conversions between payswitch's model and Stripe's wire types, with exhaustive matches:
+//! checkouts, line items, PaymentIntents and event kinds here; subscriptions, refunds,
+//! customers, portal sessions and previews in [`billing`].
 
-use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode};
+pub(crate) mod billing;
+
+use std::collections::BTreeMap;
+
+use payswitch_core::request::{CheckoutMode, Interval, Product, UiMode, METADATA_MAX_KEYS};
 use payswitch_core::{
     Catalog, CheckoutRequest, CheckoutResult, CheckoutStatus, Currency, PaymentError,
     PaymentStatus, RawJson, Recurring, WebhookEventKind,
@@ -8,7 +14,7 @@ use payswitch_core::{
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::config::KIND;
+use crate::config::{KIND, SUBSCRIPTION_REFERENCE_KEY};
 use crate::currency::{from_wire, to_wire};
 use crate::limits::{self, check_minimum_charge, MAX_EXPIRES_IN, MIN_EXPIRES_IN};
 use crate::line_items::CheckoutLineItem;
@@ -114,8 +120,46 @@ pub(crate) fn session_params(
             .expires_in
             .map(|expires_in| limits::expires_at(now.unix_timestamp(), expires_in)),
         currency,
+        subscription_metadata: subscription_metadata(request),
     };
     Ok(SessionPlan { params, ignored })
+}
+
+/// What the subscription a subscription-mode checkout creates carries: the request's
+/// metadata, plus its reference under [`SUBSCRIPTION_REFERENCE_KEY`] (subscriptions have no
+/// `client_reference_id`). Nothing in the other modes, which create no subscription.
+fn subscription_metadata(request: &CheckoutRequest) -> BTreeMap<String, String> {
+    match request.mode {
+        CheckoutMode::Subscription => {
+            let mut metadata = request.metadata.clone();
+            if let Some(reference) = &request.reference {
+                metadata.insert(SUBSCRIPTION_REFERENCE_KEY.to_owned(), reference.clone());
+            }
+            metadata
+        }
+        CheckoutMode::Payment | CheckoutMode::Setup => BTreeMap::new(),
+    }
+}
+
+/// Refuses a subscription-mode request whose metadata sets the reference key itself, or
+/// leaves no room for it under Stripe's 50-key limit.
+fn check_subscription_metadata(request: &CheckoutRequest) -> Result<(), PaymentError> {
+    if request.metadata.contains_key(SUBSCRIPTION_REFERENCE_KEY) {
+        return Err(PaymentError::invalid(
+            format!("metadata[{SUBSCRIPTION_REFERENCE_KEY}]"),
+            "is set from reference on the subscription a Stripe checkout creates",
+        ));
+    }
+    if request.reference.is_some() && request.metadata.len() >= METADATA_MAX_KEYS {
+        return Err(PaymentError::invalid(
+            "metadata",
+            format!(
+                "a subscription checkout with a reference copies it into the subscription's metadata, so at most {} keys are allowed",
+                METADATA_MAX_KEYS - 1
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses, before any request, what Stripe would refuse: an invalid request, a discount
@@ -152,6 +196,7 @@ fn check_request(
                 check_minimum_charge(total, settlement_currency)?;
             }
         }
+        CheckoutMode::Subscription => check_subscription_metadata(request)?,
         // Checkout's dynamic payment methods need the currency in setup mode (and endive has
         // no `payment_method_types` to do without it).
         CheckoutMode::Setup if request.currency.is_none() => {
@@ -160,7 +205,7 @@ fn check_request(
                 "Stripe requires a currency in setup mode",
             ));
         }
-        CheckoutMode::Subscription | CheckoutMode::Setup => {}
+        CheckoutMode::Setup => {}
     }
     Ok(())
 }
@@ -417,7 +462,10 @@ pub(crate) fn event_kind(event_type: &EventType, data: &serde_json::Value) -> We
         EventType::CheckoutSessionExpired => WebhookEventKind::CheckoutExpired,
         EventType::PaymentIntentSucceeded => WebhookEventKind::PaymentSucceeded,
         EventType::PaymentIntentPaymentFailed => WebhookEventKind::PaymentFailed,
-        EventType::ChargeRefunded => WebhookEventKind::Refunded,
+        EventType::ChargeRefunded
+        | EventType::RefundCreated
+        | EventType::RefundUpdated
+        | EventType::RefundFailed => WebhookEventKind::Refunded,
         EventType::ChargeDisputeCreated => WebhookEventKind::Disputed,
         EventType::InvoicePaid | EventType::InvoicePaymentSucceeded => invoice_paid_kind(object),
         EventType::InvoicePaymentFailed => WebhookEventKind::SubscriptionPaymentFailed,
@@ -500,6 +548,9 @@ pub(crate) fn carries_checkout(event_type: &EventType) -> bool {
         EventType::PaymentIntentSucceeded
         | EventType::PaymentIntentPaymentFailed
         | EventType::ChargeRefunded
+        | EventType::RefundCreated
+        | EventType::RefundUpdated
+        | EventType::RefundFailed
         | EventType::ChargeDisputeCreated
         | EventType::CustomerSubscriptionCreated
         | EventType::CustomerSubscriptionUpdated
@@ -517,7 +568,7 @@ pub(crate) fn carries_checkout(event_type: &EventType) -> bool {
 }
 
 /// The `Decode` error for a currency payswitch does not know.
-fn unknown_currency(what: &'static str) -> PaymentError {
+pub(crate) fn unknown_currency(what: &'static str) -> PaymentError {
     PaymentError::decode(what, "currency is not an ISO 4217 code payswitch knows")
 }
 
