@@ -31,6 +31,11 @@
 //! # }
 //! ```
 //!
+//! Stripe's billing lifecycle is emulated too: `/v1/customers` (with search),
+//! `/v1/subscriptions`, `/v1/invoices` (with `create_preview`), `/v1/refunds`, `/v1/charges`,
+//! `/v1/events` and `/v1/billing_portal/sessions`, whose link opens the hosted customer
+//! portal `/portal/{token}`.
+//!
 //! See `docs/sandbox.md` for the endpoints, the admin API, test cards,
 //! faults and webhooks.
 

@@ -14,8 +14,14 @@ use crate::pages::{escape_html, layout};
 use crate::respond::{self, html, insert_header};
 use crate::{gateways, money};
 
-/// Renders the portal page of `token`, with an optional `("notice" | "error", text)` message.
-fn render(token: &str, view: &PortalView, message: Option<(&str, &str)>) -> String {
+/// Renders the portal page of `token`, with an optional `("notice" | "error", text)` message
+/// and, when the link has one, a link back to `return_url`.
+fn render(
+    token: &str,
+    view: &PortalView,
+    message: Option<(&str, &str)>,
+    return_url: Option<&str>,
+) -> String {
     let message_html = match message {
         Some(("error", text)) => format!(
             "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>\n",
@@ -72,9 +78,17 @@ fn render(token: &str, view: &PortalView, message: Option<(&str, &str)>) -> Stri
              <th scope=\"col\">Manage</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>"
         )
     };
+    let back = return_url
+        .map(|url| {
+            format!(
+                "\n<p><a id=\"return\" href=\"{}\">Return</a></p>",
+                escape_html(url)
+            )
+        })
+        .unwrap_or_default();
     let main = format!(
         "<h1>Billing portal</h1>\n<p>{label} sandbox &middot; <span id=\"email\">{email}</span></p>\n\
-         {message_html}{table}",
+         {message_html}{table}{back}",
         label = view.gateway_label,
         email = escape_html(&view.email),
     );
@@ -123,7 +137,10 @@ pub(crate) fn handle(app: &Arc<App>, method: &Method, path: &str, body: &[u8]) -
         Method::GET | Method::HEAD => {
             let state = app.lock();
             match gateways::portal_view(&state, token) {
-                Ok(view) => page(StatusCode::OK, render(token, &view, None)),
+                Ok(view) => {
+                    let back = gateways::portal_return_url(&state, token);
+                    page(StatusCode::OK, render(token, &view, None, back.as_deref()))
+                }
                 Err(refusal) => refusal_page(&refusal),
             }
         }
@@ -154,14 +171,15 @@ fn submit(app: &Arc<App>, token: &str, body: &[u8]) -> Response {
         Ok(view) => view,
         Err(refusal) => return refusal_page(&refusal),
     };
+    let back = gateways::portal_return_url(&state, token);
     match outcome {
         Ok(notice) => page(
             StatusCode::OK,
-            render(token, &view, Some(("notice", &notice))),
+            render(token, &view, Some(("notice", &notice)), back.as_deref()),
         ),
         Err(PortalRefusal::NotAllowed(reason)) => page(
             StatusCode::CONFLICT,
-            render(token, &view, Some(("error", &reason))),
+            render(token, &view, Some(("error", &reason)), back.as_deref()),
         ),
         Err(refusal) => refusal_page(&refusal),
     }

@@ -498,14 +498,14 @@ impl SandboxHandle {
         gateways::checkouts(&self.app.lock())
     }
 
-    /// Every subscription the sandbox holds (Creem's, for now), with its customer, status and
-    /// price per period, sorted by id.
+    /// Every subscription the sandbox holds, whatever its gateway, with its customer, status
+    /// and price per period, sorted by id.
     pub fn subscriptions(&self) -> Vec<SubscriptionRecord> {
         gateways::subscriptions(&self.app.lock())
     }
 
-    /// Every refund the sandbox made (Creem's, for now), with the refunded payment and amount,
-    /// sorted by id.
+    /// Every refund the sandbox made, whatever its gateway, with the refunded payment and
+    /// amount, sorted by id.
     pub fn refunds(&self) -> Vec<RefundRecord> {
         gateways::refunds(&self.app.lock())
     }

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use super::target::{Target, Webhook};
-use super::CaseResult;
+use super::target::{CaseResult, Target, Webhook};
 use crate::customer::{CustomerLookup, CustomerRequest, PortalRequest};
 use crate::error::PaymentError;
 use crate::provider::CheckoutProviderExt;
@@ -660,11 +659,23 @@ pub async fn customer_portal(target: &Target) -> CaseResult {
             "create_portal_session",
         );
     }
-    let checkout = paid_checkout(target).await?;
-    let customer = checkout
-        .customer_id
-        .clone()
-        .unwrap_or_else(|| panic!("conformance: a paid checkout names its customer"));
+    // A payment-mode checkout need not create a customer (Stripe creates one only when
+    // asked), so the portal is opened for the customer of a subscription, or a created one.
+    let customer = match paid_subscription(target).await? {
+        Some((checkout, _)) => checkout.customer_id.unwrap_or_else(|| {
+            panic!("conformance: a paid subscription checkout names its customer")
+        }),
+        None => {
+            let user = format!("user-{}", unique());
+            target
+                .provider
+                .create_customer(
+                    &CustomerRequest::for_app_user(&user).email(format!("{user}@example.com")),
+                )
+                .await?
+                .id
+        }
+    };
     let request = PortalRequest::new(&customer).return_url("https://shop.example/account");
     let session = target.provider.create_portal_session(&request).await?;
     ensure!(session.url.starts_with("http"), "a portal URL");

@@ -31,7 +31,7 @@ use crate::webhook::WebhookEventKind;
 pub use memory::memory_target;
 pub use target::{Customer, Fixtures, Payment, Target, Webhook};
 
-pub(crate) type CaseResult = Result<(), PaymentError>;
+use target::CaseResult;
 
 macro_rules! ensure {
     ($condition:expr, $($message:tt)+) => {

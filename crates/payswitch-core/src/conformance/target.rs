@@ -22,6 +22,10 @@ pub struct Payment {
     pub return_query: String,
 }
 
+/// What a conformance case returns: `Err` for a gateway error it did not expect (a broken
+/// expectation panics with its reason).
+pub(crate) type CaseResult = Result<(), PaymentError>;
+
 /// A webhook as the gateway delivered it.
 #[derive(Debug, Clone)]
 pub struct Webhook {

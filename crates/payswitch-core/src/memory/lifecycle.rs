@@ -1,180 +1,29 @@
 //! The memory gateway after the checkout: customers, subscriptions, payments and refunds,
 //! with the same state machine the real gateways enforce.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use super::{not_found, random_id, MemoryProvider, State, WebhookDelivery, PAGE_BASE};
+use super::billing::{add_period, random_id, Held};
+use super::{not_found, MemoryProvider, State, WebhookDelivery, PAGE_BASE};
 use crate::customer::{Customer, CustomerLookup, CustomerRequest, PortalRequest, PortalSession};
 use crate::error::PaymentError;
 use crate::kind::ProviderKind;
 use crate::money::Money;
 use crate::refund::{Refund, RefundRequest, RefundStatus, RefundTarget};
-use crate::request::{CheckoutMode, Interval, Product, Recurring};
+use crate::request::Product;
 use crate::subscription::{
     CancelAt, Proration, Subscription, SubscriptionChange, SubscriptionChangePreview,
     SubscriptionItem, SubscriptionStatus,
 };
 use crate::webhook::{WebhookEvent, WebhookEventKind};
 
-/// What the memory gateway holds after checkouts complete.
-#[derive(Debug, Default)]
-pub(super) struct Billing {
-    customers: BTreeMap<String, Customer>,
-    subscriptions: BTreeMap<String, Held>,
-    payments: BTreeMap<String, Payment>,
-    refunds: BTreeMap<String, Refund>,
-    refund_keys: HashMap<String, (RefundRequest, String)>,
-    prices: HashMap<String, Money>,
-}
-
-/// A subscription with what the memory gateway needs to bill it.
-#[derive(Debug)]
-struct Held {
-    subscription: Subscription,
-    interval: Recurring,
-    /// Order of creation, so lists are newest first even within one clock tick.
-    sequence: usize,
-}
-
-/// A payment that can be refunded.
-#[derive(Debug)]
-struct Payment {
-    amount: Money,
-    refunded: i64,
-    checkout_id: String,
-    subscription_id: Option<String>,
-}
-
 fn invalid_state(message: impl Into<String>) -> PaymentError {
     PaymentError::InvalidState {
         message: message.into(),
         gateway: None,
     }
-}
-
-/// `start` plus `count` periods of `interval`, calendar-correct for months and years (the
-/// day is clamped to the month's last day, as gateways bill on the 31st).
-fn add_period(start: OffsetDateTime, recurring: Recurring) -> OffsetDateTime {
-    let count = i64::from(recurring.interval_count.max(1));
-    let months = match recurring.interval {
-        Interval::Day => return start.saturating_add(time::Duration::days(count)),
-        Interval::Week => return start.saturating_add(time::Duration::weeks(count)),
-        Interval::Month => count,
-        Interval::Year => count * 12,
-    };
-    let total = i64::from(start.year()) * 12 + i64::from(u8::from(start.month())) - 1 + months;
-    let (Ok(year), Ok(month_index)) = (i32::try_from(total / 12), u8::try_from(total % 12 + 1))
-    else {
-        return start;
-    };
-    let Ok(month) = time::Month::try_from(month_index) else {
-        return start;
-    };
-    let day = start.day().min(month.length(year));
-    match time::Date::from_calendar_date(year, month, day) {
-        Ok(date) => start.replace_date(date),
-        Err(_) => start,
-    }
-}
-
-/// Marks checkout `id` paid: records its payment, and for a subscription checkout creates the
-/// customer (when the checkout named none) and the subscription. Returns the new
-/// subscription.
-pub(super) fn record_payment(
-    state: &mut State,
-    id: &str,
-    now: OffsetDateTime,
-) -> Option<Subscription> {
-    let State {
-        sessions, billing, ..
-    } = state;
-    let session = sessions.get_mut(id)?;
-    let payment_id = random_id("mem_pay_");
-    session.result.payment_id = Some(payment_id.clone());
-    let customer_id = match &session.result.customer_id {
-        Some(existing) => existing.clone(),
-        None => {
-            let mut customer =
-                Customer::new(random_id("mem_cus_"), ProviderKind::MEMORY, BTreeMap::new());
-            customer.email = session.result.customer_email.clone();
-            customer.created_at = Some(now);
-            let customer_id = customer.id.clone();
-            billing.customers.insert(customer_id.clone(), customer);
-            customer_id
-        }
-    };
-    session.result.customer_id = Some(customer_id.clone());
-    let mut started = None;
-    if session.request.mode == CheckoutMode::Subscription {
-        let interval = session
-            .request
-            .line_items
-            .iter()
-            .find_map(|item| item.custom_product().and_then(|custom| custom.recurring))
-            .unwrap_or(Recurring::every(Interval::Month));
-        let mut subscription = Subscription::new(
-            random_id("mem_sub_"),
-            ProviderKind::MEMORY,
-            SubscriptionStatus::Active,
-        );
-        subscription.customer_id = Some(customer_id);
-        subscription.items = session
-            .request
-            .line_items
-            .iter()
-            .map(|line| {
-                let mut item = SubscriptionItem::new(line.quantity);
-                item.id = Some(random_id("mem_si_"));
-                match &line.product {
-                    Product::Sku(plan) | Product::Native(plan) => {
-                        item.product_id = Some(plan.clone());
-                        item.unit_amount = billing.prices.get(plan).copied();
-                    }
-                    Product::Custom(custom) => {
-                        item.product_id = Some(custom.name.clone());
-                        item.unit_amount = Some(custom.unit_amount);
-                    }
-                }
-                item
-            })
-            .collect();
-        subscription.current_period_start = Some(now);
-        subscription.current_period_end = Some(add_period(now, interval));
-        subscription.created_at = Some(now);
-        subscription.reference = session.result.reference.clone();
-        subscription.metadata = session.result.metadata.clone();
-        subscription.raw =
-            serde_json::json!({ "id": subscription.id, "object": "memory.subscription" }).into();
-        session.result.subscription_id = Some(subscription.id.clone());
-        let sequence = billing.subscriptions.len();
-        billing.subscriptions.insert(
-            subscription.id.clone(),
-            Held {
-                subscription: subscription.clone(),
-                interval,
-                sequence,
-            },
-        );
-        started = Some(subscription);
-    }
-    if let Some(amount) = session
-        .result
-        .amount_total
-        .filter(|money| money.amount() > 0)
-    {
-        billing.payments.insert(
-            payment_id,
-            Payment {
-                amount,
-                refunded: 0,
-                checkout_id: id.to_owned(),
-                subscription_id: session.result.subscription_id.clone(),
-            },
-        );
-    }
-    started
 }
 
 impl MemoryProvider {

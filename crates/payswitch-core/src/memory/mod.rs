@@ -1,5 +1,6 @@
 //! `MemoryProvider`: an in-process fake gateway for applications' own tests.
 
+mod billing;
 mod lifecycle;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -11,6 +12,7 @@ use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use self::billing::random_id;
 use crate::adapter::signature::{hmac_sha256, matches_any};
 use crate::capability::Capabilities;
 use crate::clock::{Clock, SystemClock};
@@ -125,17 +127,12 @@ struct Session {
 #[derive(Debug, Default)]
 struct State {
     sessions: BTreeMap<String, Session>,
-    billing: lifecycle::Billing,
+    billing: billing::Billing,
     by_idempotency_key: HashMap<String, String>,
     calls: Vec<RecordedCall>,
     failures: HashMap<Operation, VecDeque<PaymentError>>,
     events: HashMap<String, WebhookEvent>,
     deliveries: Vec<WebhookDelivery>,
-}
-
-/// Random ids, so two memory gateways (say, behind a router) never issue the same one.
-fn random_id(prefix: &str) -> String {
-    format!("{prefix}{:016x}", rand::random::<u64>())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -265,7 +262,13 @@ impl MemoryProvider {
             session.result.customer_email = Some("customer@example.com".into());
         }
         let id = id.to_owned();
-        let started = lifecycle::record_payment(&mut state, &id, now);
+        let started = {
+            let State {
+                sessions, billing, ..
+            } = &mut *state;
+            let session = sessions.get_mut(&id).ok_or_else(|| not_found(&id))?;
+            billing.record_payment(&session.request, &mut session.result, now)
+        };
         let snapshot = state
             .sessions
             .get(&id)

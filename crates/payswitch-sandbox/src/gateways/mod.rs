@@ -112,7 +112,7 @@ pub(crate) fn subscriptions(state: &State) -> Vec<SubscriptionRecord> {
     let mut records = Vec::new();
     for gateway in Gateway::ALL {
         match gateway {
-            Gateway::Stripe => {}
+            Gateway::Stripe => records.extend(stripe::records::subscriptions(state)),
             Gateway::Creem => records.extend(creem::subscriptions::records(state)),
         }
     }
@@ -126,7 +126,7 @@ pub(crate) fn refunds(state: &State) -> Vec<RefundRecord> {
     let mut records = Vec::new();
     for gateway in Gateway::ALL {
         match gateway {
-            Gateway::Stripe => {}
+            Gateway::Stripe => records.extend(stripe::records::refunds(state)),
             Gateway::Creem => records.extend(creem::refunds::records(state)),
         }
     }
@@ -142,7 +142,7 @@ pub(crate) fn portal_view(state: &State, token: &str) -> Result<PortalView, Port
     let mut refusal = PortalRefusal::UnknownLink;
     for gateway in Gateway::ALL {
         let found = match gateway {
-            Gateway::Stripe => Err(PortalRefusal::UnknownLink),
+            Gateway::Stripe => stripe::portal::view(state, token),
             Gateway::Creem => creem::portal::view(state, token),
         };
         match found {
@@ -168,7 +168,7 @@ pub(crate) fn portal_act(
     let mut refusal = PortalRefusal::UnknownLink;
     for gateway in Gateway::ALL {
         let done = match gateway {
-            Gateway::Stripe => Err(PortalRefusal::UnknownLink),
+            Gateway::Stripe => stripe::portal::act(state, token, subscription_id, action),
             Gateway::Creem => creem::portal::act(state, token, subscription_id, action),
         };
         match done {
@@ -178,6 +178,15 @@ pub(crate) fn portal_act(
         }
     }
     Err(refusal)
+}
+
+/// Returns where the customer portal page of link `token` links back to, if its gateway has
+/// such a link (Stripe's `return_url`).
+pub(crate) fn portal_return_url(state: &State, token: &str) -> Option<String> {
+    Gateway::ALL.into_iter().find_map(|gateway| match gateway {
+        Gateway::Stripe => stripe::portal::return_url(state, token),
+        Gateway::Creem => None,
+    })
 }
 
 /// Handles one API request in the gateway's wire protocol. `fail_with` is a failure injected
@@ -302,7 +311,8 @@ pub(crate) fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<
 pub(crate) fn expire_due(app: &App, state: &mut State) {
     for gateway in Gateway::ALL {
         match gateway {
-            Gateway::Stripe => stripe::sessions::lifecycle::expire_due(app, state),
+            // Also subscription renewals, trial ends and scheduled cancellations.
+            Gateway::Stripe => stripe::clock::run_due(app, state),
             Gateway::Creem => {
                 creem::checkouts::expire_due(state);
                 creem::transitions::settle_due(state);

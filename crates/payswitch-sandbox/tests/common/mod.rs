@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod billing;
+
 use hmac::{Hmac, Mac};
 use payswitch_sandbox::{ProductSeed, Sandbox, SandboxHandle, WebhookInbox};
 use serde_json::Value;

@@ -2,18 +2,32 @@
 //! replay and the route table. Each endpoint lives in the file named after its resource.
 
 pub(crate) mod auth;
+pub(crate) mod calendar;
+pub(crate) mod charges;
+pub(crate) mod clock;
 pub(crate) mod coupons;
 pub(crate) mod currencies;
+pub(crate) mod customers;
 pub(crate) mod error;
+pub(crate) mod event_log;
 pub(crate) mod events;
 pub(crate) mod form;
 pub(crate) mod idempotency;
+pub(crate) mod invoices;
+pub(crate) mod lists;
 pub(crate) mod objects;
+pub(crate) mod ordered;
 pub(crate) mod params;
 pub(crate) mod payment_intents;
+pub(crate) mod portal;
 pub(crate) mod prices;
+pub(crate) mod proration;
+pub(crate) mod records;
+pub(crate) mod refunds;
+pub(crate) mod search_query;
 pub(crate) mod sessions;
 pub(crate) mod settings;
+pub(crate) mod subscriptions;
 
 use std::sync::Arc;
 
@@ -26,7 +40,7 @@ use crate::gateways::request::GatewayRequest;
 use crate::gateways::stripe::auth::{authenticate, Caller};
 use crate::gateways::stripe::error::{failure_body, ApiError, Failure, Outcome};
 use crate::gateways::stripe::form::{FormError, Params};
-use crate::gateways::stripe::params::CallContext;
+use crate::gateways::stripe::params::{version_at_least, CallContext};
 use crate::respond::{self, insert_header};
 use crate::state::{new_request_id, State};
 
@@ -44,7 +58,9 @@ fn decode_params(bytes: &[u8]) -> Result<Params, Failure> {
     })
 }
 
-/// Returns whether a path belongs to Stripe's API (the gateways' paths do not overlap).
+/// Returns whether a path belongs to Stripe's API alone. `/v1/customers…`,
+/// `/v1/subscriptions…` and `/v1/refunds…` are Creem paths too, so they are left out: a
+/// request there is Stripe's unless it carries Creem's `x-api-key` (see `gateways::owner`).
 pub(crate) fn owns_path(path: &str) -> bool {
     path.starts_with("/v1/checkout/")
         || path.starts_with("/v1/payment_intents")
@@ -54,6 +70,10 @@ pub(crate) fn owns_path(path: &str) -> bool {
         || path.starts_with("/v1/coupons/")
         || path == "/v1/promotion_codes"
         || path.starts_with("/v1/promotion_codes/")
+        || path == "/v1/invoices"
+        || path.starts_with("/v1/invoices/")
+        || path.starts_with("/v1/charges/")
+        || path.starts_with("/v1/billing_portal/")
 }
 
 /// Handles one Stripe API request. `fail_with` is an injected failure during execution (a
@@ -143,10 +163,11 @@ fn fail_during_execution(outcome: Outcome, fail_with: Option<StatusCode>) -> Out
     })
 }
 
-/// Decodes the parameters: the body of a POST (merged over its query string), the query
-/// string otherwise.
+/// Decodes the parameters: the body of a POST or DELETE (merged over its query string), the
+/// query string otherwise.
 fn request_params(method: &Method, query: &str, body: &[u8]) -> Result<Params, Failure> {
-    if *method != Method::POST {
+    // The SDKs send DELETE parameters in the query; curl users send them in the body.
+    if *method != Method::POST && *method != Method::DELETE {
         return decode_params(query.as_bytes());
     }
     if query.is_empty() {
@@ -180,7 +201,96 @@ fn route(
             secret_only(context)?;
             route_catalog(state, method, resource, rest, params, context)
         }
+        ["v1", "customers", rest @ ..] => {
+            secret_only(context)?;
+            route_customers(app, state, method, rest, params, context)
+        }
+        ["v1", "subscriptions", rest @ ..] => {
+            secret_only(context)?;
+            route_subscriptions(app, state, method, rest, params, context)
+        }
+        ["v1", resource @ ("invoices" | "refunds" | "charges"), rest @ ..] => {
+            secret_only(context)?;
+            route_payments(app, state, method, resource, rest, params, context)
+        }
+        ["v1", "events"] if *method == Method::GET => {
+            secret_only(context)?;
+            event_log::list(state, params)
+        }
+        ["v1", "events", id] if *method == Method::GET => {
+            secret_only(context)?;
+            event_log::retrieve(state, id, params)
+        }
+        ["v1", "billing_portal", "sessions"] if *method == Method::POST => {
+            secret_only(context)?;
+            portal::create(app, state, params, context)
+        }
         _ => Err(unrecognized(method, path)),
+    }
+}
+
+fn route_customers(
+    app: &App,
+    state: &mut State,
+    method: &Method,
+    rest: &[&str],
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    match (method, rest) {
+        (&Method::POST, []) => customers::create(app, state, params, context),
+        (&Method::GET, []) => customers::list(state, params),
+        (&Method::GET, ["search"]) => customers::search(state, params),
+        (&Method::GET, [id]) => customers::retrieve(state, id, params),
+        (&Method::POST, [id]) => customers::update(app, state, id, params, context),
+        _ => Err(unrecognized(method, &join("customers", rest))),
+    }
+}
+
+fn route_subscriptions(
+    app: &App,
+    state: &mut State,
+    method: &Method,
+    rest: &[&str],
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    match (method, rest) {
+        (&Method::GET, []) => subscriptions::read::list(state, params),
+        (&Method::GET, [id]) => subscriptions::read::retrieve(state, id, params),
+        (&Method::POST, [id]) => subscriptions::update::update(app, state, id, params, context),
+        (&Method::DELETE, [id]) => subscriptions::cancel::cancel(app, state, id, params, context),
+        (&Method::POST, [id, "resume"]) => {
+            subscriptions::cancel::resume(app, state, id, params, context)
+        }
+        // The pause endpoint arrived with 2026-09-30.endive.
+        (&Method::POST, [id, "pause"]) if version_at_least(context.api_version, "2026-09-30") => {
+            subscriptions::cancel::pause(app, state, id, params, context)
+        }
+        _ => Err(unrecognized(method, &join("subscriptions", rest))),
+    }
+}
+
+fn route_payments(
+    app: &App,
+    state: &mut State,
+    method: &Method,
+    resource: &str,
+    rest: &[&str],
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    match (method, resource, rest) {
+        (&Method::GET, "invoices", []) => invoices::read::list(state, params),
+        (&Method::POST, "invoices", ["create_preview"]) => {
+            invoices::preview::create_preview(state, params)
+        }
+        (&Method::GET, "invoices", [id]) => invoices::read::retrieve(state, id, params),
+        (&Method::POST, "refunds", []) => refunds::create(app, state, params, context),
+        (&Method::GET, "refunds", []) => refunds::list(state, params),
+        (&Method::GET, "refunds", [id]) => refunds::retrieve(state, id, params),
+        (&Method::GET, "charges", [id]) => charges::retrieve(state, id, params),
+        _ => Err(unrecognized(method, &join(resource, rest))),
     }
 }
 

@@ -1,26 +1,15 @@
 //! Stripe's objects as the sandbox stores them (Checkout Sessions, line items, Prices, Products,
-//! PaymentIntents, coupons, promotion codes, saved idempotent responses) and the [`Store`]
+//! PaymentIntents, coupons, promotion codes, saved idempotent responses; customers,
+//! subscriptions, invoices, charges, refunds and billing portal sessions) and the [`Store`]
 //! that holds them.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use crate::checkout::CheckoutStatus;
-
-/// Forgets arbitrary entries of a map past `cap` (maps with no order to keep, such as
-/// customers by email: a forgotten payer gets a new id next time).
-fn forget_past_cap<V>(map: &mut HashMap<String, V>, cap: usize) {
-    let excess = map.len().saturating_sub(cap);
-    if excess == 0 {
-        return;
-    }
-    let doomed: Vec<String> = map.keys().take(excess).cloned().collect();
-    for key in doomed {
-        map.remove(&key);
-    }
-}
+use crate::gateways::stripe::ordered::Ordered;
 
 /// Recurring price details of a Stripe line item.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Recurring {
     pub(crate) interval: String,
     pub(crate) interval_count: i64,
@@ -134,8 +123,26 @@ pub(crate) struct Session {
     pub(crate) paid_email: Option<String>,
     pub(crate) payment_intent: Option<String>,
     pub(crate) subscription: Option<String>,
+    /// The first invoice of a paid subscription-mode session.
+    pub(crate) invoice: Option<String>,
     pub(crate) locale: Option<String>,
     pub(crate) allow_promotion_codes: Option<bool>,
+    /// `always` or `if_required` (subscription mode only).
+    pub(crate) payment_method_collection: Option<String>,
+    /// What `subscription_data` asked of the subscription a paid session creates.
+    pub(crate) subscription_data: SubscriptionData,
+}
+
+/// The `subscription_data` of a subscription-mode Checkout Session.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SubscriptionData {
+    /// The trial's end, from `trial_end` or `trial_period_days` (counted from payment).
+    pub(crate) trial_end: Option<i64>,
+    pub(crate) trial_period_days: Option<i64>,
+    /// `trial_settings[end_behavior][missing_payment_method]`, default `create_invoice`.
+    pub(crate) missing_payment_method: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
 }
 
 /// A Stripe PaymentIntent.
@@ -191,8 +198,15 @@ pub(crate) struct Store {
     /// The Price catalog.
     pub(crate) prices: HashMap<String, Price>,
     pub(crate) products: HashMap<String, Product>,
-    /// Customers by email, so a returning payer keeps one id.
-    pub(crate) customers: HashMap<String, String>,
+    /// Customers, from `POST /v1/customers` or a paid subscription checkout.
+    pub(crate) customers: Ordered<Customer>,
+    pub(crate) subscriptions: Ordered<Subscription>,
+    pub(crate) invoices: Ordered<Invoice>,
+    pub(crate) charges: Ordered<Charge>,
+    pub(crate) refunds: Ordered<Refund>,
+    pub(crate) portal_sessions: Ordered<PortalSession>,
+    /// Every event emitted, as sent (`GET /v1/events` lists them newest first).
+    pub(crate) events: Ordered<serde_json::Value>,
     /// Responses saved under an `Idempotency-Key`, and keys in use.
     pub(crate) idempotency: IdempotencyStore,
     pub(crate) coupons: HashMap<String, Coupon>,
@@ -204,7 +218,8 @@ pub(crate) struct Store {
 impl Store {
     /// Forgets sessions and PaymentIntents that finished (paid, expired, cancelled) and were
     /// created `retention` seconds or more before `now`, then the oldest of each kind past
-    /// `cap` (open ones included), and customers past `cap`. Sessions go in creation order.
+    /// `cap` (open ones included), and the oldest billing objects (customers, subscriptions,
+    /// invoices, charges, refunds, portal sessions) past `cap`. Sessions go in creation order.
     pub(crate) fn forget_old(&mut self, now: i64, retention: i64, cap: usize) {
         let old = |created: i64| now.saturating_sub(created) >= retention;
         let mut excess = self.sessions.len().saturating_sub(cap);
@@ -239,15 +254,347 @@ impl Store {
                 self.payment_intents.remove(&id);
             }
         }
-        forget_past_cap(&mut self.customers, cap);
+        // Billing objects stay as long as the cap allows: a live subscription is not finished
+        // however old it is.
+        self.customers.forget_past_cap(cap);
+        self.subscriptions.forget_past_cap(cap);
+        self.invoices.forget_past_cap(cap);
+        self.charges.forget_past_cap(cap);
+        self.refunds.forget_past_cap(cap);
+        self.portal_sessions.forget_past_cap(cap);
+        self.events.forget_past_cap(cap);
     }
 
-    /// Returns when the earliest open session expires, if one is open.
+    /// Returns when the clock next has something to do: the earliest open session expiry or
+    /// subscription due time (period end, trial end, `cancel_at`).
     pub(crate) fn next_expiry(&self) -> Option<i64> {
-        self.sessions
+        let sessions = self
+            .sessions
             .values()
             .filter(|session| session.status == CheckoutStatus::Open)
-            .map(|session| session.expires_at)
-            .min()
+            .map(|session| session.expires_at);
+        let subscriptions = self
+            .subscriptions
+            .oldest_first()
+            .filter_map(Subscription::next_due);
+        sessions.chain(subscriptions).min()
     }
+}
+
+/// A Stripe Customer.
+#[derive(Debug, Clone)]
+pub(crate) struct Customer {
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) email: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    /// Set by the customer's first subscription or invoice.
+    pub(crate) currency: Option<String>,
+    /// Prefix of the customer's invoice numbers (`ABCD1234-0001`).
+    pub(crate) invoice_prefix: String,
+    /// Sequence number of the customer's next invoice, from 1.
+    pub(crate) next_invoice_sequence: u64,
+}
+
+/// The price a subscription item or invoice line bills, copied when it was chosen: a
+/// `price_data` price is not in the catalog, yet its item must still render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ItemPrice {
+    pub(crate) id: String,
+    pub(crate) product_id: String,
+    pub(crate) product_name: String,
+    pub(crate) currency: String,
+    pub(crate) unit_amount: i64,
+    /// `None` for a one-time price (a setup fee billed on the first invoice only).
+    pub(crate) recurring: Option<Recurring>,
+}
+
+/// One item of a subscription: a recurring price, a quantity and its own current period
+/// (current API versions keep `current_period_start/end` on items, not on the subscription).
+#[derive(Debug, Clone)]
+pub(crate) struct SubscriptionItem {
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) price: ItemPrice,
+    pub(crate) quantity: i64,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) current_period_start: i64,
+    pub(crate) current_period_end: i64,
+}
+
+/// A subscription's lifecycle status, as Stripe spells it on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubscriptionStatus {
+    Trialing,
+    Active,
+    /// An invoice could not be collected (a trial ended without a payment method and
+    /// `create_invoice`).
+    PastDue,
+    Paused,
+    Canceled,
+}
+
+impl SubscriptionStatus {
+    /// The wire value of `status`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Trialing => "trialing",
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Paused => "paused",
+            SubscriptionStatus::Canceled => "canceled",
+        }
+    }
+}
+
+/// `pause_collection`: invoices are still created but not collected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PauseCollection {
+    /// `keep_as_draft`, `mark_uncollectible` or `void`.
+    pub(crate) behavior: String,
+    pub(crate) resumes_at: Option<i64>,
+}
+
+/// A coupon applied to a subscription (Stripe's `discount`, `di_…`).
+#[derive(Debug, Clone)]
+pub(crate) struct SubscriptionDiscount {
+    pub(crate) id: String,
+    pub(crate) coupon_id: String,
+    pub(crate) promotion_code: Option<String>,
+    pub(crate) start: i64,
+    /// When a `repeating` coupon stops applying; `None` for `forever` and `once` (a `once`
+    /// discount is removed after the first invoice).
+    pub(crate) end: Option<i64>,
+    /// The coupon's `duration` when it was applied.
+    pub(crate) duration: String,
+}
+
+/// What `trial_settings.end_behavior.missing_payment_method` says happens when a trial ends
+/// and the subscription has no payment method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TrialEndBehavior {
+    CreateInvoice,
+    Pause,
+    Cancel,
+}
+
+/// A Stripe Subscription.
+#[derive(Debug, Clone)]
+pub(crate) struct Subscription {
+    pub(crate) id: String,
+    pub(crate) customer: String,
+    pub(crate) created: i64,
+    pub(crate) start_date: i64,
+    pub(crate) currency: String,
+    pub(crate) status: SubscriptionStatus,
+    pub(crate) items: Vec<SubscriptionItem>,
+    pub(crate) billing_cycle_anchor: i64,
+    pub(crate) cancel_at_period_end: bool,
+    pub(crate) cancel_at: Option<i64>,
+    pub(crate) canceled_at: Option<i64>,
+    pub(crate) ended_at: Option<i64>,
+    /// `cancellation_details`: reason (set by Stripe), feedback and comment (set by the caller).
+    pub(crate) cancellation_reason: Option<String>,
+    pub(crate) cancellation_feedback: Option<String>,
+    pub(crate) cancellation_comment: Option<String>,
+    pub(crate) trial_start: Option<i64>,
+    pub(crate) trial_end: Option<i64>,
+    pub(crate) trial_end_behavior: TrialEndBehavior,
+    pub(crate) pause_collection: Option<PauseCollection>,
+    /// The payment method checkout collected; `None` when it collected none (a free trial
+    /// with `payment_method_collection=if_required`).
+    pub(crate) default_payment_method: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) latest_invoice: Option<String>,
+    pub(crate) discount: Option<SubscriptionDiscount>,
+    /// Prorations recorded by `create_prorations` (Stripe's pending invoice items, `ii_…`),
+    /// billed on the next invoice.
+    pub(crate) pending: Vec<InvoiceLine>,
+    /// Whether `customer.subscription.trial_will_end` went out for the current trial.
+    pub(crate) trial_will_end_sent: bool,
+}
+
+/// How long before a trial ends Stripe sends `customer.subscription.trial_will_end`.
+pub(crate) const TRIAL_WARNING_SECONDS: i64 = 3 * 24 * 60 * 60;
+
+impl Subscription {
+    /// Returns when the clock next has to act on this subscription: the end of the earliest
+    /// item period (renewal or cancellation at period end), a trial end or `cancel_at`.
+    pub(crate) fn next_due(&self) -> Option<i64> {
+        match self.status {
+            SubscriptionStatus::Canceled | SubscriptionStatus::Paused => None,
+            SubscriptionStatus::Trialing
+            | SubscriptionStatus::Active
+            | SubscriptionStatus::PastDue => {
+                let period_end = self.items.iter().map(|item| item.current_period_end).min();
+                let trial = self
+                    .trial_end
+                    .filter(|_| self.status == SubscriptionStatus::Trialing);
+                let trial_warning = trial
+                    .filter(|_| !self.trial_will_end_sent)
+                    .map(|end| end.saturating_sub(TRIAL_WARNING_SECONDS));
+                [period_end, trial, trial_warning, self.cancel_at]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            }
+        }
+    }
+}
+
+/// An invoice's lifecycle status, as Stripe spells it on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvoiceStatus {
+    Draft,
+    Open,
+    Paid,
+    Uncollectible,
+    Void,
+}
+
+impl InvoiceStatus {
+    /// The wire value of `status`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Draft => "draft",
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Uncollectible => "uncollectible",
+            InvoiceStatus::Void => "void",
+        }
+    }
+}
+
+/// One line of an invoice (`il_…`): a subscription item's period, a proration, or a one-time
+/// item.
+#[derive(Debug, Clone)]
+pub(crate) struct InvoiceLine {
+    pub(crate) id: String,
+    /// Before discounts; negative for a credit.
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) description: String,
+    pub(crate) quantity: i64,
+    pub(crate) price: ItemPrice,
+    pub(crate) period_start: i64,
+    pub(crate) period_end: i64,
+    pub(crate) proration: bool,
+    pub(crate) subscription: Option<String>,
+    /// The subscription item this line bills, for subscription item lines and prorations.
+    pub(crate) subscription_item: Option<String>,
+    /// The invoice item (`ii_…`) behind a proration or one-time line.
+    pub(crate) invoice_item: Option<String>,
+    /// This line's share of the invoice's discount.
+    pub(crate) discount_amount: i64,
+}
+
+/// A Stripe Invoice.
+#[derive(Debug, Clone)]
+pub(crate) struct Invoice {
+    pub(crate) id: String,
+    pub(crate) number: Option<String>,
+    pub(crate) customer: String,
+    pub(crate) customer_email: Option<String>,
+    pub(crate) customer_name: Option<String>,
+    pub(crate) subscription: Option<String>,
+    /// `subscription_create`, `subscription_update`, `subscription_cycle`, …
+    pub(crate) billing_reason: String,
+    pub(crate) currency: String,
+    pub(crate) created: i64,
+    pub(crate) status: InvoiceStatus,
+    pub(crate) lines: Vec<InvoiceLine>,
+    /// The discount (`di_…`) whose amounts the lines carry.
+    pub(crate) discount: Option<String>,
+    pub(crate) period_start: i64,
+    pub(crate) period_end: i64,
+    /// The succeeded PaymentIntent that paid it.
+    pub(crate) payment_intent: Option<String>,
+    pub(crate) finalized_at: Option<i64>,
+    pub(crate) paid_at: Option<i64>,
+    pub(crate) voided_at: Option<i64>,
+    pub(crate) marked_uncollectible_at: Option<i64>,
+}
+
+impl Invoice {
+    /// Sum of the lines before discounts.
+    pub(crate) fn subtotal(&self) -> i64 {
+        self.lines
+            .iter()
+            .fold(0i64, |sum, line| sum.saturating_add(line.amount))
+    }
+
+    /// What the discount takes off.
+    pub(crate) fn discount_total(&self) -> i64 {
+        self.lines
+            .iter()
+            .fold(0i64, |sum, line| sum.saturating_add(line.discount_amount))
+    }
+
+    /// Subtotal minus discounts; negative when prorations credit more than is charged.
+    pub(crate) fn total(&self) -> i64 {
+        self.subtotal().saturating_sub(self.discount_total())
+    }
+
+    /// What is charged: a negative total charges nothing (Stripe credits the customer's
+    /// balance instead).
+    pub(crate) fn amount_due(&self) -> i64 {
+        self.total().max(0)
+    }
+
+    /// What was paid: the amount due once the invoice is paid.
+    pub(crate) fn amount_paid(&self) -> i64 {
+        if self.status == InvoiceStatus::Paid {
+            self.amount_due()
+        } else {
+            0
+        }
+    }
+}
+
+/// A Stripe Charge: the payment behind a succeeded PaymentIntent, which refunds draw on.
+#[derive(Debug, Clone)]
+pub(crate) struct Charge {
+    pub(crate) id: String,
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) created: i64,
+    pub(crate) customer: Option<String>,
+    pub(crate) payment_intent: Option<String>,
+    pub(crate) payment_method: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) billing_email: Option<String>,
+    pub(crate) amount_refunded: i64,
+    pub(crate) metadata: BTreeMap<String, String>,
+    /// Refund ids, oldest first.
+    pub(crate) refunds: Vec<String>,
+}
+
+/// A Stripe Refund (`re_…`).
+#[derive(Debug, Clone)]
+pub(crate) struct Refund {
+    pub(crate) id: String,
+    pub(crate) amount: i64,
+    pub(crate) charge: String,
+    pub(crate) payment_intent: Option<String>,
+    pub(crate) currency: String,
+    pub(crate) created: i64,
+    pub(crate) reason: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+}
+
+/// A Stripe billing portal session (`bps_…`): a link to the sandbox's hosted portal page.
+#[derive(Debug, Clone)]
+pub(crate) struct PortalSession {
+    pub(crate) id: String,
+    pub(crate) customer: String,
+    pub(crate) return_url: Option<String>,
+    pub(crate) locale: Option<String>,
+    pub(crate) created: i64,
+    /// The account's API version when the session was made: the portal page's events are
+    /// rendered for it.
+    pub(crate) api_version: String,
 }

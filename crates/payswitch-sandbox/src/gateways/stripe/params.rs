@@ -75,7 +75,7 @@ pub(crate) fn existing_customer<'a>(
 ) -> Result<Option<&'a str>, Failure> {
     let customer = text(map, "customer", "")?;
     if let Some(customer) = customer {
-        if !store.customers.values().any(|known| known == customer) {
+        if !store.customers.contains(customer) {
             return Err(Failure::invalid(
                 Some("resource_missing"),
                 Some("customer"),
@@ -254,6 +254,83 @@ pub(crate) fn metadata(
         }
     }
     Ok(metadata)
+}
+
+/// Applies `metadata[...]` of an update to `current`, as Stripe merges it: a key with a value
+/// is set, a key with an empty value is unset, and `metadata=` unsets every key.
+pub(crate) fn apply_metadata(
+    map: &BTreeMap<String, FormValue>,
+    prefix: &str,
+    current: &mut BTreeMap<String, String>,
+) -> Result<(), Failure> {
+    match map.get("metadata") {
+        None => Ok(()),
+        Some(FormValue::Text(value)) if value.is_empty() => {
+            current.clear();
+            Ok(())
+        }
+        Some(FormValue::Text(_)) => {
+            // Lets `metadata` report its own error for a non-hash value.
+            metadata(map, prefix).map(|_| ())
+        }
+        Some(FormValue::Map(entries)) => {
+            let set = metadata(map, prefix)?;
+            for (key, value) in entries {
+                if value.as_text() == Some("") {
+                    current.remove(key);
+                }
+            }
+            current.extend(set);
+            if current.len() > 50 {
+                return Err(Failure::invalid(
+                    None,
+                    Some(&bracket(prefix, "metadata")),
+                    "Invalid metadata: metadata can have at most 50 keys.".to_owned(),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Rejects keys outside `allowed`: documented but unemulated ones with a message saying so
+/// (`what` names the resource, e.g. `prices`), the rest as `parameter_unknown`. A test never
+/// passes on a parameter the sandbox silently ignored.
+pub(crate) fn reject_unsupported(
+    map: &BTreeMap<String, FormValue>,
+    allowed: &[&str],
+    unemulated: &[&str],
+    prefix: &str,
+    what: &str,
+) -> Result<(), Failure> {
+    for key in map.keys() {
+        if allowed.contains(&key.as_str()) {
+            continue;
+        }
+        let param = bracket(prefix, key);
+        if unemulated.contains(&key.as_str()) {
+            return Err(Failure::invalid(
+                None,
+                Some(&param),
+                format!("The payswitch sandbox does not emulate `{param}` on {what}."),
+            ));
+        }
+        return Err(Failure::unknown(&param));
+    }
+    Ok(())
+}
+
+/// Reads an optional text field of an update: `None` when absent, `Some(None)` when sent
+/// empty (unset), `Some(Some(value))` otherwise.
+pub(crate) fn text_update<'a>(
+    map: &'a BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<Option<&'a str>>, Failure> {
+    if !map.contains_key(key) {
+        return Ok(None);
+    }
+    text(map, key, prefix).map(Some)
 }
 
 /// Reads `expand[...]` as a list of field names.

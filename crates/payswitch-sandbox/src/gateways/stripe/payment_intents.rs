@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::access::constant_time_eq;
 use crate::app::App;
+use crate::gateways::stripe::charges::record_intent_charge;
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
 use crate::gateways::stripe::events::emit_event;
@@ -372,6 +373,8 @@ fn succeed(
     intent.last_payment_error = None;
     let rendered = render(intent);
     if intent.status == "succeeded" {
+        // A succeeded intent has a charge that refunds can draw on.
+        record_intent_charge(state, id);
         emit_event(
             app,
             state,

@@ -12,7 +12,7 @@ use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::{FormValue, Params};
 use crate::gateways::stripe::objects::{Price, Product, Recurring};
 use crate::gateways::stripe::params::{
-    boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, text,
+    self, boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, text,
 };
 use crate::seed::PriceSeed;
 use crate::state::{new_id, State};
@@ -62,29 +62,14 @@ const INTERVALS: &[(&str, i64)] = &[("day", 1095), ("week", 156), ("month", 36),
 /// Largest unit amount: eight digits, as Stripe allows for prices.
 const MAX_UNIT_AMOUNT: i64 = 99_999_999;
 
-/// Rejects keys outside `allowed`: documented but unemulated ones with a
-/// message saying so, the rest as `parameter_unknown`.
+/// Rejects keys outside `allowed`, naming unemulated ones as such.
 fn reject_unsupported(
     map: &BTreeMap<String, FormValue>,
     allowed: &[&str],
     unemulated: &[&str],
     prefix: &str,
 ) -> Result<(), Failure> {
-    for key in map.keys() {
-        if allowed.contains(&key.as_str()) {
-            continue;
-        }
-        let param = bracket(prefix, key);
-        if unemulated.contains(&key.as_str()) {
-            return Err(Failure::invalid(
-                None,
-                Some(&param),
-                format!("The payswitch sandbox does not emulate `{param}` on prices."),
-            ));
-        }
-        return Err(Failure::unknown(&param));
-    }
-    Ok(())
+    params::reject_unsupported(map, allowed, unemulated, prefix, "prices")
 }
 
 /// Checks a price's amount, currency and recurrence as Stripe does;

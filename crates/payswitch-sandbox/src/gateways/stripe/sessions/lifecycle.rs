@@ -1,21 +1,23 @@
 //! State changes of Stripe Checkout Sessions after creation: whether one can still be paid,
-//! expire (API, admin, clock) and payment, with their webhook events.
-
-use std::collections::BTreeMap;
+//! expire (API, admin, clock) and payment (which creates the PaymentIntent, or the customer,
+//! subscription and first invoice), with their webhook events.
 
 use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::App;
 use crate::checkout::{payable, CheckoutStatus, NotPayable};
 use crate::error::SandboxError;
+use crate::gateways::stripe::charges::{record_payment, Payment};
+use crate::gateways::stripe::customers;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::events::emit_event;
 use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::{PaymentIntent, Session};
+use crate::gateways::stripe::objects::{Session, TrialEndBehavior};
 use crate::gateways::stripe::params::{check_expand, expand_list, reject_unknown, CallContext};
 use crate::gateways::stripe::sessions::read::render;
-use crate::state::{new_id, random_token, State};
+use crate::gateways::stripe::subscriptions::create::{from_checkout, FromCheckout};
+use crate::state::{new_id, State};
 
 /// `POST /v1/checkout/sessions/{id}/expire`.
 pub(crate) fn expire(
@@ -127,9 +129,10 @@ pub(crate) fn expire_now(app: &App, state: &mut State, id: &str) -> Result<(), S
     }
 }
 
-/// Pays an open session as the hosted page does: creates the PaymentIntent
-/// or subscription, completes the session, emits
-/// `checkout.session.completed`, and returns the redirect URL.
+/// Pays an open session as the hosted page does, then emits `checkout.session.completed`
+/// and returns the redirect URL. Payment mode: a succeeded PaymentIntent and its charge.
+/// Subscription mode: a new customer unless the session named one (`customer.created`), the
+/// subscription and its paid first invoice (their events, in Stripe's order).
 pub(crate) fn complete(
     app: &App,
     state: &mut State,
@@ -146,34 +149,57 @@ pub(crate) fn complete(
         id: id.to_owned(),
         reason: not_payable.reason().to_owned(),
     })?;
-    let mode = session.mode.clone();
-    let amount = session.amount_total;
+    let session = session.clone();
     let currency = session.currency.clone().unwrap_or_else(|| "usd".to_owned());
-    let customer = match session.customer.clone() {
-        Some(customer) => Some(customer),
-        None if mode == "subscription" => Some(
-            state
-                .stripe
-                .customers
-                .entry(email.to_owned())
-                .or_insert_with(|| new_id("cus_"))
-                .clone(),
-        ),
-        None => None,
-    };
-    // A no-cost order completes without a PaymentIntent.
-    let payment_intent = (mode == "payment" && amount > 0)
-        .then(|| store_paid_intent(state, amount, currency, customer.clone(), now));
-    let subscription = (mode == "subscription").then(|| new_id("sub_"));
-    let Some(session) = state.stripe.sessions.get_mut(id) else {
+    let mut customer = session.customer.clone();
+    let mut payment_intent = None;
+    let mut subscription = None;
+    let mut invoice = None;
+    match session.mode.as_str() {
+        // A no-cost order completes without a PaymentIntent.
+        "payment" if session.amount_total > 0 => {
+            payment_intent = Some(record_payment(
+                state,
+                Payment {
+                    amount: session.amount_total,
+                    currency,
+                    customer: customer.clone(),
+                    description: None,
+                    email: Some(email.to_owned()),
+                },
+            ));
+        }
+        "subscription" => {
+            let customer_id = match customer.clone() {
+                Some(existing) => existing,
+                None => customers::insert(
+                    app,
+                    state,
+                    customers::new_customer(now, Some(email.to_owned())),
+                    None,
+                ),
+            };
+            let (subscription_id, invoice_id) = from_checkout(
+                app,
+                state,
+                checkout_subscription(&session, &customer_id, &currency, now),
+            );
+            customer = Some(customer_id);
+            subscription = Some(subscription_id);
+            invoice = Some(invoice_id);
+        }
+        _ => {}
+    }
+    let Some(stored) = state.stripe.sessions.get_mut(id) else {
         return Err(SandboxError::NotFound(id.to_owned()));
     };
-    session.status = CheckoutStatus::Complete;
-    session.paid_email = Some(email.to_owned());
-    session.customer = customer;
-    session.payment_intent = payment_intent;
-    session.subscription = subscription;
-    let redirect = completion_redirect(app, session);
+    stored.status = CheckoutStatus::Complete;
+    stored.paid_email = Some(email.to_owned());
+    stored.customer = customer;
+    stored.payment_intent = payment_intent;
+    stored.subscription = subscription;
+    stored.invoice = invoice;
+    let redirect = completion_redirect(app, stored);
     let Some(session) = state.stripe.sessions.get(id) else {
         return Err(SandboxError::NotFound(id.to_owned()));
     };
@@ -182,38 +208,37 @@ pub(crate) fn complete(
     Ok(redirect)
 }
 
-/// Stores the succeeded PaymentIntent a paid `payment` session creates and returns its id.
-fn store_paid_intent(
-    state: &mut State,
-    amount: i64,
-    currency: String,
-    customer: Option<String>,
+/// What a paid subscription-mode session asks of its subscription.
+fn checkout_subscription<'a>(
+    session: &'a Session,
+    customer: &'a str,
+    currency: &'a str,
     now: i64,
-) -> String {
-    let intent_id = new_id("pi_");
-    let intent = PaymentIntent {
-        client_secret: format!("{intent_id}_secret_{}", random_token(24)),
-        id: intent_id.clone(),
-        amount,
-        currency,
-        status: "succeeded".to_owned(),
-        created: now,
-        metadata: BTreeMap::new(),
-        payment_method: Some(new_id("pm_")),
-        latest_charge: Some(new_id("ch_")),
-        last_payment_error: None,
-        description: None,
-        customer,
-        capture_method: "automatic_async".to_owned(),
-        automatic_payment_methods: Some(json!({ "allow_redirects": "always", "enabled": true })),
-        receipt_email: None,
+) -> FromCheckout<'a> {
+    let data = &session.subscription_data;
+    let trial_end = data.trial_end.or_else(|| {
+        data.trial_period_days
+            .map(|days| now.saturating_add(days.saturating_mul(24 * 60 * 60)))
+    });
+    // With `if_required`, Checkout collects no payment method when nothing is due today.
+    let collects_method = session.payment_method_collection.as_deref() != Some("if_required")
+        || session.amount_total > 0;
+    let trial_end_behavior = match data.missing_payment_method.as_deref() {
+        Some("pause") => TrialEndBehavior::Pause,
+        Some("cancel") => TrialEndBehavior::Cancel,
+        _ => TrialEndBehavior::CreateInvoice,
     };
-    state.counts.stripe_payment_intents += 1;
-    state
-        .stripe
-        .payment_intents
-        .insert(intent_id.clone(), intent);
-    intent_id
+    FromCheckout {
+        customer,
+        currency,
+        line_items: &session.line_items,
+        discount: session.discounts.first(),
+        trial_end,
+        trial_end_behavior,
+        payment_method: collects_method.then(|| new_id("pm_")),
+        description: data.description.clone(),
+        metadata: data.metadata.clone(),
+    }
 }
 
 /// Where the customer goes after paying: `return_url` for embedded sessions, `success_url`

@@ -13,9 +13,11 @@ use crate::checkout::{plausible_email, CheckoutStatus};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::{AppliedDiscount, Coupon, LineItem, Session};
+use crate::gateways::stripe::objects::{
+    AppliedDiscount, Coupon, LineItem, Session, SubscriptionData,
+};
 use crate::gateways::stripe::params::{
-    boolean, check_expand, existing_customer, expand_list, integer, metadata, one_of,
+    boolean, check_expand, existing_customer, expand_list, integer, metadata, object, one_of,
     reject_unknown, text, version_at_least, CallContext,
 };
 use crate::gateways::stripe::sessions::discounts::{allocate, discount_amount, parse_discounts};
@@ -116,7 +118,16 @@ pub(crate) fn create(
     let (mut line_items, currency) = parse_items_and_currency(state, params, mode)?;
     let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
     let discount = parse_discounts(state, params, allow_promotion_codes)?;
-    let amounts = price_session(&mut line_items, currency.as_deref(), discount.as_ref())?;
+    let subscription_data = parse_subscription_data(params, mode, now)?;
+    let payment_method_collection = parse_payment_method_collection(params, mode)?;
+    let trial =
+        subscription_data.trial_end.is_some() || subscription_data.trial_period_days.is_some();
+    let amounts = price_session(
+        &mut line_items,
+        currency.as_deref(),
+        discount.as_ref(),
+        trial,
+    )?;
     check_minimum(
         mode,
         currency.as_deref(),
@@ -156,8 +167,11 @@ pub(crate) fn create(
         paid_email: None,
         payment_intent: None,
         subscription: None,
+        invoice: None,
         locale: locale.map(str::to_owned),
         allow_promotion_codes,
+        payment_method_collection,
+        subscription_data,
     };
     let rendered = read::render(app, state, &session, &expand);
     state.counts.stripe_checkout_sessions += 1;
@@ -235,13 +249,25 @@ struct Amounts {
 }
 
 /// Adds up the line items (refusing a total over Stripe's eight digits) and applies the
-/// discount, recording each line's share of it.
+/// discount, recording each line's share of it. With a free trial only the one-time items
+/// are due today, so only they count (recurring items are billed when the trial ends).
 fn price_session(
     line_items: &mut [LineItem],
     currency: Option<&str>,
     discount: Option<&(AppliedDiscount, Coupon)>,
+    trial: bool,
 ) -> Result<Amounts, Failure> {
-    let subtotal = check_total(line_items)?;
+    let all = check_total(line_items)?;
+    let due_today = |item: &LineItem| !trial || item.recurring.is_none();
+    let subtotal = if trial {
+        line_items
+            .iter()
+            .filter(|item| due_today(item))
+            .map(|item| item.unit_amount.saturating_mul(item.quantity))
+            .sum()
+    } else {
+        all
+    };
     let discount = match discount {
         Some((applied, coupon)) => {
             let param = if applied.promotion_code.is_some() {
@@ -253,12 +279,147 @@ fn price_session(
         }
         None => 0,
     };
-    allocate(line_items, subtotal, discount);
+    let mut charged: Vec<LineItem> = line_items
+        .iter()
+        .filter(|item| due_today(item))
+        .cloned()
+        .collect();
+    allocate(&mut charged, subtotal, discount);
+    let mut shares = charged.into_iter();
+    for item in line_items.iter_mut().filter(|item| due_today(item)) {
+        if let Some(charged) = shares.next() {
+            item.amount_discount = charged.amount_discount;
+        }
+    }
     Ok(Amounts {
         subtotal,
         discount,
         total: subtotal - discount,
     })
+}
+
+/// Longest trial Stripe allows, in days.
+const MAX_TRIAL_DAYS: i64 = 730;
+/// How far ahead a `subscription_data[trial_end]` must be: at least 48 hours.
+const MIN_TRIAL_END_SECONDS: i64 = 48 * 60 * 60;
+
+/// Every `subscription_data` parameter Stripe documents for Checkout; the sandbox acts on
+/// `trial_period_days`, `trial_end`, `trial_settings`, `description` and `metadata` and
+/// ignores the rest, as it does the session's own unemulated parameters.
+const SUBSCRIPTION_DATA_PARAMS: &[&str] = &[
+    "application_fee_percent",
+    "billing_cycle_anchor",
+    "billing_mode",
+    "default_tax_rates",
+    "description",
+    "invoice_settings",
+    "metadata",
+    "on_behalf_of",
+    "proration_behavior",
+    "transfer_data",
+    "trial_end",
+    "trial_period_days",
+    "trial_settings",
+];
+
+/// Reads `subscription_data` (subscription mode only): the trial, its end behavior, the
+/// subscription's description and metadata.
+fn parse_subscription_data(
+    params: &Params,
+    mode: &str,
+    now: i64,
+) -> Result<SubscriptionData, Failure> {
+    let Some(data) = object(params, "subscription_data", "")? else {
+        return Ok(SubscriptionData::default());
+    };
+    if mode != "subscription" {
+        // The rule is Stripe's; the wording is the sandbox's.
+        return Err(Failure::invalid(
+            None,
+            Some("subscription_data"),
+            format!("You can only pass `subscription_data` in `subscription` mode; this session is in `{mode}` mode."),
+        ));
+    }
+    let prefix = "subscription_data";
+    reject_unknown(data, SUBSCRIPTION_DATA_PARAMS, prefix)?;
+    let trial_period_days = integer(data, "trial_period_days", prefix)?;
+    let trial_end = integer(data, "trial_end", prefix)?;
+    if trial_period_days.is_some() && trial_end.is_some() {
+        return Err(Failure::invalid(
+            Some("parameters_exclusive"),
+            Some("subscription_data[trial_end]"),
+            "You may only specify one of these parameters: trial_end, trial_period_days."
+                .to_owned(),
+        ));
+    }
+    if let Some(days) = trial_period_days {
+        if !(1..=MAX_TRIAL_DAYS).contains(&days) {
+            return Err(Failure::invalid(
+                None,
+                Some("subscription_data[trial_period_days]"),
+                format!("The trial period must be between 1 and {MAX_TRIAL_DAYS} days."),
+            ));
+        }
+    }
+    if let Some(end) = trial_end {
+        if end < now + MIN_TRIAL_END_SECONDS || end > now + MAX_TRIAL_DAYS * 86_400 {
+            return Err(Failure::invalid(
+                None,
+                Some("subscription_data[trial_end]"),
+                format!(
+                    "`subscription_data[trial_end]` must be at least 48 hours and at most \
+                     {MAX_TRIAL_DAYS} days in the future."
+                ),
+            ));
+        }
+    }
+    let missing_payment_method = match object(data, "trial_settings", prefix)? {
+        Some(settings) => {
+            let settings_prefix = "subscription_data[trial_settings]";
+            reject_unknown(settings, &["end_behavior"], settings_prefix)?;
+            let end_prefix = "subscription_data[trial_settings][end_behavior]";
+            let end_behavior = object(settings, "end_behavior", settings_prefix)?
+                .ok_or_else(|| Failure::missing(end_prefix))?;
+            reject_unknown(end_behavior, &["missing_payment_method"], end_prefix)?;
+            Some(
+                one_of(
+                    end_behavior,
+                    "missing_payment_method",
+                    end_prefix,
+                    &["cancel", "create_invoice", "pause"],
+                )?
+                .ok_or_else(|| Failure::missing(&format!("{end_prefix}[missing_payment_method]")))?
+                .to_owned(),
+            )
+        }
+        None => None,
+    };
+    Ok(SubscriptionData {
+        trial_end,
+        trial_period_days,
+        missing_payment_method,
+        description: text(data, "description", prefix)?.map(str::to_owned),
+        metadata: metadata(data, prefix)?,
+    })
+}
+
+/// Reads `payment_method_collection` (`always` or `if_required`, subscription mode only).
+fn parse_payment_method_collection(params: &Params, mode: &str) -> Result<Option<String>, Failure> {
+    let value = one_of(
+        params,
+        "payment_method_collection",
+        "",
+        &["always", "if_required"],
+    )?;
+    match value {
+        Some(_) if mode != "subscription" => Err(Failure::invalid(
+            None,
+            Some("payment_method_collection"),
+            "`payment_method_collection` can only be set in `subscription` mode.".to_owned(),
+        )),
+        Some(value) => Ok(Some(value.to_owned())),
+        None => Ok((mode == "subscription").then(|| "always".to_owned())),
+    }
 }
 
 /// Adds up the line items, refusing a total over Stripe's eight digits.

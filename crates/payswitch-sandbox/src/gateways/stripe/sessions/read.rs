@@ -9,9 +9,10 @@ use crate::checkout::{CheckoutStatus, PageView};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::lists::paginate;
 use crate::gateways::stripe::objects::{LineItem, Session};
 use crate::gateways::stripe::params::{
-    check_expand, expand_list, integer, one_of, range, reject_unknown, text,
+    check_expand, expand_list, one_of, range, reject_unknown, text,
 };
 use crate::gateways::stripe::{payment_intents, prices};
 use crate::state::State;
@@ -112,14 +113,14 @@ fn render_core(app: &App, session: &Session) -> Value {
         "customer_email": session.customer_email,
         "discounts": discounts,
         "expires_at": session.expires_at,
-        "invoice": null,
+        "invoice": session.invoice,
         "livemode": false,
         "locale": session.locale,
         "metadata": session.metadata,
         "mode": session.mode,
         "payment_intent": session.payment_intent,
         "payment_link": null,
-        "payment_method_collection": if session.mode == "subscription" { Some("always") } else { None },
+        "payment_method_collection": session.payment_method_collection,
         "payment_method_types": ["card"],
         "payment_status": payment_status(session),
         "phone_number_collection": { "enabled": false },
@@ -225,49 +226,6 @@ pub(crate) fn retrieve(app: &App, state: &State, id: &str, params: &Params) -> O
         .get(id)
         .ok_or_else(|| Failure::not_found("checkout.session", "session", id))?;
     Ok((StatusCode::OK, render(app, state, session, &expand)))
-}
-
-/// Reads `limit` (1..=100, default 10) for list endpoints.
-fn list_limit(params: &Params) -> Result<usize, Failure> {
-    let limit = integer(params, "limit", "")?.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(Failure::invalid(
-            None,
-            Some("limit"),
-            "This value must be between 1 and 100 (inclusive).".to_owned(),
-        ));
-    }
-    Ok(usize::try_from(limit).unwrap_or(10))
-}
-
-/// Applies `starting_after` / `ending_before` and `limit` to ids in list
-/// order, returning the page and whether more follow.
-fn paginate(ids: &[String], params: &Params, object: &str) -> Result<(Vec<String>, bool), Failure> {
-    let limit = list_limit(params)?;
-    let find = |param: &str, cursor: &str| {
-        ids.iter().position(|id| id == cursor).ok_or_else(|| {
-            Failure::invalid(
-                Some("resource_missing"),
-                Some(param),
-                format!("No such {object}: '{cursor}'"),
-            )
-        })
-    };
-    if let Some(cursor) = text(params, "starting_after", "")? {
-        let start = find("starting_after", cursor)? + 1;
-        let rest = ids.get(start..).unwrap_or(&[]);
-        let page: Vec<String> = rest.iter().take(limit).cloned().collect();
-        return Ok((page, rest.len() > limit));
-    }
-    if let Some(cursor) = text(params, "ending_before", "")? {
-        let end = find("ending_before", cursor)?;
-        let before = ids.get(..end).unwrap_or(&[]);
-        let skip = before.len().saturating_sub(limit);
-        let page: Vec<String> = before.iter().skip(skip).cloned().collect();
-        return Ok((page, skip > 0));
-    }
-    let page: Vec<String> = ids.iter().take(limit).cloned().collect();
-    Ok((page, ids.len() > limit))
 }
 
 /// `GET /v1/checkout/sessions`: newest first.

@@ -1,0 +1,217 @@
+//! Issuing invoices as Stripe's billing does for subscriptions: the draft (`invoice.created`),
+//! finalized with its number (`invoice.finalized`) and collected at once (a succeeded
+//! PaymentIntent and charge when something is due; `invoice.paid`,
+//! `invoice.payment_succeeded`). Under `pause_collection` it stays a draft, is voided
+//! (`invoice.voided`) or is marked uncollectible (`invoice.marked_uncollectible`) instead.
+
+use crate::app::App;
+use crate::gateways::stripe::charges::{record_payment, Payment};
+use crate::gateways::stripe::events::emit_event;
+use crate::gateways::stripe::invoices::lines::apply_discount;
+use crate::gateways::stripe::invoices::render::render;
+use crate::gateways::stripe::objects::{Coupon, Invoice, InvoiceLine, InvoiceStatus};
+use crate::gateways::stripe::params::CallContext;
+use crate::state::{new_id, State};
+
+/// What an invoice bills, before it exists.
+pub(crate) struct Draft {
+    pub(crate) customer: String,
+    pub(crate) subscription: Option<String>,
+    /// `subscription_create`, `subscription_update`, `subscription_cycle`.
+    pub(crate) billing_reason: &'static str,
+    pub(crate) currency: String,
+    pub(crate) lines: Vec<InvoiceLine>,
+    /// The discount (`di_…`) and its coupon, applied to the lines.
+    pub(crate) discount: Option<(String, Coupon)>,
+    pub(crate) period_start: i64,
+    pub(crate) period_end: i64,
+}
+
+/// What happens to a finalized invoice: collected now, or held as `pause_collection` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Collection {
+    Pay,
+    /// Finalized and left open: there is no payment method to collect with.
+    LeaveOpen,
+    KeepAsDraft,
+    MarkUncollectible,
+    Void,
+}
+
+impl Collection {
+    /// Reads `pause_collection[behavior]`; no pause collects.
+    pub(crate) fn for_pause(behavior: Option<&str>) -> Self {
+        match behavior {
+            Some("keep_as_draft") => Collection::KeepAsDraft,
+            Some("mark_uncollectible") => Collection::MarkUncollectible,
+            Some("void") => Collection::Void,
+            _ => Collection::Pay,
+        }
+    }
+}
+
+/// Builds the invoice a draft describes, without storing it (previews use this too).
+pub(crate) fn build(state: &State, draft: Draft, id: String) -> Invoice {
+    let mut lines = draft.lines;
+    let discount = draft.discount.map(|(discount, coupon)| {
+        apply_discount(&mut lines, &coupon, &draft.currency);
+        discount
+    });
+    let discount = discount.filter(|_| lines.iter().any(|line| line.discount_amount > 0));
+    let customer = state.stripe.customers.get(&draft.customer);
+    Invoice {
+        id,
+        number: None,
+        customer_email: customer.and_then(|customer| customer.email.clone()),
+        customer_name: customer.and_then(|customer| customer.name.clone()),
+        customer: draft.customer,
+        subscription: draft.subscription,
+        billing_reason: draft.billing_reason.to_owned(),
+        currency: draft.currency,
+        created: state.now(),
+        status: InvoiceStatus::Draft,
+        lines,
+        discount,
+        period_start: draft.period_start,
+        period_end: draft.period_end,
+        payment_intent: None,
+        finalized_at: None,
+        paid_at: None,
+        voided_at: None,
+        marked_uncollectible_at: None,
+    }
+}
+
+/// Returns a fresh invoice id, for objects that must name an invoice before it is issued
+/// (a subscription's `latest_invoice` in the event that precedes `invoice.created`).
+pub(crate) fn new_invoice_id() -> String {
+    new_id("in_")
+}
+
+/// Stores the draft as invoice `id`, finalizes and collects it as `collection` says,
+/// emitting each step's event; returns the id.
+pub(crate) fn issue(
+    app: &App,
+    state: &mut State,
+    id: String,
+    draft: Draft,
+    collection: Collection,
+    context: Option<&CallContext<'_>>,
+) -> String {
+    let invoice = build(state, draft, id.clone());
+    if let Some(customer) = state.stripe.customers.get_mut(&invoice.customer) {
+        customer
+            .currency
+            .get_or_insert_with(|| invoice.currency.clone());
+    }
+    let rendered = render(state, &invoice, &[]);
+    state.stripe.invoices.insert(id.clone(), invoice);
+    emit_event(app, state, "invoice.created", rendered, context);
+    if collection == Collection::KeepAsDraft {
+        return id;
+    }
+    finalize(state, &id);
+    emit_current(app, state, &id, "invoice.finalized", context);
+    let now = state.now();
+    match collection {
+        Collection::Void => {
+            change(state, &id, |invoice| {
+                invoice.status = InvoiceStatus::Void;
+                invoice.voided_at = Some(now);
+            });
+            emit_current(app, state, &id, "invoice.voided", context);
+        }
+        Collection::MarkUncollectible => {
+            change(state, &id, |invoice| {
+                invoice.status = InvoiceStatus::Uncollectible;
+                invoice.marked_uncollectible_at = Some(now);
+            });
+            emit_current(app, state, &id, "invoice.marked_uncollectible", context);
+        }
+        Collection::LeaveOpen => {}
+        Collection::Pay | Collection::KeepAsDraft => {
+            pay(state, &id);
+            emit_current(app, state, &id, "invoice.paid", context);
+            emit_current(app, state, &id, "invoice.payment_succeeded", context);
+        }
+    }
+    id
+}
+
+fn change(state: &mut State, id: &str, apply: impl FnOnce(&mut Invoice)) {
+    if let Some(invoice) = state.stripe.invoices.get_mut(id) {
+        apply(invoice);
+    }
+}
+
+fn emit_current(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    event_type: &str,
+    context: Option<&CallContext<'_>>,
+) {
+    let Some(invoice) = state.stripe.invoices.get(id) else {
+        return;
+    };
+    let rendered = render(state, invoice, &[]);
+    emit_event(app, state, event_type, rendered, context);
+}
+
+/// Gives the invoice its number (the customer's prefix and sequence) and opens it.
+fn finalize(state: &mut State, id: &str) {
+    let now = state.now();
+    let Some(customer_id) = state
+        .stripe
+        .invoices
+        .get(id)
+        .map(|invoice| invoice.customer.clone())
+    else {
+        return;
+    };
+    let number = state
+        .stripe
+        .customers
+        .get_mut(&customer_id)
+        .map(|customer| {
+            let number = format!(
+                "{}-{:04}",
+                customer.invoice_prefix, customer.next_invoice_sequence
+            );
+            customer.next_invoice_sequence += 1;
+            number
+        });
+    change(state, id, |invoice| {
+        invoice.number = number;
+        invoice.status = InvoiceStatus::Open;
+        invoice.finalized_at = Some(now);
+    });
+}
+
+/// Collects the amount due with the customer's payment method (the sandbox's test card) and
+/// marks the invoice paid; an invoice with nothing due is paid without a payment.
+fn pay(state: &mut State, id: &str) {
+    let Some(invoice) = state.stripe.invoices.get(id) else {
+        return;
+    };
+    let due = invoice.amount_due();
+    let description = match invoice.billing_reason.as_str() {
+        "subscription_create" => "Subscription creation",
+        "subscription_cycle" => "Subscription cycle",
+        _ => "Subscription update",
+    };
+    let payment = Payment {
+        amount: due,
+        currency: invoice.currency.clone(),
+        customer: Some(invoice.customer.clone()),
+        description: Some(description.to_owned()),
+        email: invoice.customer_email.clone(),
+    };
+    let intent = (due > 0).then(|| record_payment(state, payment));
+    let now = state.now();
+    change(state, id, |invoice| {
+        invoice.payment_intent = intent;
+        invoice.status = InvoiceStatus::Paid;
+        invoice.paid_at = Some(now);
+    });
+}
