@@ -5,22 +5,38 @@
 //! event is enough to know the state without asking the gateway. Gateways do not deliver in
 //! order, though: a retried "cancel scheduled" can arrive after the "resumed" that undid it.
 //! So a record remembers the creation time of the event that set it, and an older event is
-//! ignored ([`supersedes`]). Gateways stamp events to the second, so two events of the same
-//! second are applied in arrival order; the account page retrieves the subscription from the
-//! gateway on every view, and these records are what the shop knows between views (and what
-//! a real shop would use to grant or revoke access).
-
+//! ignored ([`compare`]). Stripe stamps events to the second, so a cancel and a resume a
+//! moment apart can carry the same time; when two events of the same time disagree, neither
+//! says which came last, and the webhook handler retrieves the subscription from the gateway
+//! to settle it ([`Recorded::Tied`]). The account page retrieves the subscription on every
+//! view anyway; these records are what the shop knows between views (and what a real shop
+//! would use to grant or revoke access).
 use std::collections::BTreeMap;
 
 use payswitch::{Money, Refund, RefundStatus, Subscription, SubscriptionStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// Says whether an event created at `incoming` replaces a record last set by an event
-/// created at `held` (`None`: set by no event, e.g. from the gateway's answer to our own
-/// request). Equal times replace: the later delivery wins within a second.
-pub fn supersedes(incoming: OffsetDateTime, held: Option<OffsetDateTime>) -> bool {
-    held.is_none_or(|held| incoming >= held)
+/// How an event's creation time compares with the time of the event a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Created later, or there is no event time to compare with: it replaces the record.
+    Newer,
+    /// Created at the same time: its order against the record's event is unknown.
+    Tied,
+    /// Created earlier: ignored.
+    Older,
+}
+
+/// Compares an event created at `incoming` with a record last set by an event created at
+/// `held` (`None`: set by no event, e.g. from the gateway's answer to our own request).
+pub fn compare(incoming: OffsetDateTime, held: Option<OffsetDateTime>) -> Freshness {
+    match held {
+        None => Freshness::Newer,
+        Some(held) if incoming > held => Freshness::Newer,
+        Some(held) if incoming == held => Freshness::Tied,
+        Some(_) => Freshness::Older,
+    }
 }
 
 /// What recording an event's object did.
@@ -30,6 +46,10 @@ pub enum Recorded {
     Updated,
     /// The record holds a newer state; the event was ignored.
     Stale,
+    /// The record holds another state from an event of the same time: the record is left as
+    /// it is, and the subscription should be retrieved to settle it
+    /// ([`Billing::settle_subscription`]).
+    Tied,
 }
 
 /// One plan line of a subscription, by the gateway's ids.
@@ -70,6 +90,25 @@ pub struct SubscriptionRecord {
 }
 
 impl SubscriptionRecord {
+    /// Says whether two records hold the same state, whichever events they came from.
+    fn same_state(&self, other: &SubscriptionRecord) -> bool {
+        (
+            &self.status,
+            &self.customer_id,
+            &self.lines,
+            self.cancel_scheduled,
+            self.current_period_end,
+            self.cancel_at,
+        ) == (
+            &other.status,
+            &other.customer_id,
+            &other.lines,
+            other.cancel_scheduled,
+            other.current_period_end,
+            other.cancel_at,
+        )
+    }
+
     fn new(subscription: &Subscription, as_of: OffsetDateTime, event_id: &str) -> Self {
         Self {
             id: subscription.id.clone(),
@@ -167,7 +206,31 @@ impl Billing {
         event_id: &str,
     ) -> Recorded {
         let held = self.subscriptions.get(&subscription.id);
-        if !supersedes(as_of, held.map(|record| record.as_of)) {
+        let record = SubscriptionRecord::new(subscription, as_of, event_id);
+        match compare(as_of, held.map(|held| held.as_of)) {
+            Freshness::Older => return Recorded::Stale,
+            // Two events of one moment that say the same thing (a Stripe checkout's several
+            // events) need no settling.
+            Freshness::Tied if held.is_some_and(|held| !held.same_state(&record)) => {
+                return Recorded::Tied
+            }
+            Freshness::Tied | Freshness::Newer => {}
+        }
+        self.subscriptions.insert(record.id.clone(), record);
+        Recorded::Updated
+    }
+
+    /// Records a subscription retrieved from the gateway to settle a tie between events of
+    /// time `as_of`: it is at least as new as both, so it replaces the record unless a later
+    /// event has arrived meanwhile.
+    pub fn settle_subscription(
+        &mut self,
+        subscription: &Subscription,
+        as_of: OffsetDateTime,
+        event_id: &str,
+    ) -> Recorded {
+        let held = self.subscriptions.get(&subscription.id);
+        if compare(as_of, held.map(|held| held.as_of)) == Freshness::Older {
             return Recorded::Stale;
         }
         let record = SubscriptionRecord::new(subscription, as_of, event_id);
@@ -188,7 +251,9 @@ impl Billing {
         event_id: &str,
     ) -> Recorded {
         let held = self.refunds.get(&refund.id);
-        if !supersedes(as_of, held.and_then(|record| record.as_of)) {
+        // A refund only moves forward (pending, then succeeded or failed), and the gateways
+        // send one event per change: events of the same time apply in arrival order.
+        if compare(as_of, held.and_then(|held| held.as_of)) == Freshness::Older {
             return Recorded::Stale;
         }
         let record = RefundRecord::new(refund, Some(as_of), Some(event_id));
@@ -253,18 +318,68 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn supersedes_table() {
+    fn compare_table() {
         let noon = datetime!(2030-01-01 12:00 UTC);
         let second_later = datetime!(2030-01-01 12:00:01 UTC);
         let cases = [
-            (noon, None, true, "nothing held"),
-            (second_later, Some(noon), true, "newer"),
-            (noon, Some(noon), true, "same second: arrival order"),
-            (noon, Some(second_later), false, "older"),
+            (noon, None, Freshness::Newer, "nothing held"),
+            (second_later, Some(noon), Freshness::Newer, "newer"),
+            (noon, Some(noon), Freshness::Tied, "same time"),
+            (noon, Some(second_later), Freshness::Older, "older"),
         ];
         for (incoming, held, expected, case) in cases {
-            assert_eq!(supersedes(incoming, held), expected, "{case}");
+            assert_eq!(compare(incoming, held), expected, "{case}");
         }
+    }
+
+    #[test]
+    fn events_of_the_same_time_that_disagree_are_settled_by_a_retrieve() {
+        let mut billing = Billing::default();
+        let at = datetime!(2030-01-01 12:00 UTC);
+        assert_eq!(
+            billing.record_subscription(&subscription(false), at, "evt_started"),
+            Recorded::Updated
+        );
+        // The same state again at the same time (another event of the same moment): fine.
+        assert_eq!(
+            billing.record_subscription(&subscription(false), at, "evt_paid"),
+            Recorded::Updated
+        );
+        // A different state at the same time: which is current is unknown.
+        assert_eq!(
+            billing.record_subscription(&subscription(true), at, "evt_cancel"),
+            Recorded::Tied
+        );
+        assert!(
+            !billing
+                .subscription("sub_1")
+                .expect("held")
+                .cancel_scheduled
+        );
+        // The retrieved subscription settles it.
+        assert_eq!(
+            billing.settle_subscription(&subscription(true), at, "evt_cancel"),
+            Recorded::Updated
+        );
+        assert!(
+            billing
+                .subscription("sub_1")
+                .expect("held")
+                .cancel_scheduled
+        );
+        // A settle never undoes a later event.
+        let later = datetime!(2030-01-01 12:00:05 UTC);
+        billing.record_subscription(&subscription(false), later, "evt_resume");
+        assert_eq!(
+            billing.settle_subscription(&subscription(true), at, "evt_cancel"),
+            Recorded::Stale
+        );
+        assert!(
+            !billing
+                .subscription("sub_1")
+                .expect("held")
+                .cancel_scheduled
+        );
     }
 
     fn subscription(cancel: bool) -> Subscription {
@@ -288,7 +403,8 @@ mod tests {
         assert!(!record.cancel_scheduled);
         assert_eq!(record.event_id, "evt_resumed");
         // In order, each event replaces the last.
-        let again = billing.record_subscription(&subscription(true), later, "evt_again");
+        let latest = datetime!(2030-01-01 12:10 UTC);
+        let again = billing.record_subscription(&subscription(true), latest, "evt_again");
         assert_eq!(again, Recorded::Updated);
         let record = billing.subscription("sub_1").expect("recorded");
         assert!(record.cancel_scheduled);

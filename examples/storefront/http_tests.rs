@@ -202,6 +202,7 @@ async fn cancel_resume_and_change_plan() {
     assert_eq!(account["subscription"]["id"], subscription_id.as_str());
 
     // Cancel at period end: the gateway holds it, the page says when.
+    shop.clock.advance(Duration::from_secs(60));
     shop.act(&order_id, "cancel", "", "cancel_scheduled").await;
     let held = shop
         .memory
@@ -294,6 +295,46 @@ async fn late_webhooks_do_not_roll_the_record_back() {
     let account = shop.account(&order_id).await;
     assert_eq!(account["webhook_subscription"]["cancel_scheduled"], false);
     assert_eq!(account["subscription"]["cancel_scheduled"], false);
+}
+
+#[tokio::test]
+async fn events_of_the_same_second_are_settled_by_the_gateway() {
+    let shop = Shop::start().await;
+    let (order_id, _) = shop.buy("pro_monthly").await;
+    // Cancel and resume within one tick of the gateway's clock, as two clicks within one
+    // second on Stripe: their events carry the same time.
+    shop.act(&order_id, "cancel", "", "cancel_scheduled").await;
+    shop.act(&order_id, "resume", "", "resumed").await;
+    let deliveries = shop.memory.deliveries();
+    let (scheduled, resumed) = (&deliveries[2], &deliveries[3]);
+    // "Resumed" first says what the record already says.
+    let answer = shop.post_webhook(resumed).await;
+    assert_eq!(answer["outcome"], "subscription_recorded", "{answer}");
+    // "Cancel scheduled" of the same time disagrees: the storefront asks the gateway.
+    let reads = shop.memory.call_count(Operation::ReadSubscription);
+    let answer = shop.post_webhook(scheduled).await;
+    assert_eq!(answer["outcome"], "subscription_settled", "{answer}");
+    assert_eq!(
+        shop.memory.call_count(Operation::ReadSubscription),
+        reads + 1
+    );
+    let account = shop.account(&order_id).await;
+    assert_eq!(account["webhook_subscription"]["cancel_scheduled"], false);
+
+    // When the gateway cannot answer, the record stays and the event is still accepted.
+    shop.act(&order_id, "cancel", "", "cancel_scheduled").await;
+    shop.act(&order_id, "resume", "", "resumed").await;
+    let deliveries = shop.memory.deliveries();
+    let scheduled = &deliveries[4];
+    shop.memory.fail_next(
+        Operation::ReadSubscription,
+        PaymentError::Timeout { attempts: 3 },
+    );
+    let answer = shop.post_webhook(scheduled).await;
+    assert_eq!(answer["outcome"], "subscription_tied", "{answer}");
+    assert!(answer["reason"].is_string(), "{answer}");
+    let account = shop.account(&order_id).await;
+    assert_eq!(account["webhook_subscription"]["cancel_scheduled"], false);
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@
 //! | `GET /` | the products, each with a form that posts its SKU |
 //! | `POST /checkout` | creates the order and the checkout (the server decides the price), 303 to the gateway's page |
 //! | `GET /success` | verifies the return, retrieves the checkout, shows "paid" only if the gateway says so |
-//! | `POST /webhooks` | verifies the signature over the raw body, deduplicates on the event id, marks the order paid once, keeps the latest subscription and refund state (an older event is ignored) |
+//! | `POST /webhooks` | verifies the signature over the raw body, deduplicates on the event id, marks the order paid once, keeps the latest subscription and refund state (an older event is ignored; two of the same time that disagree are settled by retrieving the subscription) |
 //! | `GET /account/{id}` | the order's account page: for a subscription, plan, status, period end and a scheduled cancellation, retrieved from the gateway on each view; the actions below, where the gateway's `capabilities()` allow them |
 //! | `GET /account/{id}.json` | the same as JSON, with the webhooks' record of the subscription and the refunds |
 //! | `POST /account/{id}/cancel` | cancels the subscription at the end of the period, 303 to the account page |

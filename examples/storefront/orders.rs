@@ -117,12 +117,34 @@ pub struct EventOutcome {
     /// The gateway's event id.
     pub event_id: String,
     /// `duplicate`, `marked_paid`, `already_paid`, `not_paid`, `subscription_recorded`,
-    /// `refund_recorded`, `stale` (an older state than the one held) or `ignored`.
+    /// `subscription_tied` (another state of the same time is held: retrieve to settle),
+    /// `subscription_settled` (retrieved after a tie), `refund_recorded`, `stale` (an older
+    /// state than the one held) or `ignored`.
     pub outcome: &'static str,
     /// The order the event was about, when it named one of ours.
     pub order_id: Option<String>,
     /// Why nothing changed, when nothing did.
     pub reason: Option<String>,
+    /// The subscription to retrieve from the gateway to settle a tie, when there is one.
+    #[serde(skip)]
+    pub settle: Option<String>,
+}
+
+impl EventOutcome {
+    fn new(
+        event: &WebhookEvent,
+        outcome: &'static str,
+        order_id: Option<&str>,
+        reason: Option<String>,
+    ) -> Self {
+        Self {
+            event_id: event.id.clone(),
+            outcome,
+            order_id: order_id.map(str::to_owned),
+            reason,
+            settle: None,
+        }
+    }
 }
 
 /// Processed-event bookkeeping and the orders, behind one lock.
@@ -283,35 +305,31 @@ impl Orders {
     /// Applies a verified webhook event once: a repeated event id changes nothing.
     pub fn apply_event(&self, event: &WebhookEvent) -> EventOutcome {
         let mut inner = self.lock();
-        let outcome = |outcome, order_id: Option<&str>, reason: Option<String>| EventOutcome {
-            event_id: event.id.clone(),
-            outcome,
-            order_id: order_id.map(str::to_owned),
-            reason,
-        };
         // Gateways deliver at least once; the id is the same on every delivery of an event.
         if !inner.processed.insert((event.provider, event.id.clone())) {
             inner.duplicate_deliveries += 1;
-            return outcome("duplicate", None, None);
+            return EventOutcome::new(event, "duplicate", None, None);
         }
         inner.processed_ids.push(event.id.clone());
         // An event may carry a subscription or a refund besides (or instead of) a checkout;
         // each is recorded, and the checkout, when there is one, decides the answer.
         let mut answer = None;
+        let mut settle = None;
         if let Some(subscription) = &event.subscription {
             let recorded =
                 inner
                     .billing
                     .record_subscription(subscription, event.created_at, &event.id);
             let order_id = link_subscription(&mut inner, subscription, event);
-            answer = Some(outcome(
-                match recorded {
-                    Recorded::Updated => "subscription_recorded",
-                    Recorded::Stale => "stale",
-                },
-                order_id.as_deref(),
-                None,
-            ));
+            let word = match recorded {
+                Recorded::Updated => "subscription_recorded",
+                Recorded::Stale => "stale",
+                Recorded::Tied => {
+                    settle = Some(subscription.id.clone());
+                    "subscription_tied"
+                }
+            };
+            answer = Some(EventOutcome::new(event, word, order_id.as_deref(), None));
         }
         if let Some(refund) = &event.refund {
             let recorded = inner
@@ -321,50 +339,73 @@ impl Orders {
             if let Some(order) = order_id.as_deref().and_then(|id| inner.orders.get_mut(id)) {
                 note_event(order, &event.id);
             }
-            answer = Some(outcome(
-                match recorded {
-                    Recorded::Updated => "refund_recorded",
-                    Recorded::Stale => "stale",
-                },
-                order_id.as_deref(),
+            let word = match recorded {
+                Recorded::Updated | Recorded::Tied => "refund_recorded",
+                Recorded::Stale => "stale",
+            };
+            answer = Some(EventOutcome::new(event, word, order_id.as_deref(), None));
+        }
+        let mut outcome = checkout_outcome(&mut inner, event, answer);
+        outcome.settle = settle;
+        outcome
+    }
+
+    /// Records a subscription retrieved to settle a tie between events of the event's time
+    /// (see [`EventOutcome::settle`]).
+    pub fn settle_subscription(
+        &self,
+        subscription: &Subscription,
+        event: &WebhookEvent,
+    ) -> Recorded {
+        self.lock()
+            .billing
+            .settle_subscription(subscription, event.created_at, &event.id)
+    }
+}
+
+/// What an event's checkout does (the pending → paid transition), or `answer` (what its
+/// subscription or refund did) when it has no checkout that fulfils.
+fn checkout_outcome(
+    inner: &mut Inner,
+    event: &WebhookEvent,
+    answer: Option<EventOutcome>,
+) -> EventOutcome {
+    let outcome =
+        |word, order_id: Option<&str>, reason| EventOutcome::new(event, word, order_id, reason);
+    let Some(checkout) = &event.checkout else {
+        return answer.unwrap_or_else(|| {
+            outcome(
+                "ignored",
                 None,
-            ));
+                Some("the event carries no checkout, subscription or refund".into()),
+            )
+        });
+    };
+    let order_id = checkout.reference.as_deref();
+    if let Some(order) = order_id.and_then(|id| inner.orders.get_mut(id)) {
+        note_event(order, &event.id);
+    }
+    // A completed checkout can still be unpaid (a delayed payment method); its
+    // AsyncPaymentSucceeded event comes later and fulfils then.
+    let fulfils = matches!(
+        event.kind,
+        WebhookEventKind::CheckoutCompleted | WebhookEventKind::AsyncPaymentSucceeded
+    );
+    if !fulfils {
+        if let Some(answer) = answer {
+            return answer;
         }
-        let Some(checkout) = &event.checkout else {
-            return answer.unwrap_or_else(|| {
-                outcome(
-                    "ignored",
-                    None,
-                    Some("the event carries no checkout, subscription or refund".into()),
-                )
-            });
-        };
-        let order_id = checkout.reference.as_deref();
-        if let Some(order) = order_id.and_then(|id| inner.orders.get_mut(id)) {
-            note_event(order, &event.id);
+        let reason = format!("{} needs no action here", event.event_type);
+        return outcome("ignored", order_id, Some(reason));
+    }
+    match confirm(inner, checkout, PaidVia::Webhook) {
+        Ok(Confirmed::MarkedPaid(_)) => outcome("marked_paid", order_id, None),
+        Ok(Confirmed::AlreadyPaid(_)) => outcome("already_paid", order_id, None),
+        Err(NotConfirmed::NotPaid(_)) => outcome("not_paid", order_id, None),
+        Err(NotConfirmed::UnknownOrder) => {
+            outcome("ignored", order_id, Some("no such order".into()))
         }
-        // A completed checkout can still be unpaid (a delayed payment method); its
-        // AsyncPaymentSucceeded event comes later and fulfils then.
-        let fulfils = matches!(
-            event.kind,
-            WebhookEventKind::CheckoutCompleted | WebhookEventKind::AsyncPaymentSucceeded
-        );
-        if !fulfils {
-            if let Some(answer) = answer {
-                return answer;
-            }
-            let reason = format!("{} needs no action here", event.event_type);
-            return outcome("ignored", order_id, Some(reason));
-        }
-        match confirm(&mut inner, checkout, PaidVia::Webhook) {
-            Ok(Confirmed::MarkedPaid(_)) => outcome("marked_paid", order_id, None),
-            Ok(Confirmed::AlreadyPaid(_)) => outcome("already_paid", order_id, None),
-            Err(NotConfirmed::NotPaid(_)) => outcome("not_paid", order_id, None),
-            Err(NotConfirmed::UnknownOrder) => {
-                outcome("ignored", order_id, Some("no such order".into()))
-            }
-            Err(NotConfirmed::Mismatch(_, reason)) => outcome("ignored", order_id, Some(reason)),
-        }
+        Err(NotConfirmed::Mismatch(_, reason)) => outcome("ignored", order_id, Some(reason)),
     }
 }
 

@@ -200,7 +200,10 @@ async fn webhook(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
             return (StatusCode::BAD_REQUEST, Json(answer)).into_response();
         }
     };
-    let outcome = app.orders.apply_event(&event);
+    let mut outcome = app.orders.apply_event(&event);
+    if let Some(subscription_id) = outcome.settle.take() {
+        settle(&app, &event, &subscription_id, &mut outcome).await;
+    }
     tracing::info!(
         event = %event.id,
         kind = %event.event_type,
@@ -209,6 +212,28 @@ async fn webhook(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         "webhook processed"
     );
     Json(outcome).into_response()
+}
+
+/// Settles a tie between two events of the same time that disagree about a subscription:
+/// neither says which came last, so the gateway is asked. If it does not answer, the record
+/// stays as it was (the account page retrieves on every view) and the event is still
+/// answered 200: a retry would be recognised as a duplicate and settle nothing.
+async fn settle(
+    app: &App,
+    event: &payswitch::WebhookEvent,
+    subscription_id: &str,
+    outcome: &mut crate::orders::EventOutcome,
+) {
+    match app.gateway.retrieve_subscription(subscription_id).await {
+        Ok(subscription) => {
+            app.orders.settle_subscription(&subscription, event);
+            outcome.outcome = "subscription_settled";
+        }
+        Err(error) => {
+            tracing::warn!(event = %event.id, %error, "could not retrieve a subscription to settle a tie");
+            outcome.reason = Some("the subscription could not be retrieved".into());
+        }
+    }
 }
 
 async fn all_orders(State(app): State<App>) -> Response {

@@ -55,15 +55,16 @@ async function subscriptionState(page) {
   };
 }
 
-// Clicks an account page's button and waits for the 303 back to the account page.
+// Clicks an account page's button and waits for the 303 back to the account page, loaded.
 async function clickAccountButton(page, name) {
-  await Promise.all([
-    page.waitForURL((url) => url.pathname.startsWith('/account/') && url.searchParams.has('done')),
+  const backToAccount = (url) => url.pathname.startsWith('/account/') && url.searchParams.has('done');
+  const [response] = await Promise.all([
+    page.waitForResponse((response) => response.request().method() === 'GET' && backToAccount(new URL(response.url()))),
+    page.waitForURL(backToAccount, { waitUntil: 'load' }),
     page.getByRole('button', { name, exact: true }).click(),
   ]);
-  const response = await page.reload();
-  if (!response || response.status() !== 200) {
-    throw new Error(`after "${name}" the account page answered ${response && response.status()}`);
+  if (response.status() !== 200) {
+    throw new Error(`after "${name}" the account page answered ${response.status()}`);
   }
   const error = page.locator('#account-error');
   if ((await error.count()) > 0) {
