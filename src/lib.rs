@@ -12,6 +12,7 @@
 //! | `sandbox` | `sandbox`: a local emulator of both gateways for offline tests and demos |
 //! | `mock` | `mock::MockCheckoutProvider`, a mockall mock |
 //! | `conformance` | `conformance`: the behaviour suite every adapter passes |
+//! | `store` | `store`: a durable webhook inbox, billing state and entitlements on SQLite (`store-postgres` adds PostgreSQL, `store-axum` the axum route) |
 //!
 //! ```no_run
 //! use payswitch::{CheckoutRequest, Currency, LineItem, Money};
@@ -37,6 +38,8 @@ pub use payswitch_core::*;
 pub use payswitch_creem as creem;
 #[cfg(feature = "sandbox")]
 pub use payswitch_sandbox as sandbox;
+#[cfg(feature = "store")]
+pub use payswitch_store as store;
 #[cfg(feature = "stripe")]
 pub use payswitch_stripe as stripe;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PaymentError;
@@ -124,7 +124,7 @@ pub enum CustomerLookup {
 }
 
 /// A customer as the gateway reports it, normalized.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Customer {
     /// The gateway's customer id (Stripe `cus_…`, Creem `cust_…`).

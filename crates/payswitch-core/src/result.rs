@@ -35,8 +35,9 @@ pub enum PaymentStatus {
     NoPaymentRequired,
 }
 
-/// A checkout as the gateway reports it, normalized.
-#[derive(Debug, Clone, Serialize)]
+/// A checkout as the gateway reports it, normalized. Deserializing restores every field but
+/// `client_secret`, which is never serialized.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CheckoutResult {
     /// The gateway's checkout id (Stripe `cs_…`, Creem `ch_…`).

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PaymentError;
@@ -17,7 +17,7 @@ use crate::request::Product;
 /// Each adapter maps every status its gateway documents onto one of these with an exhaustive
 /// match; a status the gateway adds later arrives as [`Other`](Self::Other) with the gateway's
 /// own word, never filed under a neighbour.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SubscriptionStatus {
@@ -52,7 +52,7 @@ impl SubscriptionStatus {
 }
 
 /// One item of a subscription: a plan (product and price) and its quantity (seats).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SubscriptionItem {
     /// The gateway's id of the item (Stripe `si_…`, Creem item id), when it has one.
@@ -81,7 +81,7 @@ impl SubscriptionItem {
 }
 
 /// A subscription as the gateway reports it, normalized.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Subscription {
     /// The gateway's subscription id (Stripe `sub_…`, Creem `sub_…`).

@@ -1,6 +1,6 @@
 //! Normalized webhook events.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::kind::ProviderKind;
@@ -16,7 +16,7 @@ use crate::subscription::Subscription;
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 1 << 20;
 
 /// What happened, across gateways.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WebhookEventKind {
@@ -70,7 +70,10 @@ pub enum WebhookEventKind {
 }
 
 /// A verified webhook, normalized.
-#[derive(Debug, Clone, Serialize)]
+///
+/// It serializes and deserializes (JSON round-trips it field for field), so a store can keep
+/// the verified event and process it later without verifying the body again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WebhookEvent {
     /// The gateway's event id: deduplicate on it, deliveries repeat.

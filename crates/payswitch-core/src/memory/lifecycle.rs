@@ -79,6 +79,48 @@ impl MemoryProvider {
         Ok(snapshot)
     }
 
+    /// Plays the gateway's billing run for subscription `id`: a live subscription moves to its
+    /// next period (`subscription.renewed`), one scheduled to cancel ends at its period end
+    /// (`subscription.canceled`). Returns the signed webhook. A paused or ended subscription
+    /// is refused with [`PaymentError::InvalidState`].
+    pub fn renew_subscription(&self, id: &str) -> Result<WebhookDelivery, PaymentError> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let held = state
+            .billing
+            .subscriptions
+            .get_mut(id)
+            .ok_or_else(|| not_found(id))?;
+        let subscription = &mut held.subscription;
+        if subscription.status.is_ended() || subscription.status == SubscriptionStatus::Paused {
+            return Err(invalid_state(format!(
+                "subscription {id} is {:?}: nothing to renew",
+                subscription.status
+            )));
+        }
+        let period_end = subscription.current_period_end.unwrap_or(now);
+        let event = if subscription.is_cancel_scheduled() {
+            subscription.status = SubscriptionStatus::Canceled;
+            subscription.cancel_at_period_end = false;
+            subscription.canceled_at = subscription.canceled_at.or(Some(now));
+            subscription.ended_at = Some(period_end);
+            (
+                WebhookEventKind::SubscriptionCanceled,
+                "subscription.canceled",
+            )
+        } else {
+            subscription.status = SubscriptionStatus::Active;
+            subscription.current_period_start = Some(period_end);
+            subscription.current_period_end = Some(add_period(period_end, held.interval));
+            (
+                WebhookEventKind::SubscriptionRenewed,
+                "subscription.renewed",
+            )
+        };
+        let snapshot = held.subscription.clone();
+        Ok(self.publish_subscription(&mut state, event.0, event.1, snapshot, now))
+    }
+
     pub(super) fn retrieve_subscription_now(&self, id: &str) -> Result<Subscription, PaymentError> {
         self.lock()
             .billing
