@@ -4,6 +4,10 @@
 //! page saying "paid". Then checks over HTTP that the order was marked paid exactly once and
 //! that a re-delivered webhook does not mark it again.
 //!
+//! Then, on each gateway, subscribes the same way, follows the success page's link to the
+//! account page, clicks "Cancel at period end" and sees the scheduled cancellation, clicks
+//! "Resume" and sees the subscription active again; the gateway's own state is checked too.
+//!
 //! Needs Debian's `chromium` and playwright-core in `tests/browser` (`.ci/browser-setup.sh`
 //! installs both). Without them the tests print a notice and pass, unless
 //! `PAYSWITCH_REQUIRE_BROWSER=1`, which makes them fail.
@@ -16,6 +20,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use payswitch::CheckoutProvider;
 use serde_json::Value;
 use storefront_support::{run_with_timeout, Storefront};
 
@@ -114,6 +119,72 @@ async fn buy_once_in_chromium(provider: &'static str) {
         .as_array()
         .map(|ids| ids.iter().filter(|id| **id == event_id).count());
     assert_eq!(times_processed, Some(1), "{snapshot}");
+}
+
+async fn cancel_and_resume_in_chromium(provider: &'static str) {
+    if !browser_available() {
+        return;
+    }
+    let shop = Storefront::start(provider);
+    let managed = buy_in_browser(&shop, "account").await;
+
+    // What the browser saw.
+    assert_eq!(managed["outcome"], "resumed", "{managed}");
+    assert_eq!(managed["before"]["status"], "active", "{managed}");
+    assert_eq!(managed["before"]["plan"], "pro_monthly", "{managed}");
+    assert_eq!(managed["canceled"]["status"], "active", "{managed}");
+    assert_eq!(managed["canceled"]["cancelScheduled"], "true", "{managed}");
+    assert!(
+        managed["canceled"]["cancelNotice"]
+            .as_str()
+            .is_some_and(|notice| notice.starts_with("Cancels on ")),
+        "{managed}"
+    );
+    assert_eq!(managed["resumed"]["status"], "active", "{managed}");
+    assert_eq!(managed["resumed"]["cancelScheduled"], "false", "{managed}");
+    assert_eq!(managed["resumed"]["cancelNotice"], Value::Null, "{managed}");
+    let order_id = managed["orderId"].as_str().expect("orderId");
+    assert!(
+        managed["accountUrl"]
+            .as_str()
+            .is_some_and(|url| url == format!("{}/account/{order_id}", shop.url)),
+        "{managed}"
+    );
+
+    // What the gateway holds, read without the storefront.
+    let subscription_id = managed["account"]["subscription"]["id"]
+        .as_str()
+        .expect("the subscription id");
+    let held = shop
+        .gateway()
+        .retrieve_subscription(subscription_id)
+        .await
+        .expect("retrieved");
+    assert!(!held.is_cancel_scheduled(), "{held:?}");
+    assert!(!held.status.is_ended(), "{held:?}");
+
+    // The webhooks of both clicks reached the storefront; its record ends resumed.
+    let account = shop
+        .wait_for_account(order_id, "recorded the resumption", |account| {
+            account["webhook_subscription"]["cancel_scheduled"] == false
+                && account["order"]["event_ids"]
+                    .as_array()
+                    .is_some_and(|ids| ids.len() >= 3)
+        })
+        .await;
+    assert_eq!(account["order"]["times_marked_paid"], 1, "{account}");
+}
+
+#[cfg(feature = "stripe")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancels_and_resumes_with_stripe_in_headless_chromium() {
+    cancel_and_resume_in_chromium("stripe").await;
+}
+
+#[cfg(feature = "creem")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancels_and_resumes_with_creem_in_headless_chromium() {
+    cancel_and_resume_in_chromium("creem").await;
 }
 
 #[cfg(feature = "stripe")]

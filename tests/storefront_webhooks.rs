@@ -245,8 +245,8 @@ async fn the_server_decides_the_price(provider: &'static str) {
     );
 }
 
-/// The product page lists both offers with their server-side prices, escaped, with one
-/// form per offer that posts only a SKU.
+/// The product page lists every offer with its server-side price, escaped, with one form
+/// per offer that posts only a SKU.
 async fn product_page(provider: &'static str) {
     let shop = Storefront::start(provider);
     let (status, page) = shop.get("/").await;
@@ -257,13 +257,18 @@ async fn product_page(provider: &'static str) {
         page.contains(">Subscribe to Pro monthly</button>"),
         "{page}"
     );
+    assert!(
+        page.contains(">Subscribe to Team monthly</button>"),
+        "{page}"
+    );
     assert!(page.contains("49.00 USD"));
-    assert!(page.contains("9.00 USD per month"));
+    assert!(page.contains(">9.00 USD per month"));
+    assert!(page.contains("29.00 USD per month"));
     assert!(page.contains(&format!("Payments by {provider}.")));
-    assert_eq!(page.matches("name=\"sku\"").count(), 2);
+    assert_eq!(page.matches("name=\"sku\"").count(), 3);
     assert_eq!(
         page.matches("<input").count(),
-        2,
+        3,
         "the form sends nothing but the SKU"
     );
     assert!(

@@ -7,7 +7,9 @@
 //! configuration's `[catalog]` table; the amounts below must agree with those, and the order
 //! is only marked paid when the gateway reports the amount this catalog expects.
 
-use payswitch::{CheckoutMode, Currency, Money};
+use std::collections::BTreeMap;
+
+use payswitch::{Catalog, CheckoutMode, Currency, Money, ProviderKind, SubscriptionItem};
 
 /// How an offer bills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +54,7 @@ impl Offer {
 }
 
 /// Everything for sale.
-pub const OFFERS: [Offer; 2] = [
+pub const OFFERS: [Offer; 3] = [
     Offer {
         sku: "pro_licence",
         name: "Pro licence",
@@ -67,9 +69,104 @@ pub const OFFERS: [Offer; 2] = [
         price: Money::new(900, Currency::USD),
         billing: Billing::Monthly,
     },
+    Offer {
+        sku: "team_monthly",
+        name: "Team monthly",
+        description: "Pro for a whole team, with shared projects; billed monthly.",
+        price: Money::new(2900, Currency::USD),
+        billing: Billing::Monthly,
+    },
 ];
 
 /// The offer with this SKU, if the storefront sells it.
 pub fn find(sku: &str) -> Option<&'static Offer> {
     OFFERS.iter().find(|offer| offer.sku == sku)
+}
+
+/// The monthly plans a subscription on `current` can change to: every other monthly offer.
+pub fn other_plans(current: &str) -> impl Iterator<Item = &'static Offer> + '_ {
+    OFFERS
+        .iter()
+        .filter(move |offer| offer.billing == Billing::Monthly && offer.sku != current)
+}
+
+/// Finds which offer a subscription is on from the gateway's own ids.
+///
+/// A gateway reports a subscription's plan by its own price or product id (a Stripe
+/// `price_…`, a Creem `prod_…`), never by our SKU, and the plan changes when the customer
+/// switches; so the account page maps the ids back through the same `[catalog]` the
+/// checkouts were opened with.
+#[derive(Debug, Clone, Default)]
+pub struct PlanIds {
+    skus: BTreeMap<String, &'static str>,
+}
+
+impl PlanIds {
+    /// The ids `catalog` gives the offers on `kind`. A SKU also names itself, for gateways
+    /// (like the memory one in tests) that report the SKU they were given.
+    pub fn from_catalog(catalog: &Catalog, kind: ProviderKind) -> Self {
+        let mut skus = BTreeMap::new();
+        for offer in &OFFERS {
+            skus.insert(offer.sku.to_owned(), offer.sku);
+            if let Some(id) = catalog.resolve(offer.sku, kind) {
+                skus.insert(id.to_owned(), offer.sku);
+            }
+        }
+        Self { skus }
+    }
+
+    /// The offer of a subscription item: by its price id first (the plan on gateways that
+    /// price separately), then by its product id.
+    pub fn offer_of(&self, item: &SubscriptionItem) -> Option<&'static Offer> {
+        [&item.price_id, &item.product_id]
+            .into_iter()
+            .flatten()
+            .find_map(|id| self.skus.get(id))
+            .and_then(|sku| find(sku))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(price_id: Option<&str>, product_id: Option<&str>) -> SubscriptionItem {
+        let mut item = SubscriptionItem::new(1);
+        item.price_id = price_id.map(str::to_owned);
+        item.product_id = product_id.map(str::to_owned);
+        item
+    }
+
+    #[test]
+    fn plan_ids_map_gateway_ids_back_to_offers() {
+        let kind = ProviderKind::new("stripe");
+        let catalog = Catalog::new().with("pro_monthly", kind, "price_pro").with(
+            "team_monthly",
+            kind,
+            "price_team",
+        );
+        let plans = PlanIds::from_catalog(&catalog, kind);
+        let sku = |item| plans.offer_of(&item).map(|offer| offer.sku);
+        assert_eq!(
+            sku(item(Some("price_team"), Some("prod_x"))),
+            Some("team_monthly")
+        );
+        assert_eq!(sku(item(None, Some("price_pro"))), Some("pro_monthly"));
+        // The price decides when both are known: a product can have several prices.
+        assert_eq!(
+            sku(item(Some("price_pro"), Some("team_monthly"))),
+            Some("pro_monthly")
+        );
+        assert_eq!(sku(item(None, Some("pro_monthly"))), Some("pro_monthly"));
+        assert_eq!(sku(item(Some("price_other"), None)), None);
+        assert_eq!(sku(item(None, None)), None);
+    }
+
+    #[test]
+    fn other_plans_are_the_other_monthly_offers() {
+        let others: Vec<&str> = other_plans("pro_monthly").map(|offer| offer.sku).collect();
+        assert_eq!(others, ["team_monthly"]);
+        let others: Vec<&str> = other_plans("team_monthly").map(|offer| offer.sku).collect();
+        assert_eq!(others, ["pro_monthly"]);
+    }
 }

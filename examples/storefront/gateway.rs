@@ -4,7 +4,8 @@
 //! With `STRIPE_SECRET_KEY` or `CREEM_API_KEY` in the environment the storefront uses the
 //! real gateway, configured from the environment (and the TOML file `PAYSWITCH_CONFIG` names,
 //! which holds the `[catalog]`). Otherwise it starts the payswitch sandbox in-process, seeds
-//! it with the catalog's products (Creem products and Stripe prices), points its webhooks at
+//! it with the catalog's products (Creem products and Stripe prices, the two monthly plans
+//! included, so a subscription can change plan), points its webhooks at
 //! this storefront and writes the configuration a real deployment would have in a file.
 
 use std::error::Error;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use payswitch::{CheckoutProvider, Config, ProviderKind};
 use payswitch_sandbox::{PriceSeed, ProductSeed, Sandbox, SandboxHandle};
 
-use crate::catalog::{Billing, Offer, OFFERS};
+use crate::catalog::{Billing, Offer, PlanIds, OFFERS};
 
 /// The gateway the storefront runs on, and the sandbox behind it when there is one.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub struct Gateway {
     pub provider: Arc<dyn CheckoutProvider>,
     /// The in-process sandbox; dropping it stops it, so it lives as long as the storefront.
     pub sandbox: Option<SandboxHandle>,
+    /// The gateway's ids of the plans, to tell which offer a subscription is on.
+    pub plans: PlanIds,
 }
 
 /// Whether real gateway keys are in the environment.
@@ -42,6 +45,7 @@ pub async fn connect(provider: Option<&str>, public_url: &str) -> Result<Gateway
         let gateway = payswitch::from_config(&config)?;
         check_catalog(&config, gateway.kind())?;
         return Ok(Gateway {
+            plans: PlanIds::from_catalog(&config.catalog, gateway.kind()),
             provider: gateway,
             sandbox: None,
         });
@@ -66,6 +70,7 @@ pub async fn connect(provider: Option<&str>, public_url: &str) -> Result<Gateway
     let gateway = payswitch::from_config(&config)?;
     check_catalog(&config, gateway.kind())?;
     Ok(Gateway {
+        plans: PlanIds::from_catalog(&config.catalog, gateway.kind()),
         provider: gateway,
         sandbox: Some(sandbox),
     })

@@ -1,6 +1,7 @@
 //! A small storefront that takes payments through payswitch, written the way a SaaS team
-//! would write it: a product page, a server-side checkout, a success page and a webhook
-//! endpoint, on axum.
+//! would write it: a product page, a server-side checkout, a success page, a webhook
+//! endpoint and an account page where a subscriber cancels, resumes, changes plan or opens
+//! the gateway's billing portal, on axum.
 //!
 //! ```text
 //! cargo run --example storefront                       # Stripe, on the in-process sandbox
@@ -13,8 +14,20 @@
 //! | `GET /` | the products, each with a form that posts its SKU |
 //! | `POST /checkout` | creates the order and the checkout (the server decides the price), 303 to the gateway's page |
 //! | `GET /success` | verifies the return, retrieves the checkout, shows "paid" only if the gateway says so |
-//! | `POST /webhooks` | verifies the signature over the raw body, deduplicates on the event id, marks the order paid once |
-//! | `GET /orders/{id}`, `GET /orders.json` | the order state as JSON (status, times marked paid, gateway, events) |
+//! | `POST /webhooks` | verifies the signature over the raw body, deduplicates on the event id, marks the order paid once, keeps the latest subscription and refund state (an older event is ignored; two of the same time that disagree are settled by retrieving the subscription) |
+//! | `GET /account/{id}` | the order's account page: for a subscription, plan, status, period end and a scheduled cancellation, retrieved from the gateway on each view; the actions below, where the gateway's `capabilities()` allow them |
+//! | `GET /account/{id}.json` | the same as JSON, with the webhooks' record of the subscription and the refunds |
+//! | `POST /account/{id}/cancel` | cancels the subscription at the end of the period, 303 to the account page |
+//! | `POST /account/{id}/resume` | undoes a scheduled cancellation, 303 to the account page |
+//! | `POST /account/{id}/change-plan` | `sku=` another monthly plan, prorated, 303 to the account page |
+//! | `POST /account/{id}/portal` | opens a customer-portal session that returns to the account page, 303 to it |
+//! | `POST /account/{id}/refund` | the admin's full refund of a paid order (no login in this demo), 303 to the account page |
+//! | `GET /orders/{id}`, `GET /orders.json` | the order state as JSON (status, times marked paid, gateway ids, events; the store also lists subscription and refund records) |
+//!
+//! A failed account action is shown on the account page with a status that says why: 409
+//! when the subscription or payment is not in a state that allows it, 501 when the gateway
+//! cannot do it, 502 when the gateway failed. Forms posted from another site's page (a
+//! different `Origin`) get 403.
 //!
 //! The handlers hold an `Arc<dyn CheckoutProvider>` built by `payswitch::from_config`; the
 //! gateway is chosen by `--provider stripe|creem` (or `PAYSWITCH_PROVIDER`). Without gateway
@@ -22,8 +35,13 @@
 //! `CREEM_API_KEY` set it uses the real gateway, configured from the environment (see
 //! `gateway.rs`). The first line on stdout is `storefront listening on http://127.0.0.1:PORT`.
 
+mod account;
+mod app;
+mod billing;
 mod catalog;
 mod gateway;
+#[cfg(test)]
+mod http_tests;
 mod orders;
 mod pages;
 mod web;
@@ -126,10 +144,11 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
         .unwrap_or_default();
-    let app = web::App {
+    let app = app::App {
         gateway: gateway.provider,
         orders: Arc::new(Orders::new(name, run_id)),
         public_url: public_url.clone(),
+        plans: Arc::new(gateway.plans),
     };
     println!("storefront listening on {public_url}");
     match &gateway.sandbox {

@@ -1,38 +1,20 @@
 //! The storefront's HTTP handlers. They hold an `Arc<dyn CheckoutProvider>` and nothing
 //! gateway-specific: the same code runs on Stripe and on Creem.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::{Form, Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Json;
-use payswitch::{CheckoutProvider, CheckoutProviderExt, CheckoutRequest, LineItem, PaymentError};
+use payswitch::{CheckoutProviderExt, CheckoutRequest, LineItem, PaymentError};
 use serde::Deserialize;
 
+use crate::account::{self, Done, Requested};
+use crate::app::{account_path, App};
 use crate::catalog::{self, OFFERS};
-use crate::orders::{Confirmed, NotConfirmed, Orders, PaidVia};
+use crate::orders::{Confirmed, NotConfirmed, PaidVia};
 use crate::pages::{self, ReturnState};
-
-/// What every handler shares.
-#[derive(Debug, Clone)]
-pub struct App {
-    /// The gateway, chosen from configuration at start.
-    pub gateway: Arc<dyn CheckoutProvider>,
-    /// The orders.
-    pub orders: Arc<Orders>,
-    /// This storefront's own URL as the customer's browser reaches it, without a trailing
-    /// slash; the gateway sends the customer back to it.
-    pub public_url: String,
-}
-
-impl App {
-    fn gateway_name(&self) -> &'static str {
-        self.gateway.kind().name()
-    }
-}
 
 /// The storefront's routes.
 pub fn router(app: App) -> axum::Router {
@@ -43,6 +25,12 @@ pub fn router(app: App) -> axum::Router {
         .route("/webhooks", post(webhook))
         .route("/orders.json", get(all_orders))
         .route("/orders/{id}", get(one_order))
+        .route("/account/{id}", get(account_page))
+        .route("/account/{id}/cancel", post(cancel))
+        .route("/account/{id}/resume", post(resume))
+        .route("/account/{id}/change-plan", post(change_plan))
+        .route("/account/{id}/portal", post(portal))
+        .route("/account/{id}/refund", post(refund))
         .with_state(app)
 }
 
@@ -163,29 +151,32 @@ async fn success(State(app): State<App>, RawQuery(query): RawQuery) -> Response 
                     "the link is not a valid payment confirmation",
                 ),
             };
-            let page = pages::return_page(ReturnState::NotConfirmed(reason), gateway);
+            let page = pages::return_page(ReturnState::NotConfirmed(reason), gateway, false);
             return (status, Html(page)).into_response();
         }
     };
+    let can_refund = app.gateway.capabilities().refunds;
     let page = match app.orders.confirm_paid(&checkout, PaidVia::Return) {
         Ok(confirmed) => {
             if let Confirmed::MarkedPaid(order) = &confirmed {
                 tracing::info!(order = %order.id, "order paid (confirmed on return)");
             }
-            pages::return_page(ReturnState::Paid(confirmed.order()), gateway)
+            pages::return_page(ReturnState::Paid(confirmed.order()), gateway, can_refund)
         }
         Err(NotConfirmed::NotPaid(order)) => {
-            pages::return_page(ReturnState::Pending(&order), gateway)
+            pages::return_page(ReturnState::Pending(&order), gateway, false)
         }
         Err(NotConfirmed::UnknownOrder) => pages::return_page(
             ReturnState::NotConfirmed("the payment is not for an order of this shop"),
             gateway,
+            false,
         ),
         Err(NotConfirmed::Mismatch(order, reason)) => {
             tracing::warn!(order = %order.id, %reason, "a returned checkout does not match");
             pages::return_page(
                 ReturnState::NotConfirmed("the payment does not match the order"),
                 gateway,
+                false,
             )
         }
     };
@@ -209,7 +200,10 @@ async fn webhook(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
             return (StatusCode::BAD_REQUEST, Json(answer)).into_response();
         }
     };
-    let outcome = app.orders.apply_event(&event);
+    let mut outcome = app.orders.apply_event(&event);
+    if let Some(subscription_id) = outcome.settle.take() {
+        settle(&app, &event, &subscription_id, &mut outcome).await;
+    }
     tracing::info!(
         event = %event.id,
         kind = %event.event_type,
@@ -218,6 +212,28 @@ async fn webhook(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         "webhook processed"
     );
     Json(outcome).into_response()
+}
+
+/// Settles a tie between two events of the same time that disagree about a subscription:
+/// neither says which came last, so the gateway is asked. If it does not answer, the record
+/// stays as it was (the account page retrieves on every view) and the event is still
+/// answered 200: a retry would be recognised as a duplicate and settle nothing.
+async fn settle(
+    app: &App,
+    event: &payswitch::WebhookEvent,
+    subscription_id: &str,
+    outcome: &mut crate::orders::EventOutcome,
+) {
+    match app.gateway.retrieve_subscription(subscription_id).await {
+        Ok(subscription) => {
+            app.orders.settle_subscription(&subscription, event);
+            outcome.outcome = "subscription_settled";
+        }
+        Err(error) => {
+            tracing::warn!(event = %event.id, %error, "could not retrieve a subscription to settle a tie");
+            outcome.reason = Some("the subscription could not be retrieved".into());
+        }
+    }
 }
 
 async fn all_orders(State(app): State<App>) -> Response {
@@ -232,4 +248,116 @@ async fn one_order(State(app): State<App>, Path(id): Path<String>) -> Response {
             (StatusCode::NOT_FOUND, Json(answer)).into_response()
         }
     }
+}
+
+/// The account page of an order (`/account/{id}`), or its JSON (`/account/{id}.json`).
+///
+/// The subscription is retrieved from the gateway on each view. `?done=` picks one of a few
+/// fixed notices after an action; nothing from the query is echoed.
+async fn account_page(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (order_id, json) = match id.strip_suffix(".json") {
+        Some(order_id) => (order_id, true),
+        None => (id.as_str(), false),
+    };
+    let Some((view, status)) = account::load(&app, order_id).await else {
+        if json {
+            let answer = serde_json::json!({ "error": "no such order" });
+            return (StatusCode::NOT_FOUND, Json(answer)).into_response();
+        }
+        let page = pages::error_page(
+            "No such order",
+            "We have no such order.",
+            app.gateway_name(),
+        );
+        return (StatusCode::NOT_FOUND, Html(page)).into_response();
+    };
+    if json {
+        return (status, Json(view)).into_response();
+    }
+    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "done")
+        .and_then(|(_, done)| account::notice(&done));
+    let page = pages::account_page(&view, notice, app.gateway_name());
+    (status, Html(page)).into_response()
+}
+
+/// The change-plan form: the plan's SKU.
+#[derive(Debug, Deserialize)]
+struct ChangePlanForm {
+    sku: String,
+}
+
+async fn cancel(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    act(&app, &id, &headers, Requested::Cancel).await
+}
+
+async fn resume(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    act(&app, &id, &headers, Requested::Resume).await
+}
+
+async fn change_plan(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ChangePlanForm>,
+) -> Response {
+    act(&app, &id, &headers, Requested::ChangePlan(&form.sku)).await
+}
+
+async fn portal(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    act(&app, &id, &headers, Requested::Portal).await
+}
+
+/// The admin's refund. The demo has no login; a real shop checks the staff member's session
+/// here.
+async fn refund(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    act(&app, &id, &headers, Requested::Refund).await
+}
+
+/// Says whether a POST comes from another site's page: browsers send `Origin` with every
+/// form POST, so a form elsewhere that targets ours is refused before it can cancel
+/// someone's subscription. Clients that send no `Origin` (tests, curl) are not browsers
+/// carrying someone's cookies, and pass.
+fn from_another_site(headers: &HeaderMap, public_url: &str) -> bool {
+    headers
+        .get(header::ORIGIN)
+        .is_some_and(|origin| origin.as_bytes() != public_url.as_bytes())
+}
+
+/// Performs an account action, then sees the customer back to the account page (303, so a
+/// reload does not post again), or to the gateway's portal; a failure is shown on the
+/// account page with its status.
+async fn act(app: &App, order_id: &str, headers: &HeaderMap, requested: Requested<'_>) -> Response {
+    let gateway = app.gateway_name();
+    if from_another_site(headers, &app.public_url) {
+        let page = pages::error_page(
+            "Not allowed",
+            "That form was sent from another site.",
+            gateway,
+        );
+        return (StatusCode::FORBIDDEN, Html(page)).into_response();
+    }
+    let failure = match account::perform(app, order_id, requested).await {
+        Ok(Done::Account(done)) => {
+            return Redirect::to(&format!("{}?done={done}", account_path(order_id))).into_response()
+        }
+        Ok(Done::Portal(url)) => return Redirect::to(&url).into_response(),
+        Err(failure) => failure,
+    };
+    let Some((mut view, _)) = account::load(app, order_id).await else {
+        let page = pages::error_page("No such order", &failure.message, gateway);
+        return (failure.status, Html(page)).into_response();
+    };
+    // The action's failure is what the customer needs to read; a failure to reload the
+    // page after it would only repeat the cause.
+    view.error = Some(failure.message);
+    (
+        failure.status,
+        Html(pages::account_page(&view, None, gateway)),
+    )
+        .into_response()
 }

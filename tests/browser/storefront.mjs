@@ -3,15 +3,20 @@
 // storefront's success page, which must say "paid"; then reads the order's JSON and checks
 // that it was marked paid exactly once.
 //
-//   node storefront.mjs <storefront-url> [buy|subscribe]
+// With `account`, it subscribes to Pro monthly the same way, then follows the success page's
+// link to the account page, clicks "Cancel at period end" and checks that the page shows the
+// scheduled cancellation, then clicks "Resume" and checks that it is active again with no
+// cancellation.
+//
+//   node storefront.mjs <storefront-url> [buy|subscribe|account]
 //
 // Prints one JSON line describing the outcome; exits non-zero on failure. Every request to a
 // host other than 127.0.0.1 is aborted, so the test never touches a real network.
 import { chromium } from 'playwright-core';
 
 const [base, action = 'buy'] = process.argv.slice(2);
-if (!base || !['buy', 'subscribe'].includes(action)) {
-  console.error('usage: node storefront.mjs <storefront-url> [buy|subscribe]');
+if (!base || !['buy', 'subscribe', 'account'].includes(action)) {
+  console.error('usage: node storefront.mjs <storefront-url> [buy|subscribe|account]');
   process.exit(2);
 }
 
@@ -37,6 +42,37 @@ const browser = await chromium.launch({
   ],
 });
 
+// What the account page says about the subscription.
+async function subscriptionState(page) {
+  const status = page.locator('#subscription-status');
+  await status.waitFor();
+  const notice = page.locator('#cancel-notice');
+  return {
+    status: await status.getAttribute('data-status'),
+    cancelScheduled: await status.getAttribute('data-cancel-scheduled'),
+    cancelNotice: (await notice.count()) > 0 ? (await notice.innerText()).trim() : null,
+    plan: await page.locator('#subscription-plan').getAttribute('data-sku'),
+  };
+}
+
+// Clicks an account page's button and waits for the 303 back to the account page, loaded.
+async function clickAccountButton(page, name) {
+  const backToAccount = (url) => url.pathname.startsWith('/account/') && url.searchParams.has('done');
+  const [response] = await Promise.all([
+    page.waitForResponse((response) => response.request().method() === 'GET' && backToAccount(new URL(response.url()))),
+    page.waitForURL(backToAccount, { waitUntil: 'load' }),
+    page.getByRole('button', { name, exact: true }).click(),
+  ]);
+  if (response.status() !== 200) {
+    throw new Error(`after "${name}" the account page answered ${response.status()}`);
+  }
+  const error = page.locator('#account-error');
+  if ((await error.count()) > 0) {
+    throw new Error(`after "${name}" the account page says: ${await error.innerText()}`);
+  }
+  return subscriptionState(page);
+}
+
 async function paymentStatus(page) {
   const status = page.locator('#payment-status');
   await status.waitFor();
@@ -58,7 +94,10 @@ try {
   if (!response || response.status() !== 200) {
     throw new Error(`product page answered ${response && response.status()}`);
   }
-  const button = page.getByRole('button', { name: action === 'buy' ? /^Buy / : /^Subscribe / });
+  const button = page.getByRole('button', {
+    name: action === 'buy' ? 'Buy Pro licence' : 'Subscribe to Pro monthly',
+    exact: true,
+  });
   await Promise.all([
     page.waitForURL((url) => url.pathname.startsWith('/pay/')),
     button.click(),
@@ -94,7 +133,34 @@ try {
   if (order.status !== 'paid' || order.times_marked_paid !== 1) {
     throw new Error(`order ${orderId} is ${order.status}, marked paid ${order.times_marked_paid} times`);
   }
-  console.log(JSON.stringify({ outcome: 'paid', orderId, payUrl, successUrl, total, status: status.text, order }));
+  if (action !== 'account') {
+    console.log(JSON.stringify({ outcome: 'paid', orderId, payUrl, successUrl, total, status: status.text, order }));
+  } else {
+    // The success page links the account page.
+    await Promise.all([
+      page.waitForURL((url) => url.pathname.startsWith('/account/')),
+      page.getByRole('link', { name: 'Manage your subscription' }).click(),
+    ]);
+    const accountUrl = page.url();
+    const before = await subscriptionState(page);
+    if (before.status !== 'active' || before.cancelScheduled !== 'false') {
+      throw new Error(`the new subscription is ${JSON.stringify(before)}`);
+    }
+    const canceled = await clickAccountButton(page, 'Cancel at period end');
+    if (canceled.cancelScheduled !== 'true' || !canceled.cancelNotice) {
+      throw new Error(`after "Cancel at period end" the page shows ${JSON.stringify(canceled)}`);
+    }
+    if ((await page.getByRole('button', { name: 'Cancel at period end', exact: true }).count()) !== 0) {
+      throw new Error('"Cancel at period end" is still offered while a cancellation is scheduled');
+    }
+    const resumed = await clickAccountButton(page, 'Resume');
+    if (resumed.status !== 'active' || resumed.cancelScheduled !== 'false' || resumed.cancelNotice) {
+      throw new Error(`after "Resume" the page shows ${JSON.stringify(resumed)}`);
+    }
+    const accountResponse = await page.request.get(`${base}/account/${encodeURIComponent(orderId)}.json`);
+    const account = await accountResponse.json();
+    console.log(JSON.stringify({ outcome: 'resumed', orderId, payUrl, accountUrl, before, canceled, resumed, account }));
+  }
 } catch (error) {
   console.error(String(error && error.stack ? error.stack : error));
   exitCode = 1;

@@ -557,6 +557,91 @@ impl Storefront {
     }
 }
 
+impl Storefront {
+    /// Posts a form (urlencoded) to a path of the storefront; returns the status, the
+    /// `Location` header (not followed) and the body.
+    pub async fn post_form(&self, path: &str, form: &str) -> (u16, Option<String>, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("POST {path}: {error}"));
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        (status, location, response.text().await.expect("body"))
+    }
+
+    /// An order's account JSON (`/account/{id}.json`).
+    pub async fn account(&self, order_id: &str) -> Value {
+        self.get_json(&format!("/account/{order_id}.json")).await
+    }
+
+    /// Waits until the order's account JSON satisfies `ready`, and returns it.
+    pub async fn wait_for_account(
+        &self,
+        order_id: &str,
+        what: &str,
+        ready: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let account = self.account(order_id).await;
+            if ready(&account) {
+                return account;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the account of {order_id} never {what}: {account}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// A provider on the storefront's in-process sandbox, configured as the storefront
+    /// configures its own (the sandbox's default keys, the same `[catalog]` ids), so a test
+    /// can read the gateway's state without going through the storefront.
+    pub fn gateway(&self) -> std::sync::Arc<dyn payswitch::CheckoutProvider> {
+        let mut toml = format!(
+            "provider = \"{provider}\"\n\n\
+             [stripe]\nsecret_key = \"{stripe_key}\"\nwebhook_secrets = [\"{stripe_webhook}\"]\n\
+             api_base = \"{base}\"\n\n\
+             [creem]\napi_key = \"{creem_key}\"\nwebhook_secrets = [\"{creem_webhook}\"]\n\
+             api_base = \"{base}\"\n",
+            provider = self.provider,
+            stripe_key = payswitch_sandbox::DEFAULT_STRIPE_SECRET_KEY,
+            stripe_webhook = payswitch_sandbox::DEFAULT_STRIPE_WEBHOOK_SECRET,
+            creem_key = payswitch_sandbox::DEFAULT_CREEM_API_KEY,
+            creem_webhook = payswitch_sandbox::DEFAULT_CREEM_WEBHOOK_SECRET,
+            base = self.sandbox_url,
+        );
+        for sku in ["pro_licence", "pro_monthly", "team_monthly"] {
+            toml.push_str(&format!(
+                "\n[catalog.{sku}]\nstripe = \"{}\"\ncreem = \"{}\"\n",
+                plan_id("stripe", sku),
+                plan_id("creem", sku)
+            ));
+        }
+        let config = payswitch::Config::from_toml_str(&toml).expect("the sandbox configuration");
+        payswitch::from_config(&config).expect("a provider on the sandbox")
+    }
+}
+
+/// The id the storefront gives a SKU on its sandbox: the Stripe price or the Creem product
+/// (see `examples/storefront/gateway.rs`).
+pub fn plan_id(provider: &str, sku: &str) -> String {
+    match provider {
+        "stripe" => format!("price_storefront_{sku}"),
+        _ => format!("prod_storefront_{sku}"),
+    }
+}
+
 /// A recorded delivery's headers as (name, value) pairs.
 pub fn delivery_headers(delivery: &Value) -> Vec<(String, String)> {
     delivery["headers"]
