@@ -567,7 +567,20 @@ impl Default for HttpConfig {
 /// percent = 10                  # a sticky 10% rollout, keyed on the customer
 /// key = "customer"
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+///
+/// Moving from one gateway to another (migration mode): new checkouts go to `default`, and
+/// the `retiring` gateways stay live for everything they already own.
+///
+/// ```toml
+/// provider = "router"
+///
+/// [router]
+/// default = "creem"
+/// retiring = ["stripe"]           # no new checkouts; its checkouts, subscriptions, customers,
+///                                 # webhooks and success redirects keep working
+/// keep_returning_customers = true # a customer Stripe already knows keeps buying there
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouterConfig {
     /// The gateway used when no rule matches.
@@ -579,15 +592,54 @@ pub struct RouterConfig {
     /// Rules tried in order; the first whose conditions all match picks the gateway.
     #[serde(default)]
     pub rules: Vec<RouteRule>,
+    /// Gateways being moved away from: no rule, default or failover may send them a new
+    /// checkout, and they stay live for everything they already own (follow-up and lifecycle
+    /// calls, webhooks, success redirects). See `docs/switching-gateways.md`.
+    #[serde(default)]
+    pub retiring: Vec<String>,
+    /// In migration: a checkout for a customer a retiring gateway already knows goes to that
+    /// gateway — by `customer_id`, and by `customer_email` (one customer lookup per retiring
+    /// gateway per checkout). A `customer_id` always goes to the gateway that issued it,
+    /// since no other gateway knows it; this setting adds the email lookup.
+    #[serde(default)]
+    pub keep_returning_customers: bool,
 }
 
 impl RouterConfig {
-    /// Every gateway the router may use: the default, rule targets and failovers, once each.
+    /// A router that sends every checkout to `default`.
+    pub fn new(default: impl Into<String>) -> Self {
+        Self {
+            default: default.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Migration mode: new checkouts go to `to`; `from` stays live for what it owns, and keeps
+    /// its returning customers.
+    ///
+    /// ```
+    /// use payswitch_core::RouterConfig;
+    /// let migration = RouterConfig::migration("stripe", "creem");
+    /// assert_eq!(migration.gateways(), ["creem", "stripe"]);
+    /// assert!(migration.validate().is_ok());
+    /// ```
+    pub fn migration(from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            default: to.into(),
+            retiring: vec![from.into()],
+            keep_returning_customers: true,
+            ..Self::default()
+        }
+    }
+
+    /// Every gateway the router may use: the default, rule targets, failovers and retiring
+    /// gateways, once each.
     pub fn gateways(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         let all = std::iter::once(self.default.as_str())
             .chain(self.rules.iter().map(|rule| rule.gateway.as_str()))
-            .chain(self.failover.iter().map(String::as_str));
+            .chain(self.failover.iter().map(String::as_str))
+            .chain(self.retiring.iter().map(String::as_str));
         for name in all {
             if !names.contains(&name) {
                 names.push(name);
@@ -596,10 +648,27 @@ impl RouterConfig {
         names
     }
 
-    /// Checks that every rule has a condition and that percentages are at most 100.
+    /// Checks that every rule has a condition, that percentages are at most 100, and that no
+    /// retiring gateway can get new checkouts.
     ///
     /// Gateway names are checked where gateways are known: by the facade's selection.
     pub fn validate(&self) -> Result<(), PaymentError> {
+        for retiring in &self.retiring {
+            let named = std::iter::once(&self.default)
+                .chain(self.rules.iter().map(|rule| &rule.gateway))
+                .chain(self.failover.iter())
+                .any(|name| name == retiring);
+            if named {
+                return Err(PaymentError::config(format!(
+                    "router: {retiring:?} is retiring, so the default, a rule or failover cannot send it new checkouts"
+                )));
+            }
+        }
+        if self.keep_returning_customers && self.retiring.is_empty() {
+            return Err(PaymentError::config(
+                "router.keep_returning_customers needs a retiring gateway",
+            ));
+        }
         for (index, rule) in self.rules.iter().enumerate() {
             let has_condition = rule.currencies.is_some()
                 || rule.countries.is_some()
