@@ -346,7 +346,7 @@ fn decide_webhook(
     match accepted.len() {
         1 => Ok(accepted.remove(0).1),
         0 => Err(most_telling(refusals).unwrap_or(PaymentError::Signature(
-            SignatureError::Missing("webhook".into()),
+            SignatureError::Missing("signature header of any configured gateway".into()),
         ))),
         _ => Err(PaymentError::Signature(SignatureError::Malformed(format!(
             "the webhook verifies with more than one gateway ({})",

@@ -564,7 +564,9 @@ impl CheckoutProvider for MemoryProvider {
         self.begin(RecordedCall::VerifyWebhook(body.to_vec()))?;
         let signature = headers
             .get(SIGNATURE_HEADER)
-            .ok_or(SignatureError::Missing(SIGNATURE_HEADER.into()))?
+            .ok_or(SignatureError::Missing(
+                "payswitch-memory-signature header".into(),
+            ))?
             .to_str()
             .map_err(|_| SignatureError::Malformed("the header is not ASCII".into()))?;
         self.verify_signature(body, signature)?;
@@ -581,9 +583,12 @@ impl CheckoutProvider for MemoryProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         self.begin(RecordedCall::VerifyReturn(query.to_owned()))?;
-        let (unsigned, signature) = query
-            .rsplit_once("&signature=")
-            .ok_or(SignatureError::Missing("return URL".into()))?;
+        let (unsigned, signature) =
+            query
+                .rsplit_once("&signature=")
+                .ok_or(SignatureError::Missing(
+                    "signature parameter in the return URL".into(),
+                ))?;
         self.verify_signature(unsigned.as_bytes(), signature)?;
         let mut params = ReturnParams::new(ProviderKind::MEMORY, String::new(), true);
         for (key, value) in form_urlencoded::parse(unsigned.as_bytes()) {
