@@ -48,7 +48,8 @@ mod select;
 
 pub use router::Router;
 pub use select::{
-    available_providers, check_config, config_from_env, config_from_vars, from_config, from_env,
+    available_providers, check_config, config_from_env, config_from_vars, config_with_env,
+    config_with_vars, from_config, from_env,
 };
 
 /// Compiles the README's Rust example as a doctest, so it cannot drift from the API.

@@ -108,13 +108,7 @@ impl Config {
     /// A syntax error names the line and column, never the line's text, which may hold a
     /// secret.
     pub fn from_toml_str(text: &str) -> Result<Self, PaymentError> {
-        let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
-            PaymentError::config(format!(
-                "invalid TOML configuration{}: {}",
-                position(text, error.span()),
-                without_odd_names(&without_values(error.message()))
-            ))
-        })?;
+        let table = parse_table(text)?;
         let config = Self::from_table(table)?;
         config.validate()?;
         Ok(config)
@@ -187,27 +181,47 @@ impl Config {
         K: Into<String>,
         V: Into<String>,
     {
-        let wanted = |name: &str| {
-            name.starts_with("PAYSWITCH_")
-                || gateways
-                    .iter()
-                    .any(|env| env.vars.iter().any(|var| var.name == name))
-        };
-        let vars: BTreeMap<String, String> = vars
-            .into_iter()
-            .map(|(key, value)| (key.into(), value.into()))
-            .filter(|(key, value)| wanted(key) && !value.trim().is_empty())
-            .collect();
+        let vars = wanted_vars(vars, gateways);
         let get = |name: &str| vars.get(name).map(|value| value.trim().to_owned());
-        let mut config = match get("PAYSWITCH_CONFIG") {
+        let config = match get("PAYSWITCH_CONFIG") {
             Some(path) => Self::from_file(path)?,
             None => Self::default(),
         };
+        config.overlaid(&get, gateways)
+    }
+
+    /// Applies environment variables over this configuration (one read from the
+    /// application's own file, say): `PAYSWITCH_PROVIDER`, `PAYSWITCH_ALLOW_MEMORY` and each
+    /// gateway's variables as its [`GatewayEnv`] declares, so secrets can stay in the
+    /// environment. `PAYSWITCH_CONFIG` is not read here. Empty variables count as unset.
+    ///
+    /// ```
+    /// use payswitch_core::Config;
+    /// let file = Config::from_toml_str("provider = \"memory\"\nallow_memory = true").unwrap();
+    /// let config = file.with_vars([("PAYSWITCH_PROVIDER", "acme")], &[]).unwrap();
+    /// assert_eq!(config.provider.as_deref(), Some("acme"));
+    /// ```
+    pub fn with_vars<I, K, V>(self, vars: I, gateways: &[&GatewayEnv]) -> Result<Self, PaymentError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = wanted_vars(vars, gateways);
+        let get = |name: &str| vars.get(name).map(|value| value.trim().to_owned());
+        self.overlaid(&get, gateways)
+    }
+
+    fn overlaid(
+        mut self,
+        get: &dyn Fn(&str) -> Option<String>,
+        gateways: &[&GatewayEnv],
+    ) -> Result<Self, PaymentError> {
         if let Some(provider) = get("PAYSWITCH_PROVIDER") {
-            config.provider = Some(provider.to_ascii_lowercase());
+            self.provider = Some(provider.to_ascii_lowercase());
         }
         if let Some(allow) = get("PAYSWITCH_ALLOW_MEMORY") {
-            config.allow_memory = match allow.to_ascii_lowercase().as_str() {
+            self.allow_memory = match allow.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
                 _ => {
@@ -218,8 +232,47 @@ impl Config {
             };
         }
         for env in gateways {
-            env.apply(&get, &mut config)?;
+            env.apply(get, &mut self)?;
         }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Reads payswitch's configuration from one section of the application's own TOML file
+    /// (`[payments]`, with `[payments.stripe]`, `[payments.catalog.pro]`, …); the rest of the
+    /// file is the application's and is not looked at. Unknown keys inside the section are
+    /// errors, as in a file of its own.
+    ///
+    /// ```
+    /// use payswitch_core::Config;
+    /// let app_file = r#"
+    ///     [server]
+    ///     port = 8080
+    ///
+    ///     [payments]
+    ///     provider = "memory"
+    ///     allow_memory = true
+    /// "#;
+    /// let config = Config::from_toml_section(app_file, "payments").unwrap();
+    /// assert_eq!(config.provider.as_deref(), Some("memory"));
+    /// ```
+    pub fn from_toml_section(text: &str, section: &str) -> Result<Self, PaymentError> {
+        let mut table = parse_table(text)?;
+        let inner = match table.remove(section) {
+            Some(toml::Value::Table(inner)) => inner,
+            Some(_) => {
+                return Err(PaymentError::config(format!(
+                    "[{section}] must be a table of payswitch settings"
+                )))
+            }
+            None => {
+                return Err(PaymentError::config(format!(
+                    "the file has no [{section}] section"
+                )))
+            }
+        };
+        let config = Self::from_table(inner)
+            .map_err(|error| PaymentError::config(format!("[{section}]: {error}")))?;
         config.validate()?;
         Ok(config)
     }
@@ -337,6 +390,38 @@ fn without_odd_names(message: &str) -> String {
         shown.push(c);
     }
     shown
+}
+
+/// The `NAME=value` pairs payswitch reads: `PAYSWITCH_*` and the gateways' declared
+/// variables, without empty values.
+fn wanted_vars<I, K, V>(vars: I, gateways: &[&GatewayEnv]) -> BTreeMap<String, String>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    let wanted = |name: &str| {
+        name.starts_with("PAYSWITCH_")
+            || gateways
+                .iter()
+                .any(|env| env.vars.iter().any(|var| var.name == name))
+    };
+    vars.into_iter()
+        .map(|(key, value)| (key.into(), value.into()))
+        .filter(|(key, value)| wanted(key) && !value.trim().is_empty())
+        .collect()
+}
+
+/// Parses TOML text; a syntax error names the line and column, never the line's text, which
+/// may hold a secret.
+fn parse_table(text: &str) -> Result<toml::Table, PaymentError> {
+    text.parse().map_err(|error: toml::de::Error| {
+        PaymentError::config(format!(
+            "invalid TOML configuration{}: {}",
+            position(text, error.span()),
+            without_odd_names(&without_values(error.message()))
+        ))
+    })
 }
 
 /// ` at line L, column C` for a byte span of `text`, or nothing.
