@@ -281,4 +281,20 @@ impl Store {
         let mut connection = self.inner.db.pool.acquire().await?;
         Ok(records::refund(&mut connection, gateway.name(), refund_id).await?)
     }
+
+    /// The refunds of a checkout's payment, found by the checkout id or its payment's id
+    /// (gateways report a refund's checkout, its payment or both), oldest id first. Empty
+    /// when the store does not hold the checkout.
+    pub async fn refunds_of_checkout(
+        &self,
+        gateway: ProviderKind,
+        checkout_id: &str,
+    ) -> Result<Vec<RefundRecord>, StoreError> {
+        let mut connection = self.inner.db.pool.acquire().await?;
+        let Some(checkout) = records::checkout(&mut connection, gateway.name(), checkout_id).await?
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(records::refunds_of_checkout(&mut connection, &checkout).await?)
+    }
 }

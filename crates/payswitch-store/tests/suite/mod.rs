@@ -301,6 +301,11 @@ pub async fn out_of_order_delivery_in_every_order_ends_in_the_gateways_state(db:
             .unwrap()
             .unwrap();
         assert_eq!(paid.payment_status, PaymentStatus::Paid, "order {order:?}");
+        let refunds = store
+            .refunds_of_checkout(ProviderKind::MEMORY, &checkout.id)
+            .await
+            .unwrap();
+        assert_eq!(refunds.len(), 1, "order {order:?}: {refunds:?}");
         let entitlement = store.entitlement("user_1").await.unwrap();
         assert!(
             !entitlement.has_access(),
