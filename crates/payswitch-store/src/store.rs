@@ -291,7 +291,8 @@ impl Store {
         checkout_id: &str,
     ) -> Result<Vec<RefundRecord>, StoreError> {
         let mut connection = self.inner.db.pool.acquire().await?;
-        let Some(checkout) = records::checkout(&mut connection, gateway.name(), checkout_id).await?
+        let Some(checkout) =
+            records::checkout(&mut connection, gateway.name(), checkout_id).await?
         else {
             return Ok(Vec::new());
         };

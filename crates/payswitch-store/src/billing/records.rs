@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use payswitch_core::{
-    CheckoutMode, CheckoutStatus, Currency, Money, PaymentStatus, RefundStatus, SubscriptionStatus,
+    CheckoutMode, CheckoutStatus, Currency, Money, PaymentStatus, RefundStatus, SubscriptionItem,
+    SubscriptionStatus,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -33,6 +34,10 @@ pub struct SubscriptionRecord {
     pub plan: Option<String>,
     /// The quantity, for a single-item subscription.
     pub quantity: Option<u32>,
+    /// Every item (product, price and quantity), as the snapshot held listed them: `plan`
+    /// names one id of the first, and an application that maps the other (a Creem product
+    /// whose items also carry a price id) finds it here.
+    pub items: Vec<SubscriptionItem>,
     /// When the current period started.
     pub current_period_start: Option<OffsetDateTime>,
     /// When the current period ends.
@@ -143,6 +148,9 @@ pub(crate) fn read_subscription(row: &AnyRow) -> Result<SubscriptionRecord, sqlx
         quantity: row
             .try_get::<Option<i64>, _>("quantity")?
             .and_then(|quantity| u32::try_from(quantity).ok()),
+        // Written by this crate from `Vec<SubscriptionItem>`; text it cannot read (another
+        // version's) reads as no items rather than failing the whole record.
+        items: serde_json::from_str(&row.try_get::<String, _>("items")?).unwrap_or_default(),
         current_period_start: time(row, "current_period_start")?,
         current_period_end: time(row, "current_period_end")?,
         trial_end: time(row, "trial_end")?,

@@ -280,6 +280,7 @@ mod tests {
             app_user_id: None,
             plan: Some("price_pro".into()),
             quantity: Some(1),
+            items: Vec::new(),
             current_period_start: Some(at(0)),
             current_period_end: Some(at(30 * DAY)),
             trial_end: None,

@@ -295,6 +295,7 @@ pub async fn out_of_order_delivery_in_every_order_ends_in_the_gateways_state(db:
             "order {order:?}"
         );
         assert_eq!(held.ended_at, expected.ended_at, "order {order:?}");
+        assert_eq!(held.items, expected.items, "order {order:?}");
         let paid = store
             .checkout(ProviderKind::MEMORY, &checkout.id)
             .await
