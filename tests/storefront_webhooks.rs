@@ -1,19 +1,27 @@
 //! The storefront example's payment handling over HTTP, without a browser, on Stripe and on
 //! Creem (the same tests; only `--provider` differs): the webhook marks an order paid exactly
-//! once even when it arrives before the redirect or twice, bad signatures get 400 and change
-//! nothing, the success page never shows "paid" for an unpaid or forged return, and the
-//! browser cannot choose the price.
+//! once even when it arrives before the redirect, twice, or out of order, bad signatures get
+//! 400 and change nothing, the success page never shows "paid" for an unpaid or forged
+//! return, and the browser cannot choose the price.
+//!
+//! Each storefront keeps its orders and the store's inbox in a SQLite file of its own; the
+//! same cases run on PostgreSQL (a fresh database each) when `PAYSWITCH_TEST_DATABASE_URL`
+//! is set (`.ci/postgres-setup.sh`), and otherwise print a notice and pass, unless
+//! `PAYSWITCH_REQUIRE_POSTGRES=1`.
 
 mod storefront_support;
 
+use std::time::Duration;
+
 use serde_json::Value;
-use storefront_support::{delivery_headers, payment_status, Storefront};
+use storefront_support::{delivery_headers, payment_status, Launch, SandboxProcess, Storefront};
 
 /// The webhook arrives before the customer's redirect (the redirect is not even followed):
 /// the order is paid by the webhook, re-deliveries change nothing, and the later redirect
 /// shows "paid" without marking it again.
-async fn webhook_before_redirect_then_duplicates(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn webhook_before_redirect_then_duplicates(launch: Launch) {
+    let provider = launch.provider();
+    let shop = Storefront::launch(launch);
     let (order_id, checkout_id) = shop.open_checkout("pro_licence").await;
     let order = shop.order(&order_id).await;
     assert_eq!(order["status"], "pending");
@@ -61,8 +69,8 @@ async fn webhook_before_redirect_then_duplicates(provider: &'static str) {
 
 /// A subscription, where the customer's redirect is followed at once, racing the webhook:
 /// whichever comes first marks the order paid, the other changes nothing.
-async fn subscription_redirect_and_webhook_race(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn subscription_redirect_and_webhook_race(launch: Launch) {
+    let shop = Storefront::launch(launch);
     let (order_id, checkout_id) = shop.open_checkout("pro_monthly").await;
     let redirect = shop.pay(&checkout_id).await;
     let (status, page) = shop.get_url(&redirect).await;
@@ -85,8 +93,9 @@ async fn subscription_redirect_and_webhook_race(provider: &'static str) {
 }
 
 /// Tampered, unsigned and garbage webhooks get 400, and none of them is recorded.
-async fn bad_signatures_are_rejected(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn bad_signatures_are_rejected(launch: Launch) {
+    let provider = launch.provider();
+    let shop = Storefront::launch(launch);
     let (order_id, checkout_id) = shop.open_checkout("pro_licence").await;
     shop.pay(&checkout_id).await;
     shop.wait_for_order(&order_id, "paid", |order| order["status"] == "paid")
@@ -94,7 +103,8 @@ async fn bad_signatures_are_rejected(provider: &'static str) {
     let delivery = shop.completed_delivery(&checkout_id).await;
     let headers = delivery_headers(&delivery);
     let body = delivery["body"].as_str().expect("body").to_owned();
-    let before = shop.snapshot().await;
+    // Everything the payment sent is processed, so only the forgeries could change the store.
+    let before = shop.wait_until_idle().await;
 
     // The same signature over a changed body: the event id no longer matches its signature.
     let event_id = delivery["event_id"].as_str().expect("event id");
@@ -142,8 +152,9 @@ fn unix_now() -> u64 {
 
 /// The success page shows "paid" only when the gateway says so: not for an unpaid checkout,
 /// not for a forged or empty query.
-async fn success_page_trusts_only_the_gateway(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn success_page_trusts_only_the_gateway(launch: Launch) {
+    let provider = launch.provider();
+    let shop = Storefront::launch(launch);
     let (order_id, checkout_id) = shop.open_checkout("pro_licence").await;
     let forged = match provider {
         // Stripe does not sign the redirect: the checkout is retrieved and is still open.
@@ -183,8 +194,8 @@ async fn success_page_trusts_only_the_gateway(provider: &'static str) {
 
 /// A customer who swaps in the paid checkout of another order (here: the success link of
 /// order B, edited to say order A) is refused, and order A stays unpaid.
-async fn a_checkout_of_another_order_is_refused(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn a_checkout_of_another_order_is_refused(launch: Launch) {
+    let shop = Storefront::launch(launch);
     let (order_a, _) = shop.open_checkout("pro_licence").await;
     let (order_b, checkout_b) = shop.open_checkout("pro_licence").await;
     let redirect_b = shop.pay(&checkout_b).await;
@@ -208,8 +219,8 @@ async fn a_checkout_of_another_order_is_refused(provider: &'static str) {
 /// The form carries a SKU only; anything else the browser sends is ignored, and unknown
 /// SKUs are refused without creating an order. The order is paid only if the gateway
 /// charged the server's price (the storefront checks the amount before marking it paid).
-async fn the_server_decides_the_price(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn the_server_decides_the_price(launch: Launch) {
+    let shop = Storefront::launch(launch);
     let (status, location) = shop
         .post_checkout("sku=pro_licence&amount=1&unit_amount=1&price=1&currency=JPY")
         .await;
@@ -247,8 +258,9 @@ async fn the_server_decides_the_price(provider: &'static str) {
 
 /// The product page lists every offer with its server-side price, escaped, with one form
 /// per offer that posts only a SKU.
-async fn product_page(provider: &'static str) {
-    let shop = Storefront::start(provider);
+async fn product_page(launch: Launch) {
+    let provider = launch.provider();
+    let shop = Storefront::launch(launch);
     let (status, page) = shop.get("/").await;
     assert_eq!(status, 200);
     assert!(page.contains("<html lang=\"en\">"));
@@ -279,6 +291,85 @@ async fn product_page(provider: &'static str) {
     assert_eq!(status, 404);
 }
 
+/// A subscription's webhooks, held back by the sandbox (delivered to an inbox of the test's
+/// instead of the storefront), then delivered by the test newest first, each twice: the order
+/// is marked paid once, every event is processed once, the repeats are counted, and the
+/// customer's return afterwards changes nothing.
+async fn webhooks_twice_and_out_of_order_mark_paid_once(launch: Launch) {
+    let provider = launch.provider();
+    let inbox = payswitch_sandbox::WebhookInbox::start()
+        .await
+        .expect("a webhook inbox");
+    let sandbox = SandboxProcess::start(inbox.url());
+    let shop = Storefront::launch(launch.sandbox_url(sandbox.url.clone()));
+    let (order_id, checkout_id) = shop.open_checkout("pro_monthly").await;
+    let redirect = shop.pay(&checkout_id).await;
+    // The sandbox sends a payment's events at once; wait until no more arrive.
+    let mut held = inbox.wait_for(1, Duration::from_secs(10)).await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = inbox.received();
+        if now.len() == held.len() {
+            break;
+        }
+        held = now;
+    }
+    let completed = match provider {
+        "stripe" => "checkout.session.completed",
+        _ => "checkout.completed",
+    };
+    assert!(
+        held.iter()
+            .any(|webhook| webhook.body_text().contains(completed)),
+        "{:?}",
+        held.iter()
+            .map(|webhook| webhook.body_text())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(shop.order(&order_id).await["status"], "pending");
+
+    let mut answers = Vec::new();
+    for webhook in held.iter().rev().chain(held.iter().rev()) {
+        let (status, answer) = shop
+            .post_webhook(&webhook.headers, &webhook.body_text())
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        answers.push(answer["outcome"].as_str().unwrap_or_default().to_owned());
+    }
+    let recorded = answers
+        .iter()
+        .filter(|outcome| *outcome == "recorded")
+        .count();
+    assert_eq!(recorded, held.len(), "{answers:?}");
+    assert_eq!(
+        answers.len() - recorded,
+        held.len(),
+        "the repeats: {answers:?}"
+    );
+
+    let snapshot = shop.wait_until_idle().await;
+    assert_eq!(snapshot["duplicate_deliveries"], held.len(), "{snapshot}");
+    assert_eq!(snapshot["failed_events"], 0, "{snapshot}");
+    let order = shop.order(&order_id).await;
+    assert_eq!(order["status"], "paid", "{order}");
+    assert_eq!(order["times_marked_paid"], 1, "{order}");
+    assert_eq!(order["paid_via"], "webhook", "{order}");
+    assert_eq!(order["gateway"], provider, "{order}");
+    let subscription_id = order["subscription_id"].as_str().expect("the subscription");
+    let account = shop.account(&order_id).await;
+    let record = &account["webhook_subscription"];
+    assert_eq!(record["id"], subscription_id, "{account}");
+    assert_eq!(record["status"], "active", "{account}");
+    assert_eq!(record["plan"], "pro_monthly", "{account}");
+
+    // The customer comes back afterwards: "paid", not marked again.
+    let (status, page) = shop.get_url(&redirect).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(payment_status(&page), "paid", "{page}");
+    assert_eq!(shop.order(&order_id).await["times_marked_paid"], 1);
+    drop(sandbox);
+}
+
 macro_rules! on_each_gateway {
     ($($case:ident),* $(,)?) => {
         #[cfg(feature = "stripe")]
@@ -286,7 +377,7 @@ macro_rules! on_each_gateway {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    super::$case("stripe").await;
+                    super::$case(crate::storefront_support::Launch::new("stripe")).await;
                 }
             )*
         }
@@ -295,7 +386,33 @@ macro_rules! on_each_gateway {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    super::$case("creem").await;
+                    super::$case(crate::storefront_support::Launch::new("creem")).await;
+                }
+            )*
+        }
+    };
+}
+
+/// The same cases with the storefront's orders and the store's inbox on PostgreSQL.
+macro_rules! on_postgres {
+    ($($case:ident),* $(,)?) => {
+        #[cfg(feature = "store-postgres")]
+        mod postgres {
+            use crate::storefront_support::{Launch, PostgresDb};
+
+            async fn on(provider: &'static str, case: impl AsyncFnOnce(Launch)) {
+                let Some(database) = PostgresDb::create().await else {
+                    return;
+                };
+                case(Launch::new(provider).database_url(database.url.clone())).await;
+                database.finish().await;
+            }
+
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    on("stripe", super::$case).await;
+                    on("creem", super::$case).await;
                 }
             )*
         }
@@ -310,4 +427,13 @@ on_each_gateway!(
     a_checkout_of_another_order_is_refused,
     the_server_decides_the_price,
     product_page,
+    webhooks_twice_and_out_of_order_mark_paid_once,
+);
+
+on_postgres!(
+    webhook_before_redirect_then_duplicates,
+    subscription_redirect_and_webhook_race,
+    bad_signatures_are_rejected,
+    the_server_decides_the_price,
+    webhooks_twice_and_out_of_order_mark_paid_once,
 );

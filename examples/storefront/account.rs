@@ -2,24 +2,26 @@
 //! now, and what the customer (or an admin) may do with them on this gateway.
 //!
 //! The subscription is retrieved from the gateway on every view, so the page shows the
-//! gateway's truth even when a webhook is late or lost; the webhooks' records are shown
-//! beside it in the JSON. Which actions are offered is decided in one pure function,
+//! gateway's truth even when a webhook is late or lost; the store's records (what the
+//! webhooks said) are shown beside it in the JSON, and the refunds come from them. Which actions are offered is decided in one pure function,
 //! [`available_actions`], from the gateway's declared capabilities and the subscription's
 //! state: a button the gateway cannot honour is not shown. Every action is a gateway call
 //! whose failure becomes a message and a status code ([`failure`]), never a panic.
 
 use axum::http::StatusCode;
+use payswitch::store::StoreError;
 use payswitch::{
-    CancelAt, Capabilities, PaymentError, PortalRequest, Product, Proration, RefundRequest,
-    RefundStatus, RefundTarget, Subscription, SubscriptionChange, SubscriptionStatus,
+    CancelAt, Capabilities, PaymentError, PortalRequest, Product, Proration, ProviderKind,
+    RefundRequest, RefundStatus, RefundTarget, Subscription, SubscriptionChange,
+    SubscriptionStatus,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::billing::{RefundRecord, SubscriptionRecord};
 use crate::catalog::{self, Billing, Offer};
-use crate::orders::{Order, OrderRecords, OrderStatus};
+use crate::orders::{Order, OrderStatus};
+use crate::records::{refunds_to_show, RefundView, StoredSubscription};
 
 /// A subscription as the gateway reported it on this view.
 #[derive(Debug, Clone, Serialize)]
@@ -110,10 +112,11 @@ pub struct AccountView {
     /// Its subscription as the gateway reports it now, for a paid subscription order whose
     /// subscription the gateway has named.
     pub subscription: Option<SubscriptionView>,
-    /// The same subscription as the latest webhook event reported it.
-    pub webhook_subscription: Option<SubscriptionRecord>,
-    /// The refunds of the order's payment, as reported.
-    pub refunds: Vec<RefundRecord>,
+    /// The same subscription as the store holds it (the latest webhook event's state).
+    pub webhook_subscription: Option<StoredSubscription>,
+    /// The refunds of the order's payment, as the store holds them (or as the gateway
+    /// answered the refund request, until its webhook arrives).
+    pub refunds: Vec<RefundView>,
     /// What the page offers.
     pub actions: Vec<Action>,
     /// Why something could not be shown or done, for the customer.
@@ -133,9 +136,9 @@ impl AccountView {
     }
 }
 
-/// Says whether a refund record means the payment is (being) refunded, so the Refund button
-/// goes away; failed and canceled refunds leave it.
-fn refund_counts(refund: &RefundRecord) -> bool {
+/// Says whether a refund means the payment is (being) refunded, so the Refund button goes
+/// away; failed and canceled refunds leave it.
+fn refund_counts(refund: &RefundView) -> bool {
     match &refund.status {
         RefundStatus::Pending | RefundStatus::RequiresAction | RefundStatus::Succeeded => true,
         RefundStatus::Failed | RefundStatus::Canceled => false,
@@ -151,7 +154,7 @@ pub fn available_actions(
     capabilities: &Capabilities,
     order: &Order,
     subscription: Option<&SubscriptionView>,
-    refunds: &[RefundRecord],
+    refunds: &[RefundView],
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     if let Some(subscription) = subscription {
@@ -251,6 +254,21 @@ impl Failure {
         let (status, message) = failure(error, app.gateway_name());
         Self { status, message }
     }
+
+    /// The shop's own database failed: nothing the customer can fix, nothing they need to
+    /// read about it.
+    pub fn storage(order_id: &str, error: &StoreError) -> Self {
+        tracing::error!(order = %order_id, %error, "the order could not be read or written");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side. Please try again in a moment.",
+        )
+    }
+}
+
+/// The gateway an order's checkout is on, as the store names it.
+fn kind_of(order: &Order) -> Option<ProviderKind> {
+    ProviderKind::from_name(&order.gateway)
 }
 
 /// The gateway's subscription id for a subscription order: the one a signal told us, else
@@ -266,24 +284,32 @@ async fn subscription_id(app: &App, order: &Order) -> Result<Option<String>, Pay
         return Ok(None);
     }
     let checkout = app.gateway.retrieve_checkout(checkout_id).await?;
-    app.orders.learn_ids(&checkout);
+    // Remembering the ids saves the next view a retrieve; failing to only costs that.
+    if let Err(error) = app.orders.learn_ids(&checkout).await {
+        tracing::warn!(order = %order.id, %error, "could not remember the checkout's ids");
+    }
     let paid = checkout.is_paid();
     Ok(checkout.subscription_id.filter(|_| paid))
 }
 
-/// Builds the account view of an order, retrieving its subscription from the gateway.
-/// `None` when there is no such order. A gateway failure is in the view's `error`, with the
-/// status to answer.
-pub async fn load(app: &App, order_id: &str) -> Option<(AccountView, StatusCode)> {
-    let records = app.orders.records(order_id)?;
+/// Builds the account view of an order, retrieving its subscription from the gateway and
+/// reading the store's records. `Ok(None)` when there is no such order. A gateway failure is
+/// in the view's `error`, with the status to answer; a database failure is the `Err`.
+pub async fn load(
+    app: &App,
+    order_id: &str,
+) -> Result<Option<(AccountView, StatusCode)>, StoreError> {
+    let Some(order) = app.orders.get(order_id).await? else {
+        return Ok(None);
+    };
     let capabilities = app.gateway.capabilities();
     let mut status = StatusCode::OK;
     let mut error = None;
     let mut note = None;
     let mut subscription = None;
-    if records.order.subscription && records.order.status == OrderStatus::Paid {
+    if order.subscription && order.status == OrderStatus::Paid {
         if capabilities.subscriptions {
-            let found = match subscription_id(app, &records.order).await {
+            let found = match subscription_id(app, &order).await {
                 Ok(Some(id)) => app.gateway.retrieve_subscription(&id).await.map(Some),
                 Ok(None) => Ok(None),
                 Err(error) => Err(error),
@@ -304,11 +330,8 @@ pub async fn load(app: &App, order_id: &str) -> Option<(AccountView, StatusCode)
         }
     }
     // The ids may have been learnt while loading.
-    let OrderRecords {
-        order,
-        subscription: webhook_subscription,
-        refunds,
-    } = app.orders.records(order_id).unwrap_or(records);
+    let order = app.orders.get(order_id).await?.unwrap_or(order);
+    let (webhook_subscription, refunds) = stored_records(app, &order).await?;
     let actions = available_actions(&capabilities, &order, subscription.as_ref(), &refunds);
     let view = AccountView {
         order,
@@ -319,7 +342,33 @@ pub async fn load(app: &App, order_id: &str) -> Option<(AccountView, StatusCode)
         error,
         note,
     };
-    Some((view, status))
+    Ok(Some((view, status)))
+}
+
+/// The store's records of the order's subscription and of its payment's refunds.
+async fn stored_records(
+    app: &App,
+    order: &Order,
+) -> Result<(Option<StoredSubscription>, Vec<RefundView>), StoreError> {
+    let Some(kind) = kind_of(order) else {
+        return Ok((None, Vec::new()));
+    };
+    let subscription = match &order.subscription_id {
+        Some(id) => app
+            .store()
+            .subscription(kind, id)
+            .await?
+            .map(|record| StoredSubscription::new(&record, &app.plans)),
+        None => None,
+    };
+    let records = match &order.checkout_id {
+        Some(id) => app.store().refunds_of_checkout(kind, id).await?,
+        None => Vec::new(),
+    };
+    Ok((
+        subscription,
+        refunds_to_show(&records, order.refund_answer.as_ref()),
+    ))
 }
 
 /// What a successful action leads to.
@@ -361,13 +410,16 @@ impl Requested<'_> {
 
 /// Performs an action on an order's subscription or payment at the gateway.
 pub async fn perform(app: &App, order_id: &str, requested: Requested<'_>) -> Result<Done, Failure> {
-    let Some(records) = app.orders.records(order_id) else {
-        return Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            "There is no such order.",
-        ));
+    let order = match app.orders.get(order_id).await {
+        Ok(Some(order)) => order,
+        Ok(None) => {
+            return Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                "There is no such order.",
+            ))
+        }
+        Err(error) => return Err(Failure::storage(order_id, &error.into())),
     };
-    let order = records.order;
     if order.status != OrderStatus::Paid {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -430,7 +482,11 @@ async fn refund(app: &App, order: &Order) -> Result<Done, PaymentError> {
         .idempotency_key(format!("storefront-refund-{}", order.id));
     let refund = app.gateway.create_refund(&request).await?;
     tracing::info!(order = %order.id, refund = %refund.id, "order refunded");
-    app.orders.record_refund(&refund);
+    // The refund is made; its webhook will be in the store. Remembering the answer only
+    // shows it sooner.
+    if let Err(error) = app.orders.record_refund_answer(&order.id, &refund).await {
+        tracing::warn!(order = %order.id, %error, "could not remember the refund's answer");
+    }
     Ok(Done::Account("refunded"))
 }
 
@@ -501,30 +557,25 @@ pub fn notice(done: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use payswitch::{Currency, Money};
 
     fn order(subscription: bool, status: OrderStatus) -> Order {
-        Order {
-            id: "order-1-1".into(),
-            sku: if subscription {
-                "pro_monthly"
-            } else {
-                "pro_licence"
-            }
-            .into(),
-            product: "Pro".into(),
-            price: Money::new(900, Currency::USD),
-            gateway: "memory".into(),
-            checkout_id: Some("cs_1".into()),
-            subscription,
-            customer_id: Some("cus_1".into()),
-            payment_id: Some("pay_1".into()),
-            subscription_id: subscription.then(|| "sub_1".into()),
-            status,
-            times_marked_paid: u32::from(status == OrderStatus::Paid),
-            paid_via: None,
-            event_ids: Vec::new(),
-        }
+        let sku = if subscription {
+            "pro_monthly"
+        } else {
+            "pro_licence"
+        };
+        let mut order = Order::pending(
+            "order-1-1".into(),
+            catalog::find(sku).expect("offer"),
+            "memory",
+        );
+        order.checkout_id = Some("cs_1".into());
+        order.customer_id = Some("cus_1".into());
+        order.payment_id = Some("pay_1".into());
+        order.subscription_id = subscription.then(|| "sub_1".into());
+        order.status = status;
+        order.times_marked_paid = u32::from(status == OrderStatus::Paid);
+        order
     }
 
     fn subscription(status: SubscriptionStatus, cancel_scheduled: bool) -> SubscriptionView {
@@ -539,15 +590,12 @@ mod tests {
         }
     }
 
-    fn refund(status: RefundStatus) -> RefundRecord {
-        RefundRecord {
+    fn refund(status: RefundStatus) -> RefundView {
+        RefundView {
             id: "re_1".into(),
             status,
             amount: None,
-            checkout_id: Some("cs_1".into()),
-            payment_id: None,
-            as_of: None,
-            event_id: None,
+            source: crate::records::RefundSource::Webhook,
         }
     }
 
@@ -557,7 +605,7 @@ mod tests {
         &'a Capabilities,
         Order,
         Option<SubscriptionView>,
-        Vec<RefundRecord>,
+        Vec<RefundView>,
         Vec<Action>,
     );
 

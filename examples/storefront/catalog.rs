@@ -102,17 +102,25 @@ pub struct PlanIds {
 }
 
 impl PlanIds {
-    /// The ids `catalog` gives the offers on `kind`. A SKU also names itself, for gateways
-    /// (like the memory one in tests) that report the SKU they were given.
-    pub fn from_catalog(catalog: &Catalog, kind: ProviderKind) -> Self {
+    /// The ids `catalog` gives the offers on each of `kinds` (in migration mode, the old
+    /// gateway's and the new one's). A SKU also names itself, for gateways (like the memory
+    /// one in tests) that report the SKU they were given.
+    pub fn from_catalog(catalog: &Catalog, kinds: &[ProviderKind]) -> Self {
         let mut skus = BTreeMap::new();
         for offer in &OFFERS {
             skus.insert(offer.sku.to_owned(), offer.sku);
-            if let Some(id) = catalog.resolve(offer.sku, kind) {
-                skus.insert(id.to_owned(), offer.sku);
+            for kind in kinds {
+                if let Some(id) = catalog.resolve(offer.sku, *kind) {
+                    skus.insert(id.to_owned(), offer.sku);
+                }
             }
         }
         Self { skus }
+    }
+
+    /// The offer a gateway's price or product id stands for.
+    pub fn offer_of_id(&self, id: &str) -> Option<&'static Offer> {
+        self.skus.get(id).and_then(|sku| find(sku))
     }
 
     /// The offer of a subscription item: by its price id first (the plan on gateways that
@@ -121,8 +129,7 @@ impl PlanIds {
         [&item.price_id, &item.product_id]
             .into_iter()
             .flatten()
-            .find_map(|id| self.skus.get(id))
-            .and_then(|sku| find(sku))
+            .find_map(|id| self.offer_of_id(id))
     }
 }
 
@@ -140,12 +147,12 @@ mod tests {
     #[test]
     fn plan_ids_map_gateway_ids_back_to_offers() {
         let kind = ProviderKind::new("stripe");
-        let catalog = Catalog::new().with("pro_monthly", kind, "price_pro").with(
-            "team_monthly",
-            kind,
-            "price_team",
-        );
-        let plans = PlanIds::from_catalog(&catalog, kind);
+        let other = ProviderKind::new("creem");
+        let catalog = Catalog::new()
+            .with("pro_monthly", kind, "price_pro")
+            .with("team_monthly", kind, "price_team")
+            .with("team_monthly", other, "prod_team");
+        let plans = PlanIds::from_catalog(&catalog, &[kind, other]);
         let sku = |item| plans.offer_of(&item).map(|offer| offer.sku);
         assert_eq!(
             sku(item(Some("price_team"), Some("prod_x"))),
@@ -160,6 +167,8 @@ mod tests {
         assert_eq!(sku(item(None, Some("pro_monthly"))), Some("pro_monthly"));
         assert_eq!(sku(item(Some("price_other"), None)), None);
         assert_eq!(sku(item(None, None)), None);
+        // Both gateways' ids, as in migration mode.
+        assert_eq!(sku(item(None, Some("prod_team"))), Some("team_monthly"));
     }
 
     #[test]

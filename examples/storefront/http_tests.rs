@@ -1,12 +1,15 @@
-//! The storefront over HTTP on the memory gateway: the account page and its actions, the
-//! webhooks that keep its records, and how gateway failures are shown. The same flows run on
-//! the sandbox's Stripe and Creem in `tests/storefront_account.rs`; these need no sandbox
-//! and can script failures.
+//! The storefront over HTTP on the memory gateway, with its store on SQLite in memory: the
+//! account page and its actions, the webhooks that keep its records (received by the store,
+//! processed by the worker's round, which the tests run by hand so every step is
+//! deterministic), and how gateway failures are shown. The same flows run on the sandbox's
+//! Stripe and Creem in `tests/storefront_account.rs`; these need no sandbox and can script
+//! failures.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use payswitch::memory::{MemoryProvider, Operation, RecordedCall};
+use payswitch::store::Store;
 use payswitch::{
     CancelAt, Catalog, CheckoutProvider, Currency, ManualClock, Money, PaymentError, ProviderKind,
     RefundTarget, SubscriptionStatus,
@@ -16,7 +19,8 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 use crate::catalog::PlanIds;
-use crate::orders::Orders;
+use crate::orders::{self, Orders};
+use crate::processing::{Processing, Round};
 use crate::web::router;
 
 /// A storefront on the memory gateway, served on 127.0.0.1.
@@ -26,23 +30,41 @@ struct Shop {
     clock: Arc<ManualClock>,
     http: reqwest::Client,
     delivered: std::sync::Mutex<usize>,
+    processing: Processing,
+    store: Store,
 }
 
 impl Shop {
     async fn start() -> Shop {
+        Shop::start_with(Money::new(900, Currency::USD)).await
+    }
+
+    /// A shop whose gateway charges `pro_monthly` at `pro_monthly` (the catalog says 9.00).
+    async fn start_with(pro_monthly: Money) -> Shop {
         let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
         let memory = MemoryProvider::new()
             .with_clock(clock.clone())
-            .with_price("pro_monthly", Money::new(900, Currency::USD))
+            .with_price("pro_monthly", pro_monthly)
             .with_price("team_monthly", Money::new(2900, Currency::USD));
+        let store = Store::open("sqlite::memory:").await.expect("store");
+        orders::create_tables(&store).await.expect("tables");
+        let gateway: Arc<dyn CheckoutProvider> = Arc::new(memory.clone());
+        // A failed settle is tried again at the next round, not 5 s later.
+        let processing =
+            Processing::new(store.clone(), Arc::clone(&gateway)).settle_retry(Duration::ZERO);
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let app = App {
-            gateway: Arc::new(memory.clone()),
-            orders: Arc::new(Orders::new("memory", 1)),
+            gateway,
+            gateway_label: "memory".into(),
+            orders: Orders::new(store.clone(), "memory", "1"),
             public_url: url.clone(),
             // The memory gateway reports the SKUs it was given: no catalog needed.
-            plans: Arc::new(PlanIds::from_catalog(&Catalog::new(), ProviderKind::MEMORY)),
+            plans: Arc::new(PlanIds::from_catalog(
+                &Catalog::new(),
+                &[ProviderKind::MEMORY],
+            )),
+            wake: processing.waker(),
         };
         tokio::spawn(async move { axum::serve(listener, router(app)).await });
         Shop {
@@ -56,6 +78,8 @@ impl Shop {
                 .build()
                 .expect("client"),
             delivered: std::sync::Mutex::new(0),
+            processing,
+            store,
         }
     }
 
@@ -72,6 +96,18 @@ impl Shop {
 
     async fn account(&self, order_id: &str) -> Value {
         let (status, body) = self.get(&format!("/account/{order_id}.json")).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+
+    async fn snapshot(&self) -> Value {
+        let (status, body) = self.get("/orders.json").await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+
+    async fn order(&self, order_id: &str) -> Value {
+        let (status, body) = self.get(&format!("/orders/{order_id}")).await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).expect("JSON")
     }
@@ -107,7 +143,13 @@ impl Shop {
         );
     }
 
-    /// Delivers every memory webhook not delivered yet to the storefront, in order.
+    /// Runs the worker's round: what the background task does after each webhook.
+    async fn process(&self) -> Round {
+        self.processing.round().await.expect("a round")
+    }
+
+    /// Delivers every memory webhook not delivered yet to the storefront, in order, then
+    /// processes them; returns the webhook route's answers.
     async fn deliver(&self) -> Vec<Value> {
         let deliveries = self.memory.deliveries();
         let from = std::mem::replace(&mut *self.delivered.lock().expect("lock"), deliveries.len());
@@ -115,6 +157,7 @@ impl Shop {
         for delivery in &deliveries[from..] {
             answers.push(self.post_webhook(delivery).await);
         }
+        self.process().await;
         answers
     }
 
@@ -131,9 +174,9 @@ impl Shop {
         serde_json::from_str(&response.text().await.expect("body")).expect("JSON")
     }
 
-    /// Opens a checkout for `sku` through the product form, pays it on the memory gateway
-    /// and delivers its webhooks; returns the order id and the checkout id.
-    async fn buy(&self, sku: &str) -> (String, String) {
+    /// Opens a checkout for `sku` through the product form; returns the order id and the
+    /// checkout id.
+    async fn open(&self, sku: &str) -> (String, String) {
         let (status, location, body) = self.post("/checkout", &format!("sku={sku}")).await;
         assert_eq!(status, 303, "{body}");
         let checkout_id = location
@@ -141,10 +184,28 @@ impl Shop {
             .and_then(|url| url.rsplit('/').next())
             .expect("a pay page")
             .to_owned();
+        let snapshot = self.snapshot().await;
+        let order_id = snapshot["orders"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|order| order["checkout_id"] == checkout_id.as_str())
+            .and_then(|order| order["id"].as_str())
+            .expect("the order of the checkout")
+            .to_owned();
+        (order_id, checkout_id)
+    }
+
+    /// Opens a checkout for `sku`, pays it on the memory gateway and delivers its webhooks;
+    /// returns the order id and the checkout id.
+    async fn buy(&self, sku: &str) -> (String, String) {
+        let (order_id, checkout_id) = self.open(sku).await;
         self.memory.pay(&checkout_id).expect("paid");
         let answers = self.deliver().await;
-        assert_eq!(answers[0]["outcome"], "marked_paid", "{answers:?}");
-        let order_id = answers[0]["order_id"].as_str().expect("order").to_owned();
+        assert_eq!(answers[0]["outcome"], "recorded", "{answers:?}");
+        let order = self.order(&order_id).await;
+        assert_eq!(order["status"], "paid", "{order}");
+        assert_eq!(order["times_marked_paid"], 1, "{order}");
         (order_id, checkout_id)
     }
 
@@ -258,20 +319,18 @@ async fn cancel_resume_and_change_plan() {
         "{page}"
     );
 
-    // The webhooks of all three changes keep the shop's record, in order.
+    // The webhooks of all three changes keep the store's record, in order.
     let answers = shop.deliver().await;
     let outcomes: Vec<&str> = answers
         .iter()
         .map(|answer| answer["outcome"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(outcomes, ["subscription_recorded"; 3], "{answers:?}");
+    assert_eq!(outcomes, ["recorded"; 3], "{answers:?}");
     let account = shop.account(&order_id).await;
     let record = &account["webhook_subscription"];
     assert_eq!(record["cancel_scheduled"], false, "{account}");
-    assert_eq!(
-        record["lines"][0]["product_id"], "team_monthly",
-        "{account}"
-    );
+    assert_eq!(record["plan"], "team_monthly", "{account}");
+    assert_eq!(record["status"], "active", "{account}");
     assert_eq!(
         account["order"]["event_ids"].as_array().map(Vec::len),
         Some(5)
@@ -285,16 +344,29 @@ async fn late_webhooks_do_not_roll_the_record_back() {
     shop.act(&order_id, "cancel", "", "cancel_scheduled").await;
     shop.clock.advance(Duration::from_secs(5));
     shop.act(&order_id, "resume", "", "resumed").await;
-    // The "resumed" webhook arrives before the earlier "cancel scheduled" one.
+    // The "resumed" webhook arrives (and is processed) before the earlier "cancel scheduled".
     let deliveries = shop.memory.deliveries();
     let (scheduled, resumed) = (&deliveries[2], &deliveries[3]);
     let answer = shop.post_webhook(resumed).await;
-    assert_eq!(answer["outcome"], "subscription_recorded", "{answer}");
+    assert_eq!(answer["outcome"], "recorded", "{answer}");
+    shop.process().await;
     let answer = shop.post_webhook(scheduled).await;
-    assert_eq!(answer["outcome"], "stale", "{answer}");
+    assert_eq!(answer["outcome"], "recorded", "{answer}");
+    let round = shop.process().await;
+    assert_eq!(
+        round,
+        Round {
+            processed: 1,
+            settled: 0
+        },
+        "an older event needs no settling"
+    );
     let account = shop.account(&order_id).await;
     assert_eq!(account["webhook_subscription"]["cancel_scheduled"], false);
     assert_eq!(account["subscription"]["cancel_scheduled"], false);
+    // Both are listed on the order, in the order they were processed.
+    let events = &account["order"]["event_ids"];
+    assert_eq!(events.as_array().map(Vec::len), Some(4), "{account}");
 }
 
 #[tokio::test]
@@ -308,20 +380,43 @@ async fn events_of_the_same_second_are_settled_by_the_gateway() {
     let deliveries = shop.memory.deliveries();
     let (scheduled, resumed) = (&deliveries[2], &deliveries[3]);
     // "Resumed" first says what the record already says.
-    let answer = shop.post_webhook(resumed).await;
-    assert_eq!(answer["outcome"], "subscription_recorded", "{answer}");
-    // "Cancel scheduled" of the same time disagrees: the storefront asks the gateway.
+    shop.post_webhook(resumed).await;
+    assert_eq!(shop.process().await.settled, 0);
+    // "Cancel scheduled" of the same time disagrees: the store applies it (same time, same
+    // stage: processing order), and the storefront asks the gateway, which settles it.
     let reads = shop.memory.call_count(Operation::ReadSubscription);
-    let answer = shop.post_webhook(scheduled).await;
-    assert_eq!(answer["outcome"], "subscription_settled", "{answer}");
+    shop.post_webhook(scheduled).await;
+    let round = shop.process().await;
+    assert_eq!(
+        round,
+        Round {
+            processed: 2,
+            settled: 1
+        },
+        "the event and the settle"
+    );
     assert_eq!(
         shop.memory.call_count(Operation::ReadSubscription),
         reads + 1
     );
     let account = shop.account(&order_id).await;
-    assert_eq!(account["webhook_subscription"]["cancel_scheduled"], false);
+    let record = &account["webhook_subscription"];
+    assert_eq!(record["cancel_scheduled"], false, "{account}");
+    assert!(
+        record["event_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("settle:")),
+        "{account}"
+    );
+    // The settle is no webhook: the order lists the four webhook events only.
+    assert_eq!(
+        account["order"]["event_ids"].as_array().map(Vec::len),
+        Some(4),
+        "{account}"
+    );
 
-    // When the gateway cannot answer, the record stays and the event is still accepted.
+    // When the gateway cannot answer, the record says what the last event said until the
+    // next round asks again.
     shop.act(&order_id, "cancel", "", "cancel_scheduled").await;
     shop.act(&order_id, "resume", "", "resumed").await;
     let deliveries = shop.memory.deliveries();
@@ -330,11 +425,99 @@ async fn events_of_the_same_second_are_settled_by_the_gateway() {
         Operation::ReadSubscription,
         PaymentError::Timeout { attempts: 3 },
     );
-    let answer = shop.post_webhook(scheduled).await;
-    assert_eq!(answer["outcome"], "subscription_tied", "{answer}");
-    assert!(answer["reason"].is_string(), "{answer}");
+    shop.post_webhook(scheduled).await;
+    let round = shop.process().await;
+    assert_eq!(
+        round,
+        Round {
+            processed: 1,
+            settled: 0
+        },
+        "the retrieve failed"
+    );
+    let account = shop.account(&order_id).await;
+    assert_eq!(account["webhook_subscription"]["cancel_scheduled"], true);
+    assert_eq!(
+        account["subscription"]["cancel_scheduled"], false,
+        "the gateway's truth"
+    );
+    let round = shop.process().await;
+    assert_eq!(
+        round,
+        Round {
+            processed: 1,
+            settled: 1
+        },
+        "asked again"
+    );
     let account = shop.account(&order_id).await;
     assert_eq!(account["webhook_subscription"]["cancel_scheduled"], false);
+}
+
+#[tokio::test]
+async fn webhooks_twice_and_out_of_order_mark_the_order_paid_once() {
+    let shop = Shop::start().await;
+    let (order_id, checkout_id) = shop.open("pro_monthly").await;
+    shop.memory.pay(&checkout_id).expect("paid");
+    // Every event of the payment, newest first, each delivered twice; then processed.
+    let deliveries = shop.memory.deliveries();
+    assert!(deliveries.len() >= 2, "completed and started");
+    *shop.delivered.lock().expect("lock") = deliveries.len();
+    let mut answers = Vec::new();
+    for delivery in deliveries.iter().rev().chain(deliveries.iter().rev()) {
+        answers.push(shop.post_webhook(delivery).await["outcome"].clone());
+    }
+    let recorded = answers
+        .iter()
+        .filter(|outcome| **outcome == "recorded")
+        .count();
+    assert_eq!(recorded, deliveries.len(), "{answers:?}");
+    let round = shop.process().await;
+    assert_eq!(round.processed, deliveries.len());
+    let order = shop.order(&order_id).await;
+    assert_eq!(order["status"], "paid", "{order}");
+    assert_eq!(order["times_marked_paid"], 1, "{order}");
+    assert_eq!(order["paid_via"], "webhook", "{order}");
+    assert!(order["subscription_id"].is_string(), "{order}");
+    assert_eq!(
+        order["event_ids"].as_array().map(Vec::len),
+        Some(deliveries.len()),
+        "{order}"
+    );
+    let snapshot = shop.snapshot().await;
+    assert_eq!(
+        snapshot["duplicate_deliveries"],
+        deliveries.len(),
+        "{snapshot}"
+    );
+    assert_eq!(snapshot["pending_events"], 0, "{snapshot}");
+    // Replayed by the store (an operator's replay): the handler runs again, the order is not
+    // marked again.
+    let store = &shop.store;
+    for event in store.events(None, 100).await.expect("events") {
+        assert!(store
+            .replay(&event.gateway, &event.event_id)
+            .await
+            .expect("replayed"));
+    }
+    shop.process().await;
+    assert_eq!(shop.order(&order_id).await["times_marked_paid"], 1);
+}
+
+#[tokio::test]
+async fn a_charge_that_differs_from_the_catalog_does_not_fulfil() {
+    // The gateway's price for the plan drifted from the catalog's 9.00.
+    let shop = Shop::start_with(Money::new(1000, Currency::USD)).await;
+    let (order_id, checkout_id) = shop.open("pro_monthly").await;
+    shop.memory.pay(&checkout_id).expect("paid");
+    shop.deliver().await;
+    let order = shop.order(&order_id).await;
+    assert_eq!(order["status"], "pending", "{order}");
+    assert_eq!(order["times_marked_paid"], 0, "{order}");
+    // The event is done (a retry cannot change the amount), not failed.
+    let snapshot = shop.snapshot().await;
+    assert_eq!(snapshot["failed_events"], 0, "{snapshot}");
+    assert_eq!(snapshot["pending_events"], 0, "{snapshot}");
 }
 
 #[tokio::test]

@@ -1,32 +1,82 @@
-//! The order store, and the one transition that matters: pending → paid, exactly once.
+//! The storefront's `orders` table, in the store's database, and the one transition that
+//! matters: pending → paid, exactly once.
 //!
-//! Two signals can say an order was paid: the gateway's signed webhook and the customer's
-//! return to the success page (after the checkout was retrieved from the gateway). Either may
-//! come first, the webhook may come twice, and both may race. So both go through
-//! [`Orders::confirm_paid`], which marks an order paid only from `Pending` and only when the
-//! gateway's checkout says it was paid for this order and this amount; the second signal finds
-//! the order already paid and changes nothing. Webhook events are also deduplicated on their
-//! id, so a re-delivered event is recognised before it is looked at.
+//! Two signals can say an order was paid: the gateway's signed webhook (processed by the
+//! store's worker, see [`crate::fulfil`]) and the customer's return to the success page
+//! (after the checkout was retrieved from the gateway). Either may come first, the webhook
+//! may come twice, and both may race, on one instance or several. So both go through
+//! [`confirm`], which checks that the gateway's checkout is this order's and was paid this
+//! order's amount, and then runs `UPDATE orders SET status = 'paid' … WHERE id = $1 AND
+//! status = 'pending'`: the database lets exactly one of them change the row, and the other
+//! finds it paid and changes nothing. The webhook's statements run in the store's
+//! transaction, so the order is marked paid together with the event's "done" mark.
 //!
-//! A paid subscription order also learns the gateway's customer and subscription ids (from
-//! the checkout, or from the subscription an event carries), which the account page needs;
-//! and subscription and refund events update the shop's records of those objects
-//! ([`crate::billing`]), after the same deduplication.
-//!
-//! Everything happens under one lock, so the check and the change cannot interleave with
-//! another request. A real application keeps this in its database: a unique constraint on
-//! processed event ids and an `UPDATE … WHERE status = 'pending'` give the same guarantees.
+//! Every statement is written once, with `$1` placeholders, and runs on SQLite and
+//! PostgreSQL through `sqlx::Any` (times in unix milliseconds, flags as 0/1, money in minor
+//! units beside a currency code, like the store's own tables).
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use payswitch::{
-    CheckoutResult, Money, ProviderKind, Refund, Subscription, WebhookEvent, WebhookEventKind,
-};
+use payswitch::store::{EventStatus, Store};
+use payswitch::{CheckoutResult, Currency, Money, Refund, RefundStatus};
 use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
-use crate::billing::{refunds_payment, Billing, Recorded, RefundRecord, SubscriptionRecord};
 use crate::catalog::{Billing as Cadence, Offer};
+
+/// The storefront's tables, created at start if they are missing. `subscription_versions`
+/// belongs to [`crate::versions`]; it is created here so the schema is in one place.
+const SCHEMA: [&str; 5] = [
+    "CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY,
+        sku TEXT NOT NULL,
+        product TEXT NOT NULL,
+        amount BIGINT NOT NULL,
+        currency TEXT NOT NULL,
+        gateway TEXT NOT NULL,
+        checkout_id TEXT,
+        subscription BIGINT NOT NULL,
+        customer_id TEXT,
+        payment_id TEXT,
+        subscription_id TEXT,
+        status TEXT NOT NULL,
+        times_marked_paid BIGINT NOT NULL,
+        paid_via TEXT,
+        refund_id TEXT,
+        refund_status TEXT,
+        refund_amount BIGINT,
+        refund_currency TEXT,
+        created_at BIGINT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS orders_checkout ON orders (gateway, checkout_id)",
+    "CREATE INDEX IF NOT EXISTS orders_subscription ON orders (gateway, subscription_id)",
+    // The webhook events processed for each order, in the order they were processed.
+    "CREATE TABLE IF NOT EXISTS order_events (
+        order_id TEXT NOT NULL,
+        gateway TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (order_id, gateway, event_id)
+    )",
+    "CREATE TABLE IF NOT EXISTS subscription_versions (
+        gateway TEXT NOT NULL,
+        subscription_id TEXT NOT NULL,
+        event_at BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        settle_after BIGINT,
+        PRIMARY KEY (gateway, subscription_id)
+    )",
+];
+
+/// Creates the storefront's tables in the store's database unless they exist.
+pub async fn create_tables(store: &Store) -> Result<(), sqlx::Error> {
+    for statement in SCHEMA {
+        sqlx::query(statement).execute(store.pool()).await?;
+    }
+    Ok(())
+}
 
 /// Where an order is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,14 +88,60 @@ pub enum OrderStatus {
     Paid,
 }
 
+impl OrderStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+        }
+    }
+
+    fn parse(word: &str) -> Option<OrderStatus> {
+        match word {
+            "pending" => Some(OrderStatus::Pending),
+            "paid" => Some(OrderStatus::Paid),
+            _ => None,
+        }
+    }
+}
+
 /// Which signal marked the order paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaidVia {
-    /// A verified webhook event.
+    /// A verified webhook event, processed by the store's worker.
     Webhook,
     /// The success page, after retrieving the checkout from the gateway.
     Return,
+}
+
+impl PaidVia {
+    fn as_str(self) -> &'static str {
+        match self {
+            PaidVia::Webhook => "webhook",
+            PaidVia::Return => "return",
+        }
+    }
+
+    fn parse(word: &str) -> Option<PaidVia> {
+        match word {
+            "webhook" => Some(PaidVia::Webhook),
+            "return" => Some(PaidVia::Return),
+            _ => None,
+        }
+    }
+}
+
+/// What the gateway answered to the admin's refund request, shown until the refund's own
+/// webhook is in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundAnswer {
+    /// The id the gateway gave (Creem names a refund by its payment until `refund.created`).
+    pub id: String,
+    /// Its status then.
+    pub status: RefundStatus,
+    /// How much, when the gateway said.
+    pub amount: Option<Money>,
 }
 
 /// One order, as the tests and the pages see it.
@@ -59,7 +155,7 @@ pub struct Order {
     pub product: String,
     /// What the server's catalog says it costs.
     pub price: Money,
-    /// The gateway the checkout was opened on.
+    /// The gateway the checkout was opened on (in migration mode, the one the router chose).
     pub gateway: String,
     /// The gateway's checkout id, once the checkout exists.
     pub checkout_id: Option<String>,
@@ -78,8 +174,34 @@ pub struct Order {
     pub times_marked_paid: u32,
     /// The signal that marked it paid.
     pub paid_via: Option<PaidVia>,
-    /// The ids of the webhook events processed for this order.
+    /// The ids of the webhook events processed for this order, in processing order.
     pub event_ids: Vec<String>,
+    /// The gateway's answer to a refund request, if an admin asked for one.
+    #[serde(skip)]
+    pub refund_answer: Option<RefundAnswer>,
+}
+
+impl Order {
+    /// A new pending order for one unit of `offer`, before its checkout exists.
+    pub fn pending(id: String, offer: &Offer, gateway: &str) -> Order {
+        Order {
+            id,
+            sku: offer.sku.to_owned(),
+            product: offer.name.to_owned(),
+            price: offer.price,
+            gateway: gateway.to_owned(),
+            checkout_id: None,
+            subscription: offer.billing == Cadence::Monthly,
+            customer_id: None,
+            payment_id: None,
+            subscription_id: None,
+            status: OrderStatus::Pending,
+            times_marked_paid: 0,
+            paid_via: None,
+            event_ids: Vec::new(),
+            refund_answer: None,
+        }
+    }
 }
 
 /// Why a checkout did not (yet) make its order paid.
@@ -111,569 +233,555 @@ impl Confirmed {
     }
 }
 
-/// What the webhook endpoint did with an event; also its JSON answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct EventOutcome {
-    /// The gateway's event id.
-    pub event_id: String,
-    /// `duplicate`, `marked_paid`, `already_paid`, `not_paid`, `subscription_recorded`,
-    /// `subscription_tied` (another state of the same time is held: retrieve to settle),
-    /// `subscription_settled` (retrieved after a tie), `refund_recorded`, `stale` (an older
-    /// state than the one held) or `ignored`.
-    pub outcome: &'static str,
-    /// The order the event was about, when it named one of ours.
-    pub order_id: Option<String>,
-    /// Why nothing changed, when nothing did.
-    pub reason: Option<String>,
-    /// The subscription to retrieve from the gateway to settle a tie, when there is one.
-    #[serde(skip)]
-    pub settle: Option<String>,
-}
-
-impl EventOutcome {
-    fn new(
-        event: &WebhookEvent,
-        outcome: &'static str,
-        order_id: Option<&str>,
-        reason: Option<String>,
-    ) -> Self {
-        Self {
-            event_id: event.id.clone(),
-            outcome,
-            order_id: order_id.map(str::to_owned),
-            reason,
-            settle: None,
-        }
-    }
-}
-
-/// Processed-event bookkeeping and the orders, behind one lock.
-#[derive(Debug, Default)]
-struct Inner {
-    next_order: u64,
-    orders: BTreeMap<String, Order>,
-    processed: HashSet<(ProviderKind, String)>,
-    processed_ids: Vec<String>,
-    duplicate_deliveries: u64,
-    billing: Billing,
-}
-
-/// A snapshot of the whole store, for `/orders.json`.
+/// `/orders.json`: every order and what the store's inbox holds.
 #[derive(Debug, Serialize)]
 pub struct Snapshot {
-    /// The gateway this storefront runs on.
+    /// The gateway (or the migration) this storefront runs on.
     pub gateway: String,
-    /// Every order, by id.
+    /// Every order, oldest first.
     pub orders: Vec<Order>,
-    /// Every webhook event id processed, in order; each appears once.
+    /// Every webhook event the store's worker has processed, by arrival; each appears once.
     pub processed_event_ids: Vec<String>,
-    /// Deliveries recognised as repeats of a processed event.
+    /// Deliveries the store recognised as repeats of an event it already held.
     pub duplicate_deliveries: u64,
-    /// Every subscription as its latest event reported it.
-    pub subscriptions: Vec<SubscriptionRecord>,
-    /// Every refund as last reported.
-    pub refunds: Vec<RefundRecord>,
+    /// Events received and not processed yet (waiting for the worker, or for a retry).
+    pub pending_events: u64,
+    /// Events the worker gave up on (parked; the store can replay them).
+    pub failed_events: u64,
 }
 
-/// One order with what the webhooks said about its subscription and refunds.
-#[derive(Debug, Clone, Serialize)]
-pub struct OrderRecords {
-    /// The order.
-    pub order: Order,
-    /// Its subscription as the latest event reported it, when one did.
-    pub subscription: Option<SubscriptionRecord>,
-    /// The refunds of its payment.
-    pub refunds: Vec<RefundRecord>,
-}
+/// How many inbox rows `/orders.json` reads: this is a demo's operator view, not a report.
+const SNAPSHOT_EVENTS: u32 = 10_000;
 
-/// The in-memory order store.
-#[derive(Debug)]
+/// The orders, in the store's database.
+#[derive(Debug, Clone)]
 pub struct Orders {
-    run_id: u64,
-    gateway: String,
-    inner: Mutex<Inner>,
+    store: Store,
+    run_id: String,
+    next_order: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    default_gateway: String,
 }
 
 impl Orders {
-    /// An empty store for a storefront on `gateway`. Order ids include `run_id` so a
-    /// restarted storefront never reuses an id the gateway has already seen.
-    pub fn new(gateway: impl Into<String>, run_id: u64) -> Self {
+    /// The orders in `store`'s database, for a storefront whose new checkouts go to
+    /// `default_gateway`. Order ids include `run_id`, so a restarted storefront (or a second
+    /// instance on the same database) never reuses an id the gateway has already seen.
+    pub fn new(store: Store, default_gateway: &str, run_id: impl Into<String>) -> Self {
         Self {
-            run_id,
-            gateway: gateway.into(),
-            inner: Mutex::new(Inner::default()),
+            store,
+            run_id: run_id.into(),
+            next_order: Default::default(),
+            default_gateway: default_gateway.to_owned(),
         }
     }
 
-    // A panic elsewhere while holding the lock leaves consistent data (every change is a
-    // single assignment), so a poisoned lock is still usable.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The store the orders live beside.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Creates a pending order for one unit of `offer`.
-    pub fn create(&self, offer: &Offer) -> Order {
-        let mut inner = self.lock();
-        inner.next_order += 1;
-        let order = Order {
-            id: format!("order-{}-{}", self.run_id, inner.next_order),
-            sku: offer.sku.to_owned(),
-            product: offer.name.to_owned(),
-            price: offer.price,
-            gateway: self.gateway.clone(),
-            checkout_id: None,
-            subscription: offer.billing == Cadence::Monthly,
-            customer_id: None,
-            payment_id: None,
-            subscription_id: None,
-            status: OrderStatus::Pending,
-            times_marked_paid: 0,
-            paid_via: None,
-            event_ids: Vec::new(),
-        };
-        inner.orders.insert(order.id.clone(), order.clone());
-        order
+    pub async fn create(&self, offer: &Offer) -> Result<Order, sqlx::Error> {
+        let number = self
+            .next_order
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let order = Order::pending(
+            format!("order-{}-{number}", self.run_id),
+            offer,
+            &self.default_gateway,
+        );
+        sqlx::query(
+            "INSERT INTO orders (id, sku, product, amount, currency, gateway, subscription, \
+             status, times_marked_paid, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+        )
+        .bind(&order.id)
+        .bind(&order.sku)
+        .bind(&order.product)
+        .bind(order.price.amount())
+        .bind(order.price.currency().code().to_owned())
+        .bind(&order.gateway)
+        .bind(i64::from(order.subscription))
+        .bind(order.status.as_str())
+        .bind(now_millis())
+        .execute(self.store.pool())
+        .await?;
+        Ok(order)
     }
 
-    /// Records the gateway checkout opened for an order.
-    pub fn attach_checkout(&self, order_id: &str, checkout_id: &str) {
-        if let Some(order) = self.lock().orders.get_mut(order_id) {
-            order.checkout_id = Some(checkout_id.to_owned());
-        }
+    /// Records the gateway checkout opened for an order, and the gateway it is on.
+    pub async fn attach_checkout(
+        &self,
+        order_id: &str,
+        checkout: &CheckoutResult,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE orders SET checkout_id = $2, gateway = $3 WHERE id = $1")
+            .bind(order_id)
+            .bind(&checkout.id)
+            .bind(checkout.provider.name())
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
     }
 
     /// One order.
-    pub fn get(&self, order_id: &str) -> Option<Order> {
-        self.lock().orders.get(order_id).cloned()
+    pub async fn get(&self, order_id: &str) -> Result<Option<Order>, sqlx::Error> {
+        let mut connection = self.store.pool().acquire().await?;
+        get(&mut connection, order_id).await
+    }
+
+    /// Every order, oldest first.
+    pub async fn list(&self) -> Result<Vec<Order>, sqlx::Error> {
+        let rows = sqlx::query("SELECT * FROM orders ORDER BY created_at, id")
+            .fetch_all(self.store.pool())
+            .await?;
+        let mut orders = rows.iter().map(read_order).collect::<Result<Vec<_>, _>>()?;
+        let events = sqlx::query("SELECT order_id, event_id FROM order_events ORDER BY seq")
+            .fetch_all(self.store.pool())
+            .await?;
+        let mut by_order: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in &events {
+            by_order
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(row.try_get("event_id")?);
+        }
+        for order in &mut orders {
+            order.event_ids = by_order.remove(&order.id).unwrap_or_default();
+        }
+        Ok(orders)
     }
 
     /// Everything, for tests and operators.
-    pub fn snapshot(&self) -> Snapshot {
-        let inner = self.lock();
-        Snapshot {
-            gateway: self.gateway.clone(),
-            orders: inner.orders.values().cloned().collect(),
-            processed_event_ids: inner.processed_ids.clone(),
-            duplicate_deliveries: inner.duplicate_deliveries,
-            subscriptions: inner.billing.subscriptions().cloned().collect(),
-            refunds: inner.billing.refunds().cloned().collect(),
+    pub async fn snapshot(&self, gateway: &str) -> Result<Snapshot, payswitch::store::StoreError> {
+        let orders = self.list().await?;
+        let events = self.store.events(None, SNAPSHOT_EVENTS).await?;
+        let mut snapshot = Snapshot {
+            gateway: gateway.to_owned(),
+            orders,
+            processed_event_ids: Vec::new(),
+            duplicate_deliveries: 0,
+            pending_events: 0,
+            failed_events: 0,
+        };
+        for event in events {
+            snapshot.duplicate_deliveries += event.deliveries.saturating_sub(1);
+            match event.status {
+                EventStatus::Done => snapshot.processed_event_ids.push(event.event_id),
+                EventStatus::Failed => snapshot.failed_events += 1,
+                // Pending, processing, and statuses a later store adds: not done yet.
+                _ => snapshot.pending_events += 1,
+            }
         }
-    }
-
-    /// One order with its subscription and refund records.
-    pub fn records(&self, order_id: &str) -> Option<OrderRecords> {
-        let inner = self.lock();
-        let order = inner.orders.get(order_id)?.clone();
-        let subscription = order
-            .subscription_id
-            .as_deref()
-            .and_then(|id| inner.billing.subscription(id))
-            .cloned();
-        let refunds = inner
-            .billing
-            .refunds_for(order.checkout_id.as_deref(), order.payment_id.as_deref());
-        Some(OrderRecords {
-            order,
-            subscription,
-            refunds,
-        })
+        Ok(snapshot)
     }
 
     /// Learns the gateway's ids from a paid checkout retrieved for its order (the account
     /// page does this when no signal has told us the subscription yet).
-    pub fn learn_ids(&self, checkout: &CheckoutResult) {
-        let mut inner = self.lock();
-        if let Some(order) = order_of_checkout(&mut inner, checkout) {
-            learn_ids(order, checkout);
+    pub async fn learn_ids(&self, checkout: &CheckoutResult) -> Result<(), sqlx::Error> {
+        let mut connection = self.store.pool().acquire().await?;
+        if let Some(order) = order_of_checkout(&mut connection, checkout).await? {
+            learn_ids(&mut connection, &order.id, checkout).await?;
         }
+        Ok(())
     }
 
     /// Records the gateway's answer to a refund request.
-    pub fn record_refund(&self, refund: &Refund) {
-        self.lock().billing.record_refund_answer(refund);
+    pub async fn record_refund_answer(
+        &self,
+        order_id: &str,
+        refund: &Refund,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE orders SET refund_id = $2, refund_status = $3, refund_amount = $4, \
+             refund_currency = $5 WHERE id = $1",
+        )
+        .bind(order_id)
+        .bind(&refund.id)
+        .bind(refund_status_json(&refund.status))
+        .bind(refund.amount.map(|amount| amount.amount()))
+        .bind(
+            refund
+                .amount
+                .map(|amount| amount.currency().code().to_owned()),
+        )
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
     }
 
-    /// Marks the checkout's order paid if the checkout proves it, at most once.
-    pub fn confirm_paid(
+    /// Marks the checkout's order paid if the checkout proves it, at most once (the success
+    /// page's path; the webhook's runs [`confirm`] in the store's transaction).
+    pub async fn confirm_paid(
         &self,
         checkout: &CheckoutResult,
         via: PaidVia,
-    ) -> Result<Confirmed, NotConfirmed> {
-        confirm(&mut self.lock(), checkout, via)
-    }
-
-    /// Applies a verified webhook event once: a repeated event id changes nothing.
-    pub fn apply_event(&self, event: &WebhookEvent) -> EventOutcome {
-        let mut inner = self.lock();
-        // Gateways deliver at least once; the id is the same on every delivery of an event.
-        if !inner.processed.insert((event.provider, event.id.clone())) {
-            inner.duplicate_deliveries += 1;
-            return EventOutcome::new(event, "duplicate", None, None);
-        }
-        inner.processed_ids.push(event.id.clone());
-        // An event may carry a subscription or a refund besides (or instead of) a checkout;
-        // each is recorded, and the checkout, when there is one, decides the answer.
-        let mut answer = None;
-        let mut settle = None;
-        if let Some(subscription) = &event.subscription {
-            let recorded =
-                inner
-                    .billing
-                    .record_subscription(subscription, event.created_at, &event.id);
-            let order_id = link_subscription(&mut inner, subscription, event);
-            let word = match recorded {
-                Recorded::Updated => "subscription_recorded",
-                Recorded::Stale => "stale",
-                Recorded::Tied => {
-                    settle = Some(subscription.id.clone());
-                    "subscription_tied"
-                }
-            };
-            answer = Some(EventOutcome::new(event, word, order_id.as_deref(), None));
-        }
-        if let Some(refund) = &event.refund {
-            let recorded = inner
-                .billing
-                .record_refund_event(refund, event.created_at, &event.id);
-            let order_id = order_of_refund(&inner, refund);
-            if let Some(order) = order_id.as_deref().and_then(|id| inner.orders.get_mut(id)) {
-                note_event(order, &event.id);
-            }
-            let word = match recorded {
-                Recorded::Updated | Recorded::Tied => "refund_recorded",
-                Recorded::Stale => "stale",
-            };
-            answer = Some(EventOutcome::new(event, word, order_id.as_deref(), None));
-        }
-        let mut outcome = checkout_outcome(&mut inner, event, answer);
-        outcome.settle = settle;
-        outcome
-    }
-
-    /// Records a subscription retrieved to settle a tie between events of the event's time
-    /// (see [`EventOutcome::settle`]).
-    pub fn settle_subscription(
-        &self,
-        subscription: &Subscription,
-        event: &WebhookEvent,
-    ) -> Recorded {
-        self.lock()
-            .billing
-            .settle_subscription(subscription, event.created_at, &event.id)
+    ) -> Result<Result<Confirmed, NotConfirmed>, sqlx::Error> {
+        let mut connection = self.store.pool().acquire().await?;
+        confirm(&mut connection, checkout, via).await
     }
 }
 
-/// What an event's checkout does (the pending → paid transition), or `answer` (what its
-/// subscription or refund did) when it has no checkout that fulfils.
-fn checkout_outcome(
-    inner: &mut Inner,
-    event: &WebhookEvent,
-    answer: Option<EventOutcome>,
-) -> EventOutcome {
-    let outcome =
-        |word, order_id: Option<&str>, reason| EventOutcome::new(event, word, order_id, reason);
-    let Some(checkout) = &event.checkout else {
-        return answer.unwrap_or_else(|| {
-            outcome(
-                "ignored",
-                None,
-                Some("the event carries no checkout, subscription or refund".into()),
-            )
-        });
+/// Unix milliseconds now (0 before 1970, which a running storefront never sees).
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+fn corrupt(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(what.into())
+}
+
+/// A refund status as stored: its JSON (`"succeeded"`, or `{"other":"…"}` for a status
+/// payswitch does not know), so every status reads back as it was.
+fn refund_status_json(status: &RefundStatus) -> String {
+    serde_json::to_string(status).unwrap_or_else(|_| "\"pending\"".to_owned())
+}
+
+fn read_order(row: &AnyRow) -> Result<Order, sqlx::Error> {
+    let id: String = row.try_get("id")?;
+    let code: String = row.try_get("currency")?;
+    let currency =
+        Currency::new(&code).map_err(|_| corrupt(format!("order {id}: currency {code:?}")))?;
+    let status: String = row.try_get("status")?;
+    let status = OrderStatus::parse(&status)
+        .ok_or_else(|| corrupt(format!("order {id}: status {status:?}")))?;
+    let paid_via = row
+        .try_get::<Option<String>, _>("paid_via")?
+        .and_then(|word| PaidVia::parse(&word));
+    let refund_answer = match (
+        row.try_get::<Option<String>, _>("refund_id")?,
+        row.try_get::<Option<String>, _>("refund_status")?,
+    ) {
+        (Some(id), Some(status)) => Some(RefundAnswer {
+            amount: match (
+                row.try_get::<Option<i64>, _>("refund_amount")?,
+                row.try_get::<Option<String>, _>("refund_currency")?
+                    .and_then(|code| Currency::new(&code).ok()),
+            ) {
+                (Some(amount), Some(currency)) => Some(Money::new(amount, currency)),
+                _ => None,
+            },
+            id,
+            // Unreadable text (written by another version) reads as a status of its own,
+            // never as an error.
+            status: serde_json::from_str(&status).unwrap_or(RefundStatus::Other(status)),
+        }),
+        _ => None,
     };
-    let order_id = checkout.reference.as_deref();
-    if let Some(order) = order_id.and_then(|id| inner.orders.get_mut(id)) {
-        note_event(order, &event.id);
-    }
-    // A completed checkout can still be unpaid (a delayed payment method); its
-    // AsyncPaymentSucceeded event comes later and fulfils then.
-    let fulfils = matches!(
-        event.kind,
-        WebhookEventKind::CheckoutCompleted | WebhookEventKind::AsyncPaymentSucceeded
-    );
-    if !fulfils {
-        if let Some(answer) = answer {
-            return answer;
-        }
-        let reason = format!("{} needs no action here", event.event_type);
-        return outcome("ignored", order_id, Some(reason));
-    }
-    match confirm(inner, checkout, PaidVia::Webhook) {
-        Ok(Confirmed::MarkedPaid(_)) => outcome("marked_paid", order_id, None),
-        Ok(Confirmed::AlreadyPaid(_)) => outcome("already_paid", order_id, None),
-        Err(NotConfirmed::NotPaid(_)) => outcome("not_paid", order_id, None),
-        Err(NotConfirmed::UnknownOrder) => {
-            outcome("ignored", order_id, Some("no such order".into()))
-        }
-        Err(NotConfirmed::Mismatch(_, reason)) => outcome("ignored", order_id, Some(reason)),
-    }
+    Ok(Order {
+        sku: row.try_get("sku")?,
+        product: row.try_get("product")?,
+        price: Money::new(row.try_get("amount")?, currency),
+        gateway: row.try_get("gateway")?,
+        checkout_id: row.try_get("checkout_id")?,
+        subscription: row.try_get::<i64, _>("subscription")? != 0,
+        customer_id: row.try_get("customer_id")?,
+        payment_id: row.try_get("payment_id")?,
+        subscription_id: row.try_get("subscription_id")?,
+        status,
+        times_marked_paid: u32::try_from(row.try_get::<i64, _>("times_marked_paid")?)
+            .unwrap_or(u32::MAX),
+        paid_via,
+        event_ids: Vec::new(),
+        refund_answer,
+        id,
+    })
 }
 
-/// Adds an event id to the order's list once (one event can name the order twice, through
-/// its checkout and its subscription).
-fn note_event(order: &mut Order, event_id: &str) {
-    if !order.event_ids.iter().any(|id| id == event_id) {
-        order.event_ids.push(event_id.to_owned());
-    }
+/// One order, with its events, on `connection`.
+pub async fn get(
+    connection: &mut AnyConnection,
+    order_id: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT * FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut *connection)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut order = read_order(&row)?;
+    order.event_ids = sqlx::query_scalar(
+        "SELECT event_id FROM order_events WHERE order_id = $1 ORDER BY seq, event_id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *connection)
+    .await?;
+    Ok(Some(order))
 }
 
 /// The order a checkout belongs to: the one its reference names, if the checkout is that
-/// order's own.
-fn order_of_checkout<'a>(inner: &'a mut Inner, checkout: &CheckoutResult) -> Option<&'a mut Order> {
-    let order = inner.orders.get_mut(checkout.reference.as_deref()?)?;
-    (order.checkout_id.as_deref() == Some(checkout.id.as_str())).then_some(order)
+/// order's own (same gateway and checkout id).
+pub async fn order_of_checkout(
+    connection: &mut AnyConnection,
+    checkout: &CheckoutResult,
+) -> Result<Option<Order>, sqlx::Error> {
+    let Some(reference) = checkout.reference.as_deref() else {
+        return Ok(None);
+    };
+    Ok(get(connection, reference).await?.filter(|order| {
+        order.checkout_id.as_deref() == Some(checkout.id.as_str())
+            && order.gateway == checkout.provider.name()
+    }))
+}
+
+/// Adds an event to the order's list once (one event can name the order twice, through its
+/// checkout and its subscription; a replayed event is already there).
+pub async fn note_event(
+    connection: &mut AnyConnection,
+    order_id: &str,
+    gateway: &str,
+    event_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, gateway, event_id, seq) \
+         SELECT $1, $2, $3, COUNT(*) FROM order_events WHERE order_id = $1 \
+         ON CONFLICT (order_id, gateway, event_id) DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(gateway)
+    .bind(event_id)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
 }
 
 /// Copies the gateway's ids from a paid checkout onto its order, keeping ids already known.
-fn learn_ids(order: &mut Order, checkout: &CheckoutResult) {
+async fn learn_ids(
+    connection: &mut AnyConnection,
+    order_id: &str,
+    checkout: &CheckoutResult,
+) -> Result<(), sqlx::Error> {
     if !checkout.is_paid() {
-        return;
+        return Ok(());
     }
-    for (ours, theirs) in [
-        (&mut order.customer_id, &checkout.customer_id),
-        (&mut order.payment_id, &checkout.payment_id),
-        (&mut order.subscription_id, &checkout.subscription_id),
-    ] {
-        if ours.is_none() {
-            ours.clone_from(theirs);
-        }
-    }
+    sqlx::query(
+        "UPDATE orders SET customer_id = COALESCE(customer_id, $2), \
+         payment_id = COALESCE(payment_id, $3), \
+         subscription_id = COALESCE(subscription_id, $4) WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(checkout.customer_id.as_deref())
+    .bind(checkout.payment_id.as_deref())
+    .bind(checkout.subscription_id.as_deref())
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
 }
 
-/// Finds the order of an event's subscription and ties them together: the order whose
-/// subscription it already is, else the order the event's checkout or the subscription's
-/// reference names (a subscription order without a subscription yet). Returns its id.
-fn link_subscription(
-    inner: &mut Inner,
-    subscription: &Subscription,
-    event: &WebhookEvent,
-) -> Option<String> {
-    let known = inner
-        .orders
-        .values()
-        .find(|order| order.subscription_id.as_deref() == Some(subscription.id.as_str()))
-        .map(|order| order.id.clone());
-    let order_id = known.or_else(|| {
-        let order = match &event.checkout {
-            // Only the order's own checkout: a reference alone could name any order.
-            Some(checkout) => inner
-                .orders
-                .get(checkout.reference.as_deref()?)
-                .filter(|order| order.checkout_id.as_deref() == Some(checkout.id.as_str()))?,
-            None => inner.orders.get(subscription.reference.as_deref()?)?,
-        };
-        (order.subscription && order.subscription_id.is_none()).then(|| order.id.clone())
-    })?;
-    let order = inner.orders.get_mut(&order_id)?;
-    order.subscription_id = Some(subscription.id.clone());
-    if order.customer_id.is_none() {
-        order.customer_id.clone_from(&subscription.customer_id);
-    }
-    note_event(order, &event.id);
-    Some(order_id)
+/// Ties a subscription (and its customer) to an order that has none yet.
+pub async fn link_subscription(
+    connection: &mut AnyConnection,
+    order_id: &str,
+    subscription_id: &str,
+    customer_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET subscription_id = COALESCE(subscription_id, $2), \
+         customer_id = COALESCE(customer_id, $3) WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(subscription_id)
+    .bind(customer_id)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
 }
 
-/// The order whose payment a refund refunds.
-fn order_of_refund(inner: &Inner, refund: &Refund) -> Option<String> {
-    let refunded = (refund.checkout_id.as_deref(), refund.payment_id.as_deref());
-    inner
-        .orders
-        .values()
-        .find(|order| {
-            refunds_payment(
-                refunded,
-                (order.checkout_id.as_deref(), order.payment_id.as_deref()),
-            )
-        })
-        .map(|order| order.id.clone())
+/// The id of the order whose subscription on `gateway` is `subscription_id`.
+pub async fn order_of_subscription(
+    connection: &mut AnyConnection,
+    gateway: &str,
+    subscription_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM orders WHERE gateway = $1 AND subscription_id = $2")
+        .bind(gateway)
+        .bind(subscription_id)
+        .fetch_optional(&mut *connection)
+        .await
+}
+
+/// The id of the order whose payment a refund on `gateway` refunds: found by the refund's
+/// checkout or its payment (gateways report one, the other or both).
+pub async fn order_of_refund(
+    connection: &mut AnyConnection,
+    gateway: &str,
+    refund: &Refund,
+) -> Result<Option<String>, sqlx::Error> {
+    if refund.checkout_id.is_none() && refund.payment_id.is_none() {
+        return Ok(None);
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM orders WHERE gateway = $1 \
+         AND ((checkout_id IS NOT NULL AND checkout_id = $2) \
+         OR (payment_id IS NOT NULL AND payment_id = $3)) \
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(gateway)
+    .bind(refund.checkout_id.as_deref())
+    .bind(refund.payment_id.as_deref())
+    .fetch_optional(&mut *connection)
+    .await
 }
 
 /// The pending → paid transition, with every check the gateway's checkout must pass.
-fn confirm(
-    inner: &mut Inner,
+/// Returns `Ok(Err(_))` when the checkout does not (yet) make the order paid.
+pub async fn confirm(
+    connection: &mut AnyConnection,
     checkout: &CheckoutResult,
     via: PaidVia,
-) -> Result<Confirmed, NotConfirmed> {
-    let order = checkout
-        .reference
-        .as_deref()
-        .and_then(|id| inner.orders.get_mut(id))
-        .ok_or(NotConfirmed::UnknownOrder)?;
-    if order
-        .checkout_id
-        .as_deref()
-        .is_some_and(|expected| expected != checkout.id)
-    {
-        let reason = format!("checkout {} is not this order's checkout", checkout.id);
-        return Err(NotConfirmed::Mismatch(Box::new(order.clone()), reason));
+) -> Result<Result<Confirmed, NotConfirmed>, sqlx::Error> {
+    let Some(reference) = checkout.reference.as_deref() else {
+        return Ok(Err(NotConfirmed::UnknownOrder));
+    };
+    let Some(order) = get(connection, reference).await? else {
+        return Ok(Err(NotConfirmed::UnknownOrder));
+    };
+    if let Some(reason) = mismatch(&order, checkout) {
+        return Ok(Err(NotConfirmed::Mismatch(Box::new(order), reason)));
     }
     if !checkout.is_paid() {
-        return Err(NotConfirmed::NotPaid(Box::new(order.clone())));
+        return Ok(Err(NotConfirmed::NotPaid(Box::new(order))));
     }
-    // The gateway charged its own price for the SKU; refuse to fulfil if it differs from
-    // ours (a catalog that drifted from the gateway's prices).
-    if let Some(paid) = checkout.amount_total {
-        if paid != order.price {
-            let reason = format!(
-                "the gateway charged {paid}, the order costs {}",
-                order.price
-            );
-            return Err(NotConfirmed::Mismatch(Box::new(order.clone()), reason));
-        }
+    learn_ids(connection, &order.id, checkout).await?;
+    // The one statement that decides: whichever signal runs it first changes the row, every
+    // other finds it paid. On PostgreSQL a second transaction waits for the first's row lock
+    // and then matches nothing.
+    let marked = sqlx::query(
+        "UPDATE orders SET status = 'paid', times_marked_paid = times_marked_paid + 1, \
+         paid_via = $2 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(&order.id)
+    .bind(via.as_str())
+    .execute(&mut *connection)
+    .await?
+    .rows_affected()
+        > 0;
+    let order = get(connection, &order.id)
+        .await?
+        .ok_or_else(|| corrupt(format!("order {} disappeared", order.id)))?;
+    Ok(Ok(if marked {
+        Confirmed::MarkedPaid(Box::new(order))
+    } else {
+        Confirmed::AlreadyPaid(Box::new(order))
+    }))
+}
+
+/// Why a checkout is not this order's to confirm, if it is not: another gateway's or another
+/// checkout than the order opened, or a charge that differs from the order's price (the
+/// gateway charges its own price for the SKU; a catalog that drifted from it must not fulfil).
+pub fn mismatch(order: &Order, checkout: &CheckoutResult) -> Option<String> {
+    if order.checkout_id.as_deref().is_some_and(|expected| {
+        expected != checkout.id || order.gateway != checkout.provider.name()
+    }) {
+        return Some(format!(
+            "checkout {} on {} is not this order's checkout",
+            checkout.id, checkout.provider
+        ));
     }
-    learn_ids(order, checkout);
-    if order.status == OrderStatus::Paid {
-        return Ok(Confirmed::AlreadyPaid(Box::new(order.clone())));
+    match checkout.amount_total {
+        Some(paid) if paid != order.price => Some(format!(
+            "the gateway charged {paid}, the order costs {}",
+            order.price
+        )),
+        _ => None,
     }
-    order.status = OrderStatus::Paid;
-    order.times_marked_paid += 1;
-    order.paid_via = Some(via);
-    Ok(Confirmed::MarkedPaid(Box::new(order.clone())))
 }
 
 #[cfg(test)]
 mod tests {
-    use payswitch::{
-        CheckoutStatus, PaymentStatus, RefundStatus, SubscriptionStatus, WebhookEventKind,
-    };
-    use time::macros::datetime;
-    use time::OffsetDateTime;
+    use payswitch::{CheckoutStatus, PaymentStatus, ProviderKind};
 
     use super::*;
     use crate::catalog;
 
-    const KIND: ProviderKind = ProviderKind::MEMORY;
-
-    fn event(id: &str, kind: WebhookEventKind, at: OffsetDateTime) -> WebhookEvent {
-        WebhookEvent::new(id, KIND, kind, "test.event", at)
-    }
-
-    fn paid_checkout(order: &Order, subscription_id: Option<&str>) -> CheckoutResult {
-        let mut checkout =
-            CheckoutResult::new("cs_1", KIND, CheckoutStatus::Complete, PaymentStatus::Paid);
-        checkout.reference = Some(order.id.clone());
-        checkout.amount_total = Some(order.price);
-        checkout.customer_id = Some("cus_1".into());
-        checkout.payment_id = Some("pay_1".into());
-        checkout.subscription_id = subscription_id.map(str::to_owned);
-        checkout
-    }
-
-    fn subscription(cancel_scheduled: bool) -> Subscription {
-        let mut subscription = Subscription::new("sub_1", KIND, SubscriptionStatus::Active);
-        subscription.customer_id = Some("cus_1".into());
-        subscription.cancel_at_period_end = cancel_scheduled;
-        subscription
-    }
-
-    fn subscription_order(orders: &Orders) -> Order {
-        let order = orders.create(catalog::find("pro_monthly").expect("offer"));
-        orders.attach_checkout(&order.id, "cs_1");
+    fn order() -> Order {
+        let mut order = Order::pending(
+            "order-1-1".into(),
+            catalog::find("pro_licence").expect("offer"),
+            "memory",
+        );
+        order.checkout_id = Some("cs_1".into());
         order
     }
 
-    #[test]
-    fn a_paid_subscription_order_learns_its_ids() {
-        let orders = Orders::new("memory", 1);
-        let order = subscription_order(&orders);
-        assert!(order.subscription);
-        let confirmed = orders
-            .confirm_paid(&paid_checkout(&order, Some("sub_1")), PaidVia::Return)
-            .expect("paid");
-        let paid = confirmed.order();
-        assert_eq!(paid.customer_id.as_deref(), Some("cus_1"));
-        assert_eq!(paid.subscription_id.as_deref(), Some("sub_1"));
-        assert_eq!(paid.payment_id.as_deref(), Some("pay_1"));
+    fn checkout(id: &str, kind: ProviderKind, amount: i64) -> CheckoutResult {
+        let mut checkout =
+            CheckoutResult::new(id, kind, CheckoutStatus::Complete, PaymentStatus::Paid);
+        checkout.reference = Some("order-1-1".into());
+        checkout.amount_total = Some(Money::new(amount, Currency::USD));
+        checkout
     }
 
     #[test]
-    fn a_checkout_event_ties_its_subscription_to_the_order() {
-        let orders = Orders::new("memory", 1);
-        let order = subscription_order(&orders);
-        // The checkout names no subscription (as on some gateways); the event carries it.
-        let mut completed = event(
-            "evt_1",
-            WebhookEventKind::CheckoutCompleted,
-            datetime!(2030-01-01 12:00 UTC),
-        );
-        completed.checkout = Some(paid_checkout(&order, None));
-        completed.subscription = Some(subscription(false));
-        assert_eq!(orders.apply_event(&completed).outcome, "marked_paid");
-        let records = orders.records(&order.id).expect("order");
-        assert_eq!(records.order.subscription_id.as_deref(), Some("sub_1"));
-        assert_eq!(records.order.event_ids, ["evt_1"]);
-        let record = records.subscription.expect("recorded");
-        assert_eq!(record.status, SubscriptionStatus::Active);
+    fn only_the_orders_own_checkout_at_its_price_confirms_it() {
+        let memory = ProviderKind::MEMORY;
+        let cases = [
+            (checkout("cs_1", memory, 4900), false, "its own"),
+            (checkout("cs_2", memory, 4900), true, "another checkout"),
+            (
+                checkout("cs_1", ProviderKind::new("other"), 4900),
+                true,
+                "another gateway",
+            ),
+            (checkout("cs_1", memory, 100), true, "another amount"),
+        ];
+        for (checkout, refused, case) in cases {
+            assert_eq!(mismatch(&order(), &checkout).is_some(), refused, "{case}");
+        }
+        let mut unknown_amount = checkout("cs_1", memory, 0);
+        unknown_amount.amount_total = None;
+        assert_eq!(mismatch(&order(), &unknown_amount), None);
     }
 
-    #[test]
-    fn subscription_events_out_of_order() {
-        let orders = Orders::new("memory", 1);
-        let order = subscription_order(&orders);
+    #[tokio::test]
+    async fn the_paid_mark_is_taken_once() {
+        let store = Store::open("sqlite::memory:").await.expect("store");
+        create_tables(&store).await.expect("tables");
+        // Twice: the tables survive a restart on the same database.
+        create_tables(&store).await.expect("tables again");
+        let orders = Orders::new(store, "memory", "7");
+        let order = orders
+            .create(catalog::find("pro_licence").expect("offer"))
+            .await
+            .expect("created");
+        assert_eq!(order.id, "order-7-1");
+        let mut paid = checkout("cs_1", ProviderKind::MEMORY, 4900);
+        paid.reference = Some(order.id.clone());
         orders
-            .confirm_paid(&paid_checkout(&order, Some("sub_1")), PaidVia::Return)
-            .expect("paid");
-        let mut scheduled = event(
-            "evt_cancel",
-            WebhookEventKind::SubscriptionCancelScheduled,
-            datetime!(2030-01-01 12:00 UTC),
-        );
-        scheduled.subscription = Some(subscription(true));
-        let mut resumed = event(
-            "evt_resume",
-            WebhookEventKind::SubscriptionUpdated,
-            datetime!(2030-01-01 12:01 UTC),
-        );
-        resumed.subscription = Some(subscription(false));
-        // The later event arrives first; the earlier one changes nothing.
-        let first = orders.apply_event(&resumed);
-        assert_eq!(first.outcome, "subscription_recorded");
-        assert_eq!(first.order_id.as_deref(), Some(order.id.as_str()));
-        assert_eq!(orders.apply_event(&scheduled).outcome, "stale");
-        assert_eq!(orders.apply_event(&scheduled).outcome, "duplicate");
-        let records = orders.records(&order.id).expect("order");
-        let record = records.subscription.expect("recorded");
-        assert!(!record.cancel_scheduled);
-        assert_eq!(record.event_id, "evt_resume");
-        assert_eq!(records.order.event_ids, ["evt_resume", "evt_cancel"]);
-    }
-
-    #[test]
-    fn refund_events_find_the_order_by_checkout_or_payment() {
-        let orders = Orders::new("memory", 1);
-        let order = orders.create(catalog::find("pro_licence").expect("offer"));
-        orders.attach_checkout(&order.id, "cs_1");
-        orders
-            .confirm_paid(&paid_checkout(&order, None), PaidVia::Webhook)
-            .expect("paid");
-        let mut refund = Refund::new("re_1", KIND, RefundStatus::Pending);
-        // Only the payment id, as Stripe reports a refund.
-        refund.payment_id = Some("pay_1".into());
-        orders.record_refund(&refund);
-        refund.status = RefundStatus::Succeeded;
-        let mut refunded = event(
-            "evt_refund",
-            WebhookEventKind::Refunded,
-            datetime!(2030-01-01 12:00 UTC),
-        );
-        refunded.refund = Some(refund);
-        let outcome = orders.apply_event(&refunded);
-        assert_eq!(outcome.outcome, "refund_recorded");
-        assert_eq!(outcome.order_id.as_deref(), Some(order.id.as_str()));
-        let records = orders.records(&order.id).expect("order");
-        assert_eq!(records.refunds.len(), 1);
-        assert_eq!(records.refunds[0].status, RefundStatus::Succeeded);
-        assert_eq!(records.order.event_ids, ["evt_refund"]);
-    }
-
-    #[test]
-    fn an_event_with_nothing_for_us_is_ignored() {
-        let orders = Orders::new("memory", 1);
-        let outcome = orders.apply_event(&event(
-            "evt_x",
-            WebhookEventKind::Disputed,
-            datetime!(2030-01-01 12:00 UTC),
-        ));
-        assert_eq!(outcome.outcome, "ignored");
+            .attach_checkout(&order.id, &paid)
+            .await
+            .expect("attached");
+        let first = orders
+            .confirm_paid(&paid, PaidVia::Webhook)
+            .await
+            .expect("db");
+        assert!(matches!(first, Ok(Confirmed::MarkedPaid(_))), "{first:?}");
+        let second = orders
+            .confirm_paid(&paid, PaidVia::Return)
+            .await
+            .expect("db");
+        let Ok(Confirmed::AlreadyPaid(again)) = second else {
+            panic!("{second:?}");
+        };
+        assert_eq!(again.times_marked_paid, 1);
+        assert_eq!(again.paid_via, Some(PaidVia::Webhook));
+        let mut connection = orders.store().pool().acquire().await.expect("connection");
+        for _ in 0..2 {
+            note_event(&mut connection, &order.id, "memory", "evt_1")
+                .await
+                .expect("noted");
+        }
+        note_event(&mut connection, &order.id, "memory", "evt_0")
+            .await
+            .expect("noted");
+        drop(connection);
+        let listed = orders.list().await.expect("listed");
+        assert_eq!(listed[0].event_ids, ["evt_1", "evt_0"]);
     }
 }

@@ -361,11 +361,13 @@ pub fn account_page(view: &AccountView, notice: Option<&str>, gateway: &str) -> 
 mod tests {
     use super::*;
     use crate::catalog;
-    use crate::orders::Orders;
 
     fn paid(sku: &str) -> Order {
-        let orders = Orders::new("memory", 7);
-        let mut order = orders.create(catalog::find(sku).expect("offer"));
+        let mut order = Order::pending(
+            "order-7-1".into(),
+            catalog::find(sku).expect("offer"),
+            "memory",
+        );
         order.status = OrderStatus::Paid;
         order
     }

@@ -1,12 +1,14 @@
 //! The storefront's HTTP handlers. They hold an `Arc<dyn CheckoutProvider>` and nothing
-//! gateway-specific: the same code runs on Stripe and on Creem.
+//! gateway-specific: the same code runs on Stripe, on Creem, and on both in migration mode.
 
 use axum::body::Bytes;
-use axum::extract::{Form, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Json;
+use payswitch::store::StoreError;
+use payswitch::webhook::MAX_WEBHOOK_BODY_BYTES;
 use payswitch::{CheckoutProviderExt, CheckoutRequest, LineItem, PaymentError};
 use serde::Deserialize;
 
@@ -22,7 +24,11 @@ pub fn router(app: App) -> axum::Router {
         .route("/", get(product_page))
         .route("/checkout", post(checkout))
         .route("/success", get(success))
-        .route("/webhooks", post(webhook))
+        // Bodies over the limit are refused (413) before a signature is computed over them.
+        .route(
+            "/webhooks",
+            post(webhook).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY_BYTES)),
+        )
         .route("/orders.json", get(all_orders))
         .route("/orders/{id}", get(one_order))
         .route("/account/{id}", get(account_page))
@@ -36,6 +42,18 @@ pub fn router(app: App) -> axum::Router {
 
 async fn product_page(State(app): State<App>) -> Html<String> {
     Html(pages::product_page(&OFFERS, app.gateway_name()))
+}
+
+/// The page for a failure of the shop's own database: logged here, with nothing of it shown
+/// (an error may name a table or a host).
+fn storage_failed(app: &App, what: &str, error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%error, "{what}");
+    let page = pages::error_page(
+        "Something went wrong",
+        "Something went wrong on our side. Please try again in a moment.",
+        app.gateway_name(),
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
 }
 
 /// The checkout form: a SKU and nothing else.
@@ -56,7 +74,10 @@ async fn checkout(State(app): State<App>, Form(form): Form<CheckoutForm>) -> Res
         let page = pages::error_page("Unknown product", "We do not sell that product.", gateway);
         return (StatusCode::NOT_FOUND, Html(page)).into_response();
     };
-    let order = app.orders.create(offer);
+    let order = match app.orders.create(offer).await {
+        Ok(order) => order,
+        Err(error) => return storage_failed(&app, "could not create an order", &error),
+    };
     let request = CheckoutRequest::builder()
         .mode(offer.mode())
         .line_item(LineItem::sku(offer.sku, 1))
@@ -91,8 +112,16 @@ async fn checkout(State(app): State<App>, Form(form): Form<CheckoutForm>) -> Res
     if !checkout.ignored.is_empty() {
         tracing::info!(ignored = ?checkout.ignored, "{gateway} does not support some request fields");
     }
-    app.orders.attach_checkout(&order.id, &checkout.id);
-    tracing::info!(order = %order.id, checkout = %checkout.id, "checkout opened");
+    if let Err(error) = app.orders.attach_checkout(&order.id, &checkout).await {
+        // The checkout stays unpaid at the gateway and expires; the customer tries again.
+        return storage_failed(&app, "could not record the checkout of an order", &error);
+    }
+    tracing::info!(
+        order = %order.id,
+        checkout = %checkout.id,
+        gateway = %checkout.provider,
+        "checkout opened"
+    );
     match checkout.url {
         Some(url) => Redirect::to(&url).into_response(),
         None => {
@@ -156,7 +185,11 @@ async fn success(State(app): State<App>, RawQuery(query): RawQuery) -> Response 
         }
     };
     let can_refund = app.gateway.capabilities().refunds;
-    let page = match app.orders.confirm_paid(&checkout, PaidVia::Return) {
+    let confirmed = match app.orders.confirm_paid(&checkout, PaidVia::Return).await {
+        Ok(confirmed) => confirmed,
+        Err(error) => return storage_failed(&app, "could not confirm an order", &error),
+    };
+    let page = match confirmed {
         Ok(confirmed) => {
             if let Confirmed::MarkedPaid(order) = &confirmed {
                 tracing::info!(order = %order.id, "order paid (confirmed on return)");
@@ -183,70 +216,68 @@ async fn success(State(app): State<App>, RawQuery(query): RawQuery) -> Response 
     Html(page).into_response()
 }
 
-/// The gateway's webhook endpoint.
+/// The gateway's webhook endpoint: `Store::receive`, then 2xx at once.
 ///
-/// The signature is computed over the exact bytes sent, so the handler takes the raw body
-/// and verifies before parsing anything; a bad signature gets 400 and changes nothing.
-/// Events are deduplicated on their id (gateways deliver at least once) and the order is
-/// marked paid through the same once-only transition as the success page. Every verified
-/// event gets 200, including duplicates and events for unknown orders: a non-2xx answer
-/// only makes the gateway retry something that will never change.
+/// The store verifies the signature over the exact bytes sent (through the gateway, or, in
+/// migration mode, the router, which accepts what exactly one gateway verifies) and records
+/// the event in its inbox once per (gateway, event id), in one statement; the answer goes out
+/// as soon as that commits, and the worker processes the event afterwards
+/// ([`crate::processing`]), marking the order paid in the same transaction as the event's
+/// "done" mark. A bad signature gets 400 and is recorded nowhere; a duplicate gets 200 (a
+/// non-2xx answer only makes the gateway retry something that will never change); a database
+/// failure gets 500, so the gateway delivers again. (The store's axum `webhook_route` does the
+/// same; this one answers JSON and wakes the worker.)
 async fn webhook(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    let event = match app.gateway.verify_webhook(&headers, &body) {
-        Ok(event) => event,
-        Err(error) => {
+    match app
+        .store()
+        .receive(app.gateway.as_ref(), &headers, &body)
+        .await
+    {
+        Ok(receipt) => {
+            if !receipt.duplicate {
+                app.wake.wake();
+            }
+            tracing::info!(
+                event = %receipt.event_id,
+                gateway = %receipt.gateway,
+                duplicate = receipt.duplicate,
+                "webhook recorded"
+            );
+            let answer = serde_json::json!({
+                "event_id": receipt.event_id,
+                "gateway": receipt.gateway.name(),
+                "outcome": if receipt.duplicate { "duplicate" } else { "recorded" },
+            });
+            Json(answer).into_response()
+        }
+        Err(StoreError::Refused(error)) => {
             tracing::warn!(%error, "rejected a webhook");
             let answer = serde_json::json!({ "error": "invalid webhook" });
-            return (StatusCode::BAD_REQUEST, Json(answer)).into_response();
-        }
-    };
-    let mut outcome = app.orders.apply_event(&event);
-    if let Some(subscription_id) = outcome.settle.take() {
-        settle(&app, &event, &subscription_id, &mut outcome).await;
-    }
-    tracing::info!(
-        event = %event.id,
-        kind = %event.event_type,
-        outcome = outcome.outcome,
-        order = outcome.order_id.as_deref().unwrap_or("-"),
-        "webhook processed"
-    );
-    Json(outcome).into_response()
-}
-
-/// Settles a tie between two events of the same time that disagree about a subscription:
-/// neither says which came last, so the gateway is asked. If it does not answer, the record
-/// stays as it was (the account page retrieves on every view) and the event is still
-/// answered 200: a retry would be recognised as a duplicate and settle nothing.
-async fn settle(
-    app: &App,
-    event: &payswitch::WebhookEvent,
-    subscription_id: &str,
-    outcome: &mut crate::orders::EventOutcome,
-) {
-    match app.gateway.retrieve_subscription(subscription_id).await {
-        Ok(subscription) => {
-            app.orders.settle_subscription(&subscription, event);
-            outcome.outcome = "subscription_settled";
+            (StatusCode::BAD_REQUEST, Json(answer)).into_response()
         }
         Err(error) => {
-            tracing::warn!(event = %event.id, %error, "could not retrieve a subscription to settle a tie");
-            outcome.reason = Some("the subscription could not be retrieved".into());
+            tracing::error!(%error, "could not record a webhook; the gateway will deliver it again");
+            let answer = serde_json::json!({ "error": "not recorded" });
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(answer)).into_response()
         }
     }
 }
 
 async fn all_orders(State(app): State<App>) -> Response {
-    Json(app.orders.snapshot()).into_response()
+    match app.orders.snapshot(app.gateway_name()).await {
+        Ok(snapshot) => Json(snapshot).into_response(),
+        Err(error) => storage_failed(&app, "could not list the orders", &error),
+    }
 }
 
 async fn one_order(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match app.orders.get(&id) {
-        Some(order) => Json(order).into_response(),
-        None => {
+    match app.orders.get(&id).await {
+        Ok(Some(order)) => Json(order).into_response(),
+        Ok(None) => {
             let answer = serde_json::json!({ "error": "no such order" });
             (StatusCode::NOT_FOUND, Json(answer)).into_response()
         }
+        Err(error) => storage_failed(&app, "could not read an order", &error),
     }
 }
 
@@ -263,7 +294,11 @@ async fn account_page(
         Some(order_id) => (order_id, true),
         None => (id.as_str(), false),
     };
-    let Some((view, status)) = account::load(&app, order_id).await else {
+    let loaded = match account::load(&app, order_id).await {
+        Ok(loaded) => loaded,
+        Err(error) => return storage_failed(&app, "could not load an account page", &error),
+    };
+    let Some((view, status)) = loaded else {
         if json {
             let answer = serde_json::json!({ "error": "no such order" });
             return (StatusCode::NOT_FOUND, Json(answer)).into_response();
@@ -348,7 +383,7 @@ async fn act(app: &App, order_id: &str, headers: &HeaderMap, requested: Requeste
         Ok(Done::Portal(url)) => return Redirect::to(&url).into_response(),
         Err(failure) => failure,
     };
-    let Some((mut view, _)) = account::load(app, order_id).await else {
+    let Ok(Some((mut view, _))) = account::load(app, order_id).await else {
         let page = pages::error_page("No such order", &failure.message, gateway);
         return (failure.status, Html(page)).into_response();
     };

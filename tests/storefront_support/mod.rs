@@ -1,5 +1,8 @@
 //! Runs the storefront example (`examples/storefront`) as a child process for the tests, and
-//! talks to it and to its in-process sandbox over HTTP on 127.0.0.1.
+//! talks to it and to its sandbox over HTTP on 127.0.0.1. Each storefront gets its own SQLite
+//! file in a scratch directory unless the test names a database ([`Launch`]); a test can also
+//! run the sandbox as a process of its own ([`SandboxProcess`]) to keep it, and the database,
+//! across a restart of the storefront.
 //!
 //! Which binary runs, in order:
 //! 1. `PAYSWITCH_STOREFRONT_BIN`, when set;
@@ -15,6 +18,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -223,7 +227,243 @@ fn features() -> Vec<&'static str> {
     if cfg!(feature = "conformance") {
         features.push("conformance");
     }
+    if cfg!(feature = "store") {
+        features.push("store");
+    }
+    if cfg!(feature = "store-postgres") {
+        features.push("store-postgres");
+    }
+    if cfg!(feature = "store-axum") {
+        features.push("store-axum");
+    }
     features
+}
+
+/// A directory of the test's own, removed (with what is in it) when dropped.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// A new, empty directory under the system's temporary directory.
+    pub fn new() -> ScratchDir {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.subsec_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "payswitch-storefront-test-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("a scratch directory");
+        ScratchDir(path)
+    }
+
+    /// A SQLite database URL for a file in this directory.
+    pub fn sqlite_url(&self, name: &str) -> String {
+        format!("sqlite:{}", self.0.join(name).display())
+    }
+}
+
+impl Default for ScratchDir {
+    fn default() -> Self {
+        ScratchDir::new()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How to start a storefront: the gateway, and optionally migration mode, a database, a
+/// running sandbox and a fixed port.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    provider: &'static str,
+    migrate_from: Option<&'static str>,
+    database_url: Option<String>,
+    sandbox_url: Option<String>,
+    port: u16,
+}
+
+impl Launch {
+    /// `--provider <provider>` on a free port, with its own SQLite file and sandbox.
+    pub fn new(provider: &'static str) -> Launch {
+        Launch {
+            provider,
+            migrate_from: None,
+            database_url: None,
+            sandbox_url: None,
+            port: 0,
+        }
+    }
+
+    /// Migration mode: `--migrate-from <old>` (new checkouts on the launch's provider).
+    pub fn migrate_from(mut self, old: &'static str) -> Launch {
+        self.migrate_from = Some(old);
+        self
+    }
+
+    /// `--database-url <url>`.
+    pub fn database_url(mut self, url: impl Into<String>) -> Launch {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    /// `--sandbox-url <url>`: a sandbox started elsewhere.
+    pub fn sandbox_url(mut self, url: impl Into<String>) -> Launch {
+        self.sandbox_url = Some(url.into());
+        self
+    }
+
+    /// The gateway new checkouts go to.
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// `--port <port>`.
+    pub fn port(mut self, port: u16) -> Launch {
+        self.port = port;
+        self
+    }
+}
+
+/// A free port on 127.0.0.1 now (another process could take it before it is used: the
+/// window is a moment, and the tests that need a port known in advance retry nothing).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// Reads a child's stdout lines on a thread (so it never blocks on a full pipe) and hands
+/// them over one by one.
+fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take();
+    let (lines, received) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let Some(stdout) = stdout else { return };
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    received
+}
+
+/// The example run as the sandbox alone (`--sandbox-only`), seeded with the storefront's
+/// catalog, with the default keys; it outlives the storefronts that use it.
+pub struct SandboxProcess {
+    /// Its base URL.
+    pub url: String,
+    process: ChildGuard,
+}
+
+impl SandboxProcess {
+    /// Starts it on a free port, sending both gateways' webhooks to `webhooks`.
+    pub fn start(webhooks: &str) -> SandboxProcess {
+        let (binary, _) = storefront_binary();
+        let mut command = Command::new(binary);
+        command
+            .args(["--sandbox-only", "--port", "0", "--webhooks", webhooks])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
+        let lines = stdout_lines(&mut child);
+        let process = ChildGuard::new("sandbox", child);
+        let first = lines.recv_timeout(START_TIMEOUT).unwrap_or_else(|error| {
+            panic!(
+                "the sandbox printed nothing ({error}): {}",
+                process.stderr()
+            )
+        });
+        let url = first
+            .strip_prefix("payswitch sandbox at ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .trim()
+            .to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        SandboxProcess { url, process }
+    }
+
+    /// What it logged so far.
+    pub fn logs(&self) -> String {
+        self.process.stderr()
+    }
+}
+
+/// A fresh PostgreSQL database on the server `PAYSWITCH_TEST_DATABASE_URL` names, dropped
+/// when the test calls [`PostgresDb::finish`].
+pub struct PostgresDb {
+    /// The database's URL.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl PostgresDb {
+    /// Creates the database, or returns `None` (with a notice) when no server is configured
+    /// and none is required (`PAYSWITCH_REQUIRE_POSTGRES=1` makes that a failure).
+    pub async fn create() -> Option<PostgresDb> {
+        use sqlx::{Connection, Executor};
+        let Ok(server) = std::env::var("PAYSWITCH_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("PAYSWITCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "PAYSWITCH_REQUIRE_POSTGRES=1 but PAYSWITCH_TEST_DATABASE_URL is not set: run .ci/postgres-setup.sh"
+            );
+            eprintln!("notice: PAYSWITCH_TEST_DATABASE_URL is not set; skipping a storefront test on PostgreSQL (run .ci/postgres-setup.sh)");
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "payswitch_sf_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|elapsed| elapsed.as_millis())
+                .unwrap_or_default()
+        );
+        let mut admin = sqlx::AnyConnection::connect(&server)
+            .await
+            .expect("connect to the PostgreSQL test server");
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create a test database");
+        admin.close().await.ok();
+        let (prefix, query) = match server.split_once('?') {
+            Some((prefix, query)) => (prefix.to_owned(), format!("?{query}")),
+            None => (server.clone(), String::new()),
+        };
+        let host = prefix
+            .rsplit_once('/')
+            .map(|(host, _)| host)
+            .unwrap_or(&prefix);
+        Some(PostgresDb {
+            url: format!("{host}/{name}{query}"),
+            server,
+            name,
+        })
+    }
+
+    /// Drops the database (after the storefronts using it are stopped).
+    pub async fn finish(self) {
+        use sqlx::{Connection, Executor};
+        if let Ok(mut admin) = sqlx::AnyConnection::connect(&self.server).await {
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+                .await;
+            admin.close().await.ok();
+        }
+    }
 }
 
 fn build_storefront() -> PathBuf {
@@ -265,38 +505,54 @@ fn build_storefront() -> PathBuf {
         .unwrap_or_else(|| panic!("cargo reported no storefront executable\n{stdout}"))
 }
 
-/// A running storefront example on an ephemeral port.
+/// A running storefront example.
 pub struct Storefront {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// The gateway it runs on: `stripe` or `creem`.
+    /// The gateway it runs on (in migration mode, the new one): `stripe` or `creem`.
     pub provider: &'static str,
-    /// The in-process sandbox's base URL.
+    /// The sandbox's base URL (in-process, or the one it was launched with).
     pub sandbox_url: String,
     http: reqwest::Client,
     process: ChildGuard,
+    // After `process`: the database file outlives the process that writes it.
+    _scratch: Option<ScratchDir>,
 }
 
 impl Storefront {
-    /// Starts the example with `--provider <provider> --port 0` and waits for its address.
-    /// Gateway keys are removed from its environment, so it always uses the sandbox.
+    /// Starts the example with `--provider <provider> --port 0` on a SQLite file of its own
+    /// and waits for its address. Gateway keys are removed from its environment, so it always
+    /// uses the sandbox.
     pub fn start(provider: &'static str) -> Storefront {
+        Storefront::launch(Launch::new(provider))
+    }
+
+    /// Starts the example as `launch` says and waits for its address.
+    pub fn launch(launch: Launch) -> Storefront {
         let (binary, origin) = storefront_binary();
-        match Storefront::try_start(binary, provider) {
+        match Storefront::try_start(binary, &launch) {
             Ok(shop) => shop,
             // A sibling binary built with fewer features: build one like this test.
             Err(error) if origin == Origin::Sibling && error.contains("not compiled in") => {
-                Storefront::try_start(built_storefront(), provider)
+                Storefront::try_start(built_storefront(), &launch)
                     .unwrap_or_else(|error| panic!("{error}"))
             }
             Err(error) => panic!("{error}"),
         }
     }
 
-    fn try_start(binary: &Path, provider: &'static str) -> Result<Storefront, String> {
+    fn try_start(binary: &Path, launch: &Launch) -> Result<Storefront, String> {
+        let provider = launch.provider;
+        let scratch = launch.database_url.is_none().then(ScratchDir::new);
+        let database_url = launch
+            .database_url
+            .clone()
+            .or_else(|| Some(scratch.as_ref()?.sqlite_url("storefront.db")))
+            .unwrap_or_default();
         let mut command = Command::new(binary);
         command
-            .args(["--provider", provider, "--port", "0"])
+            .args(["--provider", provider, "--port", &launch.port.to_string()])
+            .args(["--database-url", &database_url])
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -315,19 +571,17 @@ impl Storefront {
         ] {
             command.env_remove(name);
         }
+        if let Some(old) = launch.migrate_from {
+            command.args(["--migrate-from", old]);
+        }
+        if let Some(url) = &launch.sandbox_url {
+            command.args(["--sandbox-url", url]);
+        }
         let mut child = command
             .spawn()
             .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
-        let stdout = child.stdout.take();
+        let received = stdout_lines(&mut child);
         let process = ChildGuard::new("storefront", child);
-        // Keep reading stdout so the child never blocks on a full pipe.
-        let (lines, received) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            let Some(stdout) = stdout else { return };
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = lines.send(line);
-            }
-        });
         let next_line = |what: &str| {
             received.recv_timeout(START_TIMEOUT).map_err(|error| {
                 // Give the stderr reader a moment to collect the exit message.
@@ -362,7 +616,37 @@ impl Storefront {
             sandbox_url,
             http: client(),
             process,
+            _scratch: scratch,
         })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("a port in the URL")
+    }
+
+    /// Waits until the store's inbox has nothing left to process and the processed events
+    /// stopped changing (the sandbox may still be delivering a payment's later events), and
+    /// returns that snapshot.
+    pub async fn wait_until_idle(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut previous = Value::Null;
+        loop {
+            let snapshot = self.snapshot().await;
+            if snapshot["pending_events"] == 0 && snapshot == previous {
+                return snapshot;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the storefront's inbox never went idle: {snapshot}"
+            );
+            previous = snapshot;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     /// The storefront's stderr so far (its logs).
