@@ -8,6 +8,12 @@
 //! account page, clicks "Cancel at period end" and sees the scheduled cancellation, clicks
 //! "Resume" and sees the subscription active again; the gateway's own state is checked too.
 //!
+//! And a gateway migration in one run: the storefront on Stripe alone, a customer clicks Buy
+//! and leaves Stripe's pay page open; the storefront restarts in migration mode (new
+//! checkouts on Creem, Stripe retiring) on the same database, sandbox and port; the customer
+//! pays on the open Stripe page and the restarted storefront's success page says "paid"; then
+//! a new customer buys, on Creem. Both orders are paid exactly once, each on its gateway.
+//!
 //! Needs Debian's `chromium` and playwright-core in `tests/browser` (`.ci/browser-setup.sh`
 //! installs both). Without them the tests print a notice and pass, unless
 //! `PAYSWITCH_REQUIRE_BROWSER=1`, which makes them fail.
@@ -22,7 +28,9 @@ use std::time::Duration;
 
 use payswitch::CheckoutProvider;
 use serde_json::Value;
-use storefront_support::{run_with_timeout, Storefront};
+use storefront_support::{
+    free_port, run_with_timeout, Launch, SandboxProcess, ScratchDir, Storefront,
+};
 
 /// The bound on one browser run (the script bounds itself at 60 s too).
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -38,11 +46,16 @@ fn browser_available() -> bool {
 
 /// Runs `tests/browser/storefront.mjs` against the storefront; returns its JSON line.
 async fn buy_in_browser(shop: &Storefront, action: &str) -> Value {
+    in_browser(shop, &[action]).await
+}
+
+/// Runs `tests/browser/storefront.mjs <storefront> <arguments…>`; returns its JSON line.
+async fn in_browser(shop: &Storefront, arguments: &[&str]) -> Value {
     let mut command = Command::new("node");
     command
         .arg(browser_dir().join("storefront.mjs"))
         .arg(&shop.url)
-        .arg(action)
+        .args(arguments)
         .current_dir(browser_dir());
     let output =
         tokio::task::spawn_blocking(move || run_with_timeout(&mut command, BROWSER_TIMEOUT))
@@ -173,6 +186,95 @@ async fn cancel_and_resume_in_chromium(provider: &'static str) {
         })
         .await;
     assert_eq!(account["order"]["times_marked_paid"], 1, "{account}");
+}
+
+/// A Stripe checkout opened before the switch to Creem, paid after it, and a new purchase on
+/// Creem, in Chromium.
+async fn migrate_from_stripe_to_creem_in_chromium() {
+    if !browser_available() {
+        return;
+    }
+    let scratch = ScratchDir::new();
+    let database = scratch.sqlite_url("shop.db");
+    let port = free_port();
+    // The sandbox outlives the restart and sends both gateways' webhooks to the port.
+    let sandbox = SandboxProcess::start(&format!("http://127.0.0.1:{port}/webhooks"));
+    let launch = |provider: &'static str| {
+        Launch::new(provider)
+            .port(port)
+            .database_url(database.clone())
+            .sandbox_url(sandbox.url.clone())
+    };
+
+    // Before the deploy: Stripe alone. The customer opens Stripe's pay page and stops there.
+    let before = Storefront::launch(launch("stripe"));
+    let opened = in_browser(&before, &["open"]).await;
+    assert_eq!(opened["outcome"], "opened", "{opened}");
+    assert_eq!(opened["total"], "$49.00", "{opened}");
+    let old_pay_url = opened["payUrl"].as_str().expect("payUrl").to_owned();
+    assert!(
+        old_pay_url.starts_with(&format!("{}/pay/", sandbox.url)),
+        "{old_pay_url}"
+    );
+    let old_checkout = old_pay_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let old_order = before.order_of_checkout(&old_checkout).await;
+    let order = before.order(&old_order).await;
+    assert_eq!(order["gateway"], "stripe", "{order}");
+    assert_eq!(order["status"], "pending", "{order}");
+    drop(before);
+
+    // The deploy: migration mode, on the same database, sandbox and port.
+    let after = Storefront::launch(launch("creem").migrate_from("stripe"));
+    assert_eq!(after.port(), port);
+
+    // The customer pays on the Stripe page they left open; the new storefront confirms it.
+    let paid_old = in_browser(&after, &["pay", &old_pay_url]).await;
+    assert_eq!(paid_old["outcome"], "paid", "{paid_old}");
+    assert_eq!(paid_old["orderId"], old_order.as_str(), "{paid_old}");
+    assert_eq!(paid_old["order"]["gateway"], "stripe", "{paid_old}");
+    assert_eq!(paid_old["order"]["times_marked_paid"], 1, "{paid_old}");
+
+    // A new customer buys: the checkout is on Creem.
+    let bought_new = in_browser(&after, &["buy"]).await;
+    assert_eq!(bought_new["outcome"], "paid", "{bought_new}");
+    assert_eq!(bought_new["total"], "$49.00", "{bought_new}");
+    assert_eq!(bought_new["order"]["gateway"], "creem", "{bought_new}");
+    let new_order = bought_new["orderId"].as_str().expect("orderId").to_owned();
+    assert_ne!(new_order, old_order);
+
+    // Over HTTP, once both payments' webhooks are processed too: each order paid once, on
+    // its gateway, and every event of both gateways processed once.
+    for (order_id, gateway) in [(&old_order, "stripe"), (&new_order, "creem")] {
+        let order = after
+            .wait_for_order(order_id, "received its webhook", |order| {
+                order["event_ids"]
+                    .as_array()
+                    .is_some_and(|ids| !ids.is_empty())
+            })
+            .await;
+        assert_eq!(order["status"], "paid", "{order}");
+        assert_eq!(order["times_marked_paid"], 1, "{order}");
+        assert_eq!(order["gateway"], gateway, "{order}");
+    }
+    let snapshot = after.wait_until_idle().await;
+    assert_eq!(snapshot["gateway"], "creem (stripe retiring)", "{snapshot}");
+    assert_eq!(snapshot["failed_events"], 0, "{snapshot}");
+    assert_eq!(
+        snapshot["orders"].as_array().map(Vec::len),
+        Some(2),
+        "{snapshot}"
+    );
+    drop(after);
+    drop(sandbox);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrates_from_stripe_to_creem_in_headless_chromium() {
+    migrate_from_stripe_to_creem_in_chromium().await;
 }
 
 #[cfg(feature = "stripe")]

@@ -8,15 +8,23 @@
 // scheduled cancellation, then clicks "Resume" and checks that it is active again with no
 // cancellation.
 //
-//   node storefront.mjs <storefront-url> [buy|subscribe|account]
+// For a gateway migration, the purchase is split around the deploy: `open` clicks Buy and
+// stops on the gateway's pay page (a customer who left the tab open), printing its URL; after
+// the storefront restarts on the new configuration, `pay <pay-url>` comes back to that page,
+// pays, and checks the storefront's success page and order as `buy` does.
+//
+//   node storefront.mjs <storefront-url> [buy|subscribe|account|open]
+//   node storefront.mjs <storefront-url> pay <pay-url>
 //
 // Prints one JSON line describing the outcome; exits non-zero on failure. Every request to a
 // host other than 127.0.0.1 is aborted, so the test never touches a real network.
 import { chromium } from 'playwright-core';
 
-const [base, action = 'buy'] = process.argv.slice(2);
-if (!base || !['buy', 'subscribe', 'account'].includes(action)) {
-  console.error('usage: node storefront.mjs <storefront-url> [buy|subscribe|account]');
+const [base, action = 'buy', payAt] = process.argv.slice(2);
+const actions = ['buy', 'subscribe', 'account', 'open', 'pay'];
+if (!base || !actions.includes(action) || (action === 'pay') !== Boolean(payAt)) {
+  console.error('usage: node storefront.mjs <storefront-url> [buy|subscribe|account|open]');
+  console.error('       node storefront.mjs <storefront-url> pay <pay-url>');
   process.exit(2);
 }
 
@@ -79,31 +87,36 @@ async function paymentStatus(page) {
   return { value: await status.getAttribute('data-status'), text: (await status.innerText()).trim() };
 }
 
-let exitCode = 0;
-try {
-  const context = await browser.newContext();
-  await context.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    return host === '127.0.0.1' ? route.continue() : route.abort();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  page.setDefaultNavigationTimeout(15000);
-
-  const response = await page.goto(`${base}/`);
-  if (!response || response.status() !== 200) {
-    throw new Error(`product page answered ${response && response.status()}`);
+// The customer's visit for `action`; returns what the script prints.
+async function run(page) {
+  let payUrl;
+  if (action === 'pay') {
+    // The pay page of a checkout opened before the storefront restarted.
+    const response = await page.goto(payAt);
+    if (!response || response.status() !== 200) {
+      throw new Error(`the pay page answered ${response && response.status()}`);
+    }
+    payUrl = page.url();
+  } else {
+    const response = await page.goto(`${base}/`);
+    if (!response || response.status() !== 200) {
+      throw new Error(`product page answered ${response && response.status()}`);
+    }
+    const button = page.getByRole('button', {
+      name: action === 'buy' || action === 'open' ? 'Buy Pro licence' : 'Subscribe to Pro monthly',
+      exact: true,
+    });
+    await Promise.all([
+      page.waitForURL((url) => url.pathname.startsWith('/pay/')),
+      button.click(),
+    ]);
+    payUrl = page.url();
   }
-  const button = page.getByRole('button', {
-    name: action === 'buy' ? 'Buy Pro licence' : 'Subscribe to Pro monthly',
-    exact: true,
-  });
-  await Promise.all([
-    page.waitForURL((url) => url.pathname.startsWith('/pay/')),
-    button.click(),
-  ]);
-  const payUrl = page.url();
   const total = (await page.locator('#total').innerText()).trim();
+  if (action === 'open') {
+    // The customer leaves the page open; the deploy happens now.
+    return { outcome: 'opened', payUrl, total };
+  }
 
   await page.getByLabel('Email').fill('storefront@shop.test');
   await page.getByLabel('Card number').fill('4242 4242 4242 4242');
@@ -134,7 +147,7 @@ try {
     throw new Error(`order ${orderId} is ${order.status}, marked paid ${order.times_marked_paid} times`);
   }
   if (action !== 'account') {
-    console.log(JSON.stringify({ outcome: 'paid', orderId, payUrl, successUrl, total, status: status.text, order }));
+    return { outcome: 'paid', orderId, payUrl, successUrl, total, status: status.text, order };
   } else {
     // The success page links the account page.
     await Promise.all([
@@ -159,8 +172,21 @@ try {
     }
     const accountResponse = await page.request.get(`${base}/account/${encodeURIComponent(orderId)}.json`);
     const account = await accountResponse.json();
-    console.log(JSON.stringify({ outcome: 'resumed', orderId, payUrl, accountUrl, before, canceled, resumed, account }));
+    return { outcome: 'resumed', orderId, payUrl, accountUrl, before, canceled, resumed, account };
   }
+}
+
+let exitCode = 0;
+try {
+  const context = await browser.newContext();
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    return host === '127.0.0.1' ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.setDefaultNavigationTimeout(15000);
+  console.log(JSON.stringify(await run(page)));
 } catch (error) {
   console.error(String(error && error.stack ? error.stack : error));
   exitCode = 1;

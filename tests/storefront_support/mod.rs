@@ -892,13 +892,18 @@ impl Storefront {
     /// configures its own (the sandbox's default keys, the same `[catalog]` ids), so a test
     /// can read the gateway's state without going through the storefront.
     pub fn gateway(&self) -> std::sync::Arc<dyn payswitch::CheckoutProvider> {
+        self.gateway_named(self.provider)
+    }
+
+    /// A provider for `provider` on the storefront's sandbox, configured the same way (in
+    /// migration mode, the retiring gateway's state is read with this).
+    pub fn gateway_named(&self, provider: &str) -> std::sync::Arc<dyn payswitch::CheckoutProvider> {
         let mut toml = format!(
             "provider = \"{provider}\"\n\n\
              [stripe]\nsecret_key = \"{stripe_key}\"\nwebhook_secrets = [\"{stripe_webhook}\"]\n\
              api_base = \"{base}\"\n\n\
              [creem]\napi_key = \"{creem_key}\"\nwebhook_secrets = [\"{creem_webhook}\"]\n\
              api_base = \"{base}\"\n",
-            provider = self.provider,
             stripe_key = payswitch_sandbox::DEFAULT_STRIPE_SECRET_KEY,
             stripe_webhook = payswitch_sandbox::DEFAULT_STRIPE_WEBHOOK_SECRET,
             creem_key = payswitch_sandbox::DEFAULT_CREEM_API_KEY,
