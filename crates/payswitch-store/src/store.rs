@@ -131,7 +131,9 @@ impl Store {
     }
 
     /// Records an event verified elsewhere (for example by a router that picked the
-    /// gateway). Only ever pass events that `verify_webhook` returned.
+    /// gateway), or built from an object retrieved over the gateway's authenticated API (as
+    /// reconcile does). Never pass an event from an unverified source: what is recorded is
+    /// applied as the gateway's word.
     pub async fn record(&self, event: &WebhookEvent) -> Result<Receipt, StoreError> {
         inbox::record(&self.inner.db, event, self.now()).await
     }
