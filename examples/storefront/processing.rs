@@ -68,7 +68,9 @@ impl Processing {
         }
     }
 
-    /// Sets how long a failed settling waits before it is tried again (5 s by default).
+    /// Sets how long a failed settling waits before it is tried again (5 s by default; the
+    /// tests retry at the next round).
+    #[cfg(test)]
     pub fn settle_retry(mut self, wait: Duration) -> Self {
         self.settle_retry = wait;
         self
