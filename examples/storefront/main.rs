@@ -155,6 +155,14 @@ fn parse_options(arguments: impl IntoIterator<Item = String>) -> Result<Options,
     Ok(options)
 }
 
+/// Prints a line on stdout. A closed stdout (a pipe whose reader left) is no reason to stop
+/// serving, so a failed write is ignored instead of panicking as `println!` does.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+}
+
 /// The database when none is named: a SQLite file in the temporary directory, so orders
 /// survive a restart without any setup.
 fn default_database_url() -> String {
@@ -204,7 +212,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .iter()
         .any(|argument| argument == "--help" || argument == "-h")
     {
-        println!("{USAGE}");
+        say(USAGE);
         return Ok(());
     }
     let options = parse_options(arguments)?;
@@ -239,18 +247,18 @@ async fn run() -> Result<(), Box<dyn Error>> {
         wake: processing.waker(),
     };
     tokio::spawn(processing.run());
-    println!("storefront listening on {public_url}");
+    say(&format!("storefront listening on {public_url}"));
     match &gateway.sandbox_url {
-        Some(sandbox) => println!(
+        Some(sandbox) => say(&format!(
             "gateway: {} (payswitch sandbox at {sandbox})",
             gateway.label
-        ),
-        None => println!("gateway: {}", gateway.label),
+        )),
+        None => say(&format!("gateway: {}", gateway.label)),
     }
     // A PostgreSQL URL may hold a password: only the kind is printed.
     match store.backend() {
-        Backend::Sqlite => println!("database: {database_url}"),
-        _ => println!("database: postgres"),
+        Backend::Sqlite => say(&format!("database: {database_url}")),
+        _ => say("database: postgres"),
     }
     axum::serve(listener, web::router(app)).await?;
     // The in-process sandbox lives until here.
@@ -265,8 +273,8 @@ async fn run_sandbox(options: &Options) -> Result<(), Box<dyn Error>> {
         .as_deref()
         .unwrap_or("http://127.0.0.1:3000/webhooks");
     let sandbox = gateway::start_sandbox(options.port.unwrap_or(12111), webhooks).await?;
-    println!("payswitch sandbox at {}", sandbox.base_url());
-    println!("webhooks of both gateways go to {webhooks}");
+    say(&format!("payswitch sandbox at {}", sandbox.base_url()));
+    say(&format!("webhooks of both gateways go to {webhooks}"));
     std::future::pending::<()>().await;
     drop(sandbox);
     Ok(())
