@@ -12,6 +12,7 @@
 //!   first; `context.applied.first_paid` says whether this is the first event to record the
 //!   payment, which the log shows);
 //! - a subscription is tied to its order, and its version noted for [`versions`];
+//! - a refund is matched to the order whose payment it refunds (by checkout or payment id);
 //! - every event about an order is listed on it (`event_ids`).
 //!
 //! Nothing here calls the gateway: a handler holds the database's writer on SQLite, so slow
@@ -97,7 +98,7 @@ async fn subscription_event(
     settled: bool,
 ) -> Result<(), sqlx::Error> {
     let gateway = subscription.provider.name();
-    let mut order_id = orders::order_of_subscription(connection, gateway, &subscription.id).await?;
+    let mut order_id = order_of_subscription(connection, gateway, &subscription.id).await?;
     if order_id.is_none() {
         let candidate = match &event.checkout {
             // Only the order's own checkout: a reference alone could name any order.
@@ -113,7 +114,7 @@ async fn subscription_event(
             .filter(|order| order.subscription && order.subscription_id.is_none())
             .map(|order| order.id);
         if let Some(order_id) = &order_id {
-            orders::link_subscription(
+            link_subscription(
                 connection,
                 order_id,
                 &subscription.id,
@@ -150,8 +151,63 @@ async fn refund_event(
     refund: &Refund,
 ) -> Result<(), sqlx::Error> {
     let gateway = refund.provider.name();
-    if let Some(order_id) = orders::order_of_refund(connection, gateway, refund).await? {
+    if let Some(order_id) = order_of_refund(connection, gateway, refund).await? {
         orders::note_event(connection, &order_id, event.provider.name(), &event.id).await?;
     }
     Ok(())
+}
+
+/// Ties a subscription (and its customer) to an order that has none yet.
+async fn link_subscription(
+    connection: &mut AnyConnection,
+    order_id: &str,
+    subscription_id: &str,
+    customer_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET subscription_id = COALESCE(subscription_id, $2), \
+         customer_id = COALESCE(customer_id, $3) WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(subscription_id)
+    .bind(customer_id)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// The id of the order whose subscription on `gateway` is `subscription_id`.
+async fn order_of_subscription(
+    connection: &mut AnyConnection,
+    gateway: &str,
+    subscription_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM orders WHERE gateway = $1 AND subscription_id = $2")
+        .bind(gateway)
+        .bind(subscription_id)
+        .fetch_optional(&mut *connection)
+        .await
+}
+
+/// The id of the order whose payment a refund on `gateway` refunds: found by the refund's
+/// checkout or its payment (gateways report one, the other or both).
+async fn order_of_refund(
+    connection: &mut AnyConnection,
+    gateway: &str,
+    refund: &Refund,
+) -> Result<Option<String>, sqlx::Error> {
+    if refund.checkout_id.is_none() && refund.payment_id.is_none() {
+        return Ok(None);
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM orders WHERE gateway = $1 \
+         AND ((checkout_id IS NOT NULL AND checkout_id = $2) \
+         OR (payment_id IS NOT NULL AND payment_id = $3)) \
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(gateway)
+    .bind(refund.checkout_id.as_deref())
+    .bind(refund.payment_id.as_deref())
+    .fetch_optional(&mut *connection)
+    .await
 }

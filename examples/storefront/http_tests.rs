@@ -19,8 +19,9 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 use crate::catalog::PlanIds;
-use crate::orders::{self, Orders};
+use crate::orders::Orders;
 use crate::processing::{Processing, Round};
+use crate::schema;
 use crate::web::router;
 
 /// A storefront on the memory gateway, served on 127.0.0.1.
@@ -47,7 +48,7 @@ impl Shop {
             .with_price("pro_monthly", pro_monthly)
             .with_price("team_monthly", Money::new(2900, Currency::USD));
         let store = Store::open("sqlite::memory:").await.expect("store");
-        orders::create_tables(&store).await.expect("tables");
+        schema::create_tables(&store).await.expect("tables");
         let gateway: Arc<dyn CheckoutProvider> = Arc::new(memory.clone());
         // A failed settle is tried again at the next round, not 5 s later.
         let processing =

@@ -61,6 +61,7 @@ mod orders;
 mod pages;
 mod processing;
 mod records;
+mod schema;
 mod versions;
 mod web;
 
@@ -234,7 +235,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .clone()
         .unwrap_or_else(default_database_url);
     let store = Store::open(&database_url).await.map_err(explain)?;
-    orders::create_tables(&store).await?;
+    schema::create_tables(&store).await?;
     // Order ids carry the start time in milliseconds: a restart never reuses an id.
     let run_id = orders::now_millis().to_string();
     let processing = Processing::new(store.clone(), Arc::clone(&gateway.provider));

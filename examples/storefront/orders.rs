@@ -12,8 +12,7 @@
 //! transaction, so the order is marked paid together with the event's "done" mark.
 //!
 //! Every statement is written once, with `$1` placeholders, and runs on SQLite and
-//! PostgreSQL through `sqlx::Any` (times in unix milliseconds, flags as 0/1, money in minor
-//! units beside a currency code, like the store's own tables).
+//! PostgreSQL through `sqlx::Any` (the tables are in [`crate::schema`]).
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,58 +24,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::catalog::{Billing as Cadence, Offer};
-
-/// The storefront's tables, created at start if they are missing. `subscription_versions`
-/// belongs to [`crate::versions`]; it is created here so the schema is in one place.
-const SCHEMA: [&str; 5] = [
-    "CREATE TABLE IF NOT EXISTS orders (
-        id TEXT PRIMARY KEY,
-        sku TEXT NOT NULL,
-        product TEXT NOT NULL,
-        amount BIGINT NOT NULL,
-        currency TEXT NOT NULL,
-        gateway TEXT NOT NULL,
-        checkout_id TEXT,
-        subscription BIGINT NOT NULL,
-        customer_id TEXT,
-        payment_id TEXT,
-        subscription_id TEXT,
-        status TEXT NOT NULL,
-        times_marked_paid BIGINT NOT NULL,
-        paid_via TEXT,
-        refund_id TEXT,
-        refund_status TEXT,
-        refund_amount BIGINT,
-        refund_currency TEXT,
-        created_at BIGINT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS orders_checkout ON orders (gateway, checkout_id)",
-    "CREATE INDEX IF NOT EXISTS orders_subscription ON orders (gateway, subscription_id)",
-    // The webhook events processed for each order, in the order they were processed.
-    "CREATE TABLE IF NOT EXISTS order_events (
-        order_id TEXT NOT NULL,
-        gateway TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        PRIMARY KEY (order_id, gateway, event_id)
-    )",
-    "CREATE TABLE IF NOT EXISTS subscription_versions (
-        gateway TEXT NOT NULL,
-        subscription_id TEXT NOT NULL,
-        event_at BIGINT NOT NULL,
-        state TEXT NOT NULL,
-        settle_after BIGINT,
-        PRIMARY KEY (gateway, subscription_id)
-    )",
-];
-
-/// Creates the storefront's tables in the store's database unless they exist.
-pub async fn create_tables(store: &Store) -> Result<(), sqlx::Error> {
-    for statement in SCHEMA {
-        sqlx::query(statement).execute(store.pool()).await?;
-    }
-    Ok(())
-}
 
 /// Where an order is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -574,61 +521,6 @@ async fn learn_ids(
     Ok(())
 }
 
-/// Ties a subscription (and its customer) to an order that has none yet.
-pub async fn link_subscription(
-    connection: &mut AnyConnection,
-    order_id: &str,
-    subscription_id: &str,
-    customer_id: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE orders SET subscription_id = COALESCE(subscription_id, $2), \
-         customer_id = COALESCE(customer_id, $3) WHERE id = $1",
-    )
-    .bind(order_id)
-    .bind(subscription_id)
-    .bind(customer_id)
-    .execute(&mut *connection)
-    .await?;
-    Ok(())
-}
-
-/// The id of the order whose subscription on `gateway` is `subscription_id`.
-pub async fn order_of_subscription(
-    connection: &mut AnyConnection,
-    gateway: &str,
-    subscription_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM orders WHERE gateway = $1 AND subscription_id = $2")
-        .bind(gateway)
-        .bind(subscription_id)
-        .fetch_optional(&mut *connection)
-        .await
-}
-
-/// The id of the order whose payment a refund on `gateway` refunds: found by the refund's
-/// checkout or its payment (gateways report one, the other or both).
-pub async fn order_of_refund(
-    connection: &mut AnyConnection,
-    gateway: &str,
-    refund: &Refund,
-) -> Result<Option<String>, sqlx::Error> {
-    if refund.checkout_id.is_none() && refund.payment_id.is_none() {
-        return Ok(None);
-    }
-    sqlx::query_scalar(
-        "SELECT id FROM orders WHERE gateway = $1 \
-         AND ((checkout_id IS NOT NULL AND checkout_id = $2) \
-         OR (payment_id IS NOT NULL AND payment_id = $3)) \
-         ORDER BY created_at LIMIT 1",
-    )
-    .bind(gateway)
-    .bind(refund.checkout_id.as_deref())
-    .bind(refund.payment_id.as_deref())
-    .fetch_optional(&mut *connection)
-    .await
-}
-
 /// The pending → paid transition, with every check the gateway's checkout must pass.
 /// Returns `Ok(Err(_))` when the checkout does not (yet) make the order paid.
 pub async fn confirm(
@@ -742,9 +634,11 @@ mod tests {
     #[tokio::test]
     async fn the_paid_mark_is_taken_once() {
         let store = Store::open("sqlite::memory:").await.expect("store");
-        create_tables(&store).await.expect("tables");
+        crate::schema::create_tables(&store).await.expect("tables");
         // Twice: the tables survive a restart on the same database.
-        create_tables(&store).await.expect("tables again");
+        crate::schema::create_tables(&store)
+            .await
+            .expect("tables again");
         let orders = Orders::new(store, "memory", "7");
         let order = orders
             .create(catalog::find("pro_licence").expect("offer"))
