@@ -161,7 +161,10 @@ async fn a_year_on_the_clock_with_one_declined_renewal_recovered_and_one_not() {
     // Clock-driven events are stamped with the time they were due.
     let first_renewal = months_after(anchor, 1);
     assert_eq!(events[6]["created_at"], first_renewal * 1000);
-    assert_eq!(events[10]["created_at"], (first_renewal + 3 * DAY as i64) * 1000);
+    assert_eq!(
+        events[10]["created_at"],
+        (first_renewal + 3 * DAY as i64) * 1000
+    );
     assert_eq!(
         events[11]["created_at"],
         (lapsing_renewal + 7 * DAY as i64) * 1000
@@ -310,10 +313,7 @@ async fn a_past_due_subscription_keeps_its_period_and_can_only_be_canceled() {
     sandbox.advance_clock(Duration::from_secs(30 * DAY));
     let events = sent_events(&sandbox, &inbox, 6).await;
     assert_eq!(types(&events)[5], "subscription.canceled");
-    assert_eq!(
-        inbox.wait_for(7, Duration::from_millis(500)).await.len(),
-        6
-    );
+    assert_eq!(inbox.wait_for(7, Duration::from_millis(500)).await.len(), 6);
     let customer = late["customer"]["id"].as_str().unwrap();
     assert_eq!(transactions_of(&sandbox, customer).await.len(), 2);
 }

@@ -116,7 +116,10 @@ async fn every_creem_flow_sends_its_documented_sequence() {
         .iter()
         .map(|event| event["created_at"].as_i64().unwrap())
         .collect();
-    assert!(created.windows(2).all(|pair| pair[0] < pair[1]), "{created:?}");
+    assert!(
+        created.windows(2).all(|pair| pair[0] < pair[1]),
+        "{created:?}"
+    );
 }
 
 /// Runs one script on a fresh sandbox and returns the events it sent as (type, which
@@ -131,7 +134,8 @@ async fn run_script() -> Vec<(String, usize, String)> {
         ("prod_year", "c@shop.test", "4242 4242 4242 4242"),
         ("prod_trial", "d@shop.test", "4000 0099 0000 0004"),
     ] {
-        let created = creem_post(&sandbox, "/v1/checkouts", &json!({ "product_id": product })).await;
+        let created =
+            creem_post(&sandbox, "/v1/checkouts", &json!({ "product_id": product })).await;
         let id = created.json["id"].as_str().unwrap();
         sandbox.pay_with_email(id, Some(card), email).unwrap();
         seen += if product == "prod_trial" { 2 } else { 3 };

@@ -157,8 +157,11 @@ async fn catalog_and_customers(api: &mut Checked<'_>) {
                    "currency": "EUR", "duration": "once", "applies_to_products": ["prod_scale"]}),
         )
         .await;
-    api.get(&format!("/v1/discounts?discount_id={}", fixed["id"].as_str().unwrap()))
-        .await;
+    api.get(&format!(
+        "/v1/discounts?discount_id={}",
+        fixed["id"].as_str().unwrap()
+    ))
+    .await;
     api.get("/v1/discounts?discount_code=launch10").await;
     let customer = api
         .post(
@@ -191,8 +194,13 @@ async fn catalog_and_customers(api: &mut Checked<'_>) {
         400,
     )
     .await;
-    api.refused("get", "/v1/subscriptions?subscription_id=sub_nope", None, 404)
-        .await;
+    api.refused(
+        "get",
+        "/v1/subscriptions?subscription_id=sub_nope",
+        None,
+        404,
+    )
+    .await;
     // On a Creem-only path: without `x-api-key` a shared path (`/v1/customers`) is Stripe's.
     let (status, _) = api
         .call_with_key("get", "/v1/products/search", None, None)
@@ -356,10 +364,7 @@ async fn creem_responses_and_events_match_the_published_schemas() {
             Some("refund") => "RefundEntity",
             other => panic!("{kind} carries an unexpected object {other:?}"),
         };
-        for (schema, instance) in [
-            ("WebhookEvent", &event),
-            (object_schema, &event["object"]),
-        ] {
+        for (schema, instance) in [("WebhookEvent", &event), (object_schema, &event["object"])] {
             for violation in api.contract.violations(schema, instance) {
                 api.violations.push(format!("event {kind}: {violation}"));
             }
@@ -379,7 +384,10 @@ async fn creem_responses_and_events_match_the_published_schemas() {
         "subscription.trialing",
         "subscription.update",
     ];
-    assert_eq!(kinds.iter().map(String::as_str).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        kinds.iter().map(String::as_str).collect::<Vec<_>>(),
+        expected
+    );
     assert!(api.responses > 50, "{} responses checked", api.responses);
     assert!(
         api.violations.is_empty(),

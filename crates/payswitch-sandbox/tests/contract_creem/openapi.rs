@@ -242,6 +242,12 @@ fn nullable_and_refs_translate() {
             }
         })
     );
-    assert!(template_matches("/v1/customers/{id}/orders", "/v1/customers/cust_1/orders"));
-    assert!(!template_matches("/v1/customers/{id}/orders", "/v1/customers/list"));
+    assert!(template_matches(
+        "/v1/customers/{id}/orders",
+        "/v1/customers/cust_1/orders"
+    ));
+    assert!(!template_matches(
+        "/v1/customers/{id}/orders",
+        "/v1/customers/list"
+    ));
 }
