@@ -274,11 +274,12 @@ fn decline(state: &mut State, id: &str, index: u32, start: i64, at: i64) {
     };
     subscription.dunning = Some(dunning);
     subscription.updated = at;
+    let entering = previous.is_none();
+    if entering {
+        subscription.status = SubscriptionStatus::PastDue;
+    }
     state.note_expiry(dunning.next_retry);
-    if previous.is_none() {
-        if let Some(subscription) = state.creem.subscriptions.get_mut(id) {
-            subscription.status = SubscriptionStatus::PastDue;
-        }
+    if entering {
         let object = render_subscription_id(state, id, true);
         emit_at(state, EventType::SubscriptionPastDue, object, at);
     }
