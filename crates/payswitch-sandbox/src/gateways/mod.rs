@@ -315,7 +315,7 @@ pub(crate) fn expire_due(app: &App, state: &mut State) {
             Gateway::Stripe => stripe::clock::run_due(app, state),
             Gateway::Creem => {
                 creem::checkouts::expire_due(state);
-                creem::transitions::settle_due(state);
+                creem::renewals::settle_due(state);
             }
         }
     }
@@ -371,17 +371,20 @@ pub(crate) fn check_payable(state: &State, id: &str) -> Result<Gateway, SandboxE
     }
 }
 
-/// Pays the checkout `id` as the customer `email` and returns the redirect URL.
+/// Pays the checkout `id` as the customer `email` with the test card `card_digits` (which
+/// paid) and returns the redirect URL.
 pub(crate) fn complete(
     app: &App,
     state: &mut State,
     gateway: Gateway,
     id: &str,
     email: &str,
+    card_digits: &str,
 ) -> Result<String, SandboxError> {
     match gateway {
         Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, email),
-        Gateway::Creem => creem::payments::complete(app, state, id, email),
+        // Creem keeps the card on file: the renewal test cards decline later charges.
+        Gateway::Creem => creem::payments::complete(app, state, id, email, card_digits),
     }
 }
 
