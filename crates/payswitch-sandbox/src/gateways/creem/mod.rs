@@ -21,10 +21,12 @@ pub(crate) mod query;
 pub(crate) mod redirect;
 pub(crate) mod refunds;
 pub(crate) mod renewals;
+pub(crate) mod sizes;
 pub(crate) mod subscriptions;
 pub(crate) mod transactions;
 pub(crate) mod transitions;
 pub(crate) mod validate;
+pub(crate) mod webhook_retries;
 
 use std::sync::Arc;
 

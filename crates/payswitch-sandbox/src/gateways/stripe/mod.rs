@@ -27,7 +27,9 @@ pub(crate) mod refunds;
 pub(crate) mod search_query;
 pub(crate) mod sessions;
 pub(crate) mod settings;
+pub(crate) mod sizes;
 pub(crate) mod subscriptions;
+pub(crate) mod webhook_retries;
 
 use std::sync::Arc;
 
