@@ -34,7 +34,9 @@ use crate::state::{
 };
 use crate::webhooks::delivery::RetryPolicy;
 use crate::webhooks::dispatch;
-use crate::webhooks::endpoints::{add_endpoint, check_endpoint_url, MAX_ENDPOINTS};
+use crate::webhooks::endpoints::{
+    add_endpoint, check_endpoint_url, remove_endpoint, set_endpoint, MAX_ENDPOINTS,
+};
 use crate::webhooks::modes::DeliveryModes;
 
 /// Entry point of the library: `Sandbox::builder()...start().await`.
@@ -487,6 +489,33 @@ impl SandboxHandle {
     /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s).
     pub fn add_webhook_endpoint(&self, gateway: Gateway, url: &str) -> Result<(), SandboxError> {
         add_endpoint(&self.app, gateway, url)
+    }
+
+    /// Makes `url` the gateway's only webhook endpoint, replacing the ones registered before:
+    /// start the sandbox first, then the application on any port, then point the sandbox at
+    /// it.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use payswitch_sandbox::{Gateway, Sandbox};
+    /// let sandbox = Sandbox::builder().start().await?;
+    /// let app = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let url = format!("http://{}/webhooks", app.local_addr()?);
+    /// sandbox.set_webhook_endpoint(Gateway::Stripe, &url)?;
+    /// sandbox.set_webhook_endpoint(Gateway::Creem, &url)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s).
+    pub fn set_webhook_endpoint(&self, gateway: Gateway, url: &str) -> Result<(), SandboxError> {
+        set_endpoint(&self.app, gateway, url)
+    }
+
+    /// Stops delivering the gateway's webhooks to `url`; says whether it was registered.
+    pub fn remove_webhook_endpoint(&self, gateway: Gateway, url: &str) -> bool {
+        remove_endpoint(&self.app, gateway, url)
     }
 
     /// Queues a fault for matching gateway requests. A `Delay` longer than

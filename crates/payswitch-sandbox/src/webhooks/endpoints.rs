@@ -35,3 +35,30 @@ pub(crate) fn add_endpoint(
     state.endpoints.push((gateway, url.to_owned()));
     Ok(())
 }
+
+/// Removes a gateway's webhook endpoint; says whether it was registered.
+pub(crate) fn remove_endpoint(app: &Arc<App>, gateway: Gateway, url: &str) -> bool {
+    let mut state = app.lock();
+    let before = state.endpoints.len();
+    state
+        .endpoints
+        .retain(|(registered, registered_url)| !(*registered == gateway && registered_url == url));
+    state.endpoints.len() != before
+}
+
+/// Makes `url` the gateway's only webhook endpoint, replacing whatever was registered for it:
+/// an application that learns its own port after the sandbox started points the sandbox at
+/// itself with one call.
+pub(crate) fn set_endpoint(
+    app: &Arc<App>,
+    gateway: Gateway,
+    url: &str,
+) -> Result<(), SandboxError> {
+    check_endpoint_url(url)?;
+    let mut state = app.lock();
+    state
+        .endpoints
+        .retain(|(registered, _)| *registered != gateway);
+    state.endpoints.push((gateway, url.to_owned()));
+    Ok(())
+}
