@@ -229,10 +229,9 @@ impl Checker {
             self.violations
                 .push(format!("{label} ({schema}) {violation}"));
         }
-        if let (Some(fields), Some(object)) = (
-            self.contract.fixture_fields.get(schema),
-            value.as_object(),
-        ) {
+        if let (Some(fields), Some(object)) =
+            (self.contract.fixture_fields.get(schema), value.as_object())
+        {
             for field in fields {
                 if !object.contains_key(field) && !conditional(schema, field, object) {
                     self.violations.push(format!(
@@ -406,7 +405,9 @@ impl Flow {
     /// Notes a failed expectation about the flow itself.
     fn expect(&mut self, holds: bool, what: &str) {
         if !holds {
-            self.checker.violations.push(format!("expectation failed: {what}"));
+            self.checker
+                .violations
+                .push(format!("expectation failed: {what}"));
         }
     }
 
@@ -418,7 +419,10 @@ impl Flow {
         loop {
             let page = self.get(&path).await;
             let data = page["data"].as_array().cloned().unwrap_or_default();
-            let last = data.last().and_then(|event| event["id"].as_str()).map(str::to_owned);
+            let last = data
+                .last()
+                .and_then(|event| event["id"].as_str())
+                .map(str::to_owned);
             logged.extend(data);
             match (page["has_more"].as_bool(), last) {
                 (Some(true), Some(last)) => {
@@ -551,11 +555,8 @@ async fn checkout_in_payment_mode_with_refunds_conforms() {
             success_url()
         );
         let embedded = flow.post("/v1/checkout/sessions", &embedded, 200).await;
-        flow.get(&format!(
-            "/v1/checkout/sessions/{}",
-            id_of(&embedded)
-        ))
-        .await;
+        flow.get(&format!("/v1/checkout/sessions/{}", id_of(&embedded)))
+            .await;
         let discounted = format!(
             "mode=payment&success_url={}&line_items[0][price]=price_setup\
              &line_items[0][quantity]=2&discounts[0][coupon]=FIVE",
@@ -575,12 +576,8 @@ async fn checkout_in_payment_mode_with_refunds_conforms() {
         );
         let promo = flow.post("/v1/checkout/sessions", &promo, 200).await;
         let promo_id = id_of(&promo);
-        flow.post(
-            &format!("/v1/checkout/sessions/{promo_id}/expire"),
-            "",
-            200,
-        )
-        .await;
+        flow.post(&format!("/v1/checkout/sessions/{promo_id}/expire"), "", 200)
+            .await;
         flow.get("/v1/checkout/sessions?status=expired").await;
         flow.finish().await;
     }
@@ -601,7 +598,10 @@ async fn declined_cards_and_payment_intents_conform() {
                 402,
             )
             .await;
-        flow.expect(declined["error"]["type"] == "card_error", "a decline is a card_error");
+        flow.expect(
+            declined["error"]["type"] == "card_error",
+            "a decline is a card_error",
+        );
         flow.get(&format!("/v1/payment_intents/{id}")).await;
         flow.post(
             &format!("/v1/payment_intents/{id}/confirm"),
@@ -678,11 +678,8 @@ async fn catalog_customers_and_subscriptions_conform() {
             "coupon=FIVE&code=FIVEOFF"
         };
         let code = flow.post("/v1/promotion_codes", promotion, 200).await;
-        flow.get(&format!(
-            "/v1/promotion_codes/{}",
-            id_of(&code)
-        ))
-        .await;
+        flow.get(&format!("/v1/promotion_codes/{}", id_of(&code)))
+            .await;
         flow.get("/v1/promotion_codes?code=welcome").await;
 
         let customer = flow
@@ -774,9 +771,7 @@ async fn catalog_customers_and_subscriptions_conform() {
         flow.sandbox
             .pay_with_email(&trial_id, None, "trial@shop.test")
             .unwrap();
-        let trial_session = flow
-            .get(&format!("/v1/checkout/sessions/{trial_id}"))
-            .await;
+        let trial_session = flow.get(&format!("/v1/checkout/sessions/{trial_id}")).await;
         let trial_sub = text_of(&trial_session, "subscription");
         flow.sandbox
             .advance_clock(Duration::from_secs(40 * 24 * 60 * 60));
@@ -815,8 +810,10 @@ async fn checkout_in_setup_mode_conforms() {
             "a completed setup session has a SetupIntent",
         );
         flow.get(&format!("/v1/setup_intents/{setup_intent}")).await;
-        flow.get(&format!("/v1/checkout/sessions/{id}?expand[0]=setup_intent"))
-            .await;
+        flow.get(&format!(
+            "/v1/checkout/sessions/{id}?expand[0]=setup_intent"
+        ))
+        .await;
         flow.finish().await;
     }
 }
@@ -848,14 +845,14 @@ async fn errors_conform() {
             400,
         )
         .await;
-        flow.post("/v1/prices", "currency=xyz&unit_amount=100&product=prod_pro", 400)
-            .await;
         flow.post(
-            "/v1/payment_intents",
-            "amount=100&currency=xyz",
+            "/v1/prices",
+            "currency=xyz&unit_amount=100&product=prod_pro",
             400,
         )
         .await;
+        flow.post("/v1/payment_intents", "amount=100&currency=xyz", 400)
+            .await;
         flow.post("/v1/coupons", "id=TEN&percent_off=5", 400).await;
         flow.get_status("/v1/checkout/sessions/cs_test_nope", 404)
             .await;
@@ -872,7 +869,10 @@ async fn errors_conform() {
             .await
             .unwrap();
         let unauthorized = common::reply(unauthorized).await;
-        flow.expect(unauthorized.status == 401, "a wrong key is refused with 401");
+        flow.expect(
+            unauthorized.status == 401,
+            "a wrong key is refused with 401",
+        );
         flow.checker.response("GET with a wrong key", &unauthorized);
         for body in ["percent_off=5", "percent_off=6"] {
             let response = client()
@@ -885,7 +885,8 @@ async fn errors_conform() {
                 .await
                 .unwrap();
             let reply = common::reply(response).await;
-            flow.checker.response("POST /v1/coupons (idempotent)", &reply);
+            flow.checker
+                .response("POST /v1/coupons (idempotent)", &reply);
         }
         flow.finish().await;
     }

@@ -132,7 +132,11 @@ impl SchemaSet {
             .iter_errors(instance)
             .map(|error| {
                 let path = error.instance_path().to_string();
-                let path = if path.is_empty() { "/".to_owned() } else { path };
+                let path = if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                };
                 format!("{path}: {}", shorten(&error.to_string()))
             })
             .collect()

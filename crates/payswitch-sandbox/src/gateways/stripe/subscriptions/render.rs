@@ -107,7 +107,6 @@ pub(crate) fn render(state: &State, subscription: &Subscription, expand: &[Strin
             "object": "list",
             "data": items,
             "has_more": false,
-            "total_count": subscription.items.len(),
             "url": format!("/v1/subscription_items?subscription={}", subscription.id),
         },
         "latest_invoice": subscription.latest_invoice,
