@@ -31,10 +31,7 @@ impl RunningSandbox {
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         // The banner's first line: "payswitch sandbox listening on http://127.0.0.1:PORT".
-        let first = lines
-            .next()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
         let base_url = first
             .rsplit(' ')
             .next()
@@ -75,10 +72,8 @@ fn missing(what: &str) {
 /// Runs `program args…` in `dir` against a fresh sandbox and fails on a non-zero exit.
 fn run_suite(name: &str, program: &Path, args: &[&str], dir: &Path) {
     let sandbox = RunningSandbox::start();
-    let output_path = std::env::temp_dir().join(format!(
-        "payswitch-sdk-{name}-{}.log",
-        std::process::id()
-    ));
+    let output_path =
+        std::env::temp_dir().join(format!("payswitch-sdk-{name}-{}.log", std::process::id()));
     let output = std::fs::File::create(&output_path).expect("log file");
     let mut child = Command::new(program)
         .args(args)
