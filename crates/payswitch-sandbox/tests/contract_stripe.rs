@@ -6,7 +6,8 @@
 //!
 //! Three checks per object, each reported with its path:
 //! - the schema: types, enums, required fields, `null` only where the spec says nullable;
-//! - no field the schema does not document (objects are closed);
+//! - no field the schema does not document (objects are closed), except the few Stripe's own
+//!   example objects carry beyond the public spec (`subscription_item.plan`);
 //! - completeness: the fields Stripe's own example of the object (fixtures3) carries are there.
 //!
 //! Each flow runs twice: at the spec's version (exact) and at the sandbox's default version,
@@ -111,6 +112,19 @@ impl Contract {
             .as_object()
             .expect("schemas is an object")
             .clone();
+        // Fields Stripe's example objects carry that the public spec leaves out (its SDK spec
+        // keeps them: `subscription_item.plan`, which async-stripe requires) are allowed, not
+        // checked.
+        for (schema, fields) in spec["fixture_extra_fields"]
+            .as_object()
+            .expect("fixture_extra_fields is an object")
+        {
+            for field in fields.as_array().into_iter().flatten() {
+                if let Some(field) = field.as_str() {
+                    components[schema]["properties"][field] = json!({});
+                }
+            }
+        }
         for (since, schema, property, replacement) in version_overlay() {
             if version.get(..10).unwrap_or(version) >= since {
                 components[schema]["properties"][property] = replacement;

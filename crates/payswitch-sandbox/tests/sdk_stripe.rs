@@ -5,6 +5,9 @@
 //!
 //! `.ci/sdk-setup-stripe.sh` installs the SDKs. Without them a suite prints a notice and
 //! passes, unless `PAYSWITCH_REQUIRE_SDKS=1` (CI), which makes a missing SDK a failure.
+//!
+//! The async-stripe check (`tests/sdk/async-stripe/`, its own workspace: async-stripe takes
+//! minutes to build) runs only with `PAYSWITCH_ASYNC_STRIPE=1`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -129,4 +132,28 @@ fn stripe_node_sdk_passes_against_the_sandbox() {
         return;
     }
     run_suite("stripe-node", Path::new("node"), &["suite.js"], &dir);
+}
+
+#[test]
+fn async_stripe_parses_every_object_when_asked() {
+    if std::env::var("PAYSWITCH_ASYNC_STRIPE").map_or(true, |value| value != "1") {
+        println!("notice: the async-stripe check runs with PAYSWITCH_ASYNC_STRIPE=1 (it builds async-stripe)");
+        return;
+    }
+    let dir = suites_dir().join("async-stripe");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // Its own target folder: the workspace's must not hold async-stripe's build.
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
+        |_| dir.join("target"),
+        |shared| Path::new(&shared).join("async-stripe"),
+    );
+    let built = Command::new(&cargo)
+        .args(["build", "--quiet", "--locked"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "the async-stripe check does not build");
+    let program = target.join("debug/payswitch-sandbox-async-stripe-check");
+    run_suite("async-stripe", &program, &[], &dir);
 }

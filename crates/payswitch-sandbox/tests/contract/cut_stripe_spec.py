@@ -11,7 +11,9 @@ also shipped byte-identical as `spec/openapi.spec3.json` in the stripe-sdk 0.3.0
 The second input is `openapi/fixtures3.json` of the same repository: Stripe's example of each
 object as its API sends it. Its field names that the schema lists without marking them required
 become `fixture_fields`, what Stripe sends beyond the required minimum; embedded lists are left
-out (`charge.refunds`: sent only when expanded since 2022-11-15).
+out (`charge.refunds`: sent only when expanded since 2022-11-15). Its field names the public
+spec does not list become `fixture_extra_fields`: Stripe still sends them though only its SDK
+spec documents them (`subscription_item.plan`, which async-stripe requires).
 
 Output: every schema reachable by `$ref` from the object types the sandbox returns (ROOTS),
 verbatim except that documentation (`description`, `title`) and vendor extensions (`x-…`)
@@ -104,6 +106,7 @@ def main():
         for name in sorted(cut)
     ]
     fixture_fields = {}
+    fixture_extra_fields = {}
     for name in ROOTS:
         schema = cut[name]
         if name in fixtures and "properties" in schema:
@@ -113,6 +116,9 @@ def main():
                 if field not in schema.get("required", []) and not is_list(sub)
             }
             fixture_fields[name] = sorted(listed & set(fixtures[name]))
+            extra = sorted(set(fixtures[name]) - set(schema["properties"]))
+            if extra:
+                fixture_extra_fields[name] = extra
     header = json.dumps(
         {
             "api_version": spec["info"]["version"],
@@ -122,7 +128,12 @@ def main():
         },
         separators=(",", ":"),
     )
-    sys.stdout.write('{"info":' + header + ',\n"fixture_fields":' + json.dumps(fixture_fields, separators=(",", ":")) + ',\n"schemas":{\n' + ",\n".join(lines) + "\n}}\n")
+    sys.stdout.write(
+        '{"info":' + header
+        + ',\n"fixture_fields":' + json.dumps(fixture_fields, separators=(",", ":"))
+        + ',\n"fixture_extra_fields":' + json.dumps(fixture_extra_fields, separators=(",", ":"))
+        + ',\n"schemas":{\n' + ",\n".join(lines) + "\n}}\n"
+    )
 
 
 if __name__ == "__main__":

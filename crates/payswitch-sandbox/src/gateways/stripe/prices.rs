@@ -491,6 +491,37 @@ pub(crate) fn render_inline(price: &InlinePrice<'_>) -> Value {
     })
 }
 
+/// Renders a recurring price as the legacy `plan` object Stripe still sends on subscription
+/// items (fixtures3; its SDK spec requires it, the public one no longer lists it), from the
+/// price's own JSON. `null` for a one-time price, which has no plan.
+pub(crate) fn plan_of(price: &Value) -> Value {
+    let recurring = &price["recurring"];
+    if !recurring.is_object() {
+        return Value::Null;
+    }
+    json!({
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": price["billing_scheme"],
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": false,
+        "metadata": price["metadata"],
+        "meter": recurring["meter"],
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": null,
+        "transform_usage": null,
+        "trial_period_days": null,
+        "usage_type": recurring["usage_type"],
+    })
+}
+
 /// Renders the `recurring` hash of a price (the spec's fields: no `trial_period_days`,
 /// which Stripe retired from prices).
 pub(crate) fn render_recurring(recurring: &Recurring) -> Value {
