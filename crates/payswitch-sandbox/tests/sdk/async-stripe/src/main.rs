@@ -49,7 +49,11 @@ impl Sandbox {
         let chunked = head
             .to_ascii_lowercase()
             .contains("transfer-encoding: chunked");
-        let body = if chunked { dechunk(body) } else { body.to_owned() };
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
         (status, body)
     }
 
@@ -66,8 +70,12 @@ impl Sandbox {
     }
 
     fn pay(&self, session: &str) {
-        let (status, body) =
-            self.request("POST", &format!("/__sandbox/checkouts/{session}/pay"), "{}", true);
+        let (status, body) = self.request(
+            "POST",
+            &format!("/__sandbox/checkouts/{session}/pay"),
+            "{}",
+            true,
+        );
         assert_eq!(status, 200, "pay {session}: {body}");
     }
 }
@@ -105,7 +113,9 @@ impl Tally {
         T: miniserde::Deserialize + serde::de::DeserializeOwned,
     {
         let mini = miniserde::json::from_str::<T>(json).map(|_| ());
-        let serde = serde_json::from_str::<T>(json).map(|_| ()).map_err(|e| e.to_string());
+        let serde = serde_json::from_str::<T>(json)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         match (mini, serde) {
             (Ok(()), Ok(())) => {
                 self.passed += 1;
@@ -133,7 +143,10 @@ impl Tally {
 fn main() {
     let url = std::env::var("PAYSWITCH_SANDBOX_URL").unwrap_or("http://127.0.0.1:12111".into());
     let sandbox = Sandbox {
-        host: url.trim_start_matches("http://").trim_end_matches('/').to_owned(),
+        host: url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned(),
         key: std::env::var("PAYSWITCH_STRIPE_SECRET_KEY").unwrap_or("sk_test_sandbox".into()),
     };
     let mut tally = Tally::default();
@@ -169,12 +182,18 @@ fn main() {
         "/v1/checkout/sessions/{session_id}?expand[0]=line_items&expand[1]=payment_intent"
     ));
     tally.parse::<CheckoutSession>("checkout.session (paid, expanded)", &paid);
-    let intent_id = field(&sandbox.get(&format!("/v1/checkout/sessions/{session_id}")), "payment_intent");
+    let intent_id = field(
+        &sandbox.get(&format!("/v1/checkout/sessions/{session_id}")),
+        "payment_intent",
+    );
     let intent = sandbox.get(&format!("/v1/payment_intents/{intent_id}"));
     tally.parse::<PaymentIntent>("payment_intent", &intent);
     let charge = sandbox.get(&format!("/v1/charges/{}", field(&intent, "latest_charge")));
     tally.parse::<Charge>("charge", &charge);
-    let refund = sandbox.post("/v1/refunds", &format!("payment_intent={intent_id}&amount=500"));
+    let refund = sandbox.post(
+        "/v1/refunds",
+        &format!("payment_intent={intent_id}&amount=500"),
+    );
     tally.parse::<Refund>("refund", &refund);
 
     // A declined PaymentIntent: the 402 error body and the intent it carries.
@@ -239,13 +258,19 @@ fn main() {
     sandbox.pay(&setup_id);
     let done = sandbox.get(&format!("/v1/checkout/sessions/{setup_id}"));
     tally.parse::<CheckoutSession>("checkout.session (setup)", &done);
-    let setup_intent = sandbox.get(&format!("/v1/setup_intents/{}", field(&done, "setup_intent")));
+    let setup_intent = sandbox.get(&format!(
+        "/v1/setup_intents/{}",
+        field(&done, "setup_intent")
+    ));
     tally.parse::<SetupIntent>("setup_intent", &setup_intent);
 
     // Every event the flow emitted, envelope and object.
     let events = sandbox.get("/v1/events?limit=100");
     tally.parse_list::<Event>("event", &events);
 
-    println!("async-stripe 1.0.0-rc.10: {} passed, {} failed", tally.passed, tally.failed);
+    println!(
+        "async-stripe 1.0.0-rc.10: {} passed, {} failed",
+        tally.passed, tally.failed
+    );
     std::process::exit(i32::from(tally.failed > 0));
 }
