@@ -1,7 +1,7 @@
 //! The Creem contract: every response and every webhook event of realistic flows (catalog,
 //! customers, checkouts with tax and discounts, subscriptions through every status change,
 //! renewals and declined renewals on the clock, refunds, errors) validated against Creem's
-//! published OpenAPI document (`shared/reference/creem-openapi.json`), with zero violations.
+//! published OpenAPI document (`tests/contract/creem-openapi.json`, committed), with zero violations.
 //!
 //! The document lives beside the repository, not in it. Without it the test prints a notice
 //! and passes, unless `PAYSWITCH_REQUIRE_SCHEMAS=1`, which makes it fail (CI sets it).
