@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
 # Installs Stripe's official SDKs for the sandbox's SDK suites (idempotent): stripe-python,
 # pinned by requirements.txt, into a virtualenv under its test folder, and stripe-node,
-# pinned by package-lock.json, with `npm ci`. Fails when python3 or npm is missing, so CI
-# that sets PAYSWITCH_REQUIRE_SDKS=1 never runs the suites without them.
+# pinned by package-lock.json, with `npm ci`. Installs Debian's python3-venv, nodejs and npm
+# when missing; fails if they cannot be had, so CI that sets PAYSWITCH_REQUIRE_SDKS=1 never
+# runs the suites without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=crates/payswitch-sandbox/tests/sdk
+
+# A fresh Debian has python3 but not its venv module (python3-venv), and may lack node/npm.
+need=()
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd="sudo"
+  fi
+  $sudo_cmd apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${need[@]}"
+fi
 
 python_suite=$suites/stripe-python
 venv=$python_suite/.venv
