@@ -23,6 +23,10 @@ const TEST_CARDS: &[(&str, Option<(&str, &str)>)] = &[
     ("4242424242424242", None),
     ("5555555555554444", None),
     ("4000056655665556", None),
+    // Sandbox-only: pay the checkout, then decline a subscription's later charges (every one,
+    // or the first only). Gateways that keep a card on file read them (Creem's `cards.rs`).
+    ("4000009900000004", None),
+    ("4000009900000012", None),
     (
         "4000000000000002",
         Some(("generic_decline", "Your card was declined.")),
@@ -41,10 +45,15 @@ const TEST_CARDS: &[(&str, Option<(&str, &str)>)] = &[
     ),
 ];
 
+/// Returns a card number without its spaces and dashes.
+fn card_digits(card: &str) -> String {
+    card.chars().filter(|c| !matches!(c, ' ' | '-')).collect()
+}
+
 /// Decides what a test card does: `Ok` pays, `Err((code, message))` declines. Spaces and
 /// dashes are ignored; an unknown number is `incorrect_number`.
 pub(crate) fn card_outcome(card: &str) -> Result<(), (&'static str, &'static str)> {
-    let digits: String = card.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits = card_digits(card);
     match TEST_CARDS.iter().find(|(number, _)| *number == digits) {
         Some((_, None)) => Ok(()),
         Some((_, Some(decline))) => Err(*decline),
@@ -77,14 +86,15 @@ fn pay_locked(
     email: Option<&str>,
 ) -> Result<String, SandboxError> {
     let gateway = gateways::check_payable(state, id)?;
-    if let Err((code, message)) = card_outcome(card.unwrap_or(SUCCESS_CARD)) {
+    let card = card.unwrap_or(SUCCESS_CARD);
+    if let Err((code, message)) = card_outcome(card) {
         return Err(SandboxError::Declined {
             code: code.to_owned(),
             message: message.to_owned(),
         });
     }
     let email = email.unwrap_or(DEFAULT_EMAIL);
-    gateways::complete(app, state, gateway, id, email)
+    gateways::complete(app, state, gateway, id, email, &card_digits(card))
 }
 
 /// Attempts a payment with the declined card.

@@ -45,6 +45,8 @@ pub(crate) fn record_payment(state: &mut State, payment: Payment) -> String {
         capture_method: "automatic_async".to_owned(),
         automatic_payment_methods: Some(json!({ "allow_redirects": "always", "enabled": true })),
         receipt_email: None,
+        canceled_at: None,
+        cancellation_reason: None,
     };
     state.counts.stripe_payment_intents += 1;
     state

@@ -15,7 +15,9 @@ use crate::gateways::stripe::events::emit_event;
 use crate::gateways::stripe::form::Params;
 use crate::gateways::stripe::objects::{Session, TrialEndBehavior};
 use crate::gateways::stripe::params::{check_expand, expand_list, reject_unknown, CallContext};
-use crate::gateways::stripe::sessions::read::render;
+use crate::gateways::stripe::payment_intents::apply_intent_data;
+use crate::gateways::stripe::sessions::read::{render, EXPANDABLE};
+use crate::gateways::stripe::setup_intents::record_setup;
 use crate::gateways::stripe::subscriptions::create::{from_checkout, FromCheckout};
 use crate::state::{new_id, State};
 
@@ -29,7 +31,7 @@ pub(crate) fn expire(
 ) -> Outcome {
     reject_unknown(params, &["expand"], "")?;
     let expand = expand_list(params)?;
-    check_expand(&expand, &["line_items", "payment_intent"])?;
+    check_expand(&expand, EXPANDABLE)?;
     let session = state
         .stripe
         .sessions
@@ -155,10 +157,20 @@ pub(crate) fn complete(
     let mut payment_intent = None;
     let mut subscription = None;
     let mut invoice = None;
+    let mut setup_intent = None;
+    // `customer_creation=always` (payment and setup mode) makes a customer of the payer.
+    if customer.is_none() && session.customer_creation.as_deref() == Some("always") {
+        customer = Some(customers::insert(
+            app,
+            state,
+            customers::new_customer(now, Some(email.to_owned())),
+            None,
+        ));
+    }
     match session.mode.as_str() {
         // A no-cost order completes without a PaymentIntent.
         "payment" if session.amount_total > 0 => {
-            payment_intent = Some(record_payment(
+            let intent = record_payment(
                 state,
                 Payment {
                     amount: session.amount_total,
@@ -167,6 +179,16 @@ pub(crate) fn complete(
                     description: None,
                     email: Some(email.to_owned()),
                 },
+            );
+            apply_intent_data(state, &intent, &session.payment_intent_data);
+            payment_intent = Some(intent);
+        }
+        "setup" => {
+            setup_intent = Some(record_setup(
+                app,
+                state,
+                customer.as_deref(),
+                &session.setup_intent_data,
             ));
         }
         "subscription" => {
@@ -199,6 +221,7 @@ pub(crate) fn complete(
     stored.payment_intent = payment_intent;
     stored.subscription = subscription;
     stored.invoice = invoice;
+    stored.setup_intent = setup_intent;
     let redirect = completion_redirect(app, stored);
     let Some(session) = state.stripe.sessions.get(id) else {
         return Err(SandboxError::NotFound(id.to_owned()));

@@ -1,5 +1,8 @@
-//! Stripe PaymentIntents: the server creates one with the amount, the
-//! client confirms it with a test payment method and the client secret.
+//! Stripe PaymentIntents: the server creates one with the amount, the client confirms it
+//! with a test payment method and the client secret. Listing, updating, cancelling and
+//! capturing are in [`manage`].
+
+pub(crate) mod manage;
 
 use http::StatusCode;
 use serde_json::{json, Map, Value};
@@ -10,97 +13,122 @@ use crate::gateways::stripe::charges::record_intent_charge;
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
 use crate::gateways::stripe::events::emit_event;
-use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::PaymentIntent;
+use crate::gateways::stripe::form::{FormValue, Params};
+use crate::gateways::stripe::objects::{IntentData, PaymentIntent};
 use crate::gateways::stripe::params::{
-    boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
-    version_at_least, CallContext,
+    boolean, check_expand, emulated_value, existing_customer, expand_list, integer, metadata,
+    not_emulated, object, one_of, reject_unknown, reject_unsupported, text, version_at_least,
+    CallContext,
 };
+use crate::gateways::stripe::payment_methods::{self, test_card, TestCard};
 use crate::state::{new_id, random_token, State};
 
+/// What a refusal names: the operation.
+const WHAT: &str = "PaymentIntents";
+
+/// Create parameters the sandbox emulates. `return_url`, `use_stripe_sdk`,
+/// `error_on_requires_action` and `off_session` are accepted: they change nothing for the
+/// test cards, which never ask for authentication or a redirect.
 const CREATE_PARAMS: &[&str] = &[
     "allowed_payment_method_types",
     "amount",
-    "amount_details",
-    "application_fee_amount",
     "automatic_payment_methods",
     "capture_method",
     "confirm",
     "confirmation_method",
-    "confirmation_token",
     "currency",
     "customer",
-    "customer_account",
     "description",
     "error_on_requires_action",
-    "excluded_payment_method_types",
     "expand",
+    "metadata",
+    "off_session",
+    "payment_method",
+    "payment_method_types",
+    "receipt_email",
+    "return_url",
+    "use_stripe_sdk",
+];
+/// Documented create parameters the sandbox does not emulate: refused by name.
+const UNEMULATED_CREATE_PARAMS: &[&str] = &[
+    "amount_details",
+    "application_fee_amount",
+    "confirmation_token",
+    "customer_account",
+    "excluded_payment_method_types",
     "hooks",
     "mandate",
     "mandate_data",
-    "metadata",
-    "off_session",
     "on_behalf_of",
     "payment_details",
-    "payment_method",
     "payment_method_configuration",
     "payment_method_data",
     "payment_method_options",
-    "payment_method_types",
     "radar_options",
-    "receipt_email",
-    "return_url",
     "setup_future_usage",
     "shipping",
     "statement_descriptor",
     "statement_descriptor_suffix",
     "transfer_data",
     "transfer_group",
-    "use_stripe_sdk",
 ];
 
-/// What each test payment method does when confirmed: `None` succeeds,
-/// `Some((decline_code, message))` declines, as Stripe's test methods do.
-const TEST_PAYMENT_METHODS: &[(&str, Option<(&str, &str)>)] = &[
-    ("pm_card_visa", None),
-    ("pm_card_mastercard", None),
-    ("pm_card_amex", None),
-    ("pm_card_visa_debit", None),
-    (
-        "pm_card_chargeDeclined",
-        Some(("generic_decline", "Your card was declined.")),
-    ),
-    (
-        "pm_card_chargeDeclinedInsufficientFunds",
-        Some(("insufficient_funds", "Your card has insufficient funds.")),
-    ),
-    (
-        "pm_card_chargeDeclinedExpiredCard",
-        Some(("expired_card", "Your card has expired.")),
-    ),
-];
-
+/// Confirm parameters the sandbox emulates (the no-op ones as on create).
 const CONFIRM_PARAMS: &[&str] = &[
     "capture_method",
     "client_secret",
-    "confirmation_token",
     "error_on_requires_action",
     "expand",
+    "off_session",
+    "payment_method",
+    "receipt_email",
+    "return_url",
+    "use_stripe_sdk",
+];
+/// Documented confirm parameters the sandbox does not emulate: refused by name.
+const UNEMULATED_CONFIRM_PARAMS: &[&str] = &[
+    "confirmation_token",
     "mandate",
     "mandate_data",
-    "off_session",
     "payment_details",
-    "payment_method",
     "payment_method_data",
     "payment_method_options",
     "payment_method_types",
     "radar_options",
-    "receipt_email",
-    "return_url",
     "setup_future_usage",
     "shipping",
-    "use_stripe_sdk",
 ];
+
+/// Refuses payment method types other than `card`, the only one the sandbox emulates.
+fn check_card_only(params: &Params) -> Result<(), Failure> {
+    for name in ["payment_method_types", "allowed_payment_method_types"] {
+        let Some(value) = params.get(name) else {
+            continue;
+        };
+        let types = match value {
+            FormValue::Text(text) if text.is_empty() => continue,
+            other => other.as_list().ok_or_else(|| {
+                Failure::invalid(
+                    None,
+                    Some(name),
+                    format!("Invalid array: {name} must be an array."),
+                )
+            })?,
+        };
+        for (index, entry) in types {
+            match entry.as_text() {
+                Some("card") => {}
+                other => {
+                    return Err(not_emulated(
+                        &format!("{name}[{index}]={}", other.unwrap_or("…")),
+                        WHAT,
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 /// `POST /v1/payment_intents`.
 pub(crate) fn create(
@@ -109,7 +137,7 @@ pub(crate) fn create(
     params: &Params,
     context: &CallContext<'_>,
 ) -> Outcome {
-    reject_unknown(params, CREATE_PARAMS, "")?;
+    reject_unsupported(params, CREATE_PARAMS, UNEMULATED_CREATE_PARAMS, "", WHAT)?;
     if params.contains_key("payment_method_types")
         && version_at_least(context.api_version, "2026-09-30")
     {
@@ -121,6 +149,11 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
+    check_card_only(params)?;
+    // Manual confirmation needs a server-side confirm the sandbox does not distinguish.
+    one_of(params, "confirmation_method", "", &["automatic", "manual"])?;
+    emulated_value(params, "confirmation_method", "", &["automatic"], WHAT)?;
+    check_expand(&expand_list(params)?, &[])?;
     let (amount, currency) = parse_amount(params, &app.config.stripe_settlement_currency)?;
     let automatic = parse_automatic_payment_methods(params)?;
     let capture_method = one_of(
@@ -156,6 +189,8 @@ pub(crate) fn create(
         capture_method: capture_method.to_owned(),
         automatic_payment_methods: automatic,
         receipt_email: receipt_email.map(str::to_owned),
+        canceled_at: None,
+        cancellation_reason: None,
     };
     state.counts.stripe_payment_intents += 1;
     state.stripe.payment_intents.insert(id.clone(), intent);
@@ -177,7 +212,7 @@ pub(crate) fn create(
 fn parse_amount(params: &Params, settlement: &str) -> Result<(i64, String), Failure> {
     let amount = integer(params, "amount", "")?.ok_or_else(|| Failure::missing("amount"))?;
     let currency = text(params, "currency", "")?.ok_or_else(|| Failure::missing("currency"))?;
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+    if !currencies::is_stripe_currency(currency) {
         return Err(Failure::invalid(
             None,
             Some("currency"),
@@ -276,7 +311,15 @@ pub(crate) fn confirm(
     params: &Params,
     context: &CallContext<'_>,
 ) -> Outcome {
-    reject_unknown(params, CONFIRM_PARAMS, "")?;
+    reject_unsupported(params, CONFIRM_PARAMS, UNEMULATED_CONFIRM_PARAMS, "", WHAT)?;
+    check_expand(&expand_list(params)?, &[])?;
+    let capture_method = one_of(
+        params,
+        "capture_method",
+        "",
+        &["automatic", "automatic_async", "manual"],
+    )?;
+    let receipt_email = text(params, "receipt_email", "")?;
     let intent = state
         .stripe
         .payment_intents
@@ -287,6 +330,14 @@ pub(crate) fn confirm(
     let payment_method = text(params, "payment_method", "")?
         .map(str::to_owned)
         .or(stored_method);
+    if let Some(intent) = state.stripe.payment_intents.get_mut(id) {
+        if let Some(capture_method) = capture_method {
+            capture_method.clone_into(&mut intent.capture_method);
+        }
+        if let Some(email) = receipt_email {
+            intent.receipt_email = Some(email.to_owned());
+        }
+    }
     apply_payment_method(app, state, id, payment_method.as_deref(), context)
 }
 
@@ -326,10 +377,7 @@ fn apply_payment_method(
                 .to_owned(),
         ));
     };
-    let Some((_, decline)) = TEST_PAYMENT_METHODS
-        .iter()
-        .find(|(known, _)| *known == method)
-    else {
+    let Some(card) = test_card(method) else {
         return Err(Failure::invalid(
             Some("resource_missing"),
             Some("payment_method"),
@@ -337,17 +385,9 @@ fn apply_payment_method(
         ));
     };
     let payment_method_id = new_id("pm_");
-    match decline {
+    match card.decline {
         None => succeed(app, state, id, payment_method_id, context),
-        Some((decline_code, message)) => decline_with(
-            app,
-            state,
-            id,
-            payment_method_id,
-            decline_code,
-            message,
-            context,
-        ),
+        Some(_) => decline_with(app, state, id, payment_method_id, card, context),
     }
 }
 
@@ -393,20 +433,26 @@ fn decline_with(
     state: &mut State,
     id: &str,
     payment_method_id: String,
-    decline_code: &str,
-    message: &str,
+    card: TestCard,
     context: &CallContext<'_>,
 ) -> Outcome {
+    let (decline_code, message) = card
+        .decline
+        .unwrap_or(("generic_decline", "Your card was declined."));
+    let now = state.now();
     let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
         return Err(Failure::not_found("payment_intent", "intent", id));
     };
+    // Stripe embeds the whole PaymentMethod that was declined.
+    let payment_method =
+        payment_methods::render(&payment_method_id, card, intent.customer.as_deref(), now);
     let last_error = json!({
         "type": "card_error",
         "code": "card_declined",
         "decline_code": decline_code,
         "doc_url": "https://stripe.com/docs/error-codes/card-declined",
         "message": message,
-        "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
+        "payment_method": payment_method,
     });
     intent.status = "requires_payment_method".to_owned();
     intent.payment_method = None;
@@ -457,15 +503,17 @@ pub(crate) fn render(intent: &PaymentIntent) -> Value {
         "application": null,
         "application_fee_amount": null,
         "automatic_payment_methods": intent.automatic_payment_methods,
-        "canceled_at": null,
-        "cancellation_reason": null,
+        "canceled_at": intent.canceled_at,
+        "cancellation_reason": intent.cancellation_reason,
         "capture_method": intent.capture_method,
         "client_secret": intent.client_secret,
         "confirmation_method": "automatic",
         "created": intent.created,
         "currency": intent.currency,
         "customer": intent.customer,
+        "customer_account": null,
         "description": intent.description,
+        "excluded_payment_method_types": null,
         "last_payment_error": intent.last_payment_error,
         "latest_charge": intent.latest_charge,
         "livemode": false,
@@ -487,4 +535,28 @@ pub(crate) fn render(intent: &PaymentIntent) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     })
+}
+
+/// Gives the PaymentIntent a paid checkout made (and its charge) what the session's
+/// `payment_intent_data` asked for: `description`, `metadata` and `receipt_email`.
+pub(crate) fn apply_intent_data(state: &mut State, intent_id: &str, data: &IntentData) {
+    let Some(intent) = state.stripe.payment_intents.get_mut(intent_id) else {
+        return;
+    };
+    if data.description.is_some() {
+        intent.description.clone_from(&data.description);
+    }
+    intent.metadata.extend(data.metadata.clone());
+    if data.receipt_email.is_some() {
+        intent.receipt_email.clone_from(&data.receipt_email);
+    }
+    let description = intent.description.clone();
+    let metadata = intent.metadata.clone();
+    let Some(charge_id) = intent.latest_charge.clone() else {
+        return;
+    };
+    if let Some(charge) = state.stripe.charges.get_mut(&charge_id) {
+        charge.description = description;
+        charge.metadata = metadata;
+    }
 }
