@@ -32,7 +32,7 @@
 //! | `POST /account/{id}/change-plan` | `sku=` another monthly plan, prorated, 303 to the account page |
 //! | `POST /account/{id}/portal` | opens a customer-portal session that returns to the account page, 303 to it |
 //! | `POST /account/{id}/refund` | the admin's full refund of a paid order (no login in this demo), 303 to the account page |
-//! | `GET /orders/{id}`, `GET /orders.json` | the order state as JSON (status, the gateway it is on, times marked paid, gateway ids, the events processed for it); `/orders.json` adds the inbox: events processed, duplicate deliveries, events pending and failed |
+//! | `GET /orders/{id}`, `GET /orders.json` | the order state as JSON (status, the gateway it is on, times marked paid, gateway ids, the events processed for it); `/orders.json` adds the store's record of each subscription and the inbox: events processed, duplicate deliveries, events pending and failed, ties settled |
 //!
 //! A failed account action is shown on the account page with a status that says why: 409
 //! when the subscription or payment is not in a state that allows it, 501 when the gateway
@@ -62,6 +62,7 @@ mod pages;
 mod processing;
 mod records;
 mod schema;
+mod snapshot;
 mod versions;
 mod web;
 

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use payswitch::store::{EventStatus, Store};
+use payswitch::store::Store;
 use payswitch::{CheckoutResult, Currency, Money, Refund, RefundStatus};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -180,26 +180,6 @@ impl Confirmed {
     }
 }
 
-/// `/orders.json`: every order and what the store's inbox holds.
-#[derive(Debug, Serialize)]
-pub struct Snapshot {
-    /// The gateway (or the migration) this storefront runs on.
-    pub gateway: String,
-    /// Every order, oldest first.
-    pub orders: Vec<Order>,
-    /// Every webhook event the store's worker has processed, by arrival; each appears once.
-    pub processed_event_ids: Vec<String>,
-    /// Deliveries the store recognised as repeats of an event it already held.
-    pub duplicate_deliveries: u64,
-    /// Events received and not processed yet (waiting for the worker, or for a retry).
-    pub pending_events: u64,
-    /// Events the worker gave up on (parked; the store can replay them).
-    pub failed_events: u64,
-}
-
-/// How many inbox rows `/orders.json` reads: this is a demo's operator view, not a report.
-const SNAPSHOT_EVENTS: u32 = 10_000;
-
 /// The orders, in the store's database.
 #[derive(Debug, Clone)]
 pub struct Orders {
@@ -298,30 +278,6 @@ impl Orders {
             order.event_ids = by_order.remove(&order.id).unwrap_or_default();
         }
         Ok(orders)
-    }
-
-    /// Everything, for tests and operators.
-    pub async fn snapshot(&self, gateway: &str) -> Result<Snapshot, payswitch::store::StoreError> {
-        let orders = self.list().await?;
-        let events = self.store.events(None, SNAPSHOT_EVENTS).await?;
-        let mut snapshot = Snapshot {
-            gateway: gateway.to_owned(),
-            orders,
-            processed_event_ids: Vec::new(),
-            duplicate_deliveries: 0,
-            pending_events: 0,
-            failed_events: 0,
-        };
-        for event in events {
-            snapshot.duplicate_deliveries += event.deliveries.saturating_sub(1);
-            match event.status {
-                EventStatus::Done => snapshot.processed_event_ids.push(event.event_id),
-                EventStatus::Failed => snapshot.failed_events += 1,
-                // Pending, processing, and statuses a later store adds: not done yet.
-                _ => snapshot.pending_events += 1,
-            }
-        }
-        Ok(snapshot)
     }
 
     /// Learns the gateway's ids from a paid checkout retrieved for its order (the account

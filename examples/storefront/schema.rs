@@ -45,6 +45,7 @@ const SCHEMA: [&str; 5] = [
         gateway TEXT NOT NULL,
         subscription_id TEXT NOT NULL,
         event_at BIGINT NOT NULL,
+        event_rank BIGINT NOT NULL,
         state TEXT NOT NULL,
         settle_after BIGINT,
         PRIMARY KEY (gateway, subscription_id)

@@ -8,12 +8,13 @@
 //! if the gateway delivers them in the other order the store ends with the cancellation.
 //! Neither event says which came last; the gateway does.
 //!
-//! So the storefront's handler remembers, per subscription, the time and the state of the
-//! newest event it has seen (`subscription_versions`, in the same transaction as the store's
-//! update). An event of the same time that says something else marks the subscription to be
-//! settled ([`observe`]); after the worker's round, outside any transaction, the storefront
-//! retrieves each marked subscription from the gateway and records it as a settle event of
-//! that same time ([`settle_event`]), which the worker then applies like any other: it comes
+//! So the storefront's handler remembers, per subscription, the time, the rank and the state
+//! of the newest event it has seen (`subscription_versions`, in the same transaction as the
+//! store's update). An event of the same time and rank that says something else marks the
+//! subscription to be settled ([`observe`]); a different rank needs nothing, since the store
+//! keeps the one further along. After the worker's round, outside any transaction, the
+//! storefront retrieves each marked subscription from the gateway and records it as a settle
+//! event of that same time ([`settle_event`]), which the worker then applies like any other: it comes
 //! after both, so the store ends with what the gateway holds, and a later event still
 //! supersedes it. A retrieve that fails is tried again later ([`postpone`]); meanwhile the
 //! account page shows the gateway's state anyway (it retrieves on every view).
@@ -34,27 +35,69 @@ pub const SETTLE_EVENT_TYPE: &str = "storefront.settle";
 /// How an event's subscription compares with the newest one seen for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seen {
-    /// Created later, or the first seen: it is now the newest.
+    /// Created later, or at the same time and further along (as the store's rank says), or
+    /// the first seen: it is now the newest.
     Newer,
-    /// Created at the same time and says the same: nothing to settle (a Stripe checkout's
-    /// several events of one moment).
+    /// Created at the same time, as far along, and says the same: nothing to settle (a
+    /// Stripe checkout's several events of one moment).
     Same,
-    /// Created at the same time and says something else: which is current is unknown.
+    /// Created at the same time, as far along, and says something else: which is current is
+    /// unknown, and the store keeps whichever it processed last.
     Tied,
-    /// Created earlier: the store ignores it too.
+    /// Created earlier, or at the same time and less far along: the store ignores it too.
     Older,
 }
 
-/// Compares an event's subscription, created at `at` (unix ms) with `state`, with the newest
-/// seen (`held`: its time and state).
-pub fn compare(at: i64, state: &str, held: Option<(i64, &str)>) -> Seen {
-    match held {
-        None => Seen::Newer,
-        Some((held_at, _)) if at > held_at => Seen::Newer,
-        Some((held_at, held_state)) if at == held_at && state == held_state => Seen::Same,
-        Some((held_at, _)) if at == held_at => Seen::Tied,
-        Some(_) => Seen::Older,
+/// A version of a subscription: its event's time (unix ms), its rank, its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version<'a> {
+    /// The gateway's time of the event.
+    pub at: i64,
+    /// How far along its life the subscription is ([`rank`]).
+    pub rank: i64,
+    /// What it says ([`state_of`]).
+    pub state: &'a str,
+}
+
+/// Compares an event's version of a subscription with the newest seen.
+pub fn compare(incoming: Version<'_>, held: Option<Version<'_>>) -> Seen {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let Some(held) = held else {
+        return Seen::Newer;
+    };
+    match (incoming.at.cmp(&held.at), incoming.rank.cmp(&held.rank)) {
+        (Greater, _) | (Equal, Greater) => Seen::Newer,
+        (Less, _) | (Equal, Less) => Seen::Older,
+        (Equal, Equal) if incoming.state == held.state => Seen::Same,
+        (Equal, Equal) => Seen::Tied,
     }
+}
+
+/// How far along its life a subscription is, as the store ranks snapshots of the same time
+/// (`docs/store.md` §3): its stage — not started, trial, live (active, past due, paused,
+/// unpaid, or a status payswitch does not know), ended — then its current period's end.
+/// The store orders snapshots of different ranks whatever the delivery order; only equal
+/// ranks can tie.
+pub fn rank(subscription: &Subscription) -> i64 {
+    use payswitch::SubscriptionStatus::{
+        Active, Canceled, Expired, Incomplete, Other, PastDue, Paused, Trialing, Unpaid,
+    };
+    // Unix ms fit in 44 bits until the year 2527.
+    const PERIOD_BITS: u32 = 44;
+    let stage: i64 = match subscription.status {
+        Incomplete => 0,
+        Trialing => 1,
+        Active | PastDue | Paused | Unpaid | Other(_) => 2,
+        Canceled | Expired => 3,
+        // A status added to payswitch after this example: live, like an unknown word.
+        _ => 2,
+    };
+    let period_end = subscription
+        .current_period_end
+        .map(millis)
+        .unwrap_or(0)
+        .clamp(0, (1i64 << PERIOD_BITS) - 1);
+    (stage << PERIOD_BITS) | period_end
 }
 
 /// What of a subscription two events can disagree on, as one comparable string.
@@ -104,9 +147,10 @@ pub async fn observe(
 ) -> Result<Seen, sqlx::Error> {
     let gateway = subscription.provider.name();
     let at = millis(at);
+    let rank = rank(subscription);
     let state = state_of(subscription);
     let held = sqlx::query(
-        "SELECT event_at, state FROM subscription_versions \
+        "SELECT event_at, event_rank, state FROM subscription_versions \
          WHERE gateway = $1 AND subscription_id = $2",
     )
     .bind(gateway)
@@ -116,27 +160,37 @@ pub async fn observe(
     let held = match &held {
         Some(row) => Some((
             row.try_get::<i64, _>("event_at")?,
+            row.try_get::<i64, _>("event_rank")?,
             row.try_get::<String, _>("state")?,
         )),
         None => None,
     };
     let seen = compare(
-        at,
-        &state,
-        held.as_ref().map(|(at, state)| (*at, state.as_str())),
+        Version {
+            at,
+            rank,
+            state: &state,
+        },
+        held.as_ref().map(|(at, rank, state)| Version {
+            at: *at,
+            rank: *rank,
+            state,
+        }),
     );
     match (seen, settled) {
         // What the gateway said when asked is the state of that time.
         (Seen::Same | Seen::Tied, true) | (Seen::Newer, _) => {
             sqlx::query(
-                "INSERT INTO subscription_versions (gateway, subscription_id, event_at, state, \
-                 settle_after) VALUES ($1, $2, $3, $4, NULL) \
+                "INSERT INTO subscription_versions (gateway, subscription_id, event_at, \
+                 event_rank, state, settle_after) VALUES ($1, $2, $3, $4, $5, NULL) \
                  ON CONFLICT (gateway, subscription_id) DO UPDATE SET \
-                 event_at = excluded.event_at, state = excluded.state, settle_after = NULL",
+                 event_at = excluded.event_at, event_rank = excluded.event_rank, \
+                 state = excluded.state, settle_after = NULL",
             )
             .bind(gateway)
             .bind(&subscription.id)
             .bind(at)
+            .bind(rank)
             .bind(&state)
             .execute(&mut *connection)
             .await?;
@@ -242,28 +296,65 @@ mod tests {
 
     #[test]
     fn compare_table() {
+        let version = |at, rank, state| Version { at, rank, state };
+        let held = Some(version(1_000, 5, "a"));
         let cases = [
-            (1_000, "a", None, Seen::Newer, "nothing seen"),
-            (2_000, "b", Some((1_000, "a")), Seen::Newer, "later"),
+            (version(1_000, 5, "a"), None, Seen::Newer, "nothing seen"),
+            (version(2_000, 1, "b"), held, Seen::Newer, "later"),
             (
-                1_000,
-                "a",
-                Some((1_000, "a")),
+                version(1_000, 6, "b"),
+                held,
+                Seen::Newer,
+                "same time, further along",
+            ),
+            (
+                version(1_000, 5, "a"),
+                held,
                 Seen::Same,
-                "same time, same state",
+                "same time and rank, same state",
             ),
             (
-                1_000,
-                "b",
-                Some((1_000, "a")),
+                version(1_000, 5, "b"),
+                held,
                 Seen::Tied,
-                "same time, another state",
+                "same time and rank, another state",
             ),
-            (500, "b", Some((1_000, "a")), Seen::Older, "earlier"),
+            (
+                version(1_000, 4, "b"),
+                held,
+                Seen::Older,
+                "same time, less far along",
+            ),
+            (version(500, 9, "b"), held, Seen::Older, "earlier"),
         ];
-        for (at, state, held, expected, case) in cases {
-            assert_eq!(compare(at, state, held), expected, "{case}");
+        for (incoming, held, expected, case) in cases {
+            assert_eq!(compare(incoming, held), expected, "{case}");
         }
+    }
+
+    #[test]
+    fn an_ended_subscription_outranks_a_live_one_and_a_renewal_its_last_period() {
+        use payswitch::SubscriptionStatus;
+        let at = |seconds| OffsetDateTime::from_unix_timestamp(seconds).expect("a time");
+        let mut live = Subscription::new(
+            "sub_1",
+            payswitch::ProviderKind::MEMORY,
+            SubscriptionStatus::Active,
+        );
+        live.current_period_end = Some(at(1_700_000_000));
+        let mut renewed = live.clone();
+        renewed.current_period_end = Some(at(1_702_600_000));
+        let mut canceled = live.clone();
+        canceled.status = SubscriptionStatus::Canceled;
+        assert!(rank(&renewed) > rank(&live));
+        assert!(rank(&canceled) > rank(&renewed));
+        let mut scheduled = live.clone();
+        scheduled.cancel_at_period_end = true;
+        assert_eq!(
+            rank(&scheduled),
+            rank(&live),
+            "a cancel and a resume can tie"
+        );
     }
 
     #[test]

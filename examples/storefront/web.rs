@@ -17,6 +17,7 @@ use crate::app::{account_path, App};
 use crate::catalog::{self, OFFERS};
 use crate::orders::{Confirmed, NotConfirmed, PaidVia};
 use crate::pages::{self, ReturnState};
+use crate::snapshot;
 
 /// The storefront's routes.
 pub fn router(app: App) -> axum::Router {
@@ -264,7 +265,7 @@ async fn webhook(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
 }
 
 async fn all_orders(State(app): State<App>) -> Response {
-    match app.orders.snapshot(app.gateway_name()).await {
+    match snapshot::snapshot(&app.orders, &app.plans, app.gateway_name()).await {
         Ok(snapshot) => Json(snapshot).into_response(),
         Err(error) => storage_failed(&app, "could not list the orders", &error),
     }
