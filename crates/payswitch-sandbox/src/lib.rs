@@ -52,6 +52,7 @@ mod customer;
 mod error;
 mod faults;
 mod gateways;
+mod instruments;
 mod lifecycle;
 mod money;
 mod pages;
@@ -75,6 +76,9 @@ pub use config::{
 pub use error::SandboxError;
 pub use faults::MAX_FAULT_DELAY;
 pub use faults::{Fault, FaultKind};
+pub use gateways::stripe::dunning::{
+    StripeDunning, StripeInvoiceAfterRetries, StripeSubscriptionAfterRetries,
+};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::MAX_RECORDED_BODY;

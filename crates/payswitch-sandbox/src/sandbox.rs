@@ -23,6 +23,7 @@ use crate::customer;
 use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::gateways;
+use crate::gateways::stripe::dunning::StripeDunning;
 use crate::lifecycle::{advance_clock, forget_old, sweep_and_flush};
 use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
@@ -46,6 +47,7 @@ impl Sandbox {
                 stripe_webhook_secret: DEFAULT_STRIPE_WEBHOOK_SECRET.to_owned(),
                 stripe_api_version: DEFAULT_STRIPE_API_VERSION.to_owned(),
                 stripe_settlement_currency: DEFAULT_STRIPE_SETTLEMENT_CURRENCY.to_owned(),
+                stripe_dunning: StripeDunning::default(),
                 creem_api_key: DEFAULT_CREEM_API_KEY.to_owned(),
                 creem_redirect_signing: CreemRedirectSigning::default(),
                 creem_webhook_secret: DEFAULT_CREEM_WEBHOOK_SECRET.to_owned(),
@@ -104,6 +106,14 @@ impl SandboxBuilder {
     /// [`SandboxBuilder::start`] refuses a currency without a published minimum.
     pub fn stripe_settlement_currency(mut self, currency: impl Into<String>) -> Self {
         self.config.stripe_settlement_currency = currency.into().to_ascii_lowercase();
+        self
+    }
+
+    /// Sets when Stripe retries a failed subscription payment and what happens once every
+    /// retry failed (default [`StripeDunning::default`]: 8 retries within 2 weeks, then the
+    /// subscription is canceled and the invoice left open).
+    pub fn stripe_dunning(mut self, dunning: StripeDunning) -> Self {
+        self.config.stripe_dunning = dunning;
         self
     }
 

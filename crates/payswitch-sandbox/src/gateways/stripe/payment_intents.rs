@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::access::constant_time_eq;
 use crate::app::App;
-use crate::gateways::stripe::charges::record_intent_charge;
+use crate::gateways::stripe::charges::{record_failed_intent_charge, record_intent_charge};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
 use crate::gateways::stripe::events::emit_event;
@@ -16,6 +16,7 @@ use crate::gateways::stripe::params::{
     boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
     version_at_least, CallContext,
 };
+use crate::instruments::Decline;
 use crate::state::{new_id, random_token, State};
 
 const CREATE_PARAMS: &[&str] = &[
@@ -158,7 +159,9 @@ pub(crate) fn create(
         receipt_email: receipt_email.map(str::to_owned),
     };
     state.counts.stripe_payment_intents += 1;
+    let created = render(&intent);
     state.stripe.payment_intents.insert(id.clone(), intent);
+    emit_event(app, state, "payment_intent.created", created, Some(context));
     if confirm {
         return apply_payment_method(app, state, &id, payment_method, context);
     }
@@ -374,7 +377,7 @@ fn succeed(
     let rendered = render(intent);
     if intent.status == "succeeded" {
         // A succeeded intent has a charge that refunds can draw on.
-        record_intent_charge(state, id);
+        record_intent_charge(app, state, id, Some(context));
         emit_event(
             app,
             state,
@@ -393,8 +396,8 @@ fn decline_with(
     state: &mut State,
     id: &str,
     payment_method_id: String,
-    decline_code: &str,
-    message: &str,
+    decline_code: &'static str,
+    message: &'static str,
     context: &CallContext<'_>,
 ) -> Outcome {
     let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
@@ -413,6 +416,12 @@ fn decline_with(
     intent.latest_charge = Some(new_id("ch_"));
     intent.last_payment_error = Some(last_error);
     let rendered = render(intent);
+    let decline = Decline {
+        code: "card_declined",
+        decline_code: Some(decline_code),
+        message,
+    };
+    record_failed_intent_charge(app, state, id, decline, Some(context));
     emit_event(
         app,
         state,

@@ -172,6 +172,7 @@ pub(crate) fn create(
         allow_promotion_codes,
         payment_method_collection,
         subscription_data,
+        delayed_payment: None,
     };
     let rendered = read::render(app, state, &session, &expand);
     state.counts.stripe_checkout_sessions += 1;

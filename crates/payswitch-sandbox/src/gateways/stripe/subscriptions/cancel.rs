@@ -17,12 +17,14 @@ use crate::gateways::stripe::objects::{InvoiceLine, Subscription, SubscriptionSt
 use crate::gateways::stripe::params::{
     boolean, check_expand, expand_list, integer, object, one_of, reject_unknown, text, CallContext,
 };
+use crate::gateways::stripe::payment_methods;
 use crate::gateways::stripe::subscriptions::changes::{
     check_proration_date, proration_behavior, ProrationBehavior,
 };
 use crate::gateways::stripe::subscriptions::render::{render, EXPANSIONS};
 use crate::gateways::stripe::subscriptions::{discount_at, find, period_end, schedule};
-use crate::state::{new_id, State};
+use crate::instruments::DEFAULT_CARD;
+use crate::state::State;
 
 /// `DELETE /v1/subscriptions/{id}`: cancels now. A canceled subscription answers 404, as
 /// Stripe's does ("akin to being deleted", stripe/stripe-go#1887).
@@ -333,9 +335,16 @@ pub(crate) fn resume(
         }
     }
     resumed.status = SubscriptionStatus::Active;
-    resumed
-        .default_payment_method
-        .get_or_insert_with(|| new_id("pm_"));
+    if resumed.default_payment_method.is_none()
+        && payment_methods::for_subscription(state, &resumed).is_none()
+    {
+        resumed.default_payment_method = Some(payment_methods::insert(
+            state,
+            DEFAULT_CARD,
+            Some(&resumed.customer),
+            None,
+        ));
+    }
     let invoice_id = (!lines.is_empty()).then(new_invoice_id);
     if invoice_id.is_some() {
         resumed.latest_invoice = invoice_id.clone();
