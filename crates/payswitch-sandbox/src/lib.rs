@@ -32,9 +32,11 @@
 //! ```
 //!
 //! Stripe's billing lifecycle is emulated too: `/v1/customers` (with search),
-//! `/v1/subscriptions`, `/v1/invoices` (with `create_preview`), `/v1/refunds`, `/v1/charges`,
-//! `/v1/events` and `/v1/billing_portal/sessions`, whose link opens the hosted customer
-//! portal `/portal/{token}`.
+//! `/v1/payment_methods`, `/v1/subscriptions`, `/v1/invoices` (with `create_preview` and
+//! `pay`), `/v1/refunds`, `/v1/charges`, `/v1/events` and `/v1/billing_portal/sessions`,
+//! whose link opens the hosted customer portal `/portal/{token}`. Every flow emits Stripe's
+//! events in Stripe's order; the sandbox clock renews subscriptions, retries failed payments
+//! as [`StripeDunning`] says, ends trials and expires checkouts.
 //!
 //! See `docs/sandbox.md` for the endpoints, the admin API, test cards,
 //! faults and webhooks.

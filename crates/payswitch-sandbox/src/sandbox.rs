@@ -390,12 +390,15 @@ impl SandboxHandle {
     }
 
     /// Pays a Stripe session or Creem checkout as a customer would, with
-    /// `card` (default `4242 4242 4242 4242`), and returns the URL the
-    /// browser would be redirected to.
+    /// `card` (default `4242 4242 4242 4242`): one of Stripe's test card numbers, or for a
+    /// Stripe session in euros a SEPA Direct Debit test IBAN (the session completes unpaid
+    /// and the debit settles on the clock). Returns the URL the browser would be redirected
+    /// to.
     ///
     /// # Errors
     /// [`SandboxError::Declined`] for a declining card (the session stays
-    /// open), [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
+    /// open; on Stripe the failed attempt and its events are recorded),
+    /// [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
     pub fn pay(&self, id: &str, card: Option<&str>) -> Result<String, SandboxError> {
         customer::pay(&self.app, id, card, None)
     }
@@ -429,7 +432,9 @@ impl SandboxHandle {
         customer::expire(&self.app, id)
     }
 
-    /// Moves the sandbox clock forward, expiring what became due.
+    /// Moves the sandbox clock forward and runs everything that became due, in time order, as
+    /// a Stripe test clock does: expiries, debit settlements, renewals, trial ends, scheduled
+    /// cancellations, invoice finalizations and payment retries.
     pub fn advance_clock(&self, by: Duration) {
         advance_clock(&self.app, by);
     }

@@ -1,6 +1,7 @@
-//! Stripe Customers: `POST /v1/customers`, retrieve, update, list by email, search with
-//! Stripe's query language, the customer a paid subscription checkout creates, and the
-//! `customer.created` / `customer.updated` events.
+//! Stripe Customers: `POST /v1/customers`, retrieve, update (with the default payment method
+//! its invoices are charged to), list by email, search with Stripe's query language, the
+//! customer a paid subscription checkout creates, and the `customer.created` /
+//! `customer.updated` events.
 
 use base64::Engine;
 use http::StatusCode;
@@ -352,12 +353,12 @@ pub(crate) fn update(
     )?;
     let default_method = default_payment_method(params)?;
     if let Some(Some(method)) = default_method {
-        if !state
+        let attached = state
             .stripe
             .payment_methods
             .get(method)
-            .is_some_and(|stored| stored.customer.as_deref() == Some(id))
-        {
+            .is_some_and(|stored| stored.customer.as_deref() == Some(id));
+        if !attached {
             return Err(not_attached(method));
         }
     }

@@ -206,6 +206,8 @@ pub(crate) fn complete(
             subscription = Some(subscription_id);
             invoice = Some(invoice_id);
         }
+        // Setup mode saves the method for later: a card Stripe will not save is declined.
+        "setup" => instrument.attach().map_err(Decline::into_error)?,
         _ => {}
     }
     let Some(stored) = state.stripe.sessions.get_mut(id) else {

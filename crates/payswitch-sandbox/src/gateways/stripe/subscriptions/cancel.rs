@@ -247,8 +247,9 @@ pub(crate) fn pause_after_trial(app: &App, state: &mut State, id: &str) {
 /// `POST /v1/subscriptions/{id}/resume`: only a `paused` subscription. With
 /// `billing_cycle_anchor=now` (the default) a new period starts now and is invoiced; with
 /// `unchanged` the current cycle goes on and the rest of it is prorated (unless
-/// `proration_behavior=none`). The invoice is collected with the test card: the sandbox
-/// assumes the customer added a payment method before resuming.
+/// `proration_behavior=none`). The invoice is charged to the subscription's (or customer's)
+/// payment method; without one the sandbox assumes the customer added the paying test Visa
+/// before resuming, and saves it.
 pub(crate) fn resume(
     app: &App,
     state: &mut State,
