@@ -589,3 +589,30 @@ async fn a_year_of_renewals_with_one_failed_renewal_recovered_and_one_not() {
         "events in time order"
     );
 }
+
+#[tokio::test]
+async fn canceling_a_past_due_subscription_stops_its_retries() {
+    let sandbox = sandbox_with(StripeDunning::retry_after_days(&[3, 5, 7])).await;
+    let (id, _) = subscribe_then_fail(&sandbox, "quit@shop.test").await;
+    let end = period_end(&sandbox, &id).await;
+    advance_to(&sandbox, end + HOUR + 60);
+    let past_due = subscription(&sandbox, &id).await;
+    assert_eq!(past_due["status"], "past_due");
+    let open_id = past_due["latest_invoice"].as_str().unwrap().to_owned();
+    assert!(invoice(&sandbox, &open_id).await["next_payment_attempt"].is_i64());
+
+    let canceled = stripe_delete(&sandbox, &format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(canceled.status, 200, "{}", canceled.json);
+    let open = invoice(&sandbox, &open_id).await;
+    assert_eq!(open["status"], "open");
+    assert_eq!(open["next_payment_attempt"], Value::Null);
+    assert_eq!(open["auto_advance"], false);
+    let before = all_events(&sandbox).await.len();
+    advance_to(&sandbox, end + 20 * 24 * HOUR);
+    assert_eq!(
+        all_events(&sandbox).await.len(),
+        before,
+        "no retry after cancellation"
+    );
+    assert_eq!(invoice(&sandbox, &open_id).await["attempt_count"], 1);
+}

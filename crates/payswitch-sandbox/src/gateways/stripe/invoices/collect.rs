@@ -106,7 +106,7 @@ pub(crate) fn attempt(
                 .and_then(|customer| customer.default_payment_method.clone())
         });
     let Some(method) = method else {
-        record_failure(app, state, id, kind, NO_PAYMENT_METHOD, context);
+        record_failure(app, state, id, kind, context);
         return Err(NO_PAYMENT_METHOD);
     };
     let description = match invoice.billing_reason.as_str() {
@@ -149,7 +149,7 @@ pub(crate) fn attempt(
             Ok(())
         }
         AttemptResult::Declined(decline) => {
-            record_failure(app, state, id, kind, decline, context);
+            record_failure(app, state, id, kind, context);
             Err(decline)
         }
     }
@@ -224,7 +224,6 @@ fn record_failure(
     state: &mut State,
     id: &str,
     kind: AttemptKind,
-    _decline: Decline,
     context: Option<&CallContext<'_>>,
 ) {
     let now = state.now();
@@ -374,16 +373,14 @@ pub(crate) fn settle_delayed(app: &App, state: &mut State, settled: &Settled) {
     if settled.succeeded {
         mark_paid(app, state, &id, AttemptKind::Manual, None);
     } else {
-        let decline = Decline {
-            code: "generic_could_not_process",
-            decline_code: None,
-            message: "The payment could not be processed by the customer's bank.",
-        };
-        record_failure(app, state, &id, AttemptKind::Automatic, decline, None);
+        record_failure(app, state, &id, AttemptKind::Automatic, None);
     }
 }
 
-/// Retries every open invoice whose next payment attempt has come, oldest first.
+/// Retries every open invoice whose next payment attempt has come, oldest first. An invoice
+/// of a canceled subscription is not retried: "upon subscription cancellation, Stripe will
+/// stop automatic collection of all finalized invoices" (API reference, cancel a
+/// subscription; the sandbox stops those of that subscription).
 pub(crate) fn retry_due(app: &App, state: &mut State) {
     let now = state.now();
     let due: Vec<String> = state
@@ -397,11 +394,39 @@ pub(crate) fn retry_due(app: &App, state: &mut State) {
         .map(|invoice| invoice.id.clone())
         .collect();
     for id in due {
-        if let Some(invoice) = state.stripe.invoices.get_mut(&id) {
-            invoice.next_payment_attempt = None;
+        let Some(invoice) = state.stripe.invoices.get_mut(&id) else {
+            continue;
+        };
+        invoice.next_payment_attempt = None;
+        let subscription = invoice.subscription.clone();
+        let canceled = subscription
+            .and_then(|subscription| state.stripe.subscriptions.get(&subscription))
+            .is_some_and(|subscription| subscription.status == SubscriptionStatus::Canceled);
+        if canceled {
+            continue;
         }
         // A failure has scheduled the next retry (or run out); nothing else to do here.
         let _ = attempt(app, state, &id, AttemptKind::Automatic, None, None);
+    }
+}
+
+/// Stops the automatic collection of a canceled subscription's open invoices: no retry is
+/// scheduled any more (Stripe stops automatic collection on cancellation).
+pub(crate) fn stop_collection(state: &mut State, subscription: &str) {
+    let open: Vec<String> = state
+        .stripe
+        .invoices
+        .oldest_first()
+        .filter(|invoice| {
+            invoice.status == InvoiceStatus::Open
+                && invoice.subscription.as_deref() == Some(subscription)
+        })
+        .map(|invoice| invoice.id.clone())
+        .collect();
+    for id in open {
+        if let Some(invoice) = state.stripe.invoices.get_mut(&id) {
+            invoice.next_payment_attempt = None;
+        }
     }
 }
 

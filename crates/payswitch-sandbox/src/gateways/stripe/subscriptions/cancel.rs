@@ -9,6 +9,7 @@ use crate::gateways::stripe::calendar::period_containing;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::events::{emit_event, emit_update_event, previous_attributes};
 use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::invoices::collect::stop_collection;
 use crate::gateways::stripe::invoices::issue::{issue, new_invoice_id, Collection, Draft};
 use crate::gateways::stripe::invoices::lines::{
     period_line, remaining_time_line, unused_time_line, Billed,
@@ -121,6 +122,7 @@ pub(crate) fn cancel(
     let rendered = render(state, &canceled, &[]);
     let answer = render(state, &canceled, &expand);
     state.stripe.subscriptions.insert(id.to_owned(), canceled);
+    stop_collection(state, id);
     if let (Some(invoice_id), Some(draft)) = (invoice_id, draft) {
         issue(
             app,
@@ -153,6 +155,7 @@ pub(crate) fn end_scheduled(app: &App, state: &mut State, id: &str, at: i64) {
         subscription.canceled_at = Some(at);
     }
     subscription.cancellation_reason = Some("cancellation_requested".to_owned());
+    stop_collection(state, id);
     let Some(subscription) = state.stripe.subscriptions.get(id) else {
         return;
     };
