@@ -33,7 +33,7 @@ pub(crate) struct Draft {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Collection {
     Pay,
-    /// Finalized and left open: there is no payment method to collect with.
+    /// Finalized and left open, unattempted: the subscription is `unpaid`.
     LeaveOpen,
     KeepAsDraft,
     MarkUncollectible,
