@@ -48,10 +48,35 @@ mod select;
 
 pub use router::Router;
 pub use select::{
-    available_providers, check_config, config_from_env, config_from_vars, from_config, from_env,
+    available_providers, check_config, config_from_env, config_from_vars, config_with_env,
+    config_with_vars, from_config, from_env,
 };
 
 /// Compiles the README's Rust example as a doctest, so it cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// Compiles every Rust block of the guides in `docs/` as doctests, so none can drift from the
+/// API (blocks that need a feature are compiled when it is on, as `--all-features` does).
+#[cfg(doctest)]
+pub mod guide_doctests {
+    #[doc = include_str!("../docs/architecture.md")]
+    pub struct Architecture;
+    #[doc = include_str!("../docs/errors-and-retries.md")]
+    pub struct ErrorsAndRetries;
+    #[doc = include_str!("../docs/switching-gateways.md")]
+    pub struct SwitchingGateways;
+    #[doc = include_str!("../docs/webhooks.md")]
+    pub struct Webhooks;
+    #[doc = include_str!("../docs/performance.md")]
+    pub struct Performance;
+    #[doc = include_str!("../docs/reliability.md")]
+    pub struct Reliability;
+    #[cfg(all(feature = "mock", feature = "sandbox", feature = "stripe"))]
+    #[doc = include_str!("../docs/testing.md")]
+    pub struct Testing;
+    #[cfg(feature = "store")]
+    #[doc = include_str!("../docs/store.md")]
+    pub struct Store;
+}

@@ -23,6 +23,10 @@ const REMEMBERED_CHECKOUTS: usize = 10_000;
 /// failures (timeouts, 5xx, an idempotency key still in progress) are returned to the caller,
 /// so an order never gets two payable checkouts on two gateways.
 ///
+/// In migration mode (`retiring` gateways, see [`RouterConfig::migration`]) new checkouts go
+/// to the new gateway while the retiring ones keep serving what they own; a checkout for a
+/// customer a retiring gateway knows stays there.
+///
 /// Follow-up calls go to the gateway that created the checkout; `verify_webhook` goes to the
 /// gateway whose signature header is present. Configure it with `provider = "router"` and a
 /// `[router]` section (see [`RouterConfig`]); [`from_config`](crate::from_config) then builds
@@ -141,6 +145,67 @@ impl Router {
                 remembered.by_id.remove(&oldest);
             }
         }
+    }
+
+    /// In migration, the retiring gateway that already knows this checkout's customer, and
+    /// the request to send it: a `customer_id` goes to the gateway that issued it (no other
+    /// gateway knows it); with `keep_returning_customers`, a `customer_email` a retiring
+    /// gateway knows goes there too, as that customer (Stripe refuses `customer` together
+    /// with `customer_email`, so the email is dropped once the customer is named).
+    async fn keep_returning_customer<'r>(
+        &self,
+        request: &'r CheckoutRequest,
+    ) -> Result<(std::borrow::Cow<'r, CheckoutRequest>, Option<String>), PaymentError> {
+        let unchanged = (std::borrow::Cow::Borrowed(request), None);
+        if self.config.retiring.is_empty() {
+            return Ok(unchanged);
+        }
+        if let Some(customer) = &request.customer_id {
+            if let Some(index) = self.remembered_owner(customer) {
+                return Ok((
+                    std::borrow::Cow::Borrowed(request),
+                    Some(self.gateways[index].0.clone()),
+                ));
+            }
+            for name in &self.config.retiring {
+                let Some(index) = self.index_of(name) else {
+                    continue;
+                };
+                match self.gateways[index].1.retrieve_customer(customer).await {
+                    Ok(_) => {
+                        self.remember(customer, index);
+                        return Ok((std::borrow::Cow::Borrowed(request), Some(name.clone())));
+                    }
+                    Err(PaymentError::NotFound { .. } | PaymentError::Unsupported { .. }) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            return Ok(unchanged);
+        }
+        if !self.config.keep_returning_customers {
+            return Ok(unchanged);
+        }
+        let Some(email) = &request.customer_email else {
+            return Ok(unchanged);
+        };
+        for name in &self.config.retiring {
+            let Some(index) = self.index_of(name) else {
+                continue;
+            };
+            let lookup = payswitch_core::CustomerLookup::Email(email.clone());
+            match self.gateways[index].1.find_customer(&lookup).await {
+                Ok(Some(customer)) => {
+                    self.remember(&customer.id, index);
+                    let mut kept = request.clone();
+                    kept.customer_id = Some(customer.id);
+                    kept.customer_email = None;
+                    return Ok((std::borrow::Cow::Owned(kept), Some(name.clone())));
+                }
+                Ok(None) | Err(PaymentError::Unsupported { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(unchanged)
     }
 
     /// Sends a follow-up call to the gateway that owns `id`; when the router does not
@@ -281,7 +346,7 @@ fn decide_webhook(
     match accepted.len() {
         1 => Ok(accepted.remove(0).1),
         0 => Err(most_telling(refusals).unwrap_or(PaymentError::Signature(
-            SignatureError::Missing("webhook".into()),
+            SignatureError::Missing("signature header of any configured gateway".into()),
         ))),
         _ => Err(PaymentError::Signature(SignatureError::Malformed(format!(
             "the webhook verifies with more than one gateway ({})",
@@ -441,10 +506,17 @@ impl CheckoutProvider for Router {
         request: &CheckoutRequest,
     ) -> Result<CheckoutResult, PaymentError> {
         request.validate()?;
-        let chosen = self.route(request).to_owned();
+        let (placed, kept) = self.keep_returning_customer(request).await?;
+        let request = placed.as_ref();
+        // A kept customer is known to one gateway only: no failover elsewhere.
+        let failover: &[String] = if kept.is_some() {
+            &[]
+        } else {
+            &self.config.failover
+        };
+        let chosen = kept.unwrap_or_else(|| self.route(request).to_owned());
         let order = std::iter::once(chosen.as_str()).chain(
-            self.config
-                .failover
+            failover
                 .iter()
                 .map(String::as_str)
                 .filter(|name| *name != chosen),

@@ -145,11 +145,40 @@ where
     K: Into<String>,
     V: Into<String>,
 {
-    let envs: Vec<&GatewayEnv> = gateways()
+    Config::from_vars_with(vars, &compiled_envs())
+}
+
+/// Applies the environment over a configuration the application read itself (say, with
+/// [`Config::from_toml_section`] from its own file): `PAYSWITCH_PROVIDER`,
+/// `PAYSWITCH_ALLOW_MEMORY` and every compiled-in gateway's variables (`STRIPE_SECRET_KEY`,
+/// `CREEM_API_KEY`, …) override it, so secrets can stay out of the file.
+///
+/// ```no_run
+/// let text = std::fs::read_to_string("app.toml")?;
+/// let file = payswitch::Config::from_toml_section(&text, "payments")?;
+/// let gateway = payswitch::from_config(&payswitch::config_with_env(file)?)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn config_with_env(base: Config) -> Result<Config, PaymentError> {
+    config_with_vars(base, std::env::vars())
+}
+
+/// [`config_with_env`] over the given `NAME=value` pairs instead of the process environment.
+pub fn config_with_vars<I, K, V>(base: Config, vars: I) -> Result<Config, PaymentError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    base.with_vars(vars, &compiled_envs())
+}
+
+/// The environment variables of every compiled-in gateway.
+fn compiled_envs() -> Vec<&'static GatewayEnv> {
+    gateways()
         .iter()
         .filter_map(|gateway| gateway.compiled.as_ref()?.env)
-        .collect();
-    Config::from_vars_with(vars, &envs)
+        .collect()
 }
 
 /// Checks what only the gateway table can: every gateway section, catalog entry and router

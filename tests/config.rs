@@ -266,3 +266,49 @@ fn catalog_require_names_the_item() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn payswitch_settings_live_in_a_section_of_the_applications_own_file_with_secrets_from_the_environment(
+) {
+    let app_file = r#"
+        [server]
+        port = 8080
+
+        [payments]
+        provider = "stripe"
+
+        [payments.stripe]
+        secret_key = "sk_test_from_file"
+
+        [payments.catalog.pro]
+        stripe = "price_pro"
+    "#;
+    let file = payswitch::Config::from_toml_section(app_file, "payments").unwrap();
+    let config = payswitch::config_with_vars(
+        file,
+        [
+            ("STRIPE_SECRET_KEY", "sk_test_from_env"),
+            ("UNRELATED", "ignored"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.provider.as_deref(), Some("stripe"));
+    let stripe = payswitch::stripe::StripeConfig::from_config(&config).unwrap();
+    assert_eq!(stripe.secret_key.expose(), "sk_test_from_env");
+    assert_eq!(
+        config.catalog.resolve("pro", payswitch::stripe::KIND),
+        Some("price_pro")
+    );
+    payswitch::from_config(&config).unwrap();
+
+    // Unknown keys inside the section are still errors; a missing section is named.
+    let typo = "[payments]\nprovider = \"stripe\"\nprovder = \"x\"\n";
+    let error = payswitch::Config::from_toml_section(typo, "payments").unwrap_err();
+    assert!(error.to_string().contains("[payments]"), "{error}");
+    let error =
+        payswitch::Config::from_toml_section("[server]\nport = 1\n", "payments").unwrap_err();
+    assert!(
+        error.to_string().contains("no [payments] section"),
+        "{error}"
+    );
+}

@@ -190,6 +190,7 @@ async fn no_secret_appears_in_any_output() {
             default: "stripe".into(),
             failover: vec!["creem".into()],
             rules: vec![],
+            ..Default::default()
         });
         config
     })

@@ -285,6 +285,7 @@ async fn follow_up_calls_go_to_the_creating_gateway() {
                 default: "stripe".into(),
                 failover: vec![],
                 rules: vec![],
+                ..Default::default()
             },
             gateways,
         )

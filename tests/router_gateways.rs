@@ -98,6 +98,7 @@ async fn an_ambiguous_failure_is_not_failed_over() {
         default: "stripe".into(),
         failover: vec!["creem".into()],
         rules: vec![],
+        ..Default::default()
     });
     let router = payswitch::from_config(&config).unwrap();
     // Stripe processes the request, then fails: a session exists although the answer was a

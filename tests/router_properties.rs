@@ -23,6 +23,7 @@ fn rollout(percent: u8) -> RouterConfig {
             percent: Some(percent),
             key: Some(RolloutKey::Customer),
         }],
+        ..Default::default()
     }
 }
 
@@ -81,6 +82,7 @@ fn routers_in_every_order(gateways: &[(String, MemoryProvider)]) -> Vec<Router> 
                 default: order[0].clone(),
                 failover: order[1..].to_vec(),
                 rules: vec![],
+                ..Default::default()
             };
             let map: BTreeMap<String, Arc<dyn CheckoutProvider>> = gateways
                 .iter()

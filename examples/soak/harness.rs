@@ -221,6 +221,7 @@ fn gateways(sandbox: &SandboxHandle, options: &SoakOptions) -> Result<Gateways, 
             default: "stripe_down".into(),
             failover: vec!["stripe".into(), "creem".into()],
             rules: vec![],
+            ..Default::default()
         },
         routed,
     )?;

@@ -108,13 +108,7 @@ impl Config {
     /// A syntax error names the line and column, never the line's text, which may hold a
     /// secret.
     pub fn from_toml_str(text: &str) -> Result<Self, PaymentError> {
-        let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
-            PaymentError::config(format!(
-                "invalid TOML configuration{}: {}",
-                position(text, error.span()),
-                without_odd_names(&without_values(error.message()))
-            ))
-        })?;
+        let table = parse_table(text)?;
         let config = Self::from_table(table)?;
         config.validate()?;
         Ok(config)
@@ -187,27 +181,47 @@ impl Config {
         K: Into<String>,
         V: Into<String>,
     {
-        let wanted = |name: &str| {
-            name.starts_with("PAYSWITCH_")
-                || gateways
-                    .iter()
-                    .any(|env| env.vars.iter().any(|var| var.name == name))
-        };
-        let vars: BTreeMap<String, String> = vars
-            .into_iter()
-            .map(|(key, value)| (key.into(), value.into()))
-            .filter(|(key, value)| wanted(key) && !value.trim().is_empty())
-            .collect();
+        let vars = wanted_vars(vars, gateways);
         let get = |name: &str| vars.get(name).map(|value| value.trim().to_owned());
-        let mut config = match get("PAYSWITCH_CONFIG") {
+        let config = match get("PAYSWITCH_CONFIG") {
             Some(path) => Self::from_file(path)?,
             None => Self::default(),
         };
+        config.overlaid(&get, gateways)
+    }
+
+    /// Applies environment variables over this configuration (one read from the
+    /// application's own file, say): `PAYSWITCH_PROVIDER`, `PAYSWITCH_ALLOW_MEMORY` and each
+    /// gateway's variables as its [`GatewayEnv`] declares, so secrets can stay in the
+    /// environment. `PAYSWITCH_CONFIG` is not read here. Empty variables count as unset.
+    ///
+    /// ```
+    /// use payswitch_core::Config;
+    /// let file = Config::from_toml_str("provider = \"memory\"\nallow_memory = true").unwrap();
+    /// let config = file.with_vars([("PAYSWITCH_PROVIDER", "acme")], &[]).unwrap();
+    /// assert_eq!(config.provider.as_deref(), Some("acme"));
+    /// ```
+    pub fn with_vars<I, K, V>(self, vars: I, gateways: &[&GatewayEnv]) -> Result<Self, PaymentError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = wanted_vars(vars, gateways);
+        let get = |name: &str| vars.get(name).map(|value| value.trim().to_owned());
+        self.overlaid(&get, gateways)
+    }
+
+    fn overlaid(
+        mut self,
+        get: &dyn Fn(&str) -> Option<String>,
+        gateways: &[&GatewayEnv],
+    ) -> Result<Self, PaymentError> {
         if let Some(provider) = get("PAYSWITCH_PROVIDER") {
-            config.provider = Some(provider.to_ascii_lowercase());
+            self.provider = Some(provider.to_ascii_lowercase());
         }
         if let Some(allow) = get("PAYSWITCH_ALLOW_MEMORY") {
-            config.allow_memory = match allow.to_ascii_lowercase().as_str() {
+            self.allow_memory = match allow.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
                 _ => {
@@ -218,8 +232,47 @@ impl Config {
             };
         }
         for env in gateways {
-            env.apply(&get, &mut config)?;
+            env.apply(get, &mut self)?;
         }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Reads payswitch's configuration from one section of the application's own TOML file
+    /// (`[payments]`, with `[payments.stripe]`, `[payments.catalog.pro]`, …); the rest of the
+    /// file is the application's and is not looked at. Unknown keys inside the section are
+    /// errors, as in a file of its own.
+    ///
+    /// ```
+    /// use payswitch_core::Config;
+    /// let app_file = r#"
+    ///     [server]
+    ///     port = 8080
+    ///
+    ///     [payments]
+    ///     provider = "memory"
+    ///     allow_memory = true
+    /// "#;
+    /// let config = Config::from_toml_section(app_file, "payments").unwrap();
+    /// assert_eq!(config.provider.as_deref(), Some("memory"));
+    /// ```
+    pub fn from_toml_section(text: &str, section: &str) -> Result<Self, PaymentError> {
+        let mut table = parse_table(text)?;
+        let inner = match table.remove(section) {
+            Some(toml::Value::Table(inner)) => inner,
+            Some(_) => {
+                return Err(PaymentError::config(format!(
+                    "[{section}] must be a table of payswitch settings"
+                )))
+            }
+            None => {
+                return Err(PaymentError::config(format!(
+                    "the file has no [{section}] section"
+                )))
+            }
+        };
+        let config = Self::from_table(inner)
+            .map_err(|error| PaymentError::config(format!("[{section}]: {error}")))?;
         config.validate()?;
         Ok(config)
     }
@@ -337,6 +390,38 @@ fn without_odd_names(message: &str) -> String {
         shown.push(c);
     }
     shown
+}
+
+/// The `NAME=value` pairs payswitch reads: `PAYSWITCH_*` and the gateways' declared
+/// variables, without empty values.
+fn wanted_vars<I, K, V>(vars: I, gateways: &[&GatewayEnv]) -> BTreeMap<String, String>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    let wanted = |name: &str| {
+        name.starts_with("PAYSWITCH_")
+            || gateways
+                .iter()
+                .any(|env| env.vars.iter().any(|var| var.name == name))
+    };
+    vars.into_iter()
+        .map(|(key, value)| (key.into(), value.into()))
+        .filter(|(key, value)| wanted(key) && !value.trim().is_empty())
+        .collect()
+}
+
+/// Parses TOML text; a syntax error names the line and column, never the line's text, which
+/// may hold a secret.
+fn parse_table(text: &str) -> Result<toml::Table, PaymentError> {
+    text.parse().map_err(|error: toml::de::Error| {
+        PaymentError::config(format!(
+            "invalid TOML configuration{}: {}",
+            position(text, error.span()),
+            without_odd_names(&without_values(error.message()))
+        ))
+    })
 }
 
 /// ` at line L, column C` for a byte span of `text`, or nothing.
@@ -567,7 +652,20 @@ impl Default for HttpConfig {
 /// percent = 10                  # a sticky 10% rollout, keyed on the customer
 /// key = "customer"
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+///
+/// Moving from one gateway to another (migration mode): new checkouts go to `default`, and
+/// the `retiring` gateways stay live for everything they already own.
+///
+/// ```toml
+/// provider = "router"
+///
+/// [router]
+/// default = "creem"
+/// retiring = ["stripe"]           # no new checkouts; its checkouts, subscriptions, customers,
+///                                 # webhooks and success redirects keep working
+/// keep_returning_customers = true # a customer Stripe already knows keeps buying there
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouterConfig {
     /// The gateway used when no rule matches.
@@ -579,15 +677,54 @@ pub struct RouterConfig {
     /// Rules tried in order; the first whose conditions all match picks the gateway.
     #[serde(default)]
     pub rules: Vec<RouteRule>,
+    /// Gateways being moved away from: no rule, default or failover may send them a new
+    /// checkout, and they stay live for everything they already own (follow-up and lifecycle
+    /// calls, webhooks, success redirects). See `docs/switching-gateways.md`.
+    #[serde(default)]
+    pub retiring: Vec<String>,
+    /// In migration: a checkout for a customer a retiring gateway already knows goes to that
+    /// gateway — by `customer_id`, and by `customer_email` (one customer lookup per retiring
+    /// gateway per checkout). A `customer_id` always goes to the gateway that issued it,
+    /// since no other gateway knows it; this setting adds the email lookup.
+    #[serde(default)]
+    pub keep_returning_customers: bool,
 }
 
 impl RouterConfig {
-    /// Every gateway the router may use: the default, rule targets and failovers, once each.
+    /// A router that sends every checkout to `default`.
+    pub fn new(default: impl Into<String>) -> Self {
+        Self {
+            default: default.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Migration mode: new checkouts go to `to`; `from` stays live for what it owns, and keeps
+    /// its returning customers.
+    ///
+    /// ```
+    /// use payswitch_core::RouterConfig;
+    /// let migration = RouterConfig::migration("stripe", "creem");
+    /// assert_eq!(migration.gateways(), ["creem", "stripe"]);
+    /// assert!(migration.validate().is_ok());
+    /// ```
+    pub fn migration(from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            default: to.into(),
+            retiring: vec![from.into()],
+            keep_returning_customers: true,
+            ..Self::default()
+        }
+    }
+
+    /// Every gateway the router may use: the default, rule targets, failovers and retiring
+    /// gateways, once each.
     pub fn gateways(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         let all = std::iter::once(self.default.as_str())
             .chain(self.rules.iter().map(|rule| rule.gateway.as_str()))
-            .chain(self.failover.iter().map(String::as_str));
+            .chain(self.failover.iter().map(String::as_str))
+            .chain(self.retiring.iter().map(String::as_str));
         for name in all {
             if !names.contains(&name) {
                 names.push(name);
@@ -596,10 +733,27 @@ impl RouterConfig {
         names
     }
 
-    /// Checks that every rule has a condition and that percentages are at most 100.
+    /// Checks that every rule has a condition, that percentages are at most 100, and that no
+    /// retiring gateway can get new checkouts.
     ///
     /// Gateway names are checked where gateways are known: by the facade's selection.
     pub fn validate(&self) -> Result<(), PaymentError> {
+        for retiring in &self.retiring {
+            let named = std::iter::once(&self.default)
+                .chain(self.rules.iter().map(|rule| &rule.gateway))
+                .chain(self.failover.iter())
+                .any(|name| name == retiring);
+            if named {
+                return Err(PaymentError::config(format!(
+                    "router: {retiring:?} is retiring, so the default, a rule or failover cannot send it new checkouts"
+                )));
+            }
+        }
+        if self.keep_returning_customers && self.retiring.is_empty() {
+            return Err(PaymentError::config(
+                "router.keep_returning_customers needs a retiring gateway",
+            ));
+        }
         for (index, rule) in self.rules.iter().enumerate() {
             let has_condition = rule.currencies.is_some()
                 || rule.countries.is_some()

@@ -104,11 +104,19 @@ impl GatewayDetails {
 
 impl fmt::Display for GatewayDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f, true)
+    }
+}
+
+impl GatewayDetails {
+    /// Writes the details, with the gateway's message or without it (when the error's own
+    /// text already says it, so it is said once).
+    fn describe(&self, f: &mut fmt::Formatter<'_>, with_message: bool) -> fmt::Result {
         write!(f, "{} answered HTTP {}", self.provider, self.status)?;
         if let Some(code) = &self.code {
             write!(f, " ({code})")?;
         }
-        if !self.message.is_empty() {
+        if with_message && !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }
         if let Some(id) = &self.request_id {
@@ -125,11 +133,13 @@ impl fmt::Display for GatewayDetails {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignatureError {
-    /// The signature header (or query parameter) is absent.
-    #[error("the {0} signature is missing")]
+    /// The signature is absent; the text names where it was expected (a header, or a
+    /// redirect's query parameter).
+    #[error("no {0}")]
     Missing(Cow<'static, str>),
-    /// The signature header could not be parsed.
-    #[error("the signature header is malformed: {0}")]
+    /// The signature (a header, or a redirect's parameter) could not be parsed; the text
+    /// says what is wrong.
+    #[error("malformed: {0}")]
     Malformed(String),
     /// No configured secret produced the signature: the payload was tampered with or the
     /// wrong secret is configured.
@@ -168,7 +178,7 @@ pub enum SignatureError {
 pub enum PaymentError {
     /// The request is invalid: caught locally before any network call (`gateway` is `None`)
     /// or refused by the gateway.
-    #[error("invalid request: {field}: {message}{}", gateway_suffix(.gateway))]
+    #[error("invalid request: {field}: {message}{}", gateway_suffix_after(.message, .gateway))]
     InvalidRequest {
         /// The request field at fault (a dotted path such as `line_items[0].quantity`).
         field: String,
@@ -178,7 +188,7 @@ pub enum PaymentError {
         gateway: Option<Box<GatewayDetails>>,
     },
     /// The total is below the gateway's minimum charge for the currency.
-    #[error("amount too small: {message}{}", gateway_suffix(.gateway))]
+    #[error("amount too small: {message}{}", gateway_suffix_after(.message, .gateway))]
     AmountTooSmall {
         /// What the gateway (or the local check) said.
         message: String,
@@ -187,7 +197,7 @@ pub enum PaymentError {
     },
     /// The customer's payment method was declined (Stripe's 402 `card_error`). Not retryable
     /// as is: the customer must use another payment method.
-    #[error("payment declined: {message}{}", gateway_suffix(.gateway))]
+    #[error("payment declined: {message}{}", gateway_suffix_after(.message, .gateway))]
     Declined {
         /// What the gateway said.
         message: String,
@@ -225,7 +235,7 @@ pub enum PaymentError {
         gateway: Option<Box<GatewayDetails>>,
     },
     /// An idempotency key was reused with different parameters, or is in use concurrently.
-    #[error("idempotency conflict: {message}{}", gateway_suffix(.gateway))]
+    #[error("idempotency conflict: {message}{}", gateway_suffix_after(.message, .gateway))]
     IdempotencyConflict {
         /// What the gateway said.
         message: String,
@@ -310,13 +320,32 @@ pub enum PaymentError {
     /// The object is not in a state that allows the operation: canceling a canceled
     /// subscription, resuming one with nothing to resume, refunding a payment that is already
     /// fully refunded. Nothing changed; retrieve the object to see its state.
-    #[error("invalid state: {message}{}", gateway_suffix(.gateway))]
+    #[error("invalid state: {message}{}", gateway_suffix_after(.message, .gateway))]
     InvalidState {
         /// What the gateway (or the local check) said.
         message: String,
         /// The gateway's answer, when the gateway refused it.
         gateway: Option<Box<GatewayDetails>>,
     },
+}
+
+/// The gateway's details after an error's own message, without the gateway's message when the
+/// error's message already holds it.
+fn gateway_suffix_after(message: &str, gateway: &Option<Box<GatewayDetails>>) -> String {
+    struct Without<'a>(&'a GatewayDetails, bool);
+    impl fmt::Display for Without<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.describe(f, self.1)
+        }
+    }
+    match gateway {
+        Some(details) => {
+            let repeated =
+                !details.message.is_empty() && message.contains(details.message.as_str());
+            format!(" ({})", Without(details, !repeated))
+        }
+        None => String::new(),
+    }
 }
 
 fn gateway_suffix(gateway: &Option<Box<GatewayDetails>>) -> String {
@@ -480,15 +509,42 @@ mod tests {
             message: details.message.clone(),
             gateway: Some(Box::new(details)),
         };
+        // The gateway's message is said once.
         assert_eq!(
             error.to_string(),
             "amount too small: Amount must be at least $0.50 (acme answered HTTP 400 \
-             (amount_too_small): Amount must be at least $0.50 [request req_123])"
+             (amount_too_small) [request req_123])"
         );
         assert_eq!(error.request_id(), Some("req_123"));
         assert_eq!(error.status(), Some(400));
         assert!(!error.is_retryable());
         assert!(!error.is_local());
+    }
+
+    #[test]
+    fn display_keeps_a_gateway_message_the_error_does_not_already_say() {
+        let details = GatewayDetails::new(ProviderKind::new("acme"), 404, "No such customer");
+        let missing = PaymentError::NotFound {
+            id: "cus_1".into(),
+            gateway: Some(Box::new(details.clone())),
+        };
+        assert_eq!(
+            missing.to_string(),
+            "not found: cus_1 (acme answered HTTP 404: No such customer)"
+        );
+        let local_words = PaymentError::InvalidRequest {
+            field: "amount".into(),
+            message: "too much".into(),
+            gateway: Some(Box::new(details)),
+        };
+        assert!(local_words.to_string().ends_with(": No such customer)"));
+        let tampered = PaymentError::from(SignatureError::Missing(
+            "signature parameter in the redirect".into(),
+        ));
+        assert_eq!(
+            tampered.to_string(),
+            "signature rejected: no signature parameter in the redirect"
+        );
     }
 
     #[test]

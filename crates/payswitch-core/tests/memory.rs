@@ -484,3 +484,36 @@ mod lifecycle {
         assert_eq!(gateway.call_count(Operation::CreateRefund), 5);
     }
 }
+
+#[tokio::test]
+async fn catalog_items_cost_the_memory_price_and_can_be_refunded() {
+    use payswitch_core::{RefundRequest, RefundTarget};
+    let gateway = MemoryProvider::new().with_price("ebook", Money::new(1200, Currency::EUR));
+    let request = CheckoutRequest::builder()
+        .line_item(LineItem::sku("ebook", 2))
+        .success_url("https://shop.example/done")
+        .build()
+        .unwrap();
+    let checkout = gateway.create_checkout(&request).await.unwrap();
+    assert_eq!(checkout.amount_total, Some(Money::new(2400, Currency::EUR)));
+    gateway.pay(&checkout.id).unwrap();
+    let refund = gateway
+        .create_refund(&RefundRequest::full(RefundTarget::Checkout(checkout.id)))
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, Some(Money::new(2400, Currency::EUR)));
+    // An unpriced SKU has no known total, as before.
+    let unpriced = CheckoutRequest::builder()
+        .line_item(LineItem::sku("unknown", 1))
+        .success_url("https://shop.example/done")
+        .build()
+        .unwrap();
+    assert_eq!(
+        gateway
+            .create_checkout(&unpriced)
+            .await
+            .unwrap()
+            .amount_total,
+        None
+    );
+}

@@ -9,6 +9,7 @@ mod error;
 mod lifecycle;
 mod provider;
 mod redirect;
+pub mod testing;
 mod webhook;
 mod wire;
 

@@ -90,7 +90,9 @@ fn signature_param(pairs: &[(String, String)]) -> Result<Vec<u8>, SignatureError
             ))
         }
         (Some(_), None) | (None, _) => {
-            return Err(SignatureError::Missing("creem redirect signature".into()))
+            return Err(SignatureError::Missing(
+                "signature parameter in the Creem redirect".into(),
+            ))
         }
     };
     hex::decode(signature).map_err(|_| {

@@ -64,12 +64,12 @@ fn verify_signature(
     // (a router asks every gateway and must get `Missing` from the wrong one).
     let header = headers
         .get(SIGNATURE_HEADER)
-        .ok_or(SignatureError::Missing(SIGNATURE_HEADER.into()))?
+        .ok_or(SignatureError::Missing("creem-signature header".into()))?
         .to_str()
         .map_err(|_| SignatureError::Malformed("the creem-signature header is not ASCII".into()))?
         .trim();
     if header.is_empty() {
-        return Err(SignatureError::Missing(SIGNATURE_HEADER.into()));
+        return Err(SignatureError::Missing("creem-signature header".into()));
     }
     if secrets.is_empty() {
         return Err(SignatureError::NoSecret);

@@ -324,3 +324,19 @@ fn a_documented_redirect_matches_an_independently_computed_signature() {
         &product_id=prod_6tW66i0oZM7w1qXReHJrwg&signature=10bd94acac817042e81623f733c7355bcd0aeb2a1ae2494f54ad07ae27b5f45f";
     assert!(offline_provider().verify_return(query).unwrap().verified);
 }
+
+#[test]
+fn redirect_errors_name_the_query_parameter_not_a_header() {
+    let provider = payswitch_creem::CreemProvider::from_config(
+        &payswitch_creem::CreemConfig::new("creem_test_123").into_config(),
+    )
+    .unwrap();
+    let signed = payswitch_creem::testing::return_query("creem_test_123", "ch_1");
+    assert!(provider.verify_return(&signed).unwrap().verified);
+    for query in ["checkout_id=ch_1", "checkout_id=ch_1&signature=zz"] {
+        let error = provider.verify_return(query).unwrap_err().to_string();
+        assert!(!error.contains("header"), "{query}: {error}");
+        assert!(error.contains("signature"), "{query}: {error}");
+        assert!(!error.contains("signature signature"), "said once: {error}");
+    }
+}

@@ -1,6 +1,6 @@
 //! The `/__sandbox/` HTTP API: a route table over the operations the
 //! [`SandboxHandle`](crate::SandboxHandle) methods also use (pay, decline, expire, clock,
-//! products, prices, webhook endpoints, faults, logs and reset).
+//! products, prices, webhook endpoints, delivery modes, event replay, faults, logs and reset).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +15,13 @@ use crate::catalog::{add_price, add_product, reset};
 use crate::customer::{decline, expire, pay};
 use crate::error::SandboxError;
 use crate::faults::Fault;
-use crate::lifecycle::advance_clock;
+use crate::lifecycle::{advance_clock, retained};
 use crate::respond;
 use crate::seed::{PriceSeed, ProductSeed};
 use crate::state::Gateway;
-use crate::webhooks::endpoints::add_endpoint;
+use crate::webhooks::dispatch::{replay, waiting};
+use crate::webhooks::endpoints::{add_endpoint, check_endpoint_url};
+use crate::webhooks::modes::DeliveryModes;
 
 #[derive(Deserialize)]
 struct PayBody {
@@ -40,6 +42,51 @@ struct EndpointBody {
     url: String,
 }
 
+/// `POST /__sandbox/delivery`: modes for every endpoint, or for `url` only. `modes` is the
+/// JSON object form or the text form (`"duplicate,reorder=shuffle,seed=7"`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModesBody {
+    #[serde(default)]
+    url: Option<String>,
+    modes: Value,
+}
+
+/// `POST /__sandbox/events/{id}/replay`: to one endpoint only, or to all of them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplayBody {
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// Reads delivery modes in either form; `Err` holds the message of a 400 answer.
+fn read_modes(modes: Value) -> Result<DeliveryModes, SandboxError> {
+    let modes = match modes {
+        Value::String(text) => text.parse()?,
+        other => serde_json::from_value::<DeliveryModes>(other)
+            .map_err(|failure| SandboxError::InvalidDeliveryMode(failure.to_string()))?,
+    };
+    modes.check()?;
+    Ok(modes)
+}
+
+/// Applies `POST /__sandbox/delivery`.
+fn set_modes(app: &App, body: ModesBody) -> Result<(), SandboxError> {
+    let modes = read_modes(body.modes)?;
+    let mut state = app.lock();
+    match body.url {
+        Some(url) => {
+            check_endpoint_url(&url)?;
+            state.delivery_modes.set_endpoint(&url, modes)
+        }
+        None => {
+            state.delivery_modes.set_global(modes);
+            Ok(())
+        }
+    }
+}
+
 fn ok(value: Value) -> Response {
     respond::json(StatusCode::OK, value.to_string())
 }
@@ -53,13 +100,16 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 
 fn error_for(failure: &SandboxError) -> Response {
     let (status, code) = match failure {
-        SandboxError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        SandboxError::NotFound(_) | SandboxError::EventNotFound(_) => {
+            (StatusCode::NOT_FOUND, "not_found")
+        }
         SandboxError::NotPayable { .. } => (StatusCode::CONFLICT, "not_payable"),
         SandboxError::Declined { .. } => (StatusCode::PAYMENT_REQUIRED, "card_declined"),
         SandboxError::InvalidProduct(_)
         | SandboxError::InvalidPrice(_)
         | SandboxError::InvalidUrl(_)
         | SandboxError::InvalidFault(_)
+        | SandboxError::InvalidDeliveryMode(_)
         | SandboxError::Config(_)
         | SandboxError::Bind(_) => (StatusCode::BAD_REQUEST, "invalid"),
     };
@@ -175,8 +225,51 @@ pub(crate) fn handle(
                 ok(json!({ "cleared": true }))
             }
             (&Method::GET, ["__sandbox", "deliveries"]) => ok(json!(app.lock().deliveries)),
+            (&Method::GET, ["__sandbox", "deliveries", "waiting"]) => {
+                ok(json!(waiting(&app.lock())))
+            }
+            (&Method::GET, ["__sandbox", "delivery"]) => {
+                ok(json!(app.lock().delivery_modes.view()))
+            }
+            (&Method::POST, ["__sandbox", "delivery"]) => {
+                let Some(body) = parse::<ModesBody>(body, false)? else {
+                    return Err("empty body".to_owned());
+                };
+                match set_modes(app, body) {
+                    Ok(()) => ok(json!(app.lock().delivery_modes.view())),
+                    Err(failure) => error_for(&failure),
+                }
+            }
+            (&Method::DELETE, ["__sandbox", "delivery"]) => {
+                app.lock().delivery_modes.clear();
+                ok(json!(app.lock().delivery_modes.view()))
+            }
+            (&Method::GET, ["__sandbox", "events"]) => {
+                let events: Vec<Value> = app
+                    .lock()
+                    .sent_events
+                    .oldest_first()
+                    .map(|event| {
+                        json!({
+                            "id": event.event_id,
+                            "gateway": event.gateway,
+                            "type": event.event_type,
+                        })
+                    })
+                    .collect();
+                ok(json!(events))
+            }
+            (&Method::POST, ["__sandbox", "events", id, "replay"]) => {
+                let body: Option<ReplayBody> = parse(body, true)?;
+                let url = body.and_then(|body| body.url);
+                match replay(app, id, url.as_deref()) {
+                    Ok(urls) => ok(json!({ "event_id": id, "endpoints": urls })),
+                    Err(failure) => error_for(&failure),
+                }
+            }
             (&Method::GET, ["__sandbox", "requests"]) => ok(json!(app.lock().requests)),
             (&Method::GET, ["__sandbox", "counts"]) => ok(json!(app.lock().counts)),
+            (&Method::GET, ["__sandbox", "retained"]) => ok(json!(retained(&app.lock()))),
             (&Method::POST, ["__sandbox", "reset"]) => {
                 reset(app);
                 ok(json!({ "reset": true }))

@@ -8,6 +8,7 @@ use crate::error::SandboxError;
 use crate::gateways;
 use crate::seed::{PriceSeed, ProductSeed};
 use crate::state::State;
+use crate::webhooks::modes::DeliverySettings;
 
 /// Adds a Creem product to the catalog.
 pub(crate) fn add_product(app: &Arc<App>, seed: &ProductSeed) -> Result<String, SandboxError> {
@@ -21,11 +22,20 @@ pub(crate) fn add_price(app: &Arc<App>, seed: &PriceSeed) -> Result<String, Sand
     gateways::add_price_seed(&mut state, seed)
 }
 
-/// Seeds the configured products, prices and endpoints into a fresh state.
+/// Seeds the configured products, prices, endpoints and delivery modes into a fresh state.
 pub(crate) fn seed(app: &Arc<App>) -> Result<(), SandboxError> {
     let mut state = app.lock();
     state.endpoints = app.config.endpoints.clone();
+    state.delivery_modes = configured_delivery_modes(app)?;
     insert_seeds(app, &mut state)
+}
+
+/// The delivery modes the builder configured.
+fn configured_delivery_modes(app: &App) -> Result<DeliverySettings, SandboxError> {
+    DeliverySettings::configured(
+        &app.config.delivery_modes,
+        &app.config.endpoint_delivery_modes,
+    )
 }
 
 /// Inserts every configured seed, in dependency order (coupons before their codes).
@@ -48,12 +58,15 @@ fn insert_seeds(app: &App, state: &mut State) -> Result<(), SandboxError> {
     Ok(())
 }
 
-/// Clears everything but the endpoints, then re-seeds the products and prices.
+/// Clears everything but the endpoints, then re-seeds the products, prices and the builder's
+/// delivery modes (modes set later are forgotten, as faults are).
 pub(crate) fn reset(app: &Arc<App>) {
     let mut state = app.lock();
     let endpoints = std::mem::take(&mut state.endpoints);
     *state = State::default();
     state.endpoints = endpoints;
+    // Checked at start, so this cannot fail now.
+    state.delivery_modes = configured_delivery_modes(app).unwrap_or_default();
     // Seeds were validated at start, so this cannot fail now.
     let _ = insert_seeds(app, &mut state);
 }

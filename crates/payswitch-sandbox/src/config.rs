@@ -6,6 +6,7 @@ use crate::gateways::stripe::dunning::StripeDunning;
 use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::Gateway;
 use crate::webhooks::delivery::RetryPolicy;
+use crate::webhooks::modes::DeliveryModes;
 
 /// Default Stripe secret key accepted by the sandbox.
 pub const DEFAULT_STRIPE_SECRET_KEY: &str = "sk_test_sandbox";
@@ -68,6 +69,10 @@ pub(crate) struct Config {
     pub(crate) promotion_codes: Vec<PromotionCodeSeed>,
     pub(crate) discounts: Vec<DiscountSeed>,
     pub(crate) endpoints: Vec<(Gateway, String)>,
+    /// Hostile delivery modes of every endpoint without modes of its own.
+    pub(crate) delivery_modes: DeliveryModes,
+    /// Endpoint URLs with modes of their own.
+    pub(crate) endpoint_delivery_modes: Vec<(String, DeliveryModes)>,
     pub(crate) port: u16,
     /// Required in `x-sandbox-admin-token` on `/__sandbox/*` when set.
     pub(crate) admin_token: Option<String>,
@@ -96,6 +101,8 @@ impl fmt::Debug for Config {
             .field("promotion_codes", &self.promotion_codes.len())
             .field("discounts", &self.discounts.len())
             .field("endpoints", &self.endpoints)
+            .field("delivery_modes", &self.delivery_modes)
+            .field("endpoint_delivery_modes", &self.endpoint_delivery_modes)
             .field("port", &self.port)
             .field(
                 "admin_token",

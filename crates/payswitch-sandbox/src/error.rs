@@ -38,6 +38,13 @@ pub enum SandboxError {
     /// A fault cannot be injected as given (a `Delay` past the cap).
     #[error("invalid fault: {0}")]
     InvalidFault(String),
+    /// Delivery modes cannot be applied as given (a wait past the cap, an unreadable mode).
+    #[error("invalid delivery mode: {0}")]
+    InvalidDeliveryMode(String),
+    /// No emitted webhook event with this id is kept (never emitted, or older than the
+    /// newest `log_capacity` events).
+    #[error("no webhook event with id {0}")]
+    EventNotFound(String),
     /// A configuration file could not be read or parsed.
     #[error("invalid sandbox configuration: {0}")]
     Config(String),

@@ -30,6 +30,7 @@ use crate::seed::{PriceSeed, ProductSeed};
 use crate::server::{answer_gateway, BODY_LIMIT};
 use crate::state::State;
 use crate::webhooks::delivery::RetryPolicy;
+use crate::webhooks::modes::DeliveryModes;
 use crate::{admin, catalog, gateways, pages};
 
 /// One node of a decoded Stripe form, as the sandbox's decoder built it.
@@ -103,6 +104,8 @@ impl FuzzSandbox {
             promotion_codes: Vec::new(),
             discounts: Vec::new(),
             endpoints: Vec::new(),
+            delivery_modes: DeliveryModes::new(),
+            endpoint_delivery_modes: Vec::new(),
             port: 0,
             admin_token: None,
             log_capacity: DEFAULT_LOG_CAPACITY,

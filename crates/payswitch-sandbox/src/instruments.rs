@@ -151,6 +151,13 @@ pub(crate) const SUCCESS_CARD: &str = "4242424242424242";
 /// The card that is always declined.
 pub(crate) const DECLINED_CARD: &str = "4000000000000002";
 
+/// Sandbox-only: pays the checkout, then declines every later charge of a card kept on file.
+pub(crate) const RENEWALS_DECLINED_CARD: &str = "4000009900000004";
+
+/// Sandbox-only: pays the checkout, declines the first later charge of a card kept on file,
+/// then pays.
+pub(crate) const FIRST_RENEWAL_DECLINED_CARD: &str = "4000009900000012";
+
 /// What a number that is not a test card gets.
 pub(crate) const INCORRECT_NUMBER: Decline = Decline {
     code: "incorrect_number",
@@ -194,6 +201,12 @@ static TEST_CARDS: &[TestCard] = &[
         charges: CardCharges::Succeed,
     },
     card("5555555555554444", "mastercard", CardCharges::Succeed),
+    card("371449635398431", "amex", CardCharges::Succeed),
+    // Sandbox-only: pay the checkout, then decline a subscription's later charges (every one,
+    // or the first only). Gateways that keep a card on file read them (Creem's `cards.rs`);
+    // for a Stripe checkout they pay like any other card.
+    card(RENEWALS_DECLINED_CARD, "visa", CardCharges::Succeed),
+    card(FIRST_RENEWAL_DECLINED_CARD, "visa", CardCharges::Succeed),
     card(
         "4000000000000002",
         "visa",
@@ -352,6 +365,12 @@ mod tests {
             panic!("declined");
         };
         assert_eq!((expired.code, expired.decline_code), ("expired_card", None));
+        assert_eq!(charge("4000 0099 0000 0004"), Charged::Paid);
+        assert_eq!(charge(FIRST_RENEWAL_DECLINED_CARD), Charged::Paid);
+        let Charged::Declined(cvc) = charge("4000000000000127") else {
+            panic!("declined");
+        };
+        assert_eq!(cvc.reason(), "incorrect_cvc");
         assert_eq!(instrument("1234").map(|_| ()), Err(INCORRECT_NUMBER));
         assert_eq!(
             instrument("4242424242424241").map(|_| ()),

@@ -38,8 +38,13 @@
 //! events in Stripe's order; the sandbox clock renews subscriptions, retries failed payments
 //! as [`StripeDunning`] says, ends trials and expires checkouts.
 //!
+//! Webhooks can be delivered the way real gateways sometimes deliver them, so an application
+//! can prove it survives: twice, out of order, late, after attempts lost and retried on the
+//! gateway's own schedule (on the sandbox clock), again days later ([`DeliveryModes`]); and
+//! any past event can be replayed ([`SandboxHandle::replay_event`]).
+//!
 //! See `docs/sandbox.md` for the endpoints, the admin API, test cards,
-//! faults and webhooks.
+//! faults, webhooks and delivery modes.
 
 #![recursion_limit = "256"]
 
@@ -84,9 +89,15 @@ pub use gateways::stripe::dunning::{
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::MAX_RECORDED_BODY;
-pub use state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest};
+pub use state::{
+    CheckoutRecord, Delivery, DeliveryReason, Gateway, ObjectCounts, RecordedRequest,
+    WaitingDelivery,
+};
 pub use webhooks::delivery::RetryPolicy;
+pub use webhooks::dispatch::MAX_WAITING_DELIVERIES;
+pub use webhooks::endpoints::MAX_ENDPOINTS;
 pub use webhooks::inbox::{ReceivedWebhook, WebhookInbox};
+pub use webhooks::modes::{DeliveryModes, Reorder, MAX_DELIVERY_WAIT, MAX_REDELIVERY_AGE};
 
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,13 +1,14 @@
 //! What happens between requests: expiring what is due (every gateway), moving the clock,
 //! and handing queued webhook events to the delivery tasks once the state lock is released.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
 use crate::gateways;
-use crate::state::{push_bounded, Delivery, State};
-use crate::webhooks::delivery::{spawn_delivery, DeliveryContext};
+use crate::state::State;
+use crate::webhooks::dispatch;
 
 /// Largest total clock advance, in seconds (about 100 years).
 const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 60 * 60;
@@ -31,54 +32,10 @@ pub(crate) fn sweep_and_flush(app: &Arc<App>) {
     flush(app);
 }
 
-/// Starts delivery of queued webhook events. Called after the lock is
-/// released so that a slow endpoint never blocks an API response.
+/// Starts delivery of queued webhook events and of the deliveries the clock made due. Called
+/// after the lock is released so that a slow endpoint never blocks an API response.
 pub(crate) fn flush(app: &Arc<App>) {
-    let (events, endpoints) = {
-        let mut state = app.lock();
-        let events = std::mem::take(&mut state.outbox);
-        (events, state.endpoints.clone())
-    };
-    for event in events {
-        for (gateway, url) in &endpoints {
-            if *gateway != event.gateway {
-                continue;
-            }
-            let Ok(permit) = std::sync::Arc::clone(&app.deliveries_in_flight).try_acquire_owned()
-            else {
-                // Too many deliveries pending: record the event as undelivered rather than
-                // queue it without bound.
-                let delivery = Delivery::not_attempted(
-                    &event,
-                    url,
-                    "not delivered: too many webhook deliveries pending",
-                );
-                let mut state = app.lock();
-                push_bounded(&mut state.deliveries, delivery, app.config.log_capacity);
-                continue;
-            };
-            let context = DeliveryContext {
-                permit,
-                runtime: app.runtime.clone(),
-                http: app.http.clone(),
-                shutdown: app.shutdown.clone(),
-                policy: app.config.retry,
-            };
-            let signer = Arc::clone(app);
-            let recorder = Arc::clone(app);
-            let gateway = event.gateway;
-            spawn_delivery(
-                context,
-                event.clone(),
-                url.clone(),
-                move |body| gateways::signature_headers(&signer, gateway, body),
-                move |delivery| {
-                    let capacity = recorder.config.log_capacity;
-                    push_bounded(&mut recorder.lock().deliveries, delivery, capacity);
-                },
-            );
-        }
-    }
+    dispatch::flush(app);
 }
 
 /// Forgets finished transactional objects older than the retention and the oldest ones past
@@ -90,6 +47,26 @@ pub(crate) fn forget_old(app: &App) {
         app.config.retention_seconds,
         app.config.max_objects,
     );
+}
+
+/// Returns how many entries each store keeps now, by name: the logs, the webhook stores and
+/// every gateway's (`stripe.sessions`, `creem.checkouts`, …). Each is capped or expires; see
+/// `docs/sandbox.md`, "Limits".
+pub(crate) fn retained(state: &State) -> BTreeMap<String, usize> {
+    let mut sizes = BTreeMap::from([
+        ("request_log".to_owned(), state.requests.len()),
+        ("delivery_log".to_owned(), state.deliveries.len()),
+        ("webhook_events".to_owned(), state.sent_events.len()),
+        ("waiting_deliveries".to_owned(), state.waiting.len()),
+        (
+            "held_deliveries".to_owned(),
+            state.held.values().map(Vec::len).sum(),
+        ),
+        ("webhook_endpoints".to_owned(), state.endpoints.len()),
+        ("faults".to_owned(), state.faults.len()),
+    ]);
+    sizes.extend(gateways::store_sizes(state));
+    sizes
 }
 
 /// Moves the clock forward and expires what became due.

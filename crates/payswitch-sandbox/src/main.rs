@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use payswitch_sandbox::{
-    CreemRedirectSigning, Gateway, RetryPolicy, Sandbox, SandboxBuilder, SandboxHandle,
-    StripeDunning, StripeInvoiceAfterRetries, StripeSubscriptionAfterRetries,
+    CreemRedirectSigning, DeliveryModes, Gateway, RetryPolicy, Sandbox, SandboxBuilder,
+    SandboxHandle, StripeDunning, StripeInvoiceAfterRetries, StripeSubscriptionAfterRetries,
 };
 
 const USAGE: &str = "\
@@ -56,6 +56,14 @@ OPTIONS:
     --stripe-invoice-after-retries WHAT
                                 open (default) or uncollectible: the invoice once every
                                 retry failed
+    --webhook-delivery MODES    deliver webhooks to every endpoint with hostile MODES,
+                                comma-separated: duplicate[=GAP], reorder=reverse|shuffle,
+                                window=TIME, delay=TIME[-TIME], drop=N, redeliver_old=AGE,
+                                seed=N (times with a unit: 250ms, 30s, 5m, 2h, 3d), e.g.
+                                duplicate=100ms,reorder=shuffle,seed=7
+    --webhook-delivery-for URL MODES
+                                MODES for the endpoint URL only, instead of the global ones
+                                (repeatable; none for plain delivery)
     --stripe-secret-key KEY     default sk_test_sandbox
     --stripe-webhook-secret S   default whsec_sandbox
     --creem-api-key KEY         default creem_test_sandbox
@@ -108,8 +116,19 @@ async fn run(arguments: Vec<String>) -> Result<(), String> {
     Ok(())
 }
 
-/// Webhook forwards as (gateway name, URL), for the banner.
-type Forwards = Vec<(&'static str, String)>;
+/// Webhook forwards as (gateway name, URL), and delivery modes as (scope, modes), for the
+/// banner.
+#[derive(Default)]
+struct Forwards {
+    endpoints: Vec<(&'static str, String)>,
+    modes: Vec<(String, DeliveryModes)>,
+}
+
+/// Reads a `--webhook-delivery` value.
+fn parse_modes(flag: &str, text: &str) -> Result<DeliveryModes, String> {
+    text.parse()
+        .map_err(|error| format!("{flag} {text}: {error}\n\n{USAGE}"))
+}
 
 /// Reads the command line into a builder; `None` when help was asked for.
 fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards)>, String> {
@@ -120,7 +139,7 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
         max_backoff: Duration::from_secs(30),
         attempt_timeout: Duration::from_secs(10),
     });
-    let mut forwards: Forwards = Vec::new();
+    let mut forwards = Forwards::default();
     let mut dunning: Option<StripeDunning> = None;
     let mut subscription_after = None;
     let mut invoice_after = None;
@@ -140,20 +159,20 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
             }
             "--forward-to" => {
                 let url = value()?;
-                forwards.push(("stripe", url.clone()));
-                forwards.push(("creem", url.clone()));
+                forwards.endpoints.push(("stripe", url.clone()));
+                forwards.endpoints.push(("creem", url.clone()));
                 builder
                     .webhook_endpoint(Gateway::Stripe, url.clone())
                     .webhook_endpoint(Gateway::Creem, url)
             }
             "--stripe-forward-to" => {
                 let url = value()?;
-                forwards.push(("stripe", url.clone()));
+                forwards.endpoints.push(("stripe", url.clone()));
                 builder.stripe_webhook_endpoint(url)
             }
             "--creem-forward-to" => {
                 let url = value()?;
-                forwards.push(("creem", url.clone()));
+                forwards.endpoints.push(("creem", url.clone()));
                 builder.creem_webhook_endpoint(url)
             }
             "--products" => builder
@@ -207,6 +226,19 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
                     }
                 });
                 builder
+            }
+            "--webhook-delivery" => {
+                let modes = parse_modes(&flag, &value()?)?;
+                forwards
+                    .modes
+                    .push(("every endpoint".to_owned(), modes.clone()));
+                builder.delivery_modes(modes)
+            }
+            "--webhook-delivery-for" => {
+                let url = value()?;
+                let modes = parse_modes(&flag, &value()?)?;
+                forwards.modes.push((url.clone(), modes.clone()));
+                builder.endpoint_delivery_modes(url, modes)
             }
             "--stripe-secret-key" => builder.stripe_secret_key(value()?),
             "--stripe-webhook-secret" => builder.stripe_webhook_secret(value()?),
@@ -351,11 +383,14 @@ fn print_banner(sandbox: &SandboxHandle, forwards: &Forwards) {
     println!("        webhook secret  {}", sandbox.creem_webhook_secret());
     println!("Pay pages               {}/pay/{{id}}", sandbox.base_url());
     println!("Admin API               {}/__sandbox/", sandbox.base_url());
-    if forwards.is_empty() {
+    if forwards.endpoints.is_empty() {
         println!("Webhooks                not forwarded (use --forward-to URL)");
     }
-    for (gateway, url) in forwards {
+    for (gateway, url) in &forwards.endpoints {
         println!("Webhooks ({gateway:<6})       -> {url}");
+    }
+    for (scope, modes) in &forwards.modes {
+        println!("Delivery modes          {modes} ({scope})");
     }
     println!();
     println!(
@@ -387,5 +422,49 @@ mod tests {
         assert_eq!(retry_days("none"), Ok(Vec::new()));
         assert!(retry_days("3,x").is_err());
         assert!(retry_days("0").is_err());
+    }
+
+    fn arguments(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn delivery_mode_flags() {
+        let parsed = parse_args(arguments(
+            "--forward-to http://127.0.0.1:3000/hooks \
+             --webhook-delivery duplicate=100ms,reorder=shuffle,seed=7 \
+             --webhook-delivery-for http://127.0.0.1:3000/hooks drop=2",
+        ));
+        let Ok(Some((builder, forwards))) = parsed else {
+            panic!("parsed: {:?}", parsed.err());
+        };
+        let modes: Vec<String> = forwards
+            .modes
+            .iter()
+            .map(|(scope, modes)| format!("{scope}: {modes}"))
+            .collect();
+        assert_eq!(
+            modes,
+            [
+                "every endpoint: duplicate=100ms,reorder=shuffle,seed=7",
+                "http://127.0.0.1:3000/hooks: drop=2",
+            ]
+        );
+        assert!(format!("{builder:?}").contains("drop"));
+
+        let refused = [
+            ("--webhook-delivery duplicat", "invalid delivery mode"),
+            ("--webhook-delivery delay=10m", "invalid delivery mode"),
+            (
+                "--webhook-delivery-for http://127.0.0.1:3000/hooks",
+                "needs a value",
+            ),
+        ];
+        for (text, expected) in refused {
+            match parse_args(arguments(text)) {
+                Err(message) => assert!(message.contains(expected), "{text}: {message}"),
+                Ok(_) => panic!("{text} was accepted"),
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The library entry points: [`Sandbox::builder`], [`SandboxBuilder`] and
 //! the running [`SandboxHandle`] with the admin operations as methods.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -24,14 +25,20 @@ use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::gateways;
 use crate::gateways::stripe::dunning::StripeDunning;
-use crate::lifecycle::{advance_clock, forget_old, sweep_and_flush};
+use crate::lifecycle::{advance_clock, forget_old, retained, sweep_and_flush};
 use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
 };
 use crate::server;
-use crate::state::{CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest, State};
+use crate::state::{
+    CheckoutRecord, Delivery, Gateway, ObjectCounts, RecordedRequest, State, WaitingDelivery,
+};
 use crate::webhooks::delivery::RetryPolicy;
-use crate::webhooks::endpoints::{add_endpoint, check_endpoint_url};
+use crate::webhooks::dispatch;
+use crate::webhooks::endpoints::{
+    add_endpoint, check_endpoint_url, remove_endpoint, set_endpoint, MAX_ENDPOINTS,
+};
+use crate::webhooks::modes::DeliveryModes;
 
 /// Entry point of the library: `Sandbox::builder()...start().await`.
 #[derive(Debug)]
@@ -58,6 +65,8 @@ impl Sandbox {
                 promotion_codes: Vec::new(),
                 discounts: Vec::new(),
                 endpoints: Vec::new(),
+                delivery_modes: DeliveryModes::new(),
+                endpoint_delivery_modes: Vec::new(),
                 port: 0,
                 admin_token: None,
                 log_capacity: DEFAULT_LOG_CAPACITY,
@@ -210,6 +219,24 @@ impl SandboxBuilder {
         Ok(self)
     }
 
+    /// Delivers webhooks to every endpoint with these hostile [`DeliveryModes`] (twice, out of
+    /// order, late, after dropped attempts, again when old), unless the endpoint's URL has
+    /// modes of its own. [`SandboxBuilder::start`] refuses modes that fail
+    /// [`DeliveryModes::check`].
+    pub fn delivery_modes(mut self, modes: DeliveryModes) -> Self {
+        self.config.delivery_modes = modes;
+        self
+    }
+
+    /// Gives the endpoint `url` modes of its own, used instead of the global ones (empty
+    /// modes make it a plain endpoint).
+    pub fn endpoint_delivery_modes(mut self, url: impl Into<String>, modes: DeliveryModes) -> Self {
+        self.config
+            .endpoint_delivery_modes
+            .push((url.into(), modes));
+        self
+    }
+
     /// Sets how webhook deliveries are retried.
     pub fn webhook_retry(mut self, retry: RetryPolicy) -> Self {
         self.config.retry = retry;
@@ -266,6 +293,15 @@ impl SandboxBuilder {
     /// errors when a seed or endpoint is invalid.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
         for (_, url) in &self.config.endpoints {
+            check_endpoint_url(url)?;
+        }
+        if self.config.endpoints.len() > MAX_ENDPOINTS {
+            return Err(SandboxError::Config(format!(
+                "{} webhook endpoints; at most {MAX_ENDPOINTS} can be registered",
+                self.config.endpoints.len()
+            )));
+        }
+        for (url, _) in &self.config.endpoint_delivery_modes {
             check_endpoint_url(url)?;
         }
         gateways::check_settings(&self.config)?;
@@ -470,6 +506,33 @@ impl SandboxHandle {
         add_endpoint(&self.app, gateway, url)
     }
 
+    /// Makes `url` the gateway's only webhook endpoint, replacing the ones registered before:
+    /// start the sandbox first, then the application on any port, then point the sandbox at
+    /// it.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use payswitch_sandbox::{Gateway, Sandbox};
+    /// let sandbox = Sandbox::builder().start().await?;
+    /// let app = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let url = format!("http://{}/webhooks", app.local_addr()?);
+    /// sandbox.set_webhook_endpoint(Gateway::Stripe, &url)?;
+    /// sandbox.set_webhook_endpoint(Gateway::Creem, &url)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s).
+    pub fn set_webhook_endpoint(&self, gateway: Gateway, url: &str) -> Result<(), SandboxError> {
+        set_endpoint(&self.app, gateway, url)
+    }
+
+    /// Stops delivering the gateway's webhooks to `url`; says whether it was registered.
+    pub fn remove_webhook_endpoint(&self, gateway: Gateway, url: &str) -> bool {
+        remove_endpoint(&self.app, gateway, url)
+    }
+
     /// Queues a fault for matching gateway requests. A `Delay` longer than
     /// [`MAX_FAULT_DELAY`](crate::MAX_FAULT_DELAY) is shortened to it; use
     /// [`SandboxHandle::try_inject_fault`] to have it refused instead.
@@ -500,6 +563,71 @@ impl SandboxHandle {
         self.app.lock().deliveries.iter().cloned().collect()
     }
 
+    /// Sets the hostile [`DeliveryModes`] of every endpoint without modes of its own, from the
+    /// next event on (events already on their way keep the modes they started with).
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidDeliveryMode`] for modes that fail [`DeliveryModes::check`].
+    pub fn set_delivery_modes(&self, modes: DeliveryModes) -> Result<(), SandboxError> {
+        modes.check()?;
+        self.app.lock().delivery_modes.set_global(modes);
+        Ok(())
+    }
+
+    /// Gives the endpoint `url` modes of its own, used instead of the global ones.
+    ///
+    /// # Errors
+    /// [`SandboxError::InvalidUrl`] for a URL that is not absolute http(s);
+    /// [`SandboxError::InvalidDeliveryMode`] for modes that fail [`DeliveryModes::check`] or
+    /// when 100 URLs already have their own.
+    pub fn set_endpoint_delivery_modes(
+        &self,
+        url: &str,
+        modes: DeliveryModes,
+    ) -> Result<(), SandboxError> {
+        check_endpoint_url(url)?;
+        modes.check()?;
+        self.app.lock().delivery_modes.set_endpoint(url, modes)
+    }
+
+    /// Returns the modes deliveries to `url` get: its own, or the global ones.
+    pub fn delivery_modes_for(&self, url: &str) -> DeliveryModes {
+        self.app.lock().delivery_modes.modes_for(url).clone()
+    }
+
+    /// Forgets every delivery mode, global and per endpoint: plain delivery from the next
+    /// event on. Deliveries already waiting for the clock still run.
+    pub fn clear_delivery_modes(&self) {
+        self.app.lock().delivery_modes.clear();
+    }
+
+    /// Sends an emitted event again to every endpoint of its gateway, as Stripe's dashboard
+    /// "Resend" does: same id and body, a fresh signature, plain delivery (recorded with
+    /// reason [`DeliveryReason::Replay`](crate::DeliveryReason)). Returns the endpoint URLs.
+    ///
+    /// # Errors
+    /// [`SandboxError::EventNotFound`] for an id never emitted or no longer kept (the newest
+    /// [`SandboxBuilder::log_capacity`] events are).
+    pub fn replay_event(&self, event_id: &str) -> Result<Vec<String>, SandboxError> {
+        dispatch::replay(&self.app, event_id, None)
+    }
+
+    /// Like [`SandboxHandle::replay_event`], to one endpoint only.
+    ///
+    /// # Errors
+    /// As [`SandboxHandle::replay_event`]; [`SandboxError::InvalidUrl`] when `url` is not an
+    /// endpoint of the event's gateway.
+    pub fn replay_event_to(&self, event_id: &str, url: &str) -> Result<Vec<String>, SandboxError> {
+        dispatch::replay(&self.app, event_id, Some(url))
+    }
+
+    /// Returns the deliveries waiting for the sandbox clock (retries on the gateway's
+    /// schedule, old events to redeliver), earliest first: at most
+    /// [`MAX_WAITING_DELIVERIES`](crate::MAX_WAITING_DELIVERIES).
+    pub fn waiting_deliveries(&self) -> Vec<WaitingDelivery> {
+        dispatch::waiting(&self.app.lock())
+    }
+
     /// Returns the gateway requests received so far (admin calls and page views excluded),
     /// oldest first: the newest [`SandboxBuilder::log_capacity`] of them, with credentials
     /// redacted and bodies cut at [`MAX_RECORDED_BODY`](crate::MAX_RECORDED_BODY) bytes.
@@ -523,6 +651,16 @@ impl SandboxHandle {
     /// amount, sorted by id.
     pub fn refunds(&self) -> Vec<RefundRecord> {
         gateways::refunds(&self.app.lock())
+    }
+
+    /// Returns how many entries each store keeps now, by name: `request_log`,
+    /// `delivery_log`, `webhook_events` (kept for replays), `waiting_deliveries`,
+    /// `held_deliveries`, `webhook_endpoints`, `faults` and every gateway store
+    /// (`stripe.sessions`, `stripe.idempotency_keys`, `stripe.events`, `creem.checkouts`, …).
+    /// Each is capped or expires, so a sandbox that runs all day stays bounded; unlike
+    /// [`SandboxHandle::counts`], these go down when old entries are forgotten.
+    pub fn retained(&self) -> BTreeMap<String, usize> {
+        retained(&self.app.lock())
     }
 
     /// Returns how many objects were created.

@@ -1,7 +1,9 @@
 //! The sandbox's in-memory state: one store per gateway, the clock, the logs tests read, the
-//! queue of webhook events, object counts and id generators; also the public [`Gateway`] enum.
+//! queue of webhook events (and the delivery modes, the events kept for replay and the
+//! deliveries waiting for the clock), object counts and id generators; also the public
+//! [`Gateway`] enum and the records of deliveries.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::distr::Alphanumeric;
@@ -12,6 +14,8 @@ use crate::checkout::CheckoutStatus;
 use crate::faults::Fault;
 use crate::gateways::creem::objects as creem;
 use crate::gateways::stripe::objects as stripe;
+use crate::webhooks::modes::{DeliveryModes, DeliverySettings};
+use crate::webhooks::queue::{ClockQueue, Recent};
 
 /// Which gateway's wire protocol a request, object or webhook belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -28,6 +32,22 @@ impl Gateway {
     pub(crate) const ALL: [Gateway; 2] = [Gateway::Stripe, Gateway::Creem];
 }
 
+/// Why a webhook delivery was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeliveryReason {
+    /// The event's own delivery, retries included.
+    Original,
+    /// The second delivery of the `duplicate` mode.
+    Duplicate,
+    /// The late delivery of the `redeliver_old` mode.
+    Redelivery,
+    /// A replay asked for with `POST /__sandbox/events/{id}/replay` or
+    /// [`SandboxHandle::replay_event`](crate::SandboxHandle::replay_event).
+    Replay,
+}
+
 /// One webhook delivery attempt, recorded whatever its outcome.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -40,35 +60,101 @@ pub struct Delivery {
     pub event_type: String,
     /// Endpoint URL the attempt was posted to.
     pub url: String,
-    /// 1 for the first attempt, 2 for the first retry, and so on.
+    /// 1 for the first attempt of this delivery, 2 for its first retry, and so on; 0 when it
+    /// was never attempted.
     pub attempt: u32,
+    /// Why this delivery was made: the event's own, or a duplicate, redelivery or replay.
+    pub reason: DeliveryReason,
+    /// Whether the `drop` mode lost this attempt: nothing reached the endpoint, and the
+    /// attempt counts as a timeout.
+    pub dropped: bool,
+    /// Sandbox time of the attempt, Unix seconds.
+    pub sandbox_time: i64,
     /// Headers sent, as (name, value) pairs.
     pub headers: Vec<(String, String)>,
     /// Raw JSON body sent, cut at [`MAX_RECORDED_BODY`] bytes.
     pub body: String,
     /// Whether `body` was cut at [`MAX_RECORDED_BODY`] bytes (the endpoint got all of it).
     pub body_truncated: bool,
-    /// HTTP status answered by the endpoint, `None` on a network error or timeout.
+    /// HTTP status answered by the endpoint, `None` on a network error, timeout or drop.
     pub response_status: Option<u16>,
-    /// Network error or timeout text, when there was no status.
+    /// Network error, timeout or drop text, when there was no status.
     pub error: Option<String>,
 }
 
 impl Delivery {
     /// A delivery that was never attempted (no slot for it), recorded with `error`.
-    pub(crate) fn not_attempted(event: &OutgoingEvent, url: &str, error: &str) -> Self {
-        let (body, body_truncated) = recorded_body(event.body.as_bytes());
+    pub(crate) fn not_attempted(job: &PendingDelivery, sandbox_time: i64, error: &str) -> Self {
+        let (body, body_truncated) = recorded_body(job.event.body.as_bytes());
         Self {
-            gateway: event.gateway,
-            event_id: event.event_id.clone(),
-            event_type: event.event_type.clone(),
-            url: url.to_owned(),
+            gateway: job.event.gateway,
+            event_id: job.event.event_id.clone(),
+            event_type: job.event.event_type.clone(),
+            url: job.url.clone(),
             attempt: 0,
+            reason: job.reason,
+            dropped: false,
+            sandbox_time,
             headers: Vec::new(),
             body,
             body_truncated,
             response_status: None,
             error: Some(error.to_owned()),
+        }
+    }
+}
+
+/// A webhook delivery waiting for the sandbox clock: a retry on the gateway's schedule, or an
+/// old event to deliver again.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct WaitingDelivery {
+    /// Sandbox time the attempt is due, Unix seconds.
+    pub due_at: i64,
+    /// Gateway whose envelope and signature are used.
+    pub gateway: Gateway,
+    /// Event id (`evt_...`).
+    pub event_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// Endpoint URL.
+    pub url: String,
+    /// The attempt number it will be.
+    pub attempt: u32,
+    /// Why the delivery is made.
+    pub reason: DeliveryReason,
+}
+
+/// One delivery of one event to one endpoint, from attempt `attempt` on: what a delivery task
+/// runs, and what waits in [`State::waiting`] for the sandbox clock.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingDelivery {
+    pub(crate) event: OutgoingEvent,
+    pub(crate) url: String,
+    /// The next attempt's number, from 1.
+    pub(crate) attempt: u32,
+    pub(crate) reason: DeliveryReason,
+    /// The endpoint's modes when the event was emitted (empty for duplicates, redeliveries
+    /// and replays, which are plain deliveries).
+    pub(crate) modes: DeliveryModes,
+    /// Sandbox time the next attempt is due; the gateway's retry schedule counts from it.
+    pub(crate) due: i64,
+    /// Whether an attempt of this delivery already reached the endpoint (the `duplicate`
+    /// mode's copy follows the first one that did).
+    pub(crate) reached: bool,
+}
+
+impl PendingDelivery {
+    /// Describes the delivery for [`SandboxHandle::waiting_deliveries`](crate::SandboxHandle).
+    pub(crate) fn waiting(&self, due_at: i64) -> WaitingDelivery {
+        WaitingDelivery {
+            due_at,
+            gateway: self.event.gateway,
+            event_id: self.event.event_id.clone(),
+            event_type: self.event.event_type.clone(),
+            url: self.url.clone(),
+            attempt: self.attempt,
+            reason: self.reason,
         }
     }
 }
@@ -162,6 +248,14 @@ pub(crate) struct State {
     /// No open session or checkout expires before this time (a lower bound, `None` when
     /// nothing is open), so the per-request expiry sweep is O(1) until something is due.
     pub(crate) next_expiry: Option<i64>,
+    /// The hostile delivery modes in force.
+    pub(crate) delivery_modes: DeliverySettings,
+    /// The newest emitted events, at most the log capacity, for replays.
+    pub(crate) sent_events: Recent<OutgoingEvent>,
+    /// Deliveries waiting for the sandbox clock (gateway-schedule retries, redeliveries).
+    pub(crate) waiting: ClockQueue<PendingDelivery>,
+    /// Events held for an endpoint's reorder window, by gateway and URL.
+    pub(crate) held: HashMap<(Gateway, String), Vec<OutgoingEvent>>,
 }
 
 impl State {

@@ -342,3 +342,44 @@ async fn endpoints_only_receive_their_gateway() {
     assert_eq!(creem_inbox.received().len(), 1);
     assert_eq!(stripe_inbox.received().len(), 4);
 }
+
+#[tokio::test]
+async fn an_application_started_after_the_sandbox_points_its_webhooks_at_itself() {
+    use payswitch_sandbox::{Gateway, Sandbox, WebhookInbox};
+    let early = WebhookInbox::start().await.unwrap();
+    let sandbox = Sandbox::builder()
+        .creem_webhook_endpoint(early.url())
+        .product(payswitch_sandbox::ProductSeed::one_time("Book", 1500, "USD").with_id("prod_book"))
+        .start()
+        .await
+        .unwrap();
+    // The application starts later, on a port it learns only now.
+    let late = WebhookInbox::start().await.unwrap();
+    sandbox
+        .set_webhook_endpoint(Gateway::Creem, late.url())
+        .unwrap();
+    assert!(sandbox
+        .set_webhook_endpoint(Gateway::Creem, "not a url")
+        .is_err());
+
+    let client = reqwest::Client::new();
+    let checkout: serde_json::Value = client
+        .post(format!("{}/v1/checkouts", sandbox.creem_api_base()))
+        .header("x-api-key", sandbox.creem_api_key())
+        .json(&serde_json::json!({ "product_id": "prod_book" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    sandbox.pay(checkout["id"].as_str().unwrap(), None).unwrap();
+    let received = late.wait_for(1, std::time::Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1, "the new endpoint gets the event");
+    assert!(
+        early.received().is_empty(),
+        "the replaced endpoint gets nothing"
+    );
+    assert!(sandbox.remove_webhook_endpoint(Gateway::Creem, late.url()));
+    assert!(!sandbox.remove_webhook_endpoint(Gateway::Creem, late.url()));
+}

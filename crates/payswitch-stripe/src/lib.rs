@@ -14,6 +14,7 @@ mod limits;
 mod line_items;
 mod payment_intent;
 mod provider;
+pub mod testing;
 pub mod webhook;
 mod wire;
 

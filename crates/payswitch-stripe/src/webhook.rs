@@ -78,7 +78,9 @@ fn parse_header(value: &str) -> Result<SignatureHeader, SignatureError> {
     let timestamp =
         timestamp.ok_or_else(|| SignatureError::Malformed("no t= timestamp".to_owned()))?;
     if signatures.is_empty() {
-        return Err(SignatureError::Missing("Stripe-Signature v1".into()));
+        return Err(SignatureError::Missing(
+            "v1 signature in the Stripe-Signature header".into(),
+        ));
     }
     Ok(SignatureHeader {
         timestamp,
@@ -114,7 +116,7 @@ impl WebhookVerifier {
         }
         let value = headers
             .get(SIGNATURE_HEADER)
-            .ok_or(SignatureError::Missing(SIGNATURE_HEADER.into()))?
+            .ok_or(SignatureError::Missing("Stripe-Signature header".into()))?
             .to_str()
             .map_err(|_| SignatureError::Malformed("the header is not ASCII".to_owned()))?;
         let header = parse_header(value)?;

@@ -244,7 +244,7 @@ fn malformed_and_missing_headers_are_distinct() {
     let stripe = provider("http://127.0.0.1:9");
     match stripe.verify_webhook(&HeaderMap::new(), &body) {
         Err(PaymentError::Signature(SignatureError::Missing(name))) => {
-            assert_eq!(name, "Stripe-Signature");
+            assert_eq!(name, "Stripe-Signature header");
         }
         other => panic!("unexpected {other:?}"),
     }

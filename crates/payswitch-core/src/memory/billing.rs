@@ -10,7 +10,7 @@ use crate::customer::Customer;
 use crate::kind::ProviderKind;
 use crate::money::Money;
 use crate::refund::{Refund, RefundRequest};
-use crate::request::{CheckoutMode, CheckoutRequest, Interval, Product, Recurring};
+use crate::request::{CheckoutMode, CheckoutRequest, Interval, LineItem, Product, Recurring};
 use crate::result::CheckoutResult;
 use crate::subscription::{Subscription, SubscriptionItem, SubscriptionStatus};
 
@@ -74,6 +74,23 @@ pub(super) fn add_period(start: OffsetDateTime, recurring: Recurring) -> OffsetD
 }
 
 impl Billing {
+    /// What `items` cost at the prices set with `with_price`, when every item is a catalog
+    /// item with a known price in one currency; `None` otherwise.
+    pub(super) fn catalog_total(&self, items: &[LineItem]) -> Option<Money> {
+        let mut total: Option<Money> = None;
+        for item in items {
+            let (Product::Sku(plan) | Product::Native(plan)) = &item.product else {
+                return None;
+            };
+            let line = self.prices.get(plan)?.checked_mul(item.quantity).ok()?;
+            total = Some(match total {
+                None => line,
+                Some(sum) => sum.checked_add(line).ok()?,
+            });
+        }
+        total
+    }
+
     /// Records the payment of checkout `result` (opened with `request`): gives it a payment
     /// id, ties it to a customer (created when the checkout named none), and for a
     /// subscription checkout creates the subscription. Returns the new subscription.

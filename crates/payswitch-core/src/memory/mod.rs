@@ -477,6 +477,12 @@ impl CheckoutProvider for MemoryProvider {
                 return Ok(session.result.clone());
             }
         }
+        // Catalog items cost what the memory gateway's price list says (`with_price`), as a
+        // gateway charges the price it holds for a product.
+        let total = match total {
+            Some(total) => Some(total),
+            None => state.billing.catalog_total(&request.line_items),
+        };
         let id = random_id("mem_cs_");
         let payment_status = match (request.mode, total) {
             (CheckoutMode::Setup, _) => PaymentStatus::NoPaymentRequired,
@@ -558,7 +564,9 @@ impl CheckoutProvider for MemoryProvider {
         self.begin(RecordedCall::VerifyWebhook(body.to_vec()))?;
         let signature = headers
             .get(SIGNATURE_HEADER)
-            .ok_or(SignatureError::Missing(SIGNATURE_HEADER.into()))?
+            .ok_or(SignatureError::Missing(
+                "payswitch-memory-signature header".into(),
+            ))?
             .to_str()
             .map_err(|_| SignatureError::Malformed("the header is not ASCII".into()))?;
         self.verify_signature(body, signature)?;
@@ -575,9 +583,12 @@ impl CheckoutProvider for MemoryProvider {
 
     fn verify_return(&self, query: &str) -> Result<ReturnParams, PaymentError> {
         self.begin(RecordedCall::VerifyReturn(query.to_owned()))?;
-        let (unsigned, signature) = query
-            .rsplit_once("&signature=")
-            .ok_or(SignatureError::Missing("return URL".into()))?;
+        let (unsigned, signature) =
+            query
+                .rsplit_once("&signature=")
+                .ok_or(SignatureError::Missing(
+                    "signature parameter in the return URL".into(),
+                ))?;
         self.verify_signature(unsigned.as_bytes(), signature)?;
         let mut params = ReturnParams::new(ProviderKind::MEMORY, String::new(), true);
         for (key, value) in form_urlencoded::parse(unsigned.as_bytes()) {

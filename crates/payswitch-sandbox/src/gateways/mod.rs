@@ -307,6 +307,32 @@ pub(crate) fn signature_headers(app: &App, gateway: Gateway, body: &str) -> Vec<
     }
 }
 
+/// Returns how many entries each gateway store keeps, named `<gateway>.<store>`.
+pub(crate) fn store_sizes(state: &State) -> Vec<(String, usize)> {
+    let mut sizes = Vec::new();
+    for gateway in Gateway::ALL {
+        let (prefix, stores) = match gateway {
+            Gateway::Stripe => ("stripe", stripe::sizes::store_sizes(state)),
+            Gateway::Creem => ("creem", creem::sizes::store_sizes(state)),
+        };
+        sizes.extend(
+            stores
+                .into_iter()
+                .map(|(store, size)| (format!("{prefix}.{store}"), size)),
+        );
+    }
+    sizes
+}
+
+/// Returns the gateway's webhook retry schedule: the seconds to wait after each failed
+/// attempt, as the gateway retries in production.
+pub(crate) fn webhook_retry_waits(gateway: Gateway) -> &'static [u64] {
+    match gateway {
+        Gateway::Stripe => stripe::webhook_retries::WEBHOOK_RETRY_WAITS,
+        Gateway::Creem => creem::webhook_retries::WEBHOOK_RETRY_WAITS,
+    }
+}
+
 /// Expires every open session and checkout whose time has come, in every gateway, then
 /// recomputes when the next one is due.
 pub(crate) fn expire_due(app: &App, state: &mut State) {
@@ -316,7 +342,7 @@ pub(crate) fn expire_due(app: &App, state: &mut State) {
             Gateway::Stripe => stripe::clock::run_due(app, state),
             Gateway::Creem => {
                 creem::checkouts::expire_due(state);
-                creem::transitions::settle_due(state);
+                creem::renewals::settle_due(state);
             }
         }
     }
@@ -335,7 +361,11 @@ pub(crate) fn forget_old(state: &mut State, retention_seconds: i64, cap: usize) 
     let now = state.now();
     for gateway in Gateway::ALL {
         match gateway {
-            Gateway::Stripe => state.stripe.forget_old(now, retention_seconds, cap),
+            Gateway::Stripe => {
+                state.stripe.forget_old(now, retention_seconds, cap);
+                // Expired keys go even when no keyed request comes to prune them.
+                stripe::idempotency::prune(&mut state.stripe.idempotency, now);
+            }
             Gateway::Creem => state.creem.forget_old(now, retention_seconds, cap),
         }
     }
@@ -388,11 +418,16 @@ pub(crate) fn complete(
 ) -> Result<String, SandboxError> {
     match gateway {
         Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, instrument, email),
-        Gateway::Creem => match instrument.charge() {
-            Charged::Paid => creem::payments::complete(app, state, id, email),
-            Charged::Declined(decline) => Err(decline.into_error()),
+        Gateway::Creem => match (instrument, instrument.charge()) {
+            // Creem keeps the card on file: the renewal test cards decline later charges.
+            (Instrument::Card(card), Charged::Paid) => {
+                creem::payments::complete(app, state, id, email, card.number)
+            }
+            (_, Charged::Declined(decline)) => Err(decline.into_error()),
             // The sandbox's Creem takes cards only.
-            Charged::Processing(_) => Err(INCORRECT_NUMBER.into_error()),
+            (Instrument::SepaDebit(_), _) | (_, Charged::Processing(_)) => {
+                Err(INCORRECT_NUMBER.into_error())
+            }
         },
     }
 }

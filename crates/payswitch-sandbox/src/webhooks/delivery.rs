@@ -1,12 +1,7 @@
-//! Webhook delivery: at-least-once, retried with backoff, every attempt recorded. Runs in
-//! spawned tasks so it never delays an API response. The signature headers come from the
-//! caller, so nothing here knows a gateway.
+//! One webhook attempt on the wire, and the sandbox's fast [`RetryPolicy`] for failed ones.
+//! The signature headers come from the caller, so nothing here knows a gateway.
 
 use std::time::Duration;
-
-use tokio::sync::{watch, OwnedSemaphorePermit};
-
-use crate::state::{recorded_body, Delivery, OutgoingEvent};
 
 /// How webhook deliveries are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +31,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Returns the wait after failed attempt number `attempt` (1-based).
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.initial_backoff
             .checked_mul(factor)
@@ -45,75 +40,45 @@ impl RetryPolicy {
     }
 }
 
-/// What a delivery task needs from the running sandbox.
-pub(crate) struct DeliveryContext {
-    /// The slot this delivery occupies until its last attempt.
-    pub(crate) permit: OwnedSemaphorePermit,
-    /// The runtime to spawn the task on.
-    pub(crate) runtime: tokio::runtime::Handle,
-    /// The HTTP client that posts the events.
-    pub(crate) http: reqwest::Client,
-    /// Flips to `true` when the sandbox stops; pending retries are abandoned.
-    pub(crate) shutdown: watch::Receiver<bool>,
-    /// How failed attempts are retried.
-    pub(crate) policy: RetryPolicy,
+/// What one attempt got back: the endpoint's status, or the network error or timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttemptResult {
+    pub(crate) status: Option<u16>,
+    pub(crate) error: Option<String>,
 }
 
-/// Starts delivering one event to one endpoint in the background. `sign` builds the headers
-/// of each attempt from the body (signatures may carry a timestamp); `record` keeps the log.
-pub(crate) fn spawn_delivery(
-    context: DeliveryContext,
-    event: OutgoingEvent,
-    url: String,
-    sign: impl Fn(&str) -> Vec<(String, String)> + Send + 'static,
-    record: impl Fn(Delivery) + Send + 'static,
-) {
-    let DeliveryContext {
-        permit,
-        runtime,
-        http,
-        mut shutdown,
-        policy,
-    } = context;
-    runtime.spawn(async move {
-        let _permit = permit;
-        let (recorded, body_truncated) = recorded_body(event.body.as_bytes());
-        let attempts = policy.max_attempts.max(1);
-        for attempt in 1..=attempts {
-            let headers = sign(&event.body);
-            let mut request = http
-                .post(&url)
-                .timeout(policy.attempt_timeout)
-                .body(event.body.clone());
-            for (name, value) in &headers {
-                request = request.header(name.as_str(), value.as_str());
-            }
-            let (response_status, error) = match request.send().await {
-                Ok(response) => (Some(response.status().as_u16()), None),
-                Err(error) => (None, Some(error.to_string())),
-            };
-            let delivered = response_status.is_some_and(|status| (200..300).contains(&status));
-            record(Delivery {
-                gateway: event.gateway,
-                event_id: event.event_id.clone(),
-                event_type: event.event_type.clone(),
-                url: url.clone(),
-                attempt,
-                headers,
-                body: recorded.clone(),
-                body_truncated,
-                response_status,
-                error,
-            });
-            if delivered || attempt == attempts || *shutdown.borrow() {
-                break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(policy.backoff(attempt)) => {}
-                _ = shutdown.changed() => break,
-            }
-        }
-    });
+impl AttemptResult {
+    /// Whether the endpoint accepted the event: a 2xx answer. Redirects are not followed and
+    /// count as failures, as at the gateways.
+    pub(crate) fn accepted(&self) -> bool {
+        self.status
+            .is_some_and(|status| (200..300).contains(&status))
+    }
+}
+
+/// Posts one attempt: `body` with `headers` (the signature among them) to `url`, bounded by
+/// `timeout`.
+pub(crate) async fn send_attempt(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    timeout: Duration,
+) -> AttemptResult {
+    let mut request = http.post(url).timeout(timeout).body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    match request.send().await {
+        Ok(response) => AttemptResult {
+            status: Some(response.status().as_u16()),
+            error: None,
+        },
+        Err(error) => AttemptResult {
+            status: None,
+            error: Some(error.to_string()),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ mod common;
 
 mod changes;
 mod customers;
+mod dunning;
 mod lifecycle;
 mod portal;
+mod sequences;
 mod support;

@@ -58,7 +58,8 @@ impl Reply {
     }
 }
 
-async fn reply(response: reqwest::Response) -> Reply {
+/// Reads a response into a [`Reply`]: a body that is not JSON becomes a JSON string.
+pub async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");

@@ -175,13 +175,16 @@ fn string_list(
     strings
 }
 
-/// Renders a discount as Creem's `DiscountEntity`.
+/// Renders a discount as Creem's `DiscountEntity`. Fields that do not apply are left out, not
+/// `null` (`currency` of a percentage, `percentage` of a fixed amount, `duration_in_months`
+/// unless repeating, the unset `expiry_date` and `max_redemptions`): none is nullable in
+/// Creem's OAS, and the official TypeScript SDK rejects `null` there.
 pub(crate) fn render_discount(discount: &Discount) -> Value {
-    let (kind, amount, percentage, currency) = match &discount.value {
-        DiscountValue::Percentage(percent) => ("percentage", *percent, Some(*percent), None),
-        DiscountValue::Fixed { amount, currency } => ("fixed", *amount, None, Some(currency)),
+    let (kind, amount) = match &discount.value {
+        DiscountValue::Percentage(percent) => ("percentage", *percent),
+        DiscountValue::Fixed { amount, .. } => ("fixed", *amount),
     };
-    json!({
+    let mut value = json!({
         "id": discount.id,
         "mode": "test",
         "object": "discount",
@@ -190,16 +193,26 @@ pub(crate) fn render_discount(discount: &Discount) -> Value {
         "code": discount.code,
         "type": kind,
         "amount": amount,
-        "currency": currency,
-        "percentage": percentage,
-        "expiry_date": null,
-        "max_redemptions": null,
         "duration": discount.duration,
-        "duration_in_months": discount.duration_in_months,
         "applies_to_products": discount.applies_to_products,
         "redeem_count": 0,
         "created_at": iso(discount.created),
-    })
+    });
+    let Some(object) = value.as_object_mut() else {
+        return value;
+    };
+    match &discount.value {
+        DiscountValue::Percentage(percent) => {
+            object.insert("percentage".into(), json!(percent));
+        }
+        DiscountValue::Fixed { currency, .. } => {
+            object.insert("currency".into(), json!(currency));
+        }
+    }
+    if let Some(months) = discount.duration_in_months {
+        object.insert("duration_in_months".into(), json!(months));
+    }
+    value
 }
 
 /// Validates a discount seed with the rules of `POST /v1/discounts` and stores it.

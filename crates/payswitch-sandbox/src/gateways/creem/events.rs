@@ -19,6 +19,8 @@ pub(crate) enum EventType {
     SubscriptionScheduledCancel,
     SubscriptionPaused,
     SubscriptionUpdate,
+    SubscriptionPastDue,
+    SubscriptionExpired,
     RefundCreated,
 }
 
@@ -34,18 +36,27 @@ impl EventType {
             EventType::SubscriptionScheduledCancel => "subscription.scheduled_cancel",
             EventType::SubscriptionPaused => "subscription.paused",
             EventType::SubscriptionUpdate => "subscription.update",
+            EventType::SubscriptionPastDue => "subscription.past_due",
+            EventType::SubscriptionExpired => "subscription.expired",
             EventType::RefundCreated => "refund.created",
         }
     }
 }
 
-/// Queues one event with `object` as its payload. Its `created_at` (epoch ms) is the sandbox
-/// time, and after the previous event's whenever several are sent in the same millisecond, so
-/// sorting by `created_at` gives the order they were sent in (deliveries run concurrently and
-/// may arrive in any order, as Creem's do).
+/// Queues one event with `object` as its payload, happening now on the sandbox clock.
 pub(crate) fn emit(state: &mut State, event_type: EventType, object: Value) {
-    let now_ms = state.now().saturating_mul(1000);
-    let created_at = now_ms.max(state.creem.last_event_ms.saturating_add(1));
+    let now = state.now();
+    emit_at(state, event_type, object, now);
+}
+
+/// Queues one event that happened at `at` (Unix seconds): a renewal, retry or scheduled
+/// cancellation the clock caught up with is stamped with the time it was due, not the time the
+/// clock was moved to. `created_at` (epoch ms) is also after the previous event's, so sorting by
+/// it gives the order the events were sent in (deliveries run concurrently and may arrive in
+/// any order, as Creem's do).
+pub(crate) fn emit_at(state: &mut State, event_type: EventType, object: Value, at: i64) {
+    let at_ms = at.saturating_mul(1000);
+    let created_at = at_ms.max(state.creem.last_event_ms.saturating_add(1));
     state.creem.last_event_ms = created_at;
     let event_id = new_id("evt_");
     let envelope = json!({

@@ -4,6 +4,7 @@
 //! their own file.
 
 pub(crate) mod amounts;
+pub(crate) mod cards;
 pub(crate) mod checkouts;
 pub(crate) mod customers;
 pub(crate) mod discounts;
@@ -19,10 +20,13 @@ pub(crate) mod products;
 pub(crate) mod query;
 pub(crate) mod redirect;
 pub(crate) mod refunds;
+pub(crate) mod renewals;
+pub(crate) mod sizes;
 pub(crate) mod subscriptions;
 pub(crate) mod transactions;
 pub(crate) mod transitions;
 pub(crate) mod validate;
+pub(crate) mod webhook_retries;
 
 use std::sync::Arc;
 
@@ -104,6 +108,10 @@ pub(crate) fn handle(app: &Arc<App>, request: &GatewayRequest<'_>) -> Response {
             (&Method::POST, ["v1", "products"]) => products::create(&mut state, &parse_json(body)?),
             (&Method::GET, ["v1", "products"]) => {
                 products::retrieve(&state, query_value(query, "product_id"))
+            }
+            (&Method::GET, ["v1", "products", "search"]) => products::search(&state, query),
+            (&Method::GET, ["v1", "products", id]) => {
+                products::retrieve(&state, Some((*id).to_owned()))
             }
             (&Method::POST, ["v1", "discounts"]) => {
                 discounts::create(&mut state, &parse_json(body)?)

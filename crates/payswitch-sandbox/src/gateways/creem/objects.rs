@@ -98,13 +98,16 @@ pub(crate) struct Customer {
     pub(crate) seq: u64,
 }
 
-/// `SubscriptionStatus` as Creem spells it; the sandbox produces these five.
+/// `SubscriptionStatus` as Creem spells it; the sandbox produces these six (`unpaid` is not
+/// emulated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SubscriptionStatus {
     Active,
     Trialing,
     Paused,
     ScheduledCancel,
+    /// A renewal charge was declined and retries are scheduled (`subscription.past_due`).
+    PastDue,
     Canceled,
 }
 
@@ -116,6 +119,7 @@ impl SubscriptionStatus {
             SubscriptionStatus::Trialing => "trialing",
             SubscriptionStatus::Paused => "paused",
             SubscriptionStatus::ScheduledCancel => "scheduled_cancel",
+            SubscriptionStatus::PastDue => "past_due",
             SubscriptionStatus::Canceled => "canceled",
         }
     }
@@ -126,6 +130,33 @@ impl SubscriptionStatus {
 pub(crate) enum OnExecute {
     Cancel,
     Pause,
+}
+
+/// How the card a subscription was paid with answers the charges after the checkout's: the
+/// sandbox's test cards decide it (see `cards.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CardOnFile {
+    /// Every charge is paid.
+    Pays,
+    /// The next charge is declined, the ones after it are paid.
+    DeclinesOnce,
+    /// Every charge is declined.
+    DeclinesAlways,
+}
+
+/// A renewal that was declined and is being retried (the subscription is `past_due`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dunning {
+    /// The paid period the retries collect (0 = the first).
+    pub(crate) period_index: u32,
+    /// When that period started: the end of the last paid one, when the first charge failed.
+    pub(crate) period_start: i64,
+    /// When the renewal's own charge was declined; the retries are counted from it.
+    pub(crate) declined_at: i64,
+    /// Charges declined so far, the renewal's own included.
+    pub(crate) declined: u32,
+    /// When the next retry is due.
+    pub(crate) next_retry: i64,
 }
 
 /// One line of a subscription: a product's price times units (`SubscriptionItemEntity`).
@@ -162,6 +193,10 @@ pub(crate) struct Subscription {
     pub(crate) last_transaction_id: Option<String>,
     pub(crate) last_transaction_at: Option<i64>,
     pub(crate) canceled_at: Option<i64>,
+    /// What the card it was paid with does on the charges that follow.
+    pub(crate) card: CardOnFile,
+    /// Set while `past_due`: the declined renewal and its retries.
+    pub(crate) dunning: Option<Dunning>,
     pub(crate) created: i64,
     pub(crate) updated: i64,
     pub(crate) seq: u64,
@@ -181,6 +216,8 @@ pub(crate) enum TransactionStatus {
     /// Part of the amount went back, e.g. the unused time of a downgrade.
     PartialRefund,
     Refunded,
+    /// The charge was declined (a renewal, or one of its retries); nothing was paid.
+    Declined,
 }
 
 /// A Creem transaction (`tran_…`): one charge, with its amounts in cents.
@@ -286,20 +323,17 @@ impl Store {
         });
     }
 
-    /// Returns when the earliest pending checkout expires or the earliest subscription period
-    /// that bills, cancels or pauses ends, if any.
+    /// Returns when the earliest pending checkout expires or the earliest subscription has
+    /// something due (a period that bills, cancels or pauses ends, a declined renewal's
+    /// retry), if any.
     pub(crate) fn next_expiry(&self) -> Option<i64> {
         let checkouts = self
             .checkouts
             .values()
             .filter(|checkout| checkout.status == CheckoutStatus::Open)
             .map(|checkout| checkout.expires_at);
-        let periods = self
-            .subscriptions
-            .values()
-            .filter(|subscription| period_end_matters(subscription.status))
-            .map(|subscription| subscription.period_end);
-        checkouts.chain(periods).min()
+        let subscriptions = self.subscriptions.values().filter_map(next_due);
+        checkouts.chain(subscriptions).min()
     }
 
     /// Returns a number greater than every one handed out before.
@@ -309,14 +343,16 @@ impl Store {
     }
 }
 
-/// Whether something happens when a subscription in this status reaches its period end:
-/// active and trialing ones renew, scheduled cancellations execute.
-pub(crate) fn period_end_matters(status: SubscriptionStatus) -> bool {
-    match status {
+/// Returns when the sandbox clock next has something to do with a subscription: the end of
+/// its period when it renews (active, trialing) or a scheduled cancellation executes, the next
+/// retry while `past_due`; `None` while paused or once canceled.
+pub(crate) fn next_due(subscription: &Subscription) -> Option<i64> {
+    match subscription.status {
         SubscriptionStatus::Active
         | SubscriptionStatus::Trialing
-        | SubscriptionStatus::ScheduledCancel => true,
-        SubscriptionStatus::Paused | SubscriptionStatus::Canceled => false,
+        | SubscriptionStatus::ScheduledCancel => Some(subscription.period_end),
+        SubscriptionStatus::PastDue => subscription.dunning.map(|dunning| dunning.next_retry),
+        SubscriptionStatus::Paused | SubscriptionStatus::Canceled => None,
     }
 }
 

@@ -5,6 +5,7 @@ use crate::app::App;
 use crate::checkout::CheckoutStatus;
 use crate::error::SandboxError;
 use crate::gateways::creem::amounts::OrderAmounts;
+use crate::gateways::creem::cards::card_on_file;
 use crate::gateways::creem::checkouts::{checkout_amounts, payability, render_checkout};
 use crate::gateways::creem::customers::customer_for_email;
 use crate::gateways::creem::events::{emit, EventType};
@@ -23,8 +24,9 @@ const NOTHING: OrderAmounts = OrderAmounts {
     amount_paid: 0,
 };
 
-/// Pays a pending checkout as `email` (unless the checkout names its customer), sends its
-/// webhooks and returns the signed success redirect.
+/// Pays a pending checkout as `email` (unless the checkout names its customer) with the test
+/// card `card_digits`, sends its webhooks and returns the signed success redirect. A
+/// subscription keeps the card on file for its renewals (see `cards.rs`).
 ///
 /// Events, in Creem's order [confirmed: the `created_at` of Creem's samples and "Received
 /// when a new subscription is created, the payment was successful…" for
@@ -37,6 +39,7 @@ pub(crate) fn complete(
     state: &mut State,
     id: &str,
     email: &str,
+    card_digits: &str,
 ) -> Result<String, SandboxError> {
     let now = state.now();
     let not_found = || SandboxError::NotFound(id.to_owned());
@@ -74,6 +77,7 @@ pub(crate) fn complete(
                 units: checkout.units,
                 discount_id: checkout.discount_id.as_deref(),
                 metadata: checkout.metadata.clone(),
+                card: card_on_file(card_digits),
             },
         )
     });

@@ -206,7 +206,7 @@ fn changeable<'a>(state: &'a State, id: &str) -> Result<&'a Subscription, Failur
         SubscriptionStatus::Active
         | SubscriptionStatus::Trialing
         | SubscriptionStatus::ScheduledCancel => Ok(subscription),
-        SubscriptionStatus::Paused | SubscriptionStatus::Canceled => {
+        SubscriptionStatus::Paused | SubscriptionStatus::PastDue | SubscriptionStatus::Canceled => {
             Err(Failure::bad_request(vec![format!(
                 "Cannot update a subscription with status {}",
                 subscription.status.as_str()

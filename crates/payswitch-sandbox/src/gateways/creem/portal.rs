@@ -59,7 +59,9 @@ fn link<'a>(state: &'a State, token: &str) -> Result<&'a PortalLink, PortalRefus
 /// The actions the portal offers for a subscription in `status`.
 fn actions(status: SubscriptionStatus) -> Vec<PortalAction> {
     match status {
-        SubscriptionStatus::Active | SubscriptionStatus::Trialing => vec![PortalAction::Cancel],
+        SubscriptionStatus::Active | SubscriptionStatus::Trialing | SubscriptionStatus::PastDue => {
+            vec![PortalAction::Cancel]
+        }
         SubscriptionStatus::Paused | SubscriptionStatus::ScheduledCancel => {
             vec![PortalAction::Resume, PortalAction::Cancel]
         }
@@ -96,6 +98,9 @@ pub(crate) fn view(state: &State, token: &str) -> Result<PortalView, PortalRefus
                 SubscriptionStatus::Canceled => {
                     subscription.canceled_at.map(|at| ("Ended", iso(at)))
                 }
+                SubscriptionStatus::PastDue => subscription
+                    .dunning
+                    .map(|dunning| ("Payment retried", iso(dunning.next_retry))),
                 SubscriptionStatus::Paused => None,
             };
             PortalSubscription {

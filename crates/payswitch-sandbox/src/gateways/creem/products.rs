@@ -6,9 +6,13 @@ use serde_json::{json, Map, Value};
 use crate::error::SandboxError;
 use crate::gateways::creem::error::Failure;
 use crate::gateways::creem::objects::{iso, Product};
+use crate::gateways::creem::pagination::{page_from, paginate};
 use crate::gateways::creem::validate::Checker;
 use crate::seed::ProductSeed;
 use crate::state::{new_id, State};
+
+/// `page_size` of the search when none is given [confirmed, OAS: default 10].
+const DEFAULT_PAGE_SIZE: usize = 10;
 
 /// `POST /v1/products`.
 pub(crate) fn create(state: &mut State, body: &Map<String, Value>) -> Result<Value, Failure> {
@@ -19,7 +23,8 @@ pub(crate) fn create(state: &mut State, body: &Map<String, Value>) -> Result<Val
     Ok(rendered)
 }
 
-/// `GET /v1/products?product_id=`.
+/// `GET /v1/products?product_id=`, and `GET /v1/products/{id}` as the official TypeScript SDK
+/// (`creem` 1.13.0) calls it.
 pub(crate) fn retrieve(state: &State, id: Option<String>) -> Result<Value, Failure> {
     let id =
         id.ok_or_else(|| Failure::bad_request(vec!["product_id must be a string".to_owned()]))?;
@@ -29,6 +34,23 @@ pub(crate) fn retrieve(state: &State, id: Option<String>) -> Result<Value, Failu
         .get(&id)
         .ok_or_else(|| Failure::not_found("Product not found"))?;
     Ok(render_product(product))
+}
+
+/// `GET /v1/products/search?page_number=&page_size=`: the catalog as `ProductListEntity`,
+/// newest first (ties by id) [inferred: Creem does not document the order].
+pub(crate) fn search(state: &State, query: &str) -> Result<Value, Failure> {
+    let page = page_from(query, DEFAULT_PAGE_SIZE)?;
+    let mut products: Vec<&Product> = state.creem.products.values().collect();
+    products.sort_by(|left, right| {
+        right
+            .created
+            .cmp(&left.created)
+            .then_with(|| left.id.cmp(&right.id))
+    });
+    Ok(paginate(
+        products.into_iter().map(render_product).collect(),
+        page,
+    ))
 }
 
 /// Validates a `CreateProductRequestEntity` and builds the product.
@@ -115,15 +137,16 @@ pub(crate) fn parse_product(body: &Map<String, Value>, now: i64) -> Result<Produ
     })
 }
 
-/// Renders a product as Creem's `ProductEntity`.
+/// Renders a product as Creem's `ProductEntity`. Optional fields the product lacks are left
+/// out, not `null`: `image_url` and `product_url` are plain strings in Creem's OAS, and the
+/// official TypeScript SDK (`creem` 1.13.0) rejects `null` there.
 pub(crate) fn render_product(product: &Product) -> Value {
-    json!({
+    let mut value = json!({
         "id": product.id,
         "mode": "test",
         "object": "product",
         "name": product.name,
         "description": product.description,
-        "image_url": product.image_url,
         "features": [],
         "price": product.price,
         "currency": product.currency,
@@ -132,13 +155,19 @@ pub(crate) fn render_product(product: &Product) -> Value {
         "status": "active",
         "tax_mode": product.tax_mode,
         "tax_category": product.tax_category,
-        "product_url": null,
         "default_success_url": product.default_success_url,
-        "trial_period_days": product.trial_period_days,
-        "trial_price": null,
         "created_at": iso(product.created),
         "updated_at": iso(product.created),
-    })
+    });
+    if let Some(object) = value.as_object_mut() {
+        if let Some(image_url) = &product.image_url {
+            object.insert("image_url".into(), json!(image_url));
+        }
+        if let Some(days) = product.trial_period_days {
+            object.insert("trial_period_days".into(), json!(days));
+        }
+    }
+    value
 }
 
 /// Validates a seed with Creem's product rules and stores it.

@@ -9,7 +9,7 @@ use crate::gateways::creem::amounts::{discount_applies, discounted_amounts, Orde
 use crate::gateways::creem::customers::render_customer_id;
 use crate::gateways::creem::error::Failure;
 use crate::gateways::creem::objects::{
-    iso, DiscountValue, Product, Subscription, SubscriptionItem, SubscriptionStatus,
+    iso, CardOnFile, DiscountValue, Product, Subscription, SubscriptionItem, SubscriptionStatus,
 };
 use crate::gateways::creem::pagination::{page_from, paginate};
 use crate::gateways::creem::periods::{months_in, period_end, DAY};
@@ -28,6 +28,8 @@ pub(crate) struct NewSubscription<'a> {
     pub(crate) units: i64,
     pub(crate) discount_id: Option<&'a str>,
     pub(crate) metadata: Option<Value>,
+    /// What the card that paid the checkout does on the charges that follow.
+    pub(crate) card: CardOnFile,
 }
 
 /// Stores a new subscription with one item and returns its id. A product with
@@ -72,6 +74,8 @@ pub(crate) fn start(state: &mut State, new: NewSubscription<'_>) -> String {
         last_transaction_id: None,
         last_transaction_at: None,
         canceled_at: None,
+        card: new.card,
+        dunning: None,
         created: now,
         updated: now,
         seq,
@@ -201,18 +205,21 @@ pub(crate) fn render_subscription(
             DiscountValue::Percentage(percent) => ("percentage", *percent),
             DiscountValue::Fixed { amount, .. } => ("fixed", *amount),
         };
-        object.insert(
-            "discount".into(),
-            json!({
-                "id": discount.id,
-                "discountCode": discount.code,
-                "name": discount.name,
-                "type": kind,
-                "amount": amount,
-                "duration": discount.duration,
-                "durationInMonths": discount.duration_in_months,
-            }),
-        );
+        let mut rendered = json!({
+            "id": discount.id,
+            "discountCode": discount.code,
+            "name": discount.name,
+            "type": kind,
+            "amount": amount,
+            "duration": discount.duration,
+        });
+        // Left out unless repeating: a number, never `null`, in the SDK's schema.
+        if let (Some(months), Some(fields)) =
+            (discount.duration_in_months, rendered.as_object_mut())
+        {
+            fields.insert("durationInMonths".into(), json!(months));
+        }
+        object.insert("discount".into(), rendered);
     }
     if let Some(metadata) = &subscription.metadata {
         object.insert("metadata".into(), metadata.clone());
@@ -319,7 +326,8 @@ pub(crate) fn records(state: &State) -> Vec<SubscriptionRecord> {
 /// Maps Creem's statuses to the gateway-neutral ones.
 fn neutral_status(status: SubscriptionStatus) -> NeutralStatus {
     match status {
-        SubscriptionStatus::Active => NeutralStatus::Active,
+        // As for Stripe's `past_due`: still a subscription, with a payment outstanding.
+        SubscriptionStatus::Active | SubscriptionStatus::PastDue => NeutralStatus::Active,
         SubscriptionStatus::Trialing => NeutralStatus::Trialing,
         SubscriptionStatus::Paused => NeutralStatus::Paused,
         SubscriptionStatus::ScheduledCancel => NeutralStatus::CancelScheduled,

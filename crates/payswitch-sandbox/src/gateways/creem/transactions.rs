@@ -66,6 +66,18 @@ pub(crate) fn record_charge(state: &mut State, charge: Charge<'_>) -> String {
     id
 }
 
+/// Records a declined charge (a renewal or one of its retries) and returns its id: the
+/// amounts it asked for, nothing paid, status `declined` [confirmed: a `TransactionStatus`
+/// value in the OAS; inferred: that Creem lists declined renewals among the transactions].
+pub(crate) fn record_declined(state: &mut State, charge: Charge<'_>) -> String {
+    let id = record_charge(state, charge);
+    if let Some(transaction) = state.creem.transactions.get_mut(&id) {
+        transaction.status = TransactionStatus::Declined;
+        transaction.amount_paid = 0;
+    }
+    id
+}
+
 /// Renders a transaction as Creem's `TransactionEntity`.
 pub(crate) fn render_transaction(transaction: &Transaction) -> Value {
     let kind = match transaction.kind {
@@ -76,6 +88,7 @@ pub(crate) fn render_transaction(transaction: &Transaction) -> Value {
         TransactionStatus::Paid => "paid",
         TransactionStatus::PartialRefund => "partialRefund",
         TransactionStatus::Refunded => "refunded",
+        TransactionStatus::Declined => "declined",
     };
     // [inferred] `refunded_amount` is nullable in the OAS; it is null until a refund.
     let refunded_amount = (transaction.refunded_amount > 0).then_some(transaction.refunded_amount);

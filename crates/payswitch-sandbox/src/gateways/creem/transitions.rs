@@ -1,6 +1,6 @@
 //! Creem subscription status changes: `POST /v1/subscriptions/{id}/cancel`, `…/pause` and
-//! `…/resume`, which change is allowed from which status, and what happens when a period ends
-//! on the sandbox clock (renewal, or the scheduled cancellation or pause).
+//! `…/resume`, and which change is allowed from which status. What the clock does at a
+//! period's end is in `renewals.rs`.
 //!
 //! Facts, and where they come from:
 //! - cancel `mode` is `immediate` or `scheduled`; `onExecute` (`cancel` or `pause`) applies to
@@ -23,19 +23,11 @@ use serde_json::{Map, Value};
 
 use crate::gateways::creem::error::Failure;
 use crate::gateways::creem::events::{emit, EventType};
-use crate::gateways::creem::objects::TransactionKind;
-use crate::gateways::creem::objects::{period_end_matters, OnExecute, SubscriptionStatus};
-use crate::gateways::creem::periods::period_end;
-use crate::gateways::creem::subscriptions::{
-    find, period_amounts, render_subscription, render_subscription_id,
-};
-use crate::gateways::creem::transactions::{record_charge, Charge};
+use crate::gateways::creem::objects::{next_due, OnExecute, SubscriptionStatus};
+use crate::gateways::creem::renewals::bill_resumed;
+use crate::gateways::creem::subscriptions::{find, render_subscription, render_subscription_id};
 use crate::gateways::creem::validate::{parse_json, Checker};
-use crate::state::{new_id, State};
-
-/// Most periods one subscription is renewed for in one sweep; the clock moves at most about a
-/// century, which is 1 200 monthly periods.
-const MAX_RENEWALS: u32 = 1_500;
+use crate::state::State;
 
 /// A change asked of a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,17 +59,21 @@ pub(crate) fn next_status(
     change: Change,
     in_trial: bool,
 ) -> Result<SubscriptionStatus, String> {
-    use SubscriptionStatus::{Active, Canceled, Paused, ScheduledCancel, Trialing};
+    use SubscriptionStatus::{Active, Canceled, PastDue, Paused, ScheduledCancel, Trialing};
     let running = if in_trial { Trialing } else { Active };
+    // [inferred] While `past_due` only an immediate cancellation is taken: the unpaid renewal
+    // is being retried, so there is no paid period to end or pause at.
     let next = match (change, from) {
-        (Change::CancelNow, Active | Trialing | Paused | ScheduledCancel) => Some(Canceled),
+        (Change::CancelNow, Active | Trialing | Paused | ScheduledCancel | PastDue) => {
+            Some(Canceled)
+        }
         (Change::CancelAtPeriodEnd(_), Active | Trialing) => Some(ScheduledCancel),
         (Change::Pause, Active | Trialing) => Some(Paused),
         (Change::Resume, Paused | ScheduledCancel) => Some(running),
         (Change::CancelNow, Canceled)
-        | (Change::CancelAtPeriodEnd(_), Paused | ScheduledCancel | Canceled)
-        | (Change::Pause, Paused | ScheduledCancel | Canceled)
-        | (Change::Resume, Active | Trialing | Canceled) => None,
+        | (Change::CancelAtPeriodEnd(_), Paused | ScheduledCancel | PastDue | Canceled)
+        | (Change::Pause, Paused | ScheduledCancel | PastDue | Canceled)
+        | (Change::Resume, Active | Trialing | PastDue | Canceled) => None,
     };
     next.ok_or_else(|| {
         format!(
@@ -141,8 +137,9 @@ pub(crate) fn apply(state: &mut State, id: &str, change: Change) -> Result<Value
     };
     if to == SubscriptionStatus::Canceled {
         subscription.canceled_at = Some(now);
+        subscription.dunning = None;
     }
-    let next_end = subscription.period_end;
+    let due = next_due(subscription);
     let event = match change {
         Change::CancelNow => EventType::SubscriptionCanceled,
         Change::CancelAtPeriodEnd(_) => EventType::SubscriptionScheduledCancel,
@@ -151,189 +148,20 @@ pub(crate) fn apply(state: &mut State, id: &str, change: Change) -> Result<Value
     };
     let object = render_subscription_id(state, id, true);
     emit(state, event, object);
-    if period_end_matters(to) {
-        state.note_expiry(next_end);
+    if let Some(due) = due {
+        state.note_expiry(due);
     }
     // A subscription resumed after its paused period ended starts billing again now.
     if change == Change::Resume && from == SubscriptionStatus::Paused && period_over {
-        catch_up(state, id, now);
+        bill_resumed(state, id, now);
     }
     Ok(render_subscription(state, find(state, id)?, true))
-}
-
-/// Moves a resumed subscription whose period ended while paused to the period that contains
-/// `now` (counted from its anchor, so the renewal day stays), and bills it.
-fn catch_up(state: &mut State, id: &str, now: i64) {
-    let Some(subscription) = state.creem.subscriptions.get(id) else {
-        return;
-    };
-    let Some(billing_period) = state
-        .creem
-        .products
-        .get(&subscription.product_id)
-        .map(|product| product.billing_period.clone())
-    else {
-        return;
-    };
-    let anchor = subscription.billing_anchor;
-    let mut index = subscription
-        .period_index
-        .map_or(0, |index| index.saturating_add(1));
-    let mut steps = 0;
-    while period_end(anchor, &billing_period, index) <= now && steps < MAX_RENEWALS {
-        index = index.saturating_add(1);
-        steps += 1;
-    }
-    let start = match index.checked_sub(1) {
-        Some(previous) => period_end(anchor, &billing_period, previous),
-        None => anchor,
-    };
-    bill_period(state, id, index, start, now);
-}
-
-/// Charges paid period `index` (`start` to the end counted from the anchor), makes it the
-/// current period and sends `subscription.paid` (after `subscription.active` when the
-/// subscription leaves its trial) [inferred: Creem documents the renewal's `subscription.paid`
-/// but not whether a trial's end also sends `subscription.active`]. Returns `false` when the
-/// plan's product is gone, so nothing can be charged.
-fn bill_period(state: &mut State, id: &str, index: u32, start: i64, at: i64) -> bool {
-    let Some(subscription) = state.creem.subscriptions.get(id) else {
-        return false;
-    };
-    let Some((amounts, currency)) = period_amounts(state, subscription, index) else {
-        return false;
-    };
-    let Some(billing_period) = state
-        .creem
-        .products
-        .get(&subscription.product_id)
-        .map(|product| product.billing_period.clone())
-    else {
-        return false;
-    };
-    let end = period_end(subscription.billing_anchor, &billing_period, index);
-    let leaves_trial = subscription.status == SubscriptionStatus::Trialing;
-    let customer_id = subscription.customer_id.clone();
-    let product_id = subscription.product_id.clone();
-    let order_id = new_id("ord_");
-    let transaction_id = record_charge(
-        state,
-        Charge {
-            kind: TransactionKind::Invoice,
-            amounts,
-            currency: &currency,
-            customer_id: &customer_id,
-            product_id: &product_id,
-            subscription_id: Some(id),
-            checkout_id: None,
-            order_id: Some(&order_id),
-            description: "Subscription payment",
-            period: Some((start, end)),
-            at,
-        },
-    );
-    state.counts.creem_orders += 1;
-    let Some(subscription) = state.creem.subscriptions.get_mut(id) else {
-        return false;
-    };
-    subscription.status = SubscriptionStatus::Active;
-    subscription.period_index = Some(index);
-    subscription.period_start = start;
-    subscription.period_end = end;
-    subscription.last_transaction_id = Some(transaction_id);
-    subscription.last_transaction_at = Some(at);
-    subscription.updated = at;
-    state.note_expiry(end);
-    if leaves_trial {
-        let object = render_subscription_id(state, id, true);
-        emit(state, EventType::SubscriptionActive, object);
-    }
-    let object = render_subscription_id(state, id, true);
-    emit(state, EventType::SubscriptionPaid, object);
-    true
-}
-
-/// Settles every subscription whose period has ended by `now` on the sandbox clock: active and
-/// trialing ones are billed for the next period (once per period the clock passed), scheduled
-/// cancellations are canceled or paused at the period's end. Oldest period ends first, so the
-/// events come in a deterministic order.
-pub(crate) fn settle_due(state: &mut State) {
-    let now = state.now();
-    let mut due: Vec<(i64, u64, String)> = state
-        .creem
-        .subscriptions
-        .values()
-        .filter(|subscription| {
-            period_end_matters(subscription.status) && subscription.period_end <= now
-        })
-        .map(|subscription| {
-            (
-                subscription.period_end,
-                subscription.seq,
-                subscription.id.clone(),
-            )
-        })
-        .collect();
-    due.sort_unstable();
-    for (_, _, id) in due {
-        settle(state, &id, now);
-    }
-}
-
-/// Settles one subscription's ended periods.
-fn settle(state: &mut State, id: &str, now: i64) {
-    for _ in 0..MAX_RENEWALS {
-        let Some(subscription) = state.creem.subscriptions.get(id) else {
-            return;
-        };
-        let ended_at = subscription.period_end;
-        if ended_at > now || !period_end_matters(subscription.status) {
-            return;
-        }
-        match subscription.status {
-            SubscriptionStatus::ScheduledCancel => {
-                execute_scheduled(state, id, ended_at);
-                return;
-            }
-            SubscriptionStatus::Active | SubscriptionStatus::Trialing => {
-                let index = subscription
-                    .period_index
-                    .map_or(0, |index| index.saturating_add(1));
-                if !bill_period(state, id, index, ended_at, ended_at) {
-                    return;
-                }
-            }
-            SubscriptionStatus::Paused | SubscriptionStatus::Canceled => return,
-        }
-    }
-}
-
-/// Executes a scheduled cancellation at the period's end: `canceled` (with `canceled_at` the
-/// period's end) or, with `onExecute: pause`, `paused`.
-fn execute_scheduled(state: &mut State, id: &str, at: i64) {
-    let Some(subscription) = state.creem.subscriptions.get_mut(id) else {
-        return;
-    };
-    let event = match subscription.on_period_end.take() {
-        Some(OnExecute::Pause) => {
-            subscription.status = SubscriptionStatus::Paused;
-            EventType::SubscriptionPaused
-        }
-        Some(OnExecute::Cancel) | None => {
-            subscription.status = SubscriptionStatus::Canceled;
-            subscription.canceled_at = Some(at);
-            EventType::SubscriptionCanceled
-        }
-    };
-    subscription.updated = at;
-    let object = render_subscription_id(state, id, true);
-    emit(state, event, object);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use SubscriptionStatus::{Active, Canceled, Paused, ScheduledCancel, Trialing};
+    use SubscriptionStatus::{Active, Canceled, PastDue, Paused, ScheduledCancel, Trialing};
 
     #[test]
     fn the_transition_table() {
@@ -344,6 +172,19 @@ mod tests {
             (Paused, Change::CancelNow, false, Ok(Canceled)),
             (ScheduledCancel, Change::CancelNow, false, Ok(Canceled)),
             (Trialing, Change::CancelNow, true, Ok(Canceled)),
+            (PastDue, Change::CancelNow, false, Ok(Canceled)),
+            (
+                PastDue,
+                Change::Pause,
+                false,
+                Err("Cannot pause a subscription with status past_due"),
+            ),
+            (
+                PastDue,
+                Change::Resume,
+                false,
+                Err("Cannot resume a subscription with status past_due"),
+            ),
             (Active, scheduled, false, Ok(ScheduledCancel)),
             (Trialing, scheduled, true, Ok(ScheduledCancel)),
             (Active, Change::Pause, false, Ok(Paused)),

@@ -1,6 +1,8 @@
-//! Stripe coupons and promotion codes: `POST /v1/coupons`, `GET /v1/coupons/{id}`,
-//! `POST /v1/promotion_codes`, `GET /v1/promotion_codes` (filtered by `code`, `active`,
-//! `coupon`) and `GET /v1/promotion_codes/{id}`, their seeds, and their JSON.
+//! Stripe coupons and promotion codes: `POST /v1/coupons`, `GET /v1/coupons`,
+//! `GET /v1/coupons/{id}`, `POST /v1/coupons/{id}`, `POST /v1/promotion_codes`,
+//! `GET /v1/promotion_codes` (filtered by `code`, `active`, `coupon`),
+//! `GET /v1/promotion_codes/{id}` and `POST /v1/promotion_codes/{id}`, their seeds, and their
+//! JSON.
 //!
 //! A promotion code is the customer-facing `code` of a coupon; sessions take either id in
 //! `discounts[0]` (`sessions/discounts.rs` applies them).
@@ -14,10 +16,11 @@ use crate::error::SandboxError;
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::{FormValue, Params};
+use crate::gateways::stripe::lists::{list_body, paginate};
 use crate::gateways::stripe::objects::{Coupon, CouponValue, PromotionCode};
 use crate::gateways::stripe::params::{
-    boolean, check_expand, expand_list, integer, metadata, object, one_of, reject_unknown, text,
-    version_at_least, CallContext,
+    apply_metadata, boolean, check_expand, expand_list, integer, metadata, not_emulated, object,
+    one_of, range, reject_unknown, text, text_update, version_at_least, CallContext,
 };
 use crate::seed::{CouponSeed, PromotionCodeSeed};
 use crate::state::{new_id, random_token, State};
@@ -62,11 +65,7 @@ fn reject_unsupported(
     object_name: &str,
 ) -> Result<(), Failure> {
     if let Some(key) = map.keys().find(|key| unemulated.contains(&key.as_str())) {
-        return Err(Failure::invalid(
-            None,
-            Some(key),
-            format!("The payswitch sandbox does not emulate `{key}` on {object_name}."),
-        ));
+        return Err(not_emulated(key, object_name));
     }
     reject_unknown(map, allowed, "")
 }
@@ -225,6 +224,119 @@ pub(crate) fn retrieve_coupon(state: &State, id: &str, params: &Params) -> Outco
         .get(id)
         .ok_or_else(|| Failure::not_found("coupon", "coupon", id))?;
     Ok((StatusCode::OK, render_coupon(coupon)))
+}
+
+/// `GET /v1/coupons`: newest first, filtered by `created`.
+pub(crate) fn list_coupons(state: &State, params: &Params) -> Outcome {
+    reject_unknown(
+        params,
+        &[
+            "created",
+            "ending_before",
+            "expand",
+            "limit",
+            "starting_after",
+        ],
+        "",
+    )?;
+    let created = range(params, "created")?;
+    check_expand(&expand_list(params)?, &[])?;
+    let mut matching: Vec<&Coupon> = state
+        .stripe
+        .coupons
+        .values()
+        .filter(|coupon| created.admits(coupon.created))
+        .collect();
+    // Newest first; ids break ties so pages are stable.
+    matching.sort_unstable_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+    let ids: Vec<String> = matching.iter().map(|coupon| coupon.id.clone()).collect();
+    let (page, has_more) = paginate(&ids, params, "coupon")?;
+    let data: Vec<Value> = page
+        .iter()
+        .filter_map(|id| state.stripe.coupons.get(id))
+        .map(render_coupon)
+        .collect();
+    Ok((StatusCode::OK, list_body(data, has_more, "/v1/coupons")))
+}
+
+/// `POST /v1/coupons/{id}`: `name` and `metadata` (what Stripe lets change on a coupon);
+/// `currency_options` is refused as not emulated.
+pub(crate) fn update_coupon(state: &mut State, id: &str, params: &Params) -> Outcome {
+    reject_unsupported(
+        params,
+        &["expand", "metadata", "name"],
+        &["currency_options"],
+        "coupon updates",
+    )?;
+    check_expand(&expand_list(params)?, &[])?;
+    let coupon = state
+        .stripe
+        .coupons
+        .get(id)
+        .ok_or_else(|| Failure::not_found("coupon", "coupon", id))?;
+    let mut updated = coupon.clone();
+    if let Some(name) = text_update(params, "name", "")? {
+        if name.is_some_and(|name| name.chars().count() > 40) {
+            return Err(Failure::invalid(
+                None,
+                Some("name"),
+                "Invalid name: must be at most 40 characters.".to_owned(),
+            ));
+        }
+        updated.name = name.map(str::to_owned);
+    }
+    apply_metadata(params, "", &mut updated.metadata)?;
+    let rendered = render_coupon(&updated);
+    state.stripe.coupons.insert(id.to_owned(), updated);
+    Ok((StatusCode::OK, rendered))
+}
+
+/// `POST /v1/promotion_codes/{id}`: `active` (a code made active again must still be
+/// unique among active codes) and `metadata`; `restrictions` is refused as not emulated.
+pub(crate) fn update_promotion_code(
+    state: &mut State,
+    id: &str,
+    params: &Params,
+    context: &CallContext<'_>,
+) -> Outcome {
+    reject_unsupported(
+        params,
+        &["active", "expand", "metadata"],
+        &["restrictions"],
+        "promotion code updates",
+    )?;
+    check_expand(&expand_list(params)?, &[])?;
+    let promotion_code = state
+        .stripe
+        .promotion_codes
+        .get(id)
+        .ok_or_else(|| Failure::not_found("promotion code", "promotion_code", id))?;
+    let mut updated = promotion_code.clone();
+    if let Some(active) = boolean(params, "active", "")? {
+        if active && !updated.active {
+            updated.active = true;
+            let others_taken = state.stripe.promotion_codes.values().any(|existing| {
+                existing.id != updated.id
+                    && existing.active
+                    && existing.code.eq_ignore_ascii_case(&updated.code)
+            });
+            if others_taken {
+                return Err(Failure::invalid(
+                    Some("resource_already_exists"),
+                    Some("active"),
+                    format!(
+                        "An active promotion code with code: {} already exists.",
+                        updated.code
+                    ),
+                ));
+            }
+        }
+        updated.active = active;
+    }
+    apply_metadata(params, "", &mut updated.metadata)?;
+    let rendered = render_promotion_code(state, &updated, context.api_version);
+    state.stripe.promotion_codes.insert(id.to_owned(), updated);
+    Ok((StatusCode::OK, rendered))
 }
 
 /// Reads the coupon a new promotion code is for: `promotion[coupon]` (with
@@ -455,6 +567,7 @@ pub(crate) fn render_promotion_code(
         "code": promotion_code.code,
         "created": promotion_code.created,
         "customer": null,
+        "customer_account": null,
         "expires_at": null,
         "livemode": false,
         "max_redemptions": null,

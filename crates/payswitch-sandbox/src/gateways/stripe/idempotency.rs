@@ -195,7 +195,7 @@ fn save(store: &mut IdempotencyStore, key: &str, saved: SavedResponse) {
 }
 
 /// Forgets results saved 24 hours or more before `now`.
-fn prune(store: &mut IdempotencyStore, now: i64) {
+pub(crate) fn prune(store: &mut IdempotencyStore, now: i64) {
     while let Some(oldest) = store.order.front() {
         let expired = store
             .saved

@@ -30,7 +30,10 @@ pub(crate) mod refunds;
 pub(crate) mod search_query;
 pub(crate) mod sessions;
 pub(crate) mod settings;
+pub(crate) mod setup_intents;
+pub(crate) mod sizes;
 pub(crate) mod subscriptions;
+pub(crate) mod webhook_retries;
 
 use std::sync::Arc;
 
@@ -68,6 +71,7 @@ pub(crate) fn owns_path(path: &str) -> bool {
     path.starts_with("/v1/checkout/")
         || path.starts_with("/v1/payment_intents")
         || path.starts_with("/v1/payment_methods/")
+        || path.starts_with("/v1/setup_intents/")
         || path == "/v1/prices"
         || path.starts_with("/v1/prices/")
         || path == "/v1/coupons"
@@ -225,6 +229,10 @@ fn route(
             secret_only(context)?;
             route_payments(app, state, method, resource, rest, params, context)
         }
+        ["v1", "setup_intents", id] if *method == Method::GET => {
+            secret_only(context)?;
+            setup_intents::retrieve(state, id, params)
+        }
         ["v1", "events"] if *method == Method::GET => {
             secret_only(context)?;
             event_log::list(state, params)
@@ -321,6 +329,7 @@ fn route_sessions(
         (&Method::POST, []) => sessions::create(app, state, params, context),
         (&Method::GET, []) => sessions::read::list(app, state, params),
         (&Method::GET, [id]) => sessions::read::retrieve(app, state, id, params),
+        (&Method::POST, [id]) => sessions::update::update(app, state, id, params),
         (&Method::POST, [id, "expire"]) => {
             sessions::lifecycle::expire(app, state, id, params, context)
         }
@@ -342,9 +351,25 @@ fn route_payment_intents(
             secret_only(context)?;
             payment_intents::create(app, state, params, context)
         }
+        (&Method::GET, []) => {
+            secret_only(context)?;
+            payment_intents::manage::list(state, params)
+        }
         (&Method::GET, [id]) => payment_intents::retrieve(state, id, params, context),
+        (&Method::POST, [id]) => {
+            secret_only(context)?;
+            payment_intents::manage::update(state, id, params)
+        }
         (&Method::POST, [id, "confirm"]) => {
             payment_intents::confirm(app, state, id, params, context)
+        }
+        (&Method::POST, [id, "cancel"]) => {
+            secret_only(context)?;
+            payment_intents::manage::cancel(app, state, id, params, context)
+        }
+        (&Method::POST, [id, "capture"]) => {
+            secret_only(context)?;
+            payment_intents::manage::capture(app, state, id, params, context)
         }
         _ => Err(unrecognized(method, &join("payment_intents", rest))),
     }
@@ -360,9 +385,13 @@ fn route_catalog(
 ) -> Outcome {
     match (method, resource, rest) {
         (&Method::POST, "prices", []) => prices::create(state, params),
+        (&Method::GET, "prices", []) => prices::list(state, params),
         (&Method::GET, "prices", [id]) => prices::retrieve(state, id, params),
+        (&Method::POST, "prices", [id]) => prices::update(state, id, params),
         (&Method::POST, "coupons", []) => coupons::create_coupon(state, params),
+        (&Method::GET, "coupons", []) => coupons::list_coupons(state, params),
         (&Method::GET, "coupons", [id]) => coupons::retrieve_coupon(state, id, params),
+        (&Method::POST, "coupons", [id]) => coupons::update_coupon(state, id, params),
         (&Method::POST, "promotion_codes", []) => {
             coupons::create_promotion_code(state, params, context)
         }
@@ -371,6 +400,9 @@ fn route_catalog(
         }
         (&Method::GET, "promotion_codes", [id]) => {
             coupons::retrieve_promotion_code(state, id, params, context)
+        }
+        (&Method::POST, "promotion_codes", [id]) => {
+            coupons::update_promotion_code(state, id, params, context)
         }
         _ => Err(unrecognized(method, &join(resource, rest))),
     }

@@ -28,6 +28,8 @@ pub(crate) struct Price {
     pub(crate) nickname: Option<String>,
     pub(crate) metadata: BTreeMap<String, String>,
     pub(crate) created: i64,
+    /// `exclusive`, `inclusive` or `unspecified` (the default).
+    pub(crate) tax_behavior: String,
 }
 
 /// The minimal Stripe Product a price belongs to; only its name is shown.
@@ -52,6 +54,9 @@ pub(crate) struct LineItem {
     pub(crate) metadata: BTreeMap<String, String>,
     /// This line's share of the session's discount, in minor units.
     pub(crate) amount_discount: i64,
+    /// When the line's price was made: the catalog price's, or the session's for
+    /// `price_data` (Stripe creates an inactive Price for it then).
+    pub(crate) price_created: i64,
 }
 
 /// What a coupon takes off.
@@ -135,6 +140,22 @@ pub(crate) struct Session {
     /// Where a delayed payment (SEPA Direct Debit) of a completed session stands; `None` for
     /// a payment that succeeded at once.
     pub(crate) delayed_payment: Option<DelayedPayment>,
+    /// What `payment_intent_data` asked of the PaymentIntent a paid payment session creates.
+    pub(crate) payment_intent_data: IntentData,
+    /// What `setup_intent_data` asked of the SetupIntent a completed setup session creates.
+    pub(crate) setup_intent_data: IntentData,
+    /// The SetupIntent a completed setup-mode session created.
+    pub(crate) setup_intent: Option<String>,
+    /// `auto`, `book`, `donate`, `pay` or `subscribe`: the pay button's wording.
+    pub(crate) submit_type: Option<String>,
+    /// `auto` when given (the sandbox collects no address, which is what `auto` does for
+    /// cards).
+    pub(crate) billing_address_collection: Option<String>,
+    /// Embedded sessions only: `always` (default), `if_required` or `never`.
+    pub(crate) redirect_on_completion: Option<String>,
+    /// Payment and setup mode: `always` creates a customer on completion, `if_required`
+    /// (default) does not.
+    pub(crate) customer_creation: Option<String>,
 }
 
 /// A completed session's payment by a delayed method: `payment_status` stays `unpaid` until
@@ -144,6 +165,29 @@ pub(crate) enum DelayedPayment {
     Processing,
     Succeeded,
     Failed,
+}
+
+/// The `payment_intent_data` or `setup_intent_data` of a Checkout Session: what the intent
+/// its completion creates carries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IntentData {
+    pub(crate) description: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    /// `payment_intent_data[receipt_email]`.
+    pub(crate) receipt_email: Option<String>,
+}
+
+/// A Stripe SetupIntent (`seti_…`): made when a setup-mode Checkout Session completes, with
+/// the card the customer saved.
+#[derive(Debug, Clone)]
+pub(crate) struct SetupIntent {
+    pub(crate) id: String,
+    pub(crate) client_secret: String,
+    pub(crate) created: i64,
+    pub(crate) customer: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) payment_method: Option<String>,
 }
 
 /// The `subscription_data` of a subscription-mode Checkout Session.
@@ -176,6 +220,9 @@ pub(crate) struct PaymentIntent {
     pub(crate) capture_method: String,
     pub(crate) automatic_payment_methods: Option<serde_json::Value>,
     pub(crate) receipt_email: Option<String>,
+    pub(crate) canceled_at: Option<i64>,
+    /// `abandoned`, `duplicate`, `fraudulent` or `requested_by_customer`, when cancelled.
+    pub(crate) cancellation_reason: Option<String>,
 }
 
 /// A response saved under a Stripe `Idempotency-Key`.
@@ -208,6 +255,8 @@ pub(crate) struct Store {
     /// Session ids in creation order, for newest-first listing.
     pub(crate) session_order: Vec<String>,
     pub(crate) payment_intents: HashMap<String, PaymentIntent>,
+    /// SetupIntents of completed setup-mode sessions.
+    pub(crate) setup_intents: Ordered<SetupIntent>,
     /// The Price catalog.
     pub(crate) prices: HashMap<String, Price>,
     pub(crate) products: HashMap<String, Product>,
@@ -271,6 +320,7 @@ impl Store {
         }
         // Billing objects stay as long as the cap allows: a live subscription is not finished
         // however old it is.
+        self.setup_intents.forget_past_cap(cap);
         self.customers.forget_past_cap(cap);
         self.subscriptions.forget_past_cap(cap);
         self.invoices.forget_past_cap(cap);
@@ -339,6 +389,8 @@ pub(crate) struct ItemPrice {
     pub(crate) unit_amount: i64,
     /// `None` for a one-time price (a setup fee billed on the first invoice only).
     pub(crate) recurring: Option<Recurring>,
+    /// When the price was made (a `price_data` price: when its session was created).
+    pub(crate) created: i64,
 }
 
 /// One item of a subscription: a recurring price, a quantity and its own current period

@@ -293,6 +293,40 @@ pub(crate) fn apply_metadata(
     }
 }
 
+/// The 400 for a documented parameter the sandbox does not emulate: `param` in bracket form
+/// (`payment_intent_data[shipping]`, or `name=value` when only some values are emulated),
+/// `what` names the operation (`Checkout Sessions`). A test never passes on a parameter the
+/// sandbox silently ignored.
+pub(crate) fn not_emulated(param: &str, what: &str) -> Failure {
+    let name = param.split_once('=').map_or(param, |(name, _)| name);
+    Failure::invalid(
+        None,
+        Some(name),
+        format!(
+            "`{param}` on {what} is not emulated by the payswitch sandbox; leave it out here, \
+             or test it against Stripe's test mode."
+        ),
+    )
+}
+
+/// Refuses a value of an enum parameter that the sandbox does not emulate (`automatic_tax`
+/// with `enabled=true`): the values in `emulated` pass, any other is [`not_emulated`].
+pub(crate) fn emulated_value(
+    map: &BTreeMap<String, FormValue>,
+    key: &str,
+    prefix: &str,
+    emulated: &[&str],
+    what: &str,
+) -> Result<(), Failure> {
+    match text(map, key, prefix)? {
+        Some(value) if !emulated.contains(&value) => Err(not_emulated(
+            &format!("{}={value}", bracket(prefix, key)),
+            what,
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Rejects keys outside `allowed`: documented but unemulated ones with a message saying so
 /// (`what` names the resource, e.g. `prices`), the rest as `parameter_unknown`. A test never
 /// passes on a parameter the sandbox silently ignored.
@@ -309,11 +343,7 @@ pub(crate) fn reject_unsupported(
         }
         let param = bracket(prefix, key);
         if unemulated.contains(&key.as_str()) {
-            return Err(Failure::invalid(
-                None,
-                Some(&param),
-                format!("The payswitch sandbox does not emulate `{param}` on {what}."),
-            ));
+            return Err(not_emulated(&param, what));
         }
         return Err(Failure::unknown(&param));
     }

@@ -1,8 +1,10 @@
 //! Stripe PaymentMethods (`pm_…`): the ones Checkout makes from the test card or IBAN the
 //! customer enters, and the ones Stripe's test tokens make (`pm_card_visa`,
 //! `pm_card_chargeCustomerFail`, …) when they are attached to a customer with
-//! `POST /v1/payment_methods/{id}/attach`; `GET /v1/payment_methods/{id}`; the
-//! `payment_method.attached` event; and which method pays a customer's invoices.
+//! `POST /v1/payment_methods/{id}/attach` or confirm a PaymentIntent;
+//! `GET /v1/payment_methods/{id}`; the `payment_method.attached` event; the full
+//! `payment_method` JSON (also embedded in a declined PaymentIntent's
+//! `last_payment_error.payment_method`); and which method pays a customer's invoices.
 
 use http::StatusCode;
 use serde_json::{json, Value};
@@ -25,6 +27,7 @@ const TEST_TOKENS: &[(&str, &str)] = &[
     ("pm_card_visa", "4242424242424242"),
     ("pm_card_visa_debit", "4000056655665556"),
     ("pm_card_mastercard", "5555555555554444"),
+    ("pm_card_amex", "371449635398431"),
     ("pm_card_chargeCustomerFail", "4000000000000341"),
     ("pm_card_visa_chargeDeclined", "4000000000000002"),
     ("pm_card_chargeDeclined", "4000000000000002"),
@@ -136,6 +139,7 @@ pub(crate) fn render(method: &PaymentMethod) -> Value {
         },
         "created": method.created,
         "customer": method.customer,
+        "customer_account": null,
         "livemode": false,
         "metadata": {},
         "type": kind,
@@ -323,6 +327,28 @@ mod tests {
         let declined = test_token("pm_card_chargeDeclined").expect("known token");
         assert!(declined.attach().is_err());
         assert!(test_token("pm_card_unknown").is_none());
+    }
+
+    #[test]
+    fn declining_tokens_carry_their_codes() {
+        let Some(Charged::Declined(decline)) =
+            test_token("pm_card_chargeDeclinedInsufficientFunds").map(Instrument::charge)
+        else {
+            panic!("declined");
+        };
+        assert_eq!(decline.reason(), "insufficient_funds");
+        assert!(test_token("pm_card_amex").is_some_and(|card| card.charge() == Charged::Paid));
+        let method = PaymentMethod {
+            id: "pm_1".to_owned(),
+            created: 5,
+            customer: None,
+            billing_email: None,
+            instrument: test_token("pm_card_visa").expect("known token"),
+        };
+        let rendered = render(&method);
+        assert_eq!(rendered["card"]["last4"], "4242");
+        assert_eq!(rendered["billing_details"]["email"], Value::Null);
+        assert_eq!(rendered["customer_account"], Value::Null);
     }
 
     #[test]

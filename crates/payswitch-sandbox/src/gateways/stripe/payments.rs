@@ -29,6 +29,11 @@ pub(crate) struct Attempt<'a> {
     pub(crate) customer: Option<&'a str>,
     /// The PaymentIntent's `description`, e.g. `Subscription creation`.
     pub(crate) description: Option<&'a str>,
+    /// The PaymentIntent's (and its charges') `metadata`: a session's
+    /// `payment_intent_data[metadata]`.
+    pub(crate) metadata: &'a BTreeMap<String, String>,
+    /// The PaymentIntent's `receipt_email`: a session's `payment_intent_data[receipt_email]`.
+    pub(crate) receipt_email: Option<&'a str>,
     pub(crate) email: Option<&'a str>,
     /// The stored PaymentMethod to charge.
     pub(crate) payment_method: &'a str,
@@ -64,6 +69,13 @@ pub(crate) fn attempt(
         Some(existing) => existing.to_owned(),
         None => create_intent(app, state, &attempt, context),
     };
+    // The charge carries what its PaymentIntent does.
+    let (description, metadata) = state
+        .stripe
+        .payment_intents
+        .get(&intent_id)
+        .map(|intent| (intent.description.clone(), intent.metadata.clone()))
+        .unwrap_or_default();
     let instrument = charges::instrument_of(state, Some(attempt.payment_method));
     let charged = instrument.charge();
     let now = state.now();
@@ -89,9 +101,9 @@ pub(crate) fn attempt(
             customer: attempt.customer.map(str::to_owned),
             payment_intent: Some(intent_id.clone()),
             payment_method: Some(attempt.payment_method.to_owned()),
-            description: attempt.description.map(str::to_owned),
+            description,
             billing_email: attempt.email.map(str::to_owned),
-            metadata: BTreeMap::new(),
+            metadata,
             instrument,
             status,
             failure,
@@ -156,7 +168,7 @@ fn create_intent(
         currency: attempt.currency.to_owned(),
         status: "requires_payment_method".to_owned(),
         created: state.now(),
-        metadata: BTreeMap::new(),
+        metadata: attempt.metadata.clone(),
         payment_method: None,
         latest_charge: None,
         last_payment_error: None,
@@ -164,7 +176,9 @@ fn create_intent(
         customer: attempt.customer.map(str::to_owned),
         capture_method: "automatic_async".to_owned(),
         automatic_payment_methods: Some(json!({ "allow_redirects": "always", "enabled": true })),
-        receipt_email: None,
+        receipt_email: attempt.receipt_email.map(str::to_owned),
+        canceled_at: None,
+        cancellation_reason: None,
     };
     state.counts.stripe_payment_intents += 1;
     state.stripe.payment_intents.insert(id.clone(), intent);

@@ -1,5 +1,5 @@
-//! Stripe Prices and their minimal Products: `POST /v1/prices`,
-//! `GET /v1/prices/{id}`, seeding, and the validation both share.
+//! Stripe Prices and their minimal Products: `POST /v1/prices`, `GET /v1/prices`,
+//! `GET /v1/prices/{id}`, `POST /v1/prices/{id}`, seeding, and the validation they share.
 
 use std::collections::BTreeMap;
 
@@ -10,9 +10,11 @@ use crate::error::SandboxError;
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::{FormValue, Params};
+use crate::gateways::stripe::lists::{item_expansions, list_body, paginate};
 use crate::gateways::stripe::objects::{Price, Product, Recurring};
 use crate::gateways::stripe::params::{
-    self, boolean, bracket, check_expand, expand_list, integer, metadata, object, one_of, text,
+    self, apply_metadata, boolean, bracket, check_expand, expand_list, integer, metadata, object,
+    one_of, range, text, text_update,
 };
 use crate::seed::PriceSeed;
 use crate::state::{new_id, State};
@@ -146,12 +148,13 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
     let unit_amount = parse_unit_amount(params)?;
     let recurring = parse_recurring(params)?;
     check_price(&currency, unit_amount, recurring.as_ref(), "")?;
-    one_of(
+    let tax_behavior = one_of(
         params,
         "tax_behavior",
         "",
         &["exclusive", "inclusive", "unspecified"],
-    )?;
+    )?
+    .unwrap_or("unspecified");
     let active = boolean(params, "active", "")?.unwrap_or(true);
     let nickname = text(params, "nickname", "")?.map(str::to_owned);
     let price_metadata = metadata(params, "")?;
@@ -175,6 +178,7 @@ pub(crate) fn create(state: &mut State, params: &Params) -> Outcome {
         nickname,
         metadata: price_metadata,
         created: now,
+        tax_behavior: tax_behavior.to_owned(),
     };
     let rendered = render_expanded(state, &price, &expand);
     state.counts.stripe_prices += 1;
@@ -282,6 +286,130 @@ fn resolve_product(
     }
 }
 
+/// List filters the sandbox emulates, and the documented one it does not (`lookup_key` is
+/// not emulated, so neither is filtering by it).
+const LIST_PARAMS: &[&str] = &[
+    "active",
+    "created",
+    "currency",
+    "ending_before",
+    "expand",
+    "limit",
+    "product",
+    "recurring",
+    "starting_after",
+    "type",
+];
+
+/// `GET /v1/prices`: the catalog newest first, filtered by `active`, `currency`, `product`,
+/// `type`, `recurring[interval]` and `created`.
+pub(crate) fn list(state: &State, params: &Params) -> Outcome {
+    params::reject_unsupported(params, LIST_PARAMS, &["lookup_keys"], "", "price lists")?;
+    let active = boolean(params, "active", "")?;
+    let currency = text(params, "currency", "")?.map(str::to_ascii_lowercase);
+    let product = text(params, "product", "")?;
+    let kind = one_of(params, "type", "", &["one_time", "recurring"])?;
+    let interval = match object(params, "recurring", "")? {
+        Some(recurring) => {
+            reject_unsupported(
+                recurring,
+                &["interval"],
+                &["meter", "usage_type"],
+                "recurring",
+            )?;
+            one_of(
+                recurring,
+                "interval",
+                "recurring",
+                &["day", "month", "week", "year"],
+            )?
+        }
+        None => None,
+    };
+    let created = range(params, "created")?;
+    let expand = expand_list(params)?;
+    let inner = item_expansions(&expand);
+    check_expand(&inner, &["product"])?;
+    let mut matching: Vec<&Price> = state
+        .stripe
+        .prices
+        .values()
+        .filter(|price| active.is_none_or(|active| price.active == active))
+        .filter(|price| {
+            currency
+                .as_ref()
+                .is_none_or(|wanted| &price.currency == wanted)
+        })
+        .filter(|price| product.is_none_or(|wanted| price.product_id == wanted))
+        .filter(|price| kind.is_none_or(|kind| (kind == "recurring") == price.recurring.is_some()))
+        .filter(|price| {
+            interval.is_none_or(|wanted| {
+                price
+                    .recurring
+                    .as_ref()
+                    .is_some_and(|recurring| recurring.interval == wanted)
+            })
+        })
+        .filter(|price| created.admits(price.created))
+        .collect();
+    // Newest first; ids break ties so pages are stable.
+    matching.sort_unstable_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+    let ids: Vec<String> = matching.iter().map(|price| price.id.clone()).collect();
+    let (page, has_more) = paginate(&ids, params, "price")?;
+    let data: Vec<Value> = page
+        .iter()
+        .filter_map(|id| state.stripe.prices.get(id))
+        .map(|price| render_expanded(state, price, &inner))
+        .collect();
+    Ok((StatusCode::OK, list_body(data, has_more, "/v1/prices")))
+}
+
+/// `POST /v1/prices/{id}`: `active`, `nickname`, `metadata`, and `tax_behavior` while it is
+/// still `unspecified`; the other documented fields are refused as not emulated.
+pub(crate) fn update(state: &mut State, id: &str, params: &Params) -> Outcome {
+    params::reject_unsupported(
+        params,
+        &["active", "expand", "metadata", "nickname", "tax_behavior"],
+        &["currency_options", "lookup_key", "transfer_lookup_key"],
+        "",
+        "price updates",
+    )?;
+    let expand = expand_list(params)?;
+    check_expand(&expand, &["product"])?;
+    let price = state
+        .stripe
+        .prices
+        .get(id)
+        .ok_or_else(|| Failure::not_found("price", "price", id))?;
+    let mut updated = price.clone();
+    if let Some(active) = boolean(params, "active", "")? {
+        updated.active = active;
+    }
+    if let Some(nickname) = text_update(params, "nickname", "")? {
+        updated.nickname = nickname.map(str::to_owned);
+    }
+    if let Some(tax_behavior) = one_of(
+        params,
+        "tax_behavior",
+        "",
+        &["exclusive", "inclusive", "unspecified"],
+    )? {
+        if updated.tax_behavior != "unspecified" && updated.tax_behavior != tax_behavior {
+            return Err(Failure::invalid(
+                None,
+                Some("tax_behavior"),
+                "You can only update `tax_behavior` of a price whose `tax_behavior` is                  `unspecified`."
+                    .to_owned(),
+            ));
+        }
+        tax_behavior.clone_into(&mut updated.tax_behavior);
+    }
+    apply_metadata(params, "", &mut updated.metadata)?;
+    let rendered = render_expanded(state, &updated, &expand);
+    state.stripe.prices.insert(id.to_owned(), updated);
+    Ok((StatusCode::OK, rendered))
+}
+
 /// `GET /v1/prices/{id}`.
 pub(crate) fn retrieve(state: &State, id: &str, params: &Params) -> Outcome {
     reject_unsupported(params, &["expand"], &[], "")?;
@@ -310,21 +438,51 @@ fn render_expanded(state: &State, price: &Price, expand: &[String]) -> Value {
 
 /// Renders a price as Stripe's `price` JSON (fixtures3 shape).
 pub(crate) fn render(price: &Price) -> Value {
+    let mut value = render_inline(&InlinePrice {
+        id: &price.id,
+        product_id: &price.product_id,
+        currency: &price.currency,
+        unit_amount: price.unit_amount,
+        recurring: price.recurring.as_ref(),
+        tax_behavior: &price.tax_behavior,
+        created: price.created,
+    });
+    if let Some(object) = value.as_object_mut() {
+        object.insert("active".into(), json!(price.active));
+        object.insert("metadata".into(), json!(price.metadata));
+        object.insert("nickname".into(), json!(price.nickname));
+    }
+    value
+}
+
+/// A price that is not in the catalog: the inactive one Stripe makes for `price_data`.
+pub(crate) struct InlinePrice<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) product_id: &'a str,
+    pub(crate) currency: &'a str,
+    pub(crate) unit_amount: i64,
+    pub(crate) recurring: Option<&'a Recurring>,
+    pub(crate) tax_behavior: &'a str,
+    pub(crate) created: i64,
+}
+
+/// Renders a `price_data` price as Stripe's `price` JSON: inactive, no metadata or nickname.
+pub(crate) fn render_inline(price: &InlinePrice<'_>) -> Value {
     json!({
         "id": price.id,
         "object": "price",
-        "active": price.active,
+        "active": false,
         "billing_scheme": "per_unit",
         "created": price.created,
         "currency": price.currency,
         "custom_unit_amount": null,
         "livemode": false,
         "lookup_key": null,
-        "metadata": price.metadata,
-        "nickname": price.nickname,
+        "metadata": {},
+        "nickname": null,
         "product": price.product_id,
-        "recurring": price.recurring.as_ref().map(render_recurring),
-        "tax_behavior": "unspecified",
+        "recurring": price.recurring.map(render_recurring),
+        "tax_behavior": price.tax_behavior,
         "tiers_mode": null,
         "transform_quantity": null,
         "type": if price.recurring.is_some() { "recurring" } else { "one_time" },
@@ -333,13 +491,44 @@ pub(crate) fn render(price: &Price) -> Value {
     })
 }
 
-/// Renders the `recurring` hash of a price.
+/// Renders a recurring price as the legacy `plan` object Stripe still sends on subscription
+/// items (fixtures3; its SDK spec requires it, the public one no longer lists it), from the
+/// price's own JSON. `null` for a one-time price, which has no plan.
+pub(crate) fn plan_of(price: &Value) -> Value {
+    let recurring = &price["recurring"];
+    if !recurring.is_object() {
+        return Value::Null;
+    }
+    json!({
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": price["billing_scheme"],
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": false,
+        "metadata": price["metadata"],
+        "meter": recurring["meter"],
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": null,
+        "transform_usage": null,
+        "trial_period_days": null,
+        "usage_type": recurring["usage_type"],
+    })
+}
+
+/// Renders the `recurring` hash of a price (the spec's fields: no `trial_period_days`,
+/// which Stripe retired from prices).
 pub(crate) fn render_recurring(recurring: &Recurring) -> Value {
     json!({
         "interval": recurring.interval,
         "interval_count": recurring.interval_count,
         "meter": null,
-        "trial_period_days": null,
         "usage_type": "licensed",
     })
 }
@@ -362,7 +551,6 @@ fn render_product(product: &Product) -> Value {
         "shippable": null,
         "statement_descriptor": null,
         "tax_code": null,
-        "type": "service",
         "unit_label": null,
         "updated": product.created,
         "url": null,
@@ -437,6 +625,7 @@ pub(crate) fn insert_seed(state: &mut State, seed: &PriceSeed) -> Result<String,
             nickname: None,
             metadata: BTreeMap::new(),
             created: now,
+            tax_behavior: "unspecified".to_owned(),
         },
     );
     Ok(id)

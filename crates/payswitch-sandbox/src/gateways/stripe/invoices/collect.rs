@@ -15,6 +15,8 @@
 //! `customer.subscription.deleted` when the setting cancels (third-party accounts of Stripe's
 //! dunning, consistent with the reference).
 
+use std::collections::BTreeMap;
+
 use http::StatusCode;
 
 use crate::app::App;
@@ -127,6 +129,8 @@ pub(crate) fn attempt(
             currency: &currency,
             customer: Some(&customer),
             description: Some(description),
+            metadata: &BTreeMap::new(),
+            receipt_email: None,
             email: email.as_deref(),
             payment_method: &method,
         },

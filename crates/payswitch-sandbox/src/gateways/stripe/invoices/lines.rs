@@ -191,6 +191,7 @@ mod tests {
                 interval: "month".into(),
                 interval_count: 1,
             }),
+            created: 0,
         }
     }
 

@@ -53,6 +53,8 @@ pub(crate) fn render_line(invoice_id: &str, line: &InvoiceLine, discount: Option
         "parent": parent,
         "period": { "end": line.period_end, "start": line.period_start },
         "pretax_credit_amounts": [],
+        // Stripe still sends the line's subscription at the top level (fixtures3).
+        "subscription": line.subscription,
         "pricing": {
             "price_details": { "price": line.price.id, "product": line.price.product_id },
             "type": "price_details",
@@ -154,7 +156,6 @@ pub(crate) fn render(state: &State, invoice: &Invoice, expand: &[String]) -> Val
             "object": "list",
             "data": lines,
             "has_more": false,
-            "total_count": invoice.lines.len(),
             "url": format!("/v1/invoices/{}/lines", invoice.id),
         },
         "livemode": false,
@@ -239,24 +240,13 @@ pub(crate) fn render_price(state: &State, price: &ItemPrice) -> Value {
     if let Some(catalog) = state.stripe.prices.get(&price.id) {
         return prices::render(catalog);
     }
-    json!({
-        "id": price.id,
-        "object": "price",
-        "active": false,
-        "billing_scheme": "per_unit",
-        "currency": price.currency,
-        "custom_unit_amount": null,
-        "livemode": false,
-        "lookup_key": null,
-        "metadata": {},
-        "nickname": null,
-        "product": price.product_id,
-        "recurring": price.recurring.as_ref().map(prices::render_recurring),
-        "tax_behavior": "unspecified",
-        "tiers_mode": null,
-        "transform_quantity": null,
-        "type": if price.recurring.is_some() { "recurring" } else { "one_time" },
-        "unit_amount": price.unit_amount,
-        "unit_amount_decimal": price.unit_amount.to_string(),
+    prices::render_inline(&prices::InlinePrice {
+        id: &price.id,
+        product_id: &price.product_id,
+        currency: &price.currency,
+        unit_amount: price.unit_amount,
+        recurring: price.recurring.as_ref(),
+        tax_behavior: "unspecified",
+        created: price.created,
     })
 }

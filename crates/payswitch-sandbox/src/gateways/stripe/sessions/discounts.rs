@@ -212,6 +212,7 @@ mod tests {
             recurring: None,
             metadata: BTreeMap::new(),
             amount_discount: 0,
+            price_created: 0,
         }
     }
 

@@ -18,7 +18,8 @@ use crate::gateways::stripe::objects::{DelayedPayment, Session, TrialEndBehavior
 use crate::gateways::stripe::params::{check_expand, expand_list, reject_unknown, CallContext};
 use crate::gateways::stripe::payment_methods;
 use crate::gateways::stripe::payments::{self, Attempt, AttemptResult, Settled};
-use crate::gateways::stripe::sessions::read::render;
+use crate::gateways::stripe::sessions::read::{render, EXPANDABLE};
+use crate::gateways::stripe::setup_intents::record_setup;
 use crate::gateways::stripe::subscriptions::create::{from_checkout, FromCheckout};
 use crate::instruments::{Charged, Decline, Instrument};
 use crate::state::State;
@@ -33,7 +34,7 @@ pub(crate) fn expire(
 ) -> Outcome {
     reject_unknown(params, &["expand"], "")?;
     let expand = expand_list(params)?;
-    check_expand(&expand, &["line_items", "payment_intent"])?;
+    check_expand(&expand, EXPANDABLE)?;
     let session = state
         .stripe
         .sessions
@@ -172,22 +173,52 @@ pub(crate) fn complete(
     let mut subscription = None;
     let mut invoice = None;
     let mut delayed_payment = None;
+    let mut setup_intent = None;
+    // `customer_creation=always` (payment and setup mode) makes a customer of the payer,
+    // once the instrument is known to pay (or, in setup mode, to be savable).
+    let creates_customer =
+        customer.is_none() && session.customer_creation.as_deref() == Some("always");
     match session.mode.as_str() {
         // A no-cost order completes without a PaymentIntent.
         "payment" if session.amount_total > 0 => {
-            delayed_payment = charge_session(app, state, &session, instrument, email, &currency)?;
+            if matches!(instrument, Instrument::SepaDebit(_)) && currency != "eur" {
+                return Err(sepa_unavailable("a session in euros"));
+            }
+            if creates_customer && !matches!(instrument.charge(), Charged::Declined(_)) {
+                customer = Some(create_customer(app, state, now, email));
+            }
+            delayed_payment = charge_session(
+                app,
+                state,
+                &session,
+                customer.as_deref(),
+                instrument,
+                email,
+                &currency,
+            )?;
+        }
+        // Setup mode saves the method for later: a card Stripe will not save is declined.
+        "setup" => {
+            instrument.attach().map_err(Decline::into_error)?;
+            if creates_customer {
+                customer = Some(create_customer(app, state, now, email));
+            }
+            let method =
+                payment_methods::insert(state, instrument, customer.as_deref(), Some(email));
+            setup_intent = Some(record_setup(
+                app,
+                state,
+                customer.as_deref(),
+                &method,
+                &session.setup_intent_data,
+            ));
         }
         "subscription" => {
             let collects_method = collects_method(&session);
             check_subscription_instrument(&session, instrument, collects_method)?;
             let customer_id = match customer.clone() {
                 Some(existing) => existing,
-                None => customers::insert(
-                    app,
-                    state,
-                    customers::new_customer(now, Some(email.to_owned())),
-                    None,
-                ),
+                None => create_customer(app, state, now, email),
             };
             // Checkout saves the method it collected to the customer, for the renewals.
             let payment_method = if collects_method {
@@ -206,8 +237,6 @@ pub(crate) fn complete(
             subscription = Some(subscription_id);
             invoice = Some(invoice_id);
         }
-        // Setup mode saves the method for later: a card Stripe will not save is declined.
-        "setup" => instrument.attach().map_err(Decline::into_error)?,
         _ => {}
     }
     let Some(stored) = state.stripe.sessions.get_mut(id) else {
@@ -219,6 +248,7 @@ pub(crate) fn complete(
     stored.subscription = subscription;
     stored.invoice = invoice;
     stored.delayed_payment = delayed_payment;
+    stored.setup_intent = setup_intent;
     let redirect = completion_redirect(app, stored);
     let Some(session) = state.stripe.sessions.get(id) else {
         return Err(SandboxError::NotFound(id.to_owned()));
@@ -238,15 +268,13 @@ fn charge_session(
     app: &App,
     state: &mut State,
     session: &Session,
+    customer: Option<&str>,
     instrument: Instrument,
     email: &str,
     currency: &str,
 ) -> Result<Option<DelayedPayment>, SandboxError> {
-    if matches!(instrument, Instrument::SepaDebit(_)) && currency != "eur" {
-        return Err(sepa_unavailable("a session in euros"));
-    }
-    let method =
-        payment_methods::insert(state, instrument, session.customer.as_deref(), Some(email));
+    let method = payment_methods::insert(state, instrument, customer, Some(email));
+    let data = &session.payment_intent_data;
     let attempted = payments::attempt(
         app,
         state,
@@ -254,8 +282,10 @@ fn charge_session(
             intent: session.payment_intent.as_deref(),
             amount: session.amount_total,
             currency,
-            customer: session.customer.as_deref(),
-            description: None,
+            customer,
+            description: data.description.as_deref(),
+            metadata: &data.metadata,
+            receipt_email: data.receipt_email.as_deref(),
             email: Some(email),
             payment_method: &method,
         },
@@ -270,6 +300,16 @@ fn charge_session(
         AttemptResult::Processing => Ok(Some(DelayedPayment::Processing)),
         AttemptResult::Declined(decline) => Err(decline.into_error()),
     }
+}
+
+/// Makes a customer of the payer (`customer.created`) and returns its id.
+fn create_customer(app: &App, state: &mut State, now: i64, email: &str) -> String {
+    customers::insert(
+        app,
+        state,
+        customers::new_customer(now, Some(email.to_owned())),
+        None,
+    )
 }
 
 /// Whether Checkout collects a payment method for this subscription: always, unless

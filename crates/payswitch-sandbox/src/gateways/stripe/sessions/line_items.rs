@@ -1,24 +1,24 @@
 //! Line items of a new Checkout Session: `line_items[i][price]` from the Price catalog or
 //! ad-hoc `line_items[i][price_data]`, their quantities, and the session's one currency.
 
+use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::Failure;
 use crate::gateways::stripe::form::{FormValue, Params};
 use crate::gateways::stripe::objects::{LineItem, Recurring};
 use crate::gateways::stripe::params::{
-    bracket, integer, metadata, object, one_of, reject_unknown, text,
+    bracket, emulated_value, integer, metadata, object, one_of, reject_unknown, reject_unsupported,
+    text,
 };
 use crate::gateways::stripe::prices::check_price;
 use crate::state::{new_id, State};
 
-const LINE_ITEM_PARAMS: &[&str] = &[
-    "adjustable_quantity",
-    "dynamic_tax_rates",
-    "metadata",
-    "price",
-    "price_data",
-    "quantity",
-    "tax_rates",
-];
+/// What a Checkout Session refusal names: the operation.
+const WHAT: &str = "Checkout Sessions";
+const LINE_ITEM_PARAMS: &[&str] = &["metadata", "price", "price_data", "quantity"];
+/// Documented line item parameters the sandbox does not emulate (the pay page has no
+/// quantity picker, and tax is not computed); refused by name.
+const UNEMULATED_LINE_ITEM_PARAMS: &[&str] =
+    &["adjustable_quantity", "dynamic_tax_rates", "tax_rates"];
 const PRICE_DATA_PARAMS: &[&str] = &[
     "currency",
     "product",
@@ -64,6 +64,29 @@ pub(crate) fn parse_items_and_currency(
         }
     } else if line_items.is_empty() {
         return Err(Failure::missing("line_items"));
+    } else if let Some(wanted) = text(params, "currency", "")? {
+        // `currency` picks one of a price's `currency_options`, which the sandbox's prices
+        // do not have: only the items' own currency can be asked for.
+        if Some(wanted.to_ascii_lowercase()) != currency {
+            return Err(Failure::invalid(
+                None,
+                Some("currency"),
+                format!(
+                    "The line items are in {}; `currency={wanted}` would need a price with \
+                     currency options, which the payswitch sandbox does not emulate.",
+                    currency.as_deref().unwrap_or("no currency")
+                ),
+            ));
+        }
+    }
+    if let Some(currency) = &currency {
+        if !currencies::is_stripe_currency(currency) {
+            return Err(Failure::invalid(
+                None,
+                Some("currency"),
+                format!("Invalid currency: {currency}."),
+            ));
+        }
     }
     if line_items
         .iter()
@@ -133,7 +156,13 @@ fn parse_line_item(
                 format!("Invalid object: {prefix} must be a hash."),
             )
         })?;
-        reject_unknown(map, LINE_ITEM_PARAMS, &prefix)?;
+        reject_unsupported(
+            map,
+            LINE_ITEM_PARAMS,
+            UNEMULATED_LINE_ITEM_PARAMS,
+            &prefix,
+            WHAT,
+        )?;
         let price_data = object(map, "price_data", &prefix)?;
         let price = match (text(map, "price", &prefix)?, price_data) {
             (Some(_), Some(_)) => {
@@ -175,6 +204,7 @@ fn parse_line_item(
             recurring: price.recurring,
             metadata: metadata(map, &prefix)?,
             amount_discount: 0,
+            price_created: price.created,
         })
     }
 }
@@ -187,6 +217,7 @@ struct ResolvedPrice {
     currency: String,
     unit_amount: i64,
     recurring: Option<Recurring>,
+    created: i64,
 }
 
 /// Resolves `line_items[i][price]` against the Price catalog.
@@ -226,6 +257,7 @@ fn catalog_price(
         currency: price.currency.clone(),
         unit_amount: price.unit_amount,
         recurring: price.recurring.clone(),
+        created: price.created,
     })
 }
 
@@ -260,6 +292,14 @@ fn inline_price(
             format!("Invalid currency: {currency}."),
         ));
     }
+    // Tax is not computed, so only the default behaviour is emulated.
+    emulated_value(
+        price_data,
+        "tax_behavior",
+        &price_prefix,
+        &["unspecified"],
+        WHAT,
+    )?;
     let unit_amount = inline_unit_amount(price_data, &price_prefix)?;
     let (product_id, name) = inline_product(state, price_data, &price_prefix)?;
     let recurring = inline_recurring(price_data, &price_prefix, mode)?;
@@ -271,6 +311,7 @@ fn inline_price(
         currency: currency.to_ascii_lowercase(),
         unit_amount,
         recurring,
+        created: state.now(),
     })
 }
 

@@ -1,10 +1,13 @@
 //! Stripe Checkout Sessions: `POST /v1/checkout/sessions` with Stripe's validation. Reading
-//! sessions is in [`read`]; expiry and payment are in [`lifecycle`].
+//! sessions is in [`read`], updating them in [`update`]; expiry and payment are in
+//! [`lifecycle`].
 
 pub(crate) mod discounts;
+pub(crate) mod intent_data;
 pub(crate) mod lifecycle;
 pub(crate) mod line_items;
 pub(crate) mod read;
+pub(crate) mod update;
 
 use http::StatusCode;
 
@@ -13,70 +16,82 @@ use crate::checkout::{plausible_email, CheckoutStatus};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::{
-    AppliedDiscount, Coupon, LineItem, Session, SubscriptionData,
-};
+use crate::gateways::stripe::objects::{AppliedDiscount, Coupon, LineItem, Session};
 use crate::gateways::stripe::params::{
-    boolean, check_expand, existing_customer, expand_list, integer, metadata, object, one_of,
-    reject_unknown, text, version_at_least, CallContext,
+    boolean, check_expand, emulated_value, existing_customer, expand_list, integer, metadata,
+    not_emulated, object, one_of, reject_unknown, reject_unsupported, text, version_at_least,
+    CallContext,
 };
 use crate::gateways::stripe::sessions::discounts::{allocate, discount_amount, parse_discounts};
+use crate::gateways::stripe::sessions::intent_data::{
+    parse_payment_intent_data, parse_setup_intent_data, parse_subscription_data,
+};
 use crate::gateways::stripe::sessions::line_items::parse_items_and_currency;
 use crate::state::{new_id, random_token, State};
 
-/// Every top-level create parameter Stripe knows (stripe-python 16.1.0).
+/// What a refusal names: the operation.
+const WHAT: &str = "Checkout Sessions";
+
+/// The top-level create parameters the sandbox emulates. Some only with the values that
+/// describe what it does anyway (`automatic_tax[enabled]=false`, `payment_method_types` of
+/// `card`); other values are refused as not emulated.
 const CREATE_PARAMS: &[&str] = &[
-    "adaptive_pricing",
-    "after_expiration",
     "allow_promotion_codes",
     "allowed_payment_method_types",
     "automatic_tax",
     "billing_address_collection",
-    "branding_settings",
     "cancel_url",
     "client_reference_id",
-    "consent_collection",
     "currency",
-    "custom_fields",
-    "custom_text",
     "customer",
-    "customer_account",
     "customer_creation",
     "customer_email",
-    "customer_update",
     "discounts",
-    "excluded_payment_method_types",
     "expand",
     "expires_at",
-    "integration_identifier",
-    "invoice_creation",
     "line_items",
     "locale",
-    "managed_payments",
     "metadata",
     "mode",
-    "name_collection",
-    "optional_items",
-    "origin_context",
     "payment_intent_data",
     "payment_method_collection",
-    "payment_method_configuration",
-    "payment_method_data",
-    "payment_method_options",
     "payment_method_types",
-    "permissions",
     "phone_number_collection",
     "redirect_on_completion",
     "return_url",
-    "saved_payment_method_options",
     "setup_intent_data",
-    "shipping_address_collection",
-    "shipping_options",
     "submit_type",
     "subscription_data",
     "success_url",
     "tax_id_collection",
     "ui_mode",
+];
+
+/// The rest of Stripe's documented create parameters (stripe-python 16.1.0): refused with a
+/// 400 that says the sandbox does not emulate them, never accepted and ignored.
+const UNEMULATED_CREATE_PARAMS: &[&str] = &[
+    "adaptive_pricing",
+    "after_expiration",
+    "branding_settings",
+    "consent_collection",
+    "custom_fields",
+    "custom_text",
+    "customer_account",
+    "customer_update",
+    "excluded_payment_method_types",
+    "integration_identifier",
+    "invoice_creation",
+    "managed_payments",
+    "name_collection",
+    "optional_items",
+    "origin_context",
+    "payment_method_configuration",
+    "payment_method_data",
+    "payment_method_options",
+    "permissions",
+    "saved_payment_method_options",
+    "shipping_address_collection",
+    "shipping_options",
     "wallet_options",
 ];
 
@@ -105,17 +120,28 @@ pub(crate) fn create(
     params: &Params,
     context: &CallContext<'_>,
 ) -> Outcome {
-    reject_unknown(params, CREATE_PARAMS, "")?;
     let endive = version_at_least(context.api_version, "2026-09-30");
     if endive && params.contains_key("payment_method_types") {
         // Removed from Checkout Session create in 2026-09-30.endive.
         return Err(Failure::unknown("payment_method_types"));
     }
+    reject_unsupported(params, CREATE_PARAMS, UNEMULATED_CREATE_PARAMS, "", WHAT)?;
+    check_emulated_values(params)?;
     let now = state.now();
     let (mode, ui_mode) = parse_mode(params, context)?;
     let embedded = !matches!(ui_mode, "hosted" | "hosted_page");
     let urls = parse_urls(params, ui_mode, embedded)?;
+    let redirect_on_completion = parse_redirect_on_completion(params, ui_mode, embedded)?;
     let (mut line_items, currency) = parse_items_and_currency(state, params, mode)?;
+    let payment_intent_data = parse_payment_intent_data(params, mode)?;
+    let setup_intent_data = parse_setup_intent_data(params, mode)?;
+    let customer_creation = parse_customer_creation(params, mode)?;
+    let submit_type = one_of(
+        params,
+        "submit_type",
+        "",
+        &["auto", "book", "donate", "pay", "subscribe"],
+    )?;
     let allow_promotion_codes = boolean(params, "allow_promotion_codes", "")?;
     let discount = parse_discounts(state, params, allow_promotion_codes)?;
     let subscription_data = parse_subscription_data(params, mode, now)?;
@@ -139,7 +165,7 @@ pub(crate) fn create(
     let locale = one_of(params, "locale", "", LOCALES)?;
     let metadata = metadata(params, "")?;
     let expand = expand_list(params)?;
-    check_expand(&expand, &["line_items", "payment_intent"])?;
+    check_expand(&expand, read::EXPANDABLE)?;
 
     let id = new_id("cs_test_");
     let session = Session {
@@ -173,6 +199,14 @@ pub(crate) fn create(
         payment_method_collection,
         subscription_data,
         delayed_payment: None,
+        payment_intent_data,
+        setup_intent_data,
+        setup_intent: None,
+        submit_type: submit_type.map(str::to_owned),
+        billing_address_collection: text(params, "billing_address_collection", "")?
+            .map(str::to_owned),
+        redirect_on_completion,
+        customer_creation,
     };
     let rendered = read::render(app, state, &session, &expand);
     state.counts.stripe_checkout_sessions += 1;
@@ -180,6 +214,101 @@ pub(crate) fn create(
     state.note_expiry(session.expires_at);
     state.stripe.sessions.insert(id, session);
     Ok((StatusCode::OK, rendered))
+}
+
+/// Checks the create parameters the sandbox emulates only with some values: those that
+/// describe what the sandbox does anyway pass (no tax, no phone or tax id collection, no
+/// address beyond what cards need, cards only), any other is refused as not emulated.
+fn check_emulated_values(params: &Params) -> Result<(), Failure> {
+    for (name, settings) in [
+        ("automatic_tax", &["enabled", "liability"][..]),
+        ("phone_number_collection", &["enabled"][..]),
+        ("tax_id_collection", &["enabled", "required"][..]),
+    ] {
+        if let Some(map) = object(params, name, "")? {
+            reject_unknown(map, settings, name)?;
+            boolean(map, "enabled", name)?;
+            emulated_value(map, "enabled", name, &["false"], WHAT)?;
+            if map.contains_key("liability") {
+                return Err(not_emulated(&format!("{name}[liability]"), WHAT));
+            }
+            one_of(map, "required", name, &["if_supported", "never"])?;
+            emulated_value(map, "required", name, &["never"], WHAT)?;
+        }
+    }
+    one_of(
+        params,
+        "billing_address_collection",
+        "",
+        &["auto", "required"],
+    )?;
+    emulated_value(params, "billing_address_collection", "", &["auto"], WHAT)?;
+    for name in ["payment_method_types", "allowed_payment_method_types"] {
+        let Some(value) = params.get(name) else {
+            continue;
+        };
+        let types = value.as_list().ok_or_else(|| {
+            Failure::invalid(
+                None,
+                Some(name),
+                format!("Invalid array: {name} must be an array."),
+            )
+        })?;
+        for (index, entry) in types {
+            let param = format!("{name}[{index}]");
+            match entry.as_text() {
+                Some("card") => {}
+                Some(other) => return Err(not_emulated(&format!("{param}={other}"), WHAT)),
+                None => {
+                    return Err(Failure::invalid(
+                        None,
+                        Some(&param),
+                        format!("Invalid string: {param} must be a string."),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads `redirect_on_completion` (embedded sessions only; `always` by default there).
+fn parse_redirect_on_completion(
+    params: &Params,
+    ui_mode: &str,
+    embedded: bool,
+) -> Result<Option<String>, Failure> {
+    let value = one_of(
+        params,
+        "redirect_on_completion",
+        "",
+        &["always", "if_required", "never"],
+    )?;
+    if !embedded {
+        return match value {
+            Some(_) => Err(Failure::invalid(
+                None,
+                Some("redirect_on_completion"),
+                format!("You cannot pass `redirect_on_completion` when `ui_mode` is `{ui_mode}`."),
+            )),
+            None => Ok(None),
+        };
+    }
+    Ok(Some(value.unwrap_or("always").to_owned()))
+}
+
+/// Reads `customer_creation` (payment and setup mode; `if_required` by default there).
+fn parse_customer_creation(params: &Params, mode: &str) -> Result<Option<String>, Failure> {
+    let value = one_of(params, "customer_creation", "", &["always", "if_required"])?;
+    match (mode, value) {
+        ("subscription", Some(_)) => Err(Failure::invalid(
+            None,
+            Some("customer_creation"),
+            "`customer_creation` can only be used in `payment` and `setup` mode.".to_owned(),
+        )),
+        ("subscription", None) => Ok(None),
+        (_, value) => Ok(Some(value.unwrap_or("if_required").to_owned())),
+    }
 }
 
 /// Reads `mode` (required) and `ui_mode`, whose values depend on the API version.
@@ -296,111 +425,6 @@ fn price_session(
         subtotal,
         discount,
         total: subtotal - discount,
-    })
-}
-
-/// Longest trial Stripe allows, in days.
-const MAX_TRIAL_DAYS: i64 = 730;
-/// How far ahead a `subscription_data[trial_end]` must be: at least 48 hours.
-const MIN_TRIAL_END_SECONDS: i64 = 48 * 60 * 60;
-
-/// Every `subscription_data` parameter Stripe documents for Checkout; the sandbox acts on
-/// `trial_period_days`, `trial_end`, `trial_settings`, `description` and `metadata` and
-/// ignores the rest, as it does the session's own unemulated parameters.
-const SUBSCRIPTION_DATA_PARAMS: &[&str] = &[
-    "application_fee_percent",
-    "billing_cycle_anchor",
-    "billing_mode",
-    "default_tax_rates",
-    "description",
-    "invoice_settings",
-    "metadata",
-    "on_behalf_of",
-    "proration_behavior",
-    "transfer_data",
-    "trial_end",
-    "trial_period_days",
-    "trial_settings",
-];
-
-/// Reads `subscription_data` (subscription mode only): the trial, its end behavior, the
-/// subscription's description and metadata.
-fn parse_subscription_data(
-    params: &Params,
-    mode: &str,
-    now: i64,
-) -> Result<SubscriptionData, Failure> {
-    let Some(data) = object(params, "subscription_data", "")? else {
-        return Ok(SubscriptionData::default());
-    };
-    if mode != "subscription" {
-        // The rule is Stripe's; the wording is the sandbox's.
-        return Err(Failure::invalid(
-            None,
-            Some("subscription_data"),
-            format!("You can only pass `subscription_data` in `subscription` mode; this session is in `{mode}` mode."),
-        ));
-    }
-    let prefix = "subscription_data";
-    reject_unknown(data, SUBSCRIPTION_DATA_PARAMS, prefix)?;
-    let trial_period_days = integer(data, "trial_period_days", prefix)?;
-    let trial_end = integer(data, "trial_end", prefix)?;
-    if trial_period_days.is_some() && trial_end.is_some() {
-        return Err(Failure::invalid(
-            Some("parameters_exclusive"),
-            Some("subscription_data[trial_end]"),
-            "You may only specify one of these parameters: trial_end, trial_period_days."
-                .to_owned(),
-        ));
-    }
-    if let Some(days) = trial_period_days {
-        if !(1..=MAX_TRIAL_DAYS).contains(&days) {
-            return Err(Failure::invalid(
-                None,
-                Some("subscription_data[trial_period_days]"),
-                format!("The trial period must be between 1 and {MAX_TRIAL_DAYS} days."),
-            ));
-        }
-    }
-    if let Some(end) = trial_end {
-        if end < now + MIN_TRIAL_END_SECONDS || end > now + MAX_TRIAL_DAYS * 86_400 {
-            return Err(Failure::invalid(
-                None,
-                Some("subscription_data[trial_end]"),
-                format!(
-                    "`subscription_data[trial_end]` must be at least 48 hours and at most \
-                     {MAX_TRIAL_DAYS} days in the future."
-                ),
-            ));
-        }
-    }
-    let missing_payment_method = match object(data, "trial_settings", prefix)? {
-        Some(settings) => {
-            let settings_prefix = "subscription_data[trial_settings]";
-            reject_unknown(settings, &["end_behavior"], settings_prefix)?;
-            let end_prefix = "subscription_data[trial_settings][end_behavior]";
-            let end_behavior = object(settings, "end_behavior", settings_prefix)?
-                .ok_or_else(|| Failure::missing(end_prefix))?;
-            reject_unknown(end_behavior, &["missing_payment_method"], end_prefix)?;
-            Some(
-                one_of(
-                    end_behavior,
-                    "missing_payment_method",
-                    end_prefix,
-                    &["cancel", "create_invoice", "pause"],
-                )?
-                .ok_or_else(|| Failure::missing(&format!("{end_prefix}[missing_payment_method]")))?
-                .to_owned(),
-            )
-        }
-        None => None,
-    };
-    Ok(SubscriptionData {
-        trial_end,
-        trial_period_days,
-        missing_payment_method,
-        description: text(data, "description", prefix)?.map(str::to_owned),
-        metadata: metadata(data, prefix)?,
     })
 }
 

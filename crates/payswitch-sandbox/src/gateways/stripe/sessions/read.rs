@@ -14,8 +14,11 @@ use crate::gateways::stripe::objects::{DelayedPayment, LineItem, Session};
 use crate::gateways::stripe::params::{
     check_expand, expand_list, one_of, range, reject_unknown, text,
 };
-use crate::gateways::stripe::{payment_intents, prices};
+use crate::gateways::stripe::{payment_intents, prices, setup_intents};
 use crate::state::State;
+
+/// The fields of a session that `expand[]` can fill in.
+pub(crate) const EXPANDABLE: &[&str] = &["line_items", "payment_intent", "setup_intent"];
 
 /// Renders a session as Stripe's `checkout.session` JSON.
 pub(crate) fn render(app: &App, state: &State, session: &Session, expand: &[String]) -> Value {
@@ -44,6 +47,15 @@ pub(crate) fn render(app: &App, state: &State, session: &Session, expand: &[Stri
                 .and_then(|id| state.stripe.payment_intents.get(id))
             {
                 object.insert("payment_intent".into(), payment_intents::render(intent));
+            }
+        }
+        if expand.iter().any(|field| field == "setup_intent") {
+            if let Some(intent) = session
+                .setup_intent
+                .as_ref()
+                .and_then(|id| state.stripe.setup_intents.get(id))
+            {
+                object.insert("setup_intent".into(), setup_intents::render(intent));
             }
         }
     }
@@ -91,49 +103,76 @@ fn render_core(app: &App, session: &Session) -> Value {
         })
         .collect();
     let charges = session.mode != "setup";
-    json!({
+    let payment = session.mode == "payment";
+    let complete = session.status == CheckoutStatus::Complete;
+    let mut value = json!({
         "id": session.id,
         "object": "checkout.session",
+        "adaptive_pricing": payment.then(|| json!({ "enabled": false })),
         "after_expiration": null,
         "allow_promotion_codes": session.allow_promotion_codes,
         "amount_subtotal": charges.then_some(session.amount_subtotal),
         "amount_total": charges.then_some(session.amount_total),
         "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
-        "billing_address_collection": null,
+        "billing_address_collection": session.billing_address_collection,
         "cancel_url": session.cancel_url,
         "client_reference_id": session.client_reference_id,
         "client_secret": session.client_secret,
+        // What the customer entered beyond the card: nothing, once they have paid.
+        "collected_information": complete.then(|| json!({
+            "business_name": null, "individual_name": null, "shipping_details": null,
+        })),
+        "consent": null,
+        "consent_collection": null,
         "created": session.created,
         "currency": session.currency,
+        "currency_conversion": null,
         "custom_fields": [],
         "custom_text": {
             "after_submit": null, "shipping_address": null, "submit": null,
             "terms_of_service_acceptance": null,
         },
         "customer": session.customer,
-        "customer_creation": if session.mode == "payment" { Some("if_required") } else { None },
+        "customer_account": null,
+        "customer_creation": session.customer_creation,
         "customer_details": customer_details,
         "customer_email": session.customer_email,
         "discounts": discounts,
         "expires_at": session.expires_at,
         "invoice": session.invoice,
+        "invoice_creation": payment.then(|| json!({
+            "enabled": false,
+            "invoice_data": {
+                "account_tax_ids": null, "custom_fields": null, "description": null,
+                "footer": null, "issuer": null, "metadata": {}, "rendering_options": null,
+            },
+        })),
         "livemode": false,
         "locale": session.locale,
         "metadata": session.metadata,
         "mode": session.mode,
+        "origin_context": null,
         "payment_intent": session.payment_intent,
         "payment_link": null,
         "payment_method_collection": session.payment_method_collection,
+        "payment_method_configuration_details": null,
+        "payment_method_options": { "card": { "request_three_d_secure": "automatic" } },
         "payment_method_types": ["card"],
         "payment_status": payment_status(session),
+        "permissions": null,
         "phone_number_collection": { "enabled": false },
         "recovered_from": null,
-        "return_url": session.return_url,
-        "setup_intent": null,
+        "saved_payment_method_options": session.customer.as_ref().map(|_| json!({
+            "allow_redisplay_filters": ["always"],
+            "payment_method_remove": null,
+            "payment_method_save": null,
+        })),
+        "setup_intent": session.setup_intent,
         "shipping_address_collection": null,
+        "shipping_cost": null,
         "shipping_options": [],
         "status": status,
-        "submit_type": null,
+        "submit_type": session.submit_type,
         "subscription": session.subscription,
         "success_url": session.success_url,
         "total_details": {
@@ -143,41 +182,41 @@ fn render_core(app: &App, session: &Session) -> Value {
         },
         "ui_mode": session.ui_mode,
         "url": url,
-    })
+        "wallet_options": null,
+    });
+    // Stripe leaves out, rather than nulls, the fields of the other kind of session.
+    if let Some(object) = value.as_object_mut() {
+        if let Some(return_url) = &session.return_url {
+            object.insert("return_url".into(), json!(return_url));
+        }
+        if let Some(redirect) = &session.redirect_on_completion {
+            object.insert("redirect_on_completion".into(), json!(redirect));
+        }
+    }
+    value
 }
 
 /// Renders a line item as Stripe's `item` JSON (fixtures3 shape).
 fn render_item(state: &State, item: &LineItem) -> Value {
     let amount = item.unit_amount.saturating_mul(item.quantity);
-    let recurring = item.recurring.as_ref().map(prices::render_recurring);
     // A catalog price shows as itself (active, metadata, nickname); a
     // price_data price is an inactive one-off, as at Stripe.
     let price = match state.stripe.prices.get(&item.price_id) {
         Some(price) => prices::render(price),
-        None => json!({
-            "id": item.price_id,
-            "object": "price",
-            "active": false,
-            "billing_scheme": "per_unit",
-            "currency": item.currency,
-            "custom_unit_amount": null,
-            "livemode": false,
-            "lookup_key": null,
-            "metadata": {},
-            "nickname": null,
-            "product": item.product_id,
-            "recurring": recurring,
-            "tax_behavior": "unspecified",
-            "tiers_mode": null,
-            "transform_quantity": null,
-            "type": if item.recurring.is_some() { "recurring" } else { "one_time" },
-            "unit_amount": item.unit_amount,
-            "unit_amount_decimal": item.unit_amount.to_string(),
+        None => prices::render_inline(&prices::InlinePrice {
+            id: &item.price_id,
+            product_id: &item.product_id,
+            currency: &item.currency,
+            unit_amount: item.unit_amount,
+            recurring: item.recurring.as_ref(),
+            tax_behavior: "unspecified",
+            created: item.price_created,
         }),
     };
     json!({
         "id": item.id,
         "object": "item",
+        "adjustable_quantity": null,
         "amount_discount": item.amount_discount,
         "amount_subtotal": amount,
         "amount_tax": 0,
@@ -222,7 +261,7 @@ pub(crate) fn page_view(state: &State, id: &str) -> Option<PageView> {
 pub(crate) fn retrieve(app: &App, state: &State, id: &str, params: &Params) -> Outcome {
     reject_unknown(params, &["expand"], "")?;
     let expand = expand_list(params)?;
-    check_expand(&expand, &["line_items", "payment_intent"])?;
+    check_expand(&expand, EXPANDABLE)?;
     let session = state
         .stripe
         .sessions
@@ -260,7 +299,7 @@ pub(crate) fn list(app: &App, state: &State, params: &Params) -> Outcome {
         .iter()
         .filter_map(|field| field.strip_prefix("data.").map(str::to_owned))
         .collect();
-    check_expand(&inner_expand, &["line_items", "payment_intent"])?;
+    check_expand(&inner_expand, EXPANDABLE)?;
     let ids: Vec<String> = state
         .stripe
         .session_order

@@ -120,6 +120,7 @@ fn item_price(
         currency: price.currency.clone(),
         unit_amount: price.unit_amount,
         recurring: Some(recurring),
+        created: price.created,
     })
 }
 

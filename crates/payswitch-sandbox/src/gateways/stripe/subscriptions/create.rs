@@ -41,6 +41,7 @@ fn item_price(item: &LineItem) -> ItemPrice {
         currency: item.currency.clone(),
         unit_amount: item.unit_amount,
         recurring: item.recurring.clone(),
+        created: item.price_created,
     }
 }
 

@@ -4,11 +4,11 @@
 
 use serde_json::{json, Value};
 
-use crate::gateways::stripe::customers;
 use crate::gateways::stripe::invoices::render::{render as render_invoice, render_price};
 use crate::gateways::stripe::objects::{
     Subscription, SubscriptionDiscount, SubscriptionItem, TrialEndBehavior,
 };
+use crate::gateways::stripe::{customers, prices};
 use crate::state::State;
 
 /// The fields `expand[]` may name on a subscription.
@@ -36,6 +36,7 @@ fn render_discount(subscription: &Subscription, discount: &SubscriptionDiscount)
 
 /// Renders a subscription item as Stripe's `subscription_item` JSON.
 pub(crate) fn render_item(state: &State, subscription: &str, item: &SubscriptionItem) -> Value {
+    let price = render_price(state, &item.price);
     json!({
         "id": item.id,
         "object": "subscription_item",
@@ -45,7 +46,9 @@ pub(crate) fn render_item(state: &State, subscription: &str, item: &Subscription
         "current_period_start": item.current_period_start,
         "discounts": [],
         "metadata": item.metadata,
-        "price": render_price(state, &item.price),
+        // Stripe still sends the legacy plan beside the price (fixtures3; async-stripe needs it).
+        "plan": prices::plan_of(&price),
+        "price": price,
         "quantity": item.quantity,
         "subscription": subscription,
         "tax_rates": [],
@@ -76,6 +79,8 @@ pub(crate) fn render(state: &State, subscription: &Subscription, expand: &[Strin
         "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null },
         "billing_cycle_anchor": subscription.billing_cycle_anchor,
         "billing_cycle_anchor_config": null,
+        // Newer than the spec's version; Stripe sends it (fixtures3), async-stripe needs it.
+        "billing_schedules": [],
         "billing_mode": {
             "flexible": { "proration_discounts": "included" },
             "type": "flexible",
@@ -107,7 +112,6 @@ pub(crate) fn render(state: &State, subscription: &Subscription, expand: &[Strin
             "object": "list",
             "data": items,
             "has_more": false,
-            "total_count": subscription.items.len(),
             "url": format!("/v1/subscription_items?subscription={}", subscription.id),
         },
         "latest_invoice": subscription.latest_invoice,

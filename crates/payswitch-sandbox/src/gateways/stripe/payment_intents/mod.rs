@@ -1,107 +1,137 @@
-//! Stripe PaymentIntents: the server creates one with the amount, the
-//! client confirms it with a test payment method and the client secret.
+//! Stripe PaymentIntents: the server creates one with the amount, the client confirms it
+//! with a test payment method and the client secret. Listing, updating, cancelling and
+//! capturing are in [`manage`].
+
+pub(crate) mod manage;
 
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::access::constant_time_eq;
 use crate::app::App;
-use crate::gateways::stripe::charges::{record_failed_intent_charge, record_intent_charge};
+use crate::gateways::stripe::charges::{
+    self, doc_url, record_failed_intent_charge, record_intent_charge,
+};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
 use crate::gateways::stripe::events::emit_event;
-use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::form::{FormValue, Params};
 use crate::gateways::stripe::objects::PaymentIntent;
 use crate::gateways::stripe::params::{
-    boolean, existing_customer, integer, metadata, object, one_of, reject_unknown, text,
-    version_at_least, CallContext,
+    boolean, check_expand, emulated_value, existing_customer, expand_list, integer, metadata,
+    not_emulated, object, one_of, reject_unknown, reject_unsupported, text, version_at_least,
+    CallContext,
 };
-use crate::instruments::Decline;
+use crate::gateways::stripe::payment_methods;
+use crate::instruments::{Charged, Decline, Instrument};
 use crate::state::{new_id, random_token, State};
 
+/// What a refusal names: the operation.
+const WHAT: &str = "PaymentIntents";
+
+/// Create parameters the sandbox emulates. `return_url`, `use_stripe_sdk`,
+/// `error_on_requires_action` and `off_session` are accepted: they change nothing for the
+/// test cards, which never ask for authentication or a redirect.
 const CREATE_PARAMS: &[&str] = &[
     "allowed_payment_method_types",
     "amount",
-    "amount_details",
-    "application_fee_amount",
     "automatic_payment_methods",
     "capture_method",
     "confirm",
     "confirmation_method",
-    "confirmation_token",
     "currency",
     "customer",
-    "customer_account",
     "description",
     "error_on_requires_action",
-    "excluded_payment_method_types",
     "expand",
+    "metadata",
+    "off_session",
+    "payment_method",
+    "payment_method_types",
+    "receipt_email",
+    "return_url",
+    "use_stripe_sdk",
+];
+/// Documented create parameters the sandbox does not emulate: refused by name.
+const UNEMULATED_CREATE_PARAMS: &[&str] = &[
+    "amount_details",
+    "application_fee_amount",
+    "confirmation_token",
+    "customer_account",
+    "excluded_payment_method_types",
     "hooks",
     "mandate",
     "mandate_data",
-    "metadata",
-    "off_session",
     "on_behalf_of",
     "payment_details",
-    "payment_method",
     "payment_method_configuration",
     "payment_method_data",
     "payment_method_options",
-    "payment_method_types",
     "radar_options",
-    "receipt_email",
-    "return_url",
     "setup_future_usage",
     "shipping",
     "statement_descriptor",
     "statement_descriptor_suffix",
     "transfer_data",
     "transfer_group",
-    "use_stripe_sdk",
 ];
 
-/// What each test payment method does when confirmed: `None` succeeds,
-/// `Some((decline_code, message))` declines, as Stripe's test methods do.
-const TEST_PAYMENT_METHODS: &[(&str, Option<(&str, &str)>)] = &[
-    ("pm_card_visa", None),
-    ("pm_card_mastercard", None),
-    ("pm_card_amex", None),
-    ("pm_card_visa_debit", None),
-    (
-        "pm_card_chargeDeclined",
-        Some(("generic_decline", "Your card was declined.")),
-    ),
-    (
-        "pm_card_chargeDeclinedInsufficientFunds",
-        Some(("insufficient_funds", "Your card has insufficient funds.")),
-    ),
-    (
-        "pm_card_chargeDeclinedExpiredCard",
-        Some(("expired_card", "Your card has expired.")),
-    ),
-];
-
+/// Confirm parameters the sandbox emulates (the no-op ones as on create).
 const CONFIRM_PARAMS: &[&str] = &[
     "capture_method",
     "client_secret",
-    "confirmation_token",
     "error_on_requires_action",
     "expand",
+    "off_session",
+    "payment_method",
+    "receipt_email",
+    "return_url",
+    "use_stripe_sdk",
+];
+/// Documented confirm parameters the sandbox does not emulate: refused by name.
+const UNEMULATED_CONFIRM_PARAMS: &[&str] = &[
+    "confirmation_token",
     "mandate",
     "mandate_data",
-    "off_session",
     "payment_details",
-    "payment_method",
     "payment_method_data",
     "payment_method_options",
     "payment_method_types",
     "radar_options",
-    "receipt_email",
-    "return_url",
     "setup_future_usage",
     "shipping",
-    "use_stripe_sdk",
 ];
+
+/// Refuses payment method types other than `card`, the only one the sandbox emulates.
+fn check_card_only(params: &Params) -> Result<(), Failure> {
+    for name in ["payment_method_types", "allowed_payment_method_types"] {
+        let Some(value) = params.get(name) else {
+            continue;
+        };
+        let types = match value {
+            FormValue::Text(text) if text.is_empty() => continue,
+            other => other.as_list().ok_or_else(|| {
+                Failure::invalid(
+                    None,
+                    Some(name),
+                    format!("Invalid array: {name} must be an array."),
+                )
+            })?,
+        };
+        for (index, entry) in types {
+            match entry.as_text() {
+                Some("card") => {}
+                other => {
+                    return Err(not_emulated(
+                        &format!("{name}[{index}]={}", other.unwrap_or("…")),
+                        WHAT,
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 /// `POST /v1/payment_intents`.
 pub(crate) fn create(
@@ -110,7 +140,7 @@ pub(crate) fn create(
     params: &Params,
     context: &CallContext<'_>,
 ) -> Outcome {
-    reject_unknown(params, CREATE_PARAMS, "")?;
+    reject_unsupported(params, CREATE_PARAMS, UNEMULATED_CREATE_PARAMS, "", WHAT)?;
     if params.contains_key("payment_method_types")
         && version_at_least(context.api_version, "2026-09-30")
     {
@@ -122,6 +152,11 @@ pub(crate) fn create(
                 .to_owned(),
         ));
     }
+    check_card_only(params)?;
+    // Manual confirmation needs a server-side confirm the sandbox does not distinguish.
+    one_of(params, "confirmation_method", "", &["automatic", "manual"])?;
+    emulated_value(params, "confirmation_method", "", &["automatic"], WHAT)?;
+    check_expand(&expand_list(params)?, &[])?;
     let (amount, currency) = parse_amount(params, &app.config.stripe_settlement_currency)?;
     let automatic = parse_automatic_payment_methods(params)?;
     let capture_method = one_of(
@@ -157,6 +192,8 @@ pub(crate) fn create(
         capture_method: capture_method.to_owned(),
         automatic_payment_methods: automatic,
         receipt_email: receipt_email.map(str::to_owned),
+        canceled_at: None,
+        cancellation_reason: None,
     };
     state.counts.stripe_payment_intents += 1;
     let created = render(&intent);
@@ -180,7 +217,7 @@ pub(crate) fn create(
 fn parse_amount(params: &Params, settlement: &str) -> Result<(i64, String), Failure> {
     let amount = integer(params, "amount", "")?.ok_or_else(|| Failure::missing("amount"))?;
     let currency = text(params, "currency", "")?.ok_or_else(|| Failure::missing("currency"))?;
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+    if !currencies::is_stripe_currency(currency) {
         return Err(Failure::invalid(
             None,
             Some("currency"),
@@ -279,7 +316,15 @@ pub(crate) fn confirm(
     params: &Params,
     context: &CallContext<'_>,
 ) -> Outcome {
-    reject_unknown(params, CONFIRM_PARAMS, "")?;
+    reject_unsupported(params, CONFIRM_PARAMS, UNEMULATED_CONFIRM_PARAMS, "", WHAT)?;
+    check_expand(&expand_list(params)?, &[])?;
+    let capture_method = one_of(
+        params,
+        "capture_method",
+        "",
+        &["automatic", "automatic_async", "manual"],
+    )?;
+    let receipt_email = text(params, "receipt_email", "")?;
     let intent = state
         .stripe
         .payment_intents
@@ -290,6 +335,14 @@ pub(crate) fn confirm(
     let payment_method = text(params, "payment_method", "")?
         .map(str::to_owned)
         .or(stored_method);
+    if let Some(intent) = state.stripe.payment_intents.get_mut(id) {
+        if let Some(capture_method) = capture_method {
+            capture_method.clone_into(&mut intent.capture_method);
+        }
+        if let Some(email) = receipt_email {
+            intent.receipt_email = Some(email.to_owned());
+        }
+    }
     apply_payment_method(app, state, id, payment_method.as_deref(), context)
 }
 
@@ -329,28 +382,40 @@ fn apply_payment_method(
                 .to_owned(),
         ));
     };
-    let Some((_, decline)) = TEST_PAYMENT_METHODS
-        .iter()
-        .find(|(known, _)| *known == method)
-    else {
-        return Err(Failure::invalid(
-            Some("resource_missing"),
-            Some("payment_method"),
-            format!("No such PaymentMethod: '{method}'"),
-        ));
+    let customer = intent.customer.clone();
+    // A stored PaymentMethod (attached, or saved by Checkout), or one of Stripe's test tokens,
+    // which makes a new one.
+    let payment_method_id = match (
+        state.stripe.payment_methods.get(method),
+        payment_methods::test_token(method),
+    ) {
+        (Some(stored), _) => {
+            if matches!(stored.instrument, Instrument::SepaDebit(_)) {
+                return Err(not_emulated(
+                    "payment_method (a SEPA Direct Debit PaymentMethod)",
+                    WHAT,
+                ));
+            }
+            stored.id.clone()
+        }
+        (None, Some(instrument)) => {
+            payment_methods::insert(state, instrument, customer.as_deref(), None)
+        }
+        (None, None) => {
+            return Err(Failure::invalid(
+                Some("resource_missing"),
+                Some("payment_method"),
+                format!("No such PaymentMethod: '{method}'"),
+            ))
+        }
     };
-    let payment_method_id = new_id("pm_");
-    match decline {
-        None => succeed(app, state, id, payment_method_id, context),
-        Some((decline_code, message)) => decline_with(
-            app,
-            state,
-            id,
-            payment_method_id,
-            decline_code,
-            message,
-            context,
-        ),
+    match charges::instrument_of(state, Some(&payment_method_id)).charge() {
+        Charged::Declined(decline) => {
+            decline_with(app, state, id, payment_method_id, decline, context)
+        }
+        Charged::Paid | Charged::Processing(_) => {
+            succeed(app, state, id, payment_method_id, context)
+        }
     }
 }
 
@@ -396,32 +461,41 @@ fn decline_with(
     state: &mut State,
     id: &str,
     payment_method_id: String,
-    decline_code: &'static str,
-    message: &'static str,
+    decline: Decline,
     context: &CallContext<'_>,
 ) -> Outcome {
+    // Stripe embeds the whole PaymentMethod that was declined.
+    let payment_method = state
+        .stripe
+        .payment_methods
+        .get(&payment_method_id)
+        .map(payment_methods::render);
+    let charge_id = new_id("ch_");
     let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
         return Err(Failure::not_found("payment_intent", "intent", id));
     };
-    let last_error = json!({
+    let mut last_error = json!({
+        "charge": charge_id,
         "type": "card_error",
-        "code": "card_declined",
-        "decline_code": decline_code,
-        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-        "message": message,
-        "payment_method": { "id": payment_method_id, "object": "payment_method", "type": "card" },
+        "code": decline.code,
+        "doc_url": doc_url(decline.code),
+        "message": decline.message,
+        "payment_method": payment_method,
     });
+    if let (Some(code), Some(object)) = (decline.decline_code, last_error.as_object_mut()) {
+        object.insert("decline_code".into(), json!(code));
+    }
+    // The failed charge is made with the method; the intent then gives it back.
+    intent.payment_method = Some(payment_method_id);
+    intent.latest_charge = Some(charge_id);
+    record_failed_intent_charge(app, state, id, decline, Some(context));
+    let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
+        return Err(Failure::not_found("payment_intent", "intent", id));
+    };
     intent.status = "requires_payment_method".to_owned();
     intent.payment_method = None;
-    intent.latest_charge = Some(new_id("ch_"));
     intent.last_payment_error = Some(last_error);
     let rendered = render(intent);
-    let decline = Decline {
-        code: "card_declined",
-        decline_code: Some(decline_code),
-        message,
-    };
-    record_failed_intent_charge(app, state, id, decline, Some(context));
     emit_event(
         app,
         state,
@@ -430,15 +504,17 @@ fn decline_with(
         Some(context),
     );
     let mut extra = Map::new();
-    extra.insert("decline_code".into(), json!(decline_code));
+    if let Some(code) = decline.decline_code {
+        extra.insert("decline_code".into(), json!(code));
+    }
     extra.insert("payment_intent".into(), rendered);
     Err(Failure {
         status: StatusCode::PAYMENT_REQUIRED,
         error: ApiError {
             kind: "card_error",
-            code: Some("card_declined"),
+            code: Some(decline.code),
             param: None,
-            message: message.to_owned(),
+            message: decline.message.to_owned(),
         },
         extra,
     })
@@ -466,15 +542,17 @@ pub(crate) fn render(intent: &PaymentIntent) -> Value {
         "application": null,
         "application_fee_amount": null,
         "automatic_payment_methods": intent.automatic_payment_methods,
-        "canceled_at": null,
-        "cancellation_reason": null,
+        "canceled_at": intent.canceled_at,
+        "cancellation_reason": intent.cancellation_reason,
         "capture_method": intent.capture_method,
         "client_secret": intent.client_secret,
         "confirmation_method": "automatic",
         "created": intent.created,
         "currency": intent.currency,
         "customer": intent.customer,
+        "customer_account": null,
         "description": intent.description,
+        "excluded_payment_method_types": null,
         "last_payment_error": intent.last_payment_error,
         "latest_charge": intent.latest_charge,
         "livemode": false,
