@@ -83,9 +83,14 @@ async fn survives_duplicated_and_reordered_delivery(provider: &'static str) {
         shop.pay(&checkout_id).await;
         orders.push((order_id, sku));
     }
-    // Stripe: one event per payment, seven per subscription; Creem: one, and three.
-    let per_subscription = if provider == "stripe" { 7 } else { 3 };
-    let events = ONE_TIME_ORDERS + SUBSCRIPTIONS.len() * per_subscription;
+    // Stripe: four events per payment (the PaymentIntent's and charge's, then the session's),
+    // eleven per subscription; Creem: one, and three.
+    let (per_payment, per_subscription) = if provider == "stripe" {
+        (4, 11)
+    } else {
+        (1, 3)
+    };
+    let events = ONE_TIME_ORDERS * per_payment + SUBSCRIPTIONS.len() * per_subscription;
     let deliveries = all_delivered_twice(&shop, events).await;
 
     for (order_id, sku) in &orders {

@@ -12,6 +12,10 @@ pub enum SubscriptionStatus {
     Active,
     /// In its free trial; the first payment is due when it ends.
     Trialing,
+    /// A payment failed and the gateway is retrying it (Stripe `past_due`).
+    PastDue,
+    /// Every retry failed; it stays, but the gateway no longer collects (Stripe `unpaid`).
+    Unpaid,
     /// Billing is on hold until it is resumed.
     Paused,
     /// Still running, canceled (or paused) when the current period ends: Creem

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::gateways::stripe::dunning::StripeDunning;
 use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::Gateway;
 use crate::webhooks::delivery::RetryPolicy;
@@ -56,6 +57,8 @@ pub(crate) struct Config {
     pub(crate) stripe_webhook_secret: String,
     pub(crate) stripe_api_version: String,
     pub(crate) stripe_settlement_currency: String,
+    /// What Stripe billing does after a subscription payment fails.
+    pub(crate) stripe_dunning: StripeDunning,
     pub(crate) creem_api_key: String,
     pub(crate) creem_redirect_signing: CreemRedirectSigning,
     pub(crate) creem_webhook_secret: String,
@@ -89,6 +92,7 @@ impl fmt::Debug for Config {
                 "stripe_settlement_currency",
                 &self.stripe_settlement_currency,
             )
+            .field("stripe_dunning", &self.stripe_dunning)
             .field("creem_redirect_signing", &self.creem_redirect_signing)
             .field("retry", &self.retry)
             .field("products", &self.products.len())

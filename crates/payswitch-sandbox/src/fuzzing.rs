@@ -22,6 +22,7 @@ use crate::config::{
 };
 use crate::error::SandboxError;
 use crate::gateways::request::GatewayRequest;
+use crate::gateways::stripe::dunning::StripeDunning;
 use crate::gateways::stripe::form::{self, FormError, FormValue};
 use crate::lifecycle::{flush, sweep_and_flush};
 use crate::respond::plain;
@@ -92,6 +93,7 @@ impl FuzzSandbox {
             stripe_webhook_secret: DEFAULT_STRIPE_WEBHOOK_SECRET.to_owned(),
             stripe_api_version: DEFAULT_STRIPE_API_VERSION.to_owned(),
             stripe_settlement_currency: DEFAULT_STRIPE_SETTLEMENT_CURRENCY.to_owned(),
+            stripe_dunning: StripeDunning::default(),
             creem_api_key: DEFAULT_CREEM_API_KEY.to_owned(),
             creem_redirect_signing: CreemRedirectSigning::default(),
             creem_webhook_secret: DEFAULT_CREEM_WEBHOOK_SECRET.to_owned(),

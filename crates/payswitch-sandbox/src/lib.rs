@@ -32,9 +32,11 @@
 //! ```
 //!
 //! Stripe's billing lifecycle is emulated too: `/v1/customers` (with search),
-//! `/v1/subscriptions`, `/v1/invoices` (with `create_preview`), `/v1/refunds`, `/v1/charges`,
-//! `/v1/events` and `/v1/billing_portal/sessions`, whose link opens the hosted customer
-//! portal `/portal/{token}`.
+//! `/v1/payment_methods`, `/v1/subscriptions`, `/v1/invoices` (with `create_preview` and
+//! `pay`), `/v1/refunds`, `/v1/charges`, `/v1/events` and `/v1/billing_portal/sessions`,
+//! whose link opens the hosted customer portal `/portal/{token}`. Every flow emits Stripe's
+//! events in Stripe's order; the sandbox clock renews subscriptions, retries failed payments
+//! as [`StripeDunning`] says, ends trials and expires checkouts.
 //!
 //! Webhooks can be delivered the way real gateways sometimes deliver them, so an application
 //! can prove it survives: twice, out of order, late, after attempts lost and retried on the
@@ -57,6 +59,7 @@ mod customer;
 mod error;
 mod faults;
 mod gateways;
+mod instruments;
 mod lifecycle;
 mod money;
 mod pages;
@@ -80,6 +83,9 @@ pub use config::{
 pub use error::SandboxError;
 pub use faults::MAX_FAULT_DELAY;
 pub use faults::{Fault, FaultKind};
+pub use gateways::stripe::dunning::{
+    StripeDunning, StripeInvoiceAfterRetries, StripeSubscriptionAfterRetries,
+};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 pub use seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 pub use state::MAX_RECORDED_BODY;

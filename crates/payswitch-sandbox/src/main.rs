@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run -p payswitch-sandbox -- --port 12111 --forward-to http://localhost:3000/webhooks
+//! cargo run -p payswitch-sandbox -- clock advance 30d
 //! ```
 
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use payswitch_sandbox::{
     CreemRedirectSigning, DeliveryModes, Gateway, RetryPolicy, Sandbox, SandboxBuilder,
-    SandboxHandle,
+    SandboxHandle, StripeDunning, StripeInvoiceAfterRetries, StripeSubscriptionAfterRetries,
 };
 
 const USAGE: &str = "\
@@ -18,6 +19,9 @@ payswitch-sandbox: local emulator of the Stripe and Creem checkout APIs
 
 USAGE:
     payswitch-sandbox [OPTIONS]
+    payswitch-sandbox clock [advance DURATION] [--url URL] [--admin-token TOKEN]
+        shows (or moves forward) the clock of a running sandbox; DURATION is a number of
+        seconds with an optional unit: 90, 90s, 15m, 36h, 30d
 
 OPTIONS:
     --port PORT                 port on 127.0.0.1 (default 12111; 0 picks a free one)
@@ -44,6 +48,14 @@ OPTIONS:
                                 /__sandbox/ request; GET /__sandbox then shows the keys to
                                 callers that send it
     --max-connections N         connections open at once (default 1024); more wait
+    --stripe-retry-days LIST    retry failed subscription payments these days after the
+                                attempt before (e.g. 3,5,7; \"none\" never retries); default:
+                                8 retries within 2 weeks (Stripe's recommended policy)
+    --stripe-after-retries WHAT cancel (default), unpaid or past_due: the subscription once
+                                every retry failed
+    --stripe-invoice-after-retries WHAT
+                                open (default) or uncollectible: the invoice once every
+                                retry failed
     --webhook-delivery MODES    deliver webhooks to every endpoint with hostile MODES,
                                 comma-separated: duplicate[=GAP], reorder=reverse|shuffle,
                                 window=TIME, delay=TIME[-TIME], drop=N, redeliver_old=AGE,
@@ -61,6 +73,7 @@ OPTIONS:
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let clock_command = arguments.first().is_some_and(|first| first == "clock");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -71,7 +84,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(arguments)) {
+    let outcome = if clock_command {
+        runtime.block_on(clock(arguments.into_iter().skip(1).collect()))
+    } else {
+        runtime.block_on(run(arguments))
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("payswitch-sandbox: {message}");
@@ -122,6 +140,9 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
         attempt_timeout: Duration::from_secs(10),
     });
     let mut forwards = Forwards::default();
+    let mut dunning: Option<StripeDunning> = None;
+    let mut subscription_after = None;
+    let mut invoice_after = None;
     let mut rest = arguments.into_iter();
     while let Some(flag) = rest.next() {
         if flag == "-h" || flag == "--help" {
@@ -176,6 +197,36 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
                         .map_err(|_| format!("invalid --max-connections: {count}"))?,
                 )
             }
+            "--stripe-retry-days" => {
+                let list = value()?;
+                dunning = Some(StripeDunning::retry_after_days(&retry_days(&list)?));
+                builder
+            }
+            "--stripe-after-retries" => {
+                subscription_after = Some(match value()?.as_str() {
+                    "cancel" => StripeSubscriptionAfterRetries::Cancel,
+                    "unpaid" => StripeSubscriptionAfterRetries::MarkUnpaid,
+                    "past_due" => StripeSubscriptionAfterRetries::LeavePastDue,
+                    other => {
+                        return Err(format!(
+                            "--stripe-after-retries takes cancel, unpaid or past_due, not {other}"
+                        ))
+                    }
+                });
+                builder
+            }
+            "--stripe-invoice-after-retries" => {
+                invoice_after = Some(match value()?.as_str() {
+                    "open" => StripeInvoiceAfterRetries::LeaveOpen,
+                    "uncollectible" => StripeInvoiceAfterRetries::MarkUncollectible,
+                    other => {
+                        return Err(format!(
+                        "--stripe-invoice-after-retries takes open or uncollectible, not {other}"
+                    ))
+                    }
+                });
+                builder
+            }
             "--webhook-delivery" => {
                 let modes = parse_modes(&flag, &value()?)?;
                 forwards
@@ -196,7 +247,121 @@ fn parse_args(arguments: Vec<String>) -> Result<Option<(SandboxBuilder, Forwards
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),
         };
     }
+    if dunning.is_some() || subscription_after.is_some() || invoice_after.is_some() {
+        let mut settings = dunning.unwrap_or_default();
+        if let Some(after) = subscription_after {
+            settings = settings.subscription_after_retries(after);
+        }
+        if let Some(after) = invoice_after {
+            settings = settings.invoice_after_retries(after);
+        }
+        builder = builder.stripe_dunning(settings);
+    }
     Ok(Some((builder, forwards)))
+}
+
+/// Reads `--stripe-retry-days`: days separated by commas, or `none`.
+fn retry_days(list: &str) -> Result<Vec<u32>, String> {
+    if list == "none" {
+        return Ok(Vec::new());
+    }
+    list.split(',')
+        .map(|days| {
+            days.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|days| (1..=366).contains(days))
+                .ok_or_else(|| format!("--stripe-retry-days: {days} is not a number of days"))
+        })
+        .collect()
+}
+
+/// Reads a duration such as `90`, `90s`, `15m`, `36h` or `30d` as seconds.
+fn duration_seconds(text: &str) -> Result<u64, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => {
+            return Err(format!(
+                "invalid duration {text}: use 90, 90s, 15m, 36h or 30d"
+            ))
+        }
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(scale))
+        .ok_or_else(|| format!("invalid duration {text}: use 90, 90s, 15m, 36h or 30d"))
+}
+
+/// `payswitch-sandbox clock [advance DURATION]`: shows or moves the clock of a running
+/// sandbox through its admin API.
+async fn clock(arguments: Vec<String>) -> Result<(), String> {
+    let mut url = "http://127.0.0.1:12111".to_owned();
+    let mut admin_token = None;
+    let mut advance = None;
+    let mut rest = arguments.into_iter();
+    while let Some(argument) = rest.next() {
+        let mut value = || {
+            rest.next()
+                .ok_or_else(|| format!("{argument} needs a value\n\n{USAGE}"))
+        };
+        match argument.as_str() {
+            "advance" => advance = Some(duration_seconds(&value()?)?),
+            "--url" => url = value()?.trim_end_matches('/').to_owned(),
+            "--admin-token" => admin_token = Some(value()?),
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown clock argument {other}\n\n{USAGE}")),
+        }
+    }
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|error| error.to_string())?;
+    let request = match advance {
+        Some(seconds) => client
+            .post(format!("{url}/__sandbox/clock/advance"))
+            .header("content-type", "application/json")
+            .body(format!("{{\"seconds\":{seconds}}}")),
+        None => client.get(format!("{url}/__sandbox/clock")),
+    };
+    let request = match &admin_token {
+        Some(token) => request.header("x-sandbox-admin-token", token),
+        None => request,
+    };
+    let response = request
+        .send()
+        .await
+        .map_err(|error| format!("cannot reach the sandbox at {url}: {error}"))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|error| error.to_string())?;
+    if !status.is_success() {
+        return Err(format!("the sandbox answered {status}: {body}"));
+    }
+    let clock: serde_json::Value =
+        serde_json::from_str(&body).map_err(|error| error.to_string())?;
+    let now = clock["now"].as_i64().unwrap_or_default();
+    let when = time::OffsetDateTime::from_unix_timestamp(now)
+        .ok()
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| now.to_string());
+    println!(
+        "sandbox clock: {when} (Unix {now}), {} s ahead of the wall clock",
+        clock["offset_seconds"].as_i64().unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// Prints the URLs, keys and secrets a developer configures their app with.
@@ -229,13 +394,35 @@ fn print_banner(sandbox: &SandboxHandle, forwards: &Forwards) {
     }
     println!();
     println!(
-        "Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined. Ctrl-C stops."
+        "Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined, \
+         4000 0000 0000 0341 attaches and fails later; SEPA IBAN DE89 3704 0044 0532 0130 00."
     );
+    println!("Clock: payswitch-sandbox clock advance 30d. Ctrl-C stops.");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_an_optional_unit() {
+        assert_eq!(duration_seconds("90"), Ok(90));
+        assert_eq!(duration_seconds("90s"), Ok(90));
+        assert_eq!(duration_seconds("15m"), Ok(900));
+        assert_eq!(duration_seconds("36h"), Ok(36 * 3600));
+        assert_eq!(duration_seconds("30d"), Ok(30 * 86_400));
+        assert!(duration_seconds("3w").is_err());
+        assert!(duration_seconds("d").is_err());
+        assert!(duration_seconds("-5").is_err());
+    }
+
+    #[test]
+    fn retry_days_are_a_list_or_none() {
+        assert_eq!(retry_days("3,5,7"), Ok(vec![3, 5, 7]));
+        assert_eq!(retry_days("none"), Ok(Vec::new()));
+        assert!(retry_days("3,x").is_err());
+        assert!(retry_days("0").is_err());
+    }
 
     fn arguments(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()

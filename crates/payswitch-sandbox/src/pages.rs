@@ -9,7 +9,8 @@ use http::{Method, StatusCode};
 
 use crate::app::App;
 use crate::checkout::{plausible_email, CheckoutStatus, PageView};
-use crate::customer::{card_outcome, pay};
+use crate::customer::pay;
+use crate::error::SandboxError;
 use crate::respond::{self, html, redirect};
 use crate::{gateways, money};
 
@@ -95,7 +96,8 @@ fn render(view: &PageView, message: Option<(&str, &str)>, email: &str) -> String
              <button id=\"pay\" type=\"submit\" name=\"action\" value=\"pay\">Pay {total}</button>\n\
              <button id=\"cancel\" type=\"submit\" name=\"action\" value=\"cancel\" formnovalidate>Cancel</button>\n\
              </form>\n\
-             <p><small>Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined.</small></p>",
+             <p><small>Test cards: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined. \
+             A SEPA test IBAN (DE89 3704 0044 0532 0130 00) debits a euro payment.</small></p>",
             id = escape_html(&view.id),
             email = escape_html(email),
             total = escape_html(&total),
@@ -232,14 +234,13 @@ fn submit(app: &Arc<App>, id: &str, body: &[u8]) -> Response {
             ),
         );
     }
-    if let Err((_, message)) = card_outcome(&card) {
-        return html(
-            StatusCode::PAYMENT_REQUIRED,
-            render(&current, Some(("error", message)), &email),
-        );
-    }
     match pay(app, id, Some(&card), Some(&email)) {
         Ok(location) => redirect(&location),
+        // The gateway recorded the declined attempt; the checkout stays open.
+        Err(SandboxError::Declined { message, .. }) => html(
+            StatusCode::PAYMENT_REQUIRED,
+            render(&current, Some(("error", &message)), &email),
+        ),
         Err(failure) => html(
             StatusCode::CONFLICT,
             render(&current, Some(("error", &failure.to_string())), &email),

@@ -24,6 +24,7 @@ use crate::customer;
 use crate::error::SandboxError;
 use crate::faults::Fault;
 use crate::gateways;
+use crate::gateways::stripe::dunning::StripeDunning;
 use crate::lifecycle::{advance_clock, forget_old, retained, sweep_and_flush};
 use crate::seed::{
     read_catalog, CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed,
@@ -53,6 +54,7 @@ impl Sandbox {
                 stripe_webhook_secret: DEFAULT_STRIPE_WEBHOOK_SECRET.to_owned(),
                 stripe_api_version: DEFAULT_STRIPE_API_VERSION.to_owned(),
                 stripe_settlement_currency: DEFAULT_STRIPE_SETTLEMENT_CURRENCY.to_owned(),
+                stripe_dunning: StripeDunning::default(),
                 creem_api_key: DEFAULT_CREEM_API_KEY.to_owned(),
                 creem_redirect_signing: CreemRedirectSigning::default(),
                 creem_webhook_secret: DEFAULT_CREEM_WEBHOOK_SECRET.to_owned(),
@@ -113,6 +115,14 @@ impl SandboxBuilder {
     /// [`SandboxBuilder::start`] refuses a currency without a published minimum.
     pub fn stripe_settlement_currency(mut self, currency: impl Into<String>) -> Self {
         self.config.stripe_settlement_currency = currency.into().to_ascii_lowercase();
+        self
+    }
+
+    /// Sets when Stripe retries a failed subscription payment and what happens once every
+    /// retry failed (default [`StripeDunning::default`]: 8 retries within 2 weeks, then the
+    /// subscription is canceled and the invoice left open).
+    pub fn stripe_dunning(mut self, dunning: StripeDunning) -> Self {
+        self.config.stripe_dunning = dunning;
         self
     }
 
@@ -416,12 +426,15 @@ impl SandboxHandle {
     }
 
     /// Pays a Stripe session or Creem checkout as a customer would, with
-    /// `card` (default `4242 4242 4242 4242`), and returns the URL the
-    /// browser would be redirected to.
+    /// `card` (default `4242 4242 4242 4242`): one of Stripe's test card numbers, or for a
+    /// Stripe session in euros a SEPA Direct Debit test IBAN (the session completes unpaid
+    /// and the debit settles on the clock). Returns the URL the browser would be redirected
+    /// to.
     ///
     /// # Errors
     /// [`SandboxError::Declined`] for a declining card (the session stays
-    /// open), [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
+    /// open; on Stripe the failed attempt and its events are recorded),
+    /// [`SandboxError::NotFound`], [`SandboxError::NotPayable`].
     pub fn pay(&self, id: &str, card: Option<&str>) -> Result<String, SandboxError> {
         customer::pay(&self.app, id, card, None)
     }
@@ -455,7 +468,9 @@ impl SandboxHandle {
         customer::expire(&self.app, id)
     }
 
-    /// Moves the sandbox clock forward, expiring what became due.
+    /// Moves the sandbox clock forward and runs everything that became due, in time order, as
+    /// a Stripe test clock does: expiries, debit settlements, renewals, trial ends, scheduled
+    /// cancellations, invoice finalizations and payment retries.
     pub fn advance_clock(&self, by: Duration) {
         advance_clock(&self.app, by);
     }

@@ -229,6 +229,10 @@ pub(crate) struct OutgoingEvent {
 pub(crate) struct State {
     /// Seconds added to the wall clock by `advance_clock`.
     pub(crate) clock_offset: i64,
+    /// The time [`State::now`] reads while the clock steps through due times one at a time,
+    /// so everything one step creates carries that step's time, as a Stripe test clock
+    /// stamps each event with the frozen time it happened at.
+    pub(crate) pinned_now: Option<i64>,
     /// Stripe's sessions, PaymentIntents, catalog, customers and idempotency keys.
     pub(crate) stripe: stripe::Store,
     /// Creem's products, checkouts and customers.
@@ -255,9 +259,11 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Returns the sandbox time in Unix seconds: wall clock plus the offset.
+    /// Returns the sandbox time in Unix seconds: wall clock plus the offset, or the due time
+    /// being stepped through.
     pub(crate) fn now(&self) -> i64 {
-        wall_clock_seconds().saturating_add(self.clock_offset)
+        self.pinned_now
+            .unwrap_or_else(|| wall_clock_seconds().saturating_add(self.clock_offset))
     }
 
     /// Returns the ids of webhook endpoints registered for a gateway.

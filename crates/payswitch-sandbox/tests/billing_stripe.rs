@@ -113,25 +113,36 @@ async fn a_paid_subscription_checkout_creates_the_customer_subscription_and_paid
         types(&emitted),
         [
             "customer.created",
+            "payment_method.attached",
             "customer.subscription.created",
             "invoice.created",
             "invoice.finalized",
+            "payment_intent.created",
+            "charge.succeeded",
+            "payment_intent.succeeded",
             "invoice.paid",
             "invoice.payment_succeeded",
             "checkout.session.completed",
         ]
     );
-    assert_eq!(emitted[1]["data"]["object"]["id"], subscription_id);
-    assert_eq!(emitted[2]["data"]["object"]["status"], "draft");
-    assert_eq!(emitted[3]["data"]["object"]["status"], "open");
-    assert_eq!(emitted[4]["data"]["object"]["status"], "paid");
+    assert_eq!(emitted[1]["data"]["object"]["customer"], customer_id);
     assert_eq!(
-        emitted[6]["data"]["object"]["subscription"],
+        emitted[1]["data"]["object"]["id"],
+        sub["default_payment_method"]
+    );
+    assert_eq!(emitted[2]["data"]["object"]["id"], subscription_id);
+    assert_eq!(emitted[3]["data"]["object"]["status"], "draft");
+    assert_eq!(emitted[4]["data"]["object"]["status"], "open");
+    assert_eq!(emitted[6]["data"]["object"]["id"], charge_id);
+    assert_eq!(emitted[7]["data"]["object"]["id"], intent_id);
+    assert_eq!(emitted[8]["data"]["object"]["status"], "paid");
+    assert_eq!(
+        emitted[10]["data"]["object"]["subscription"],
         subscription_id
     );
     // Every one is delivered, signed.
-    let received = inbox.wait_for(7, WAIT).await;
-    assert_eq!(received.len(), 7);
+    let received = inbox.wait_for(11, WAIT).await;
+    assert_eq!(received.len(), 11);
     for webhook in &received {
         assert!(stripe_signature_valid(
             webhook.header("stripe-signature").unwrap(),
@@ -239,8 +250,9 @@ async fn periods_anchored_on_the_31st_end_on_the_last_day_of_shorter_months() {
     assert_eq!((end.month(), end.day()), (time::Month::February, february));
     assert_eq!(end.time(), start.time());
 
-    // The renewal counts from the anchor again: the next period ends on 31 March.
-    let to_end = u64::try_from(end.unix_timestamp() - sandbox.now() + 1).unwrap();
+    // The renewal counts from the anchor again: the next period ends on 31 March. Its draft is
+    // collected an hour after the period ends.
+    let to_end = u64::try_from(end.unix_timestamp() - sandbox.now() + 3601).unwrap();
     sandbox.advance_clock(Duration::from_secs(to_end));
     let renewed = subscription(&sandbox, id).await;
     let item = &renewed["items"]["data"][0];
@@ -411,8 +423,9 @@ async fn a_scheduled_cancellation_takes_effect_at_the_period_end_and_renewals_bi
     )
     .await;
     let before = events(&sandbox).await.len();
+    // Past the period end and the hour the renewal's draft waits.
     sandbox.advance_clock(Duration::from_secs(
-        u64::try_from(period_end - sandbox.now() + 60).unwrap(),
+        u64::try_from(period_end - sandbox.now() + 3600 + 60).unwrap(),
     ));
 
     let ended = subscription(&sandbox, ending_id).await;
@@ -460,6 +473,9 @@ async fn a_scheduled_cancellation_takes_effect_at_the_period_end_and_renewals_bi
             "customer.subscription.updated",
             "invoice.created",
             "invoice.finalized",
+            "payment_intent.created",
+            "charge.succeeded",
+            "payment_intent.succeeded",
             "invoice.paid",
             "invoice.payment_succeeded",
         ]
@@ -571,7 +587,7 @@ async fn pause_collection_is_set_and_unset_and_holds_renewal_invoices() {
         .as_i64()
         .unwrap();
     sandbox.advance_clock(Duration::from_secs(
-        u64::try_from(end - sandbox.now() + 1).unwrap(),
+        u64::try_from(end - sandbox.now() + 3601).unwrap(),
     ));
     let held = subscription(&sandbox, id).await;
     let invoice = stripe_get(
@@ -670,6 +686,9 @@ async fn only_paused_subscriptions_resume() {
             "customer.subscription.resumed",
             "invoice.created",
             "invoice.finalized",
+            "payment_intent.created",
+            "charge.succeeded",
+            "payment_intent.succeeded",
             "invoice.paid",
             "invoice.payment_succeeded",
         ]
@@ -734,7 +753,7 @@ async fn a_trial_starts_free_warns_and_then_bills() {
     assert_eq!(subscription(&sandbox, id).await["status"], "trialing");
 
     sandbox.advance_clock(Duration::from_secs(
-        u64::try_from(trial_end - sandbox.now() + 1).unwrap(),
+        u64::try_from(trial_end - sandbox.now() + 3601).unwrap(),
     ));
     let active = subscription(&sandbox, id).await;
     assert_eq!(active["status"], "active");

@@ -80,6 +80,9 @@ async fn always_invoice_bills_the_proration_of_a_price_change_now() {
             "customer.subscription.updated",
             "invoice.created",
             "invoice.finalized",
+            "payment_intent.created",
+            "charge.succeeded",
+            "payment_intent.succeeded",
             "invoice.paid",
             "invoice.payment_succeeded",
         ]
@@ -183,9 +186,10 @@ async fn create_prorations_waits_for_the_next_invoice_and_the_preview_shows_it()
         Some(credit + charge + 15000)
     );
 
-    // At the period end the renewal bills the pending prorations with the new period.
+    // At the period end the renewal bills the pending prorations with the new period; its
+    // draft is collected an hour later.
     sandbox.advance_clock(Duration::from_secs(
-        u64::try_from(end - sandbox.now() + 1).unwrap(),
+        u64::try_from(end - sandbox.now() + 3601).unwrap(),
     ));
     let renewed = subscription(&sandbox, id).await;
     let renewal = stripe_get(

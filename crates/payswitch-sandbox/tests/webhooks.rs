@@ -20,9 +20,14 @@ async fn stripe_completed_event_is_signed() {
         .unwrap()
         .to_owned();
     sandbox.pay(&id, None).unwrap();
-    let received = inbox.wait_for(1, WAIT).await;
-    assert_eq!(received.len(), 1);
-    let webhook = &received[0];
+    // payment_intent.created, charge.succeeded, payment_intent.succeeded, then the session's
+    // (their order is checked in sequences_stripe.rs).
+    let received = inbox.wait_for(4, WAIT).await;
+    assert_eq!(received.len(), 4);
+    let webhook = received
+        .iter()
+        .find(|webhook| webhook.json().unwrap()["type"] == "checkout.session.completed")
+        .expect("checkout.session.completed");
     assert_eq!(webhook.method, "POST");
     assert_eq!(webhook.path, "/webhooks");
     assert!(webhook
@@ -71,12 +76,17 @@ async fn stripe_completed_event_is_signed() {
     assert_eq!(event["data"]["object"]["status"], "complete");
     assert_eq!(event["data"]["object"]["payment_status"], "paid");
 
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let deliveries = sandbox.deliveries();
-    assert_eq!(deliveries.len(), 1);
-    assert_eq!(deliveries[0].response_status, Some(200));
-    assert_eq!(deliveries[0].attempt, 1);
-    assert_eq!(deliveries[0].gateway, Gateway::Stripe);
-    assert_eq!(deliveries[0].body.as_bytes(), webhook.body.as_slice());
+    assert_eq!(deliveries.len(), 4);
+    let delivery = deliveries
+        .iter()
+        .find(|delivery| delivery.event_type == "checkout.session.completed")
+        .expect("delivered");
+    assert_eq!(delivery.response_status, Some(200));
+    assert_eq!(delivery.attempt, 1);
+    assert_eq!(delivery.gateway, Gateway::Stripe);
+    assert_eq!(delivery.body.as_bytes(), webhook.body.as_slice());
 }
 
 #[tokio::test]
@@ -135,9 +145,13 @@ async fn payment_intent_succeeded_event() {
         "payment_method=pm_card_visa",
     )
     .await;
-    let received = inbox.wait_for(1, WAIT).await;
-    let event = received[0].json().unwrap();
-    assert_eq!(event["type"], "payment_intent.succeeded");
+    // payment_intent.created, charge.succeeded, payment_intent.succeeded.
+    let received = inbox.wait_for(3, WAIT).await;
+    let event = received
+        .iter()
+        .map(|webhook| webhook.json().unwrap())
+        .find(|event| event["type"] == "payment_intent.succeeded")
+        .expect("payment_intent.succeeded");
     assert_eq!(event["data"]["object"]["id"], id);
     assert_eq!(event["data"]["object"]["amount_received"], 1099);
 }
@@ -203,7 +217,8 @@ async fn failed_deliveries_are_retried_and_recorded() {
         .as_str()
         .unwrap()
         .to_owned();
-    sandbox.pay(&id, None).unwrap();
+    // Expiring sends exactly one event (paying sends four).
+    sandbox.expire(&id).unwrap();
     let received = inbox.wait_for(3, WAIT).await;
     assert_eq!(received.len(), 3);
     assert_eq!(
@@ -266,7 +281,8 @@ async fn unreachable_endpoint_is_retried_up_to_the_limit() {
         .unwrap()
         .to_owned();
     let started = std::time::Instant::now();
-    sandbox.pay(&id, None).unwrap();
+    // One event (checkout.session.expired), so three attempts in all.
+    sandbox.expire(&id).unwrap();
     assert!(
         started.elapsed() < Duration::from_millis(500),
         "delivery must not block"
@@ -317,13 +333,14 @@ async fn endpoints_only_receive_their_gateway() {
         creem_inbox.wait_for(1, WAIT).await[0].json().unwrap()["eventType"],
         "checkout.completed"
     );
-    assert_eq!(
-        stripe_inbox.wait_for(1, WAIT).await[0].json().unwrap()["type"],
-        "checkout.session.completed"
-    );
+    // The Stripe payment's four events, all in Stripe's envelope.
+    let stripe_events = stripe_inbox.wait_for(4, WAIT).await;
+    assert!(stripe_events
+        .iter()
+        .all(|webhook| webhook.json().unwrap()["object"] == "event"));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(creem_inbox.received().len(), 1);
-    assert_eq!(stripe_inbox.received().len(), 1);
+    assert_eq!(stripe_inbox.received().len(), 4);
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use crate::checkout::{NotPayable, PageView};
 use crate::config::Config;
 use crate::error::SandboxError;
 use crate::gateways::request::GatewayRequest;
+use crate::instruments::{Charged, Instrument, INCORRECT_NUMBER};
 use crate::seed::{CouponSeed, DiscountSeed, PriceSeed, ProductSeed, PromotionCodeSeed};
 use crate::state::{CheckoutRecord, Gateway, State};
 
@@ -401,20 +402,33 @@ pub(crate) fn check_payable(state: &State, id: &str) -> Result<Gateway, SandboxE
     }
 }
 
-/// Pays the checkout `id` as the customer `email` with the test card `card_digits` (which
-/// paid) and returns the redirect URL.
+/// Pays the checkout `id` as the customer `email` with a test card or IBAN and returns the
+/// redirect URL.
+///
+/// # Errors
+/// [`SandboxError::Declined`] when the instrument is declined (Stripe records the failed
+/// attempt first); [`SandboxError::NotFound`].
 pub(crate) fn complete(
     app: &App,
     state: &mut State,
     gateway: Gateway,
     id: &str,
+    instrument: Instrument,
     email: &str,
-    card_digits: &str,
 ) -> Result<String, SandboxError> {
     match gateway {
-        Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, email),
-        // Creem keeps the card on file: the renewal test cards decline later charges.
-        Gateway::Creem => creem::payments::complete(app, state, id, email, card_digits),
+        Gateway::Stripe => stripe::sessions::lifecycle::complete(app, state, id, instrument, email),
+        Gateway::Creem => match (instrument, instrument.charge()) {
+            // Creem keeps the card on file: the renewal test cards decline later charges.
+            (Instrument::Card(card), Charged::Paid) => {
+                creem::payments::complete(app, state, id, email, card.number)
+            }
+            (_, Charged::Declined(decline)) => Err(decline.into_error()),
+            // The sandbox's Creem takes cards only.
+            (Instrument::SepaDebit(_), _) | (_, Charged::Processing(_)) => {
+                Err(INCORRECT_NUMBER.into_error())
+            }
+        },
     }
 }
 

@@ -164,3 +164,85 @@ pub async fn paid_payment(sandbox: &SandboxHandle) -> String {
     assert_eq!(session["amount_total"], 4000);
     session["payment_intent"].as_str().unwrap().to_owned()
 }
+
+/// Every event the sandbox emitted, oldest first, paging through `GET /v1/events`.
+pub async fn all_events(sandbox: &SandboxHandle) -> Vec<Value> {
+    let mut newest_first: Vec<Value> = Vec::new();
+    loop {
+        let path = match newest_first.last() {
+            Some(last) => format!(
+                "/v1/events?limit=100&starting_after={}",
+                last["id"].as_str().unwrap()
+            ),
+            None => "/v1/events?limit=100".to_owned(),
+        };
+        let reply = stripe_get(sandbox, &path).await;
+        assert_eq!(reply.status, 200, "{}", reply.json);
+        newest_first.extend(reply.json["data"].as_array().unwrap().iter().cloned());
+        if reply.json["has_more"] != true {
+            break;
+        }
+    }
+    newest_first.reverse();
+    newest_first
+}
+
+/// Moves the sandbox clock to `at` (Unix seconds; a time already passed is a no-op).
+pub fn advance_to(sandbox: &SandboxHandle, at: i64) {
+    let ahead = at - sandbox.now();
+    if ahead > 0 {
+        sandbox.advance_clock(Duration::from_secs(u64::try_from(ahead).unwrap()));
+    }
+}
+
+/// The events of `events` whose object is `id` (or belongs to it, for a subscription's
+/// invoices and their payments when `id` is a subscription and `invoices` lists its invoices).
+pub fn about<'a>(events: &'a [Value], ids: &[&str]) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|event| {
+            let object = &event["data"]["object"];
+            let mentions = |field: &str| {
+                object[field]
+                    .as_str()
+                    .is_some_and(|value| ids.contains(&value))
+            };
+            mentions("id")
+                || mentions("subscription")
+                || mentions("invoice")
+                || object["parent"]["subscription_details"]["subscription"]
+                    .as_str()
+                    .is_some_and(|value| ids.contains(&value))
+        })
+        .collect()
+}
+
+/// Attaches Stripe's test PaymentMethod `token` (`pm_card_visa`,
+/// `pm_card_chargeCustomerFail`) to `customer` and returns the new method's id.
+pub async fn attach(sandbox: &SandboxHandle, token: &str, customer: &str) -> String {
+    let reply = stripe_post(
+        sandbox,
+        &format!("/v1/payment_methods/{token}/attach"),
+        &format!("customer={customer}"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    reply.json["id"].as_str().unwrap().to_owned()
+}
+
+/// Makes `method` the subscription's `default_payment_method`.
+pub async fn use_method(sandbox: &SandboxHandle, subscription: &str, method: &str) {
+    let reply = stripe_post(
+        sandbox,
+        &format!("/v1/subscriptions/{subscription}"),
+        &format!("default_payment_method={method}"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+}
+
+pub async fn invoice(sandbox: &SandboxHandle, id: &str) -> Value {
+    let reply = stripe_get(sandbox, &format!("/v1/invoices/{id}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    reply.json
+}

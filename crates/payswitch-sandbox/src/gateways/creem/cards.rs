@@ -6,7 +6,8 @@
 //! expired) [confirmed, docs.creem.io/getting-started/test-mode] and none that pays once and
 //! fails later; Stripe's `4000 0000 0000 0341` declines at checkout already. The two cards
 //! below are the sandbox's own, so a test can reach the dunning path through the real flow
-//! (pay the checkout, move the clock):
+//! (pay the checkout, move the clock). Both are in the sandbox's table of test instruments
+//! ([`crate::instruments`]):
 //!
 //! | card | checkout | charges after it |
 //! | --- | --- | --- |
@@ -14,12 +15,7 @@
 //! | `4000 0099 0000 0012` | paid | the first declined, the rest paid |
 
 use crate::gateways::creem::objects::CardOnFile;
-
-/// Pays the checkout, then declines every charge of the subscription.
-pub(crate) const RENEWALS_DECLINED_CARD: &str = "4000009900000004";
-
-/// Pays the checkout, declines the first charge after it, then pays.
-pub(crate) const FIRST_RENEWAL_DECLINED_CARD: &str = "4000009900000012";
+use crate::instruments::{FIRST_RENEWAL_DECLINED_CARD, RENEWALS_DECLINED_CARD};
 
 /// What one charge of the card on file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

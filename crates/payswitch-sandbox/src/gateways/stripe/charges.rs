@@ -1,109 +1,222 @@
-//! Stripe Charges: the payment a succeeded PaymentIntent made, which refunds draw on
-//! (`amount_refunded`, `refunded`). Every succeeded payment records one: direct PaymentIntent
-//! confirms, paid payment-mode checkouts and paid invoices. `GET /v1/charges/{id}`.
+//! Stripe Charges: one per payment attempt, succeeded, failed or (a bank debit) pending, with
+//! the card or bank account that paid; refunds draw on succeeded ones (`amount_refunded`,
+//! `refunded`). The PaymentIntent attempts that make them are in `payments.rs`; direct
+//! PaymentIntent confirms record theirs here. `GET /v1/charges/{id}`.
 
 use std::collections::BTreeMap;
 
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::app::App;
 use crate::gateways::stripe::error::{Failure, Outcome};
+use crate::gateways::stripe::events::emit_event;
 use crate::gateways::stripe::form::Params;
-use crate::gateways::stripe::objects::{Charge, PaymentIntent};
-use crate::gateways::stripe::params::{check_expand, expand_list, reject_unknown};
-use crate::state::{new_id, random_token, State};
+use crate::gateways::stripe::objects::{Charge, ChargeStatus};
+use crate::gateways::stripe::params::{check_expand, expand_list, reject_unknown, CallContext};
+use crate::gateways::stripe::payment_methods::fingerprint;
+use crate::instruments::{Decline, Instrument, DEFAULT_CARD};
+use crate::state::State;
 
-/// A payment the sandbox makes on the customer's behalf (a paid checkout or invoice).
-pub(crate) struct Payment {
+/// What a new charge records.
+pub(crate) struct NewCharge {
+    pub(crate) id: String,
     pub(crate) amount: i64,
     pub(crate) currency: String,
     pub(crate) customer: Option<String>,
-    /// The PaymentIntent's `description`, e.g. `Subscription creation`.
+    pub(crate) payment_intent: Option<String>,
+    pub(crate) payment_method: Option<String>,
     pub(crate) description: Option<String>,
-    pub(crate) email: Option<String>,
+    pub(crate) billing_email: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) instrument: Instrument,
+    pub(crate) status: ChargeStatus,
+    pub(crate) failure: Option<Decline>,
+    pub(crate) settles_at: Option<i64>,
 }
 
-/// Stores a succeeded PaymentIntent and its charge for `payment`; returns the intent's id.
-pub(crate) fn record_payment(state: &mut State, payment: Payment) -> String {
-    let now = state.now();
-    let intent_id = new_id("pi_");
-    let charge_id = new_id("ch_");
-    let payment_method = new_id("pm_");
-    let intent = PaymentIntent {
-        client_secret: format!("{intent_id}_secret_{}", random_token(24)),
-        id: intent_id.clone(),
-        amount: payment.amount,
-        currency: payment.currency.clone(),
-        status: "succeeded".to_owned(),
-        created: now,
-        metadata: BTreeMap::new(),
-        payment_method: Some(payment_method.clone()),
-        latest_charge: Some(charge_id.clone()),
-        last_payment_error: None,
-        description: payment.description.clone(),
-        customer: payment.customer.clone(),
-        capture_method: "automatic_async".to_owned(),
-        automatic_payment_methods: Some(json!({ "allow_redirects": "always", "enabled": true })),
-        receipt_email: None,
-        canceled_at: None,
-        cancellation_reason: None,
-    };
-    state.counts.stripe_payment_intents += 1;
-    state
-        .stripe
-        .payment_intents
-        .insert(intent_id.clone(), intent);
+/// Stores a charge and returns its rendering, for the event that announces it.
+pub(crate) fn insert(state: &mut State, new: NewCharge) -> Value {
     let charge = Charge {
-        id: charge_id.clone(),
-        amount: payment.amount,
-        currency: payment.currency,
-        created: now,
-        customer: payment.customer,
-        payment_intent: Some(intent_id.clone()),
-        payment_method: Some(payment_method),
-        description: payment.description,
-        billing_email: payment.email,
+        id: new.id.clone(),
+        amount: new.amount,
+        currency: new.currency,
+        created: state.now(),
+        customer: new.customer,
+        payment_intent: new.payment_intent,
+        payment_method: new.payment_method,
+        description: new.description,
+        billing_email: new.billing_email,
         amount_refunded: 0,
-        metadata: BTreeMap::new(),
+        metadata: new.metadata,
         refunds: Vec::new(),
+        status: new.status,
+        instrument: new.instrument,
+        failure: new.failure,
+        settles_at: new.settles_at,
     };
-    state.stripe.charges.insert(charge_id, charge);
-    intent_id
+    let rendered = render(&charge);
+    state.stripe.charges.insert(new.id, charge);
+    rendered
 }
 
-/// Stores the charge of a PaymentIntent that just succeeded (its `latest_charge`).
-pub(crate) fn record_intent_charge(state: &mut State, intent_id: &str) {
-    let now = state.now();
+/// The instrument behind a PaymentMethod id: the stored method's, or Stripe's default test
+/// Visa for an id the sandbox made without storing (direct PaymentIntent confirms).
+pub(crate) fn instrument_of(state: &State, payment_method: Option<&str>) -> Instrument {
+    payment_method
+        .and_then(|id| state.stripe.payment_methods.get(id))
+        .map_or(DEFAULT_CARD, |method| method.instrument)
+}
+
+/// Stores the succeeded charge of a PaymentIntent confirmed through the API (its
+/// `latest_charge`) and emits `charge.succeeded`, which Stripe sends before the
+/// PaymentIntent's own `payment_intent.succeeded`.
+pub(crate) fn record_intent_charge(
+    app: &App,
+    state: &mut State,
+    intent_id: &str,
+    context: Option<&CallContext<'_>>,
+) {
+    record_confirmed(app, state, intent_id, None, context);
+}
+
+/// Stores the failed charge of a PaymentIntent whose API confirm was declined (its
+/// `latest_charge`) and emits `charge.failed`, before `payment_intent.payment_failed`.
+pub(crate) fn record_failed_intent_charge(
+    app: &App,
+    state: &mut State,
+    intent_id: &str,
+    decline: Decline,
+    context: Option<&CallContext<'_>>,
+) {
+    record_confirmed(app, state, intent_id, Some(decline), context);
+}
+
+fn record_confirmed(
+    app: &App,
+    state: &mut State,
+    intent_id: &str,
+    failure: Option<Decline>,
+    context: Option<&CallContext<'_>>,
+) {
     let Some(intent) = state.stripe.payment_intents.get(intent_id) else {
         return;
     };
     let Some(charge_id) = intent.latest_charge.clone() else {
         return;
     };
-    let charge = Charge {
-        id: charge_id.clone(),
+    let new = NewCharge {
+        id: charge_id,
         amount: intent.amount,
         currency: intent.currency.clone(),
-        created: now,
         customer: intent.customer.clone(),
         payment_intent: Some(intent.id.clone()),
         payment_method: intent.payment_method.clone(),
         description: intent.description.clone(),
         billing_email: intent.receipt_email.clone(),
-        amount_refunded: 0,
         metadata: intent.metadata.clone(),
-        refunds: Vec::new(),
+        instrument: instrument_of(state, intent.payment_method.as_deref()),
+        status: if failure.is_some() {
+            ChargeStatus::Failed
+        } else {
+            ChargeStatus::Succeeded
+        },
+        failure,
+        settles_at: None,
     };
-    state.stripe.charges.insert(charge_id, charge);
+    let event_type = if failure.is_some() {
+        "charge.failed"
+    } else {
+        "charge.succeeded"
+    };
+    let rendered = insert(state, new);
+    emit_event(app, state, event_type, rendered, context);
 }
 
-/// Renders a charge as Stripe's `charge` JSON (fixtures shape, card `4242`).
+/// Stripe's `doc_url` for an error code.
+pub(crate) fn doc_url(code: &str) -> String {
+    format!(
+        "https://stripe.com/docs/error-codes/{}",
+        code.replace('_', "-")
+    )
+}
+
+/// The charge's `outcome`: approved, declined by the issuer, or none yet for a pending debit.
+fn outcome(charge: &Charge) -> Value {
+    match (charge.status, charge.failure) {
+        (ChargeStatus::Pending, _) => Value::Null,
+        (ChargeStatus::Failed, Some(decline)) => json!({
+            "advice_code": null,
+            "network_advice_code": null,
+            "network_decline_code": null,
+            "network_status": "declined_by_network",
+            "reason": decline.decline_code,
+            "risk_level": "normal",
+            "seller_message": "The bank did not return any further details with this decline.",
+            "type": "issuer_declined",
+        }),
+        (ChargeStatus::Succeeded | ChargeStatus::Failed, _) => json!({
+            "advice_code": null,
+            "network_advice_code": null,
+            "network_decline_code": null,
+            "network_status": "approved_by_network",
+            "reason": null,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        }),
+    }
+}
+
+/// The charge's `payment_method_details`: the card, or the SEPA debit and its mandate.
+fn payment_method_details(charge: &Charge) -> Value {
+    match charge.instrument {
+        Instrument::Card(card) => json!({
+            "card": {
+                "amount_authorized": (charge.status == ChargeStatus::Succeeded).then_some(charge.amount),
+                "brand": card.brand,
+                "checks": {
+                    "address_line1_check": null,
+                    "address_postal_code_check": null,
+                    "cvc_check": "pass",
+                },
+                "country": "US",
+                "exp_month": 12,
+                "exp_year": 2034,
+                "fingerprint": fingerprint(card.number),
+                "funding": card.funding,
+                "last4": card.last4(),
+                "network": card.brand,
+                "three_d_secure": null,
+                "wallet": null,
+            },
+            "type": "card",
+        }),
+        Instrument::SepaDebit(iban) => json!({
+            "sepa_debit": {
+                "bank_code": iban.bank_code,
+                "branch_code": "",
+                "country": iban.country,
+                "fingerprint": fingerprint(iban.iban),
+                "last4": iban.last4(),
+                "mandate": charge.payment_method.as_ref().map(|method| {
+                    format!("mandate_{}", method.trim_start_matches("pm_"))
+                }),
+            },
+            "type": "sepa_debit",
+        }),
+    }
+}
+
+/// Renders a charge as Stripe's `charge` JSON (fixtures shape).
 pub(crate) fn render(charge: &Charge) -> Value {
+    let succeeded = charge.status == ChargeStatus::Succeeded;
+    let captured = charge.status != ChargeStatus::Failed;
     json!({
         "id": charge.id,
         "object": "charge",
         "amount": charge.amount,
-        "amount_captured": charge.amount,
+        "amount_captured": if captured { charge.amount } else { 0 },
         "amount_refunded": charge.amount_refunded,
         "application": null,
         "application_fee": null,
@@ -120,54 +233,34 @@ pub(crate) fn render(charge: &Charge) -> Value {
             "tax_id": null,
         },
         "calculated_statement_descriptor": "PAYSWITCH SANDBOX",
-        "captured": true,
+        "captured": captured,
         "created": charge.created,
         "currency": charge.currency,
         "customer": charge.customer,
         "description": charge.description,
         "disputed": false,
         "failure_balance_transaction": null,
-        "failure_code": null,
-        "failure_message": null,
+        "failure_code": charge.failure.map(|decline| decline.code),
+        "failure_message": charge.failure.map(|decline| decline.message),
         "fraud_details": {},
         "livemode": false,
         "metadata": charge.metadata,
         "on_behalf_of": null,
-        "outcome": {
-            "advice_code": null,
-            "network_advice_code": null,
-            "network_decline_code": null,
-            "network_status": "approved_by_network",
-            "reason": null,
-            "risk_level": "normal",
-            "seller_message": "Payment complete.",
-            "type": "authorized",
-        },
-        "paid": true,
+        "outcome": outcome(charge),
+        "paid": succeeded,
         "payment_intent": charge.payment_intent,
         "payment_method": charge.payment_method,
-        "payment_method_details": {
-            "card": {
-                "brand": "visa",
-                "country": "US",
-                "exp_month": 12,
-                "exp_year": 2034,
-                "funding": "credit",
-                "last4": "4242",
-                "network": "visa",
-            },
-            "type": "card",
-        },
+        "payment_method_details": payment_method_details(charge),
         "receipt_email": null,
         "receipt_number": null,
         "receipt_url": null,
-        "refunded": charge.amount_refunded >= charge.amount,
+        "refunded": succeeded && charge.amount_refunded >= charge.amount,
         "review": null,
         "shipping": null,
         "source_transfer": null,
         "statement_descriptor": null,
         "statement_descriptor_suffix": null,
-        "status": "succeeded",
+        "status": charge.status.as_str(),
         "transfer_data": null,
         "transfer_group": null,
     })

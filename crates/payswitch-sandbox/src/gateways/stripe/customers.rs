@@ -1,6 +1,7 @@
-//! Stripe Customers: `POST /v1/customers`, retrieve, update, list by email, search with
-//! Stripe's query language, the customer a paid subscription checkout creates, and the
-//! `customer.created` / `customer.updated` events.
+//! Stripe Customers: `POST /v1/customers`, retrieve, update (with the default payment method
+//! its invoices are charged to), list by email, search with Stripe's query language, the
+//! customer a paid subscription checkout creates, and the `customer.created` /
+//! `customer.updated` events.
 
 use base64::Engine;
 use http::StatusCode;
@@ -14,9 +15,10 @@ use crate::gateways::stripe::form::Params;
 use crate::gateways::stripe::lists::{item_expansions, limit, list_body, paginate};
 use crate::gateways::stripe::objects::Customer;
 use crate::gateways::stripe::params::{
-    apply_metadata, check_expand, expand_list, metadata, range, reject_unknown, reject_unsupported,
-    text, text_update, CallContext,
+    apply_metadata, check_expand, expand_list, metadata, object, range, reject_unknown,
+    reject_unsupported, text, text_update, CallContext,
 };
+use crate::gateways::stripe::payment_methods;
 use crate::gateways::stripe::search_query::{self, Clause, Field, Operator};
 use crate::state::{new_id, random_token, State};
 
@@ -25,10 +27,26 @@ const CREATE_PARAMS: &[&str] = &[
     "description",
     "email",
     "expand",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "payment_method",
+    "phone",
+];
+/// Update parameters the sandbox implements.
+const UPDATE_PARAMS: &[&str] = &[
+    "description",
+    "email",
+    "expand",
+    "invoice_settings",
     "metadata",
     "name",
     "phone",
 ];
+/// `invoice_settings` parameters the sandbox implements, and those it refuses by name.
+const INVOICE_SETTINGS_PARAMS: &[&str] = &["default_payment_method"];
+const UNEMULATED_INVOICE_SETTINGS_PARAMS: &[&str] =
+    &["custom_fields", "footer", "rendering_options"];
 /// Documented create parameters the sandbox does not emulate; refused by name.
 const UNEMULATED_CREATE_PARAMS: &[&str] = &[
     "address",
@@ -37,9 +55,7 @@ const UNEMULATED_CREATE_PARAMS: &[&str] = &[
     "cash_balance",
     "individual_name",
     "invoice_prefix",
-    "invoice_settings",
     "next_invoice_sequence",
-    "payment_method",
     "preferred_locales",
     "shipping",
     "source",
@@ -62,7 +78,6 @@ const UNEMULATED_UPDATE_PARAMS: &[&str] = &[
     "default_source",
     "individual_name",
     "invoice_prefix",
-    "invoice_settings",
     "next_invoice_sequence",
     "preferred_locales",
     "shipping",
@@ -95,7 +110,7 @@ pub(crate) fn render(customer: &Customer) -> Value {
         "invoice_prefix": customer.invoice_prefix,
         "invoice_settings": {
             "custom_fields": null,
-            "default_payment_method": null,
+            "default_payment_method": customer.default_payment_method,
             "footer": null,
             "rendering_options": null,
         },
@@ -138,6 +153,7 @@ pub(crate) fn new_customer(now: i64, email: Option<String>) -> Customer {
         currency: None,
         invoice_prefix: random_token(8).to_ascii_uppercase(),
         next_invoice_sequence: 1,
+        default_payment_method: None,
     }
 }
 
@@ -195,15 +211,119 @@ pub(crate) fn create(
     let phone = bounded(params, "phone", MAX_PHONE)?.map(str::to_owned);
     let description = bounded(params, "description", MAX_DESCRIPTION)?.map(str::to_owned);
     let metadata = metadata(params, "")?;
+    let method = text(params, "payment_method", "")?;
+    if let Some(method) = method {
+        check_attachable(state, method)?;
+    }
+    let default_method = default_payment_method(params)?.flatten();
+    if let Some(default) = default_method {
+        // Only the method attached by this very request can be the new customer's default.
+        if Some(default) != method {
+            return Err(not_attached(default));
+        }
+    }
     check_expand(&expand_list(params)?, &[])?;
     let mut customer = new_customer(state.now(), email);
     customer.name = name;
     customer.phone = phone;
     customer.description = description;
     customer.metadata = metadata;
+    let id = customer.id.clone();
+    let attached = match method {
+        Some(method) => {
+            // Attach to a customer stored without events, then announce the customer first.
+            state.stripe.customers.insert(id.clone(), customer.clone());
+            let attached = attach_quietly(state, method, &id)?;
+            if default_method.is_some() {
+                customer.default_payment_method = Some(attached.clone());
+            }
+            Some(attached)
+        }
+        None => None,
+    };
     let rendered = render(&customer);
     insert(app, state, customer, Some(context));
+    if let Some(attached) = attached {
+        if let Some(method) = state.stripe.payment_methods.get(&attached) {
+            let method = payment_methods::render(method);
+            emit_event(app, state, "payment_method.attached", method, Some(context));
+        }
+    }
     Ok((StatusCode::OK, rendered))
+}
+
+/// Reads `invoice_settings[default_payment_method]`: `None` when absent, `Some(None)` when
+/// sent empty (unset).
+fn default_payment_method(params: &Params) -> Result<Option<Option<&str>>, Failure> {
+    let Some(settings) = object(params, "invoice_settings", "")? else {
+        return Ok(None);
+    };
+    reject_unsupported(
+        settings,
+        INVOICE_SETTINGS_PARAMS,
+        UNEMULATED_INVOICE_SETTINGS_PARAMS,
+        "invoice_settings",
+        "customers",
+    )?;
+    text_update(settings, "default_payment_method", "invoice_settings")
+}
+
+/// Stripe's 400 for a default payment method the customer does not have.
+fn not_attached(id: &str) -> Failure {
+    Failure::invalid(
+        Some("resource_missing"),
+        Some("invoice_settings[default_payment_method]"),
+        format!(
+            "The customer does not have a payment method with the ID {id}. The payment method \
+             must be attached to the customer."
+        ),
+    )
+}
+
+/// Checks `id` is a test token or an unattached PaymentMethod that Stripe lets you attach.
+fn check_attachable(state: &State, id: &str) -> Result<(), Failure> {
+    let instrument = match state.stripe.payment_methods.get(id) {
+        Some(method) if method.customer.is_some() => {
+            return Err(Failure::invalid(
+                None,
+                Some("payment_method"),
+                "The payment method you provided has already been attached to a customer."
+                    .to_owned(),
+            ))
+        }
+        Some(method) => method.instrument,
+        None => payment_methods::test_token(id).ok_or_else(|| {
+            Failure::invalid(
+                Some("resource_missing"),
+                Some("payment_method"),
+                format!("No such PaymentMethod: '{id}'"),
+            )
+        })?,
+    };
+    instrument
+        .attach()
+        .map_err(|decline| payment_methods::card_error(decline, Some("payment_method")))
+}
+
+/// Attaches a checked method to `customer` without an event; returns the attached id.
+fn attach_quietly(state: &mut State, id: &str, customer: &str) -> Result<String, Failure> {
+    let attached = match state.stripe.payment_methods.get_mut(id) {
+        Some(method) => {
+            method.customer = Some(customer.to_owned());
+            method.id.clone()
+        }
+        None => {
+            let instrument = payment_methods::test_token(id).ok_or_else(|| {
+                Failure::invalid(
+                    Some("resource_missing"),
+                    Some("payment_method"),
+                    format!("No such PaymentMethod: '{id}'"),
+                )
+            })?;
+            payment_methods::insert(state, instrument, Some(customer), None)
+        }
+    };
+    Ok(attached)
 }
 
 /// `GET /v1/customers/{id}`.
@@ -226,11 +346,22 @@ pub(crate) fn update(
     find(state, id, "customer")?;
     reject_unsupported(
         params,
-        CREATE_PARAMS,
+        UPDATE_PARAMS,
         UNEMULATED_UPDATE_PARAMS,
         "",
         "customers",
     )?;
+    let default_method = default_payment_method(params)?;
+    if let Some(Some(method)) = default_method {
+        let attached = state
+            .stripe
+            .payment_methods
+            .get(method)
+            .is_some_and(|stored| stored.customer.as_deref() == Some(id));
+        if !attached {
+            return Err(not_attached(method));
+        }
+    }
     let email_given = params.contains_key("email");
     let email = email(params)?.map(str::to_owned);
     let name = text_update(params, "name", "")?;
@@ -257,6 +388,9 @@ pub(crate) fn update(
         updated.description = description.map(str::to_owned);
     }
     apply_metadata(params, "", &mut updated.metadata)?;
+    if let Some(method) = default_method {
+        updated.default_payment_method = method.map(str::to_owned);
+    }
     let before = render(customer);
     let after = render(&updated);
     state.stripe.customers.insert(id.to_owned(), updated);

@@ -8,6 +8,7 @@ pub(crate) mod clock;
 pub(crate) mod coupons;
 pub(crate) mod currencies;
 pub(crate) mod customers;
+pub(crate) mod dunning;
 pub(crate) mod error;
 pub(crate) mod event_log;
 pub(crate) mod events;
@@ -20,6 +21,7 @@ pub(crate) mod ordered;
 pub(crate) mod params;
 pub(crate) mod payment_intents;
 pub(crate) mod payment_methods;
+pub(crate) mod payments;
 pub(crate) mod portal;
 pub(crate) mod prices;
 pub(crate) mod proration;
@@ -68,6 +70,7 @@ fn decode_params(bytes: &[u8]) -> Result<Params, Failure> {
 pub(crate) fn owns_path(path: &str) -> bool {
     path.starts_with("/v1/checkout/")
         || path.starts_with("/v1/payment_intents")
+        || path.starts_with("/v1/payment_methods/")
         || path.starts_with("/v1/setup_intents/")
         || path == "/v1/prices"
         || path.starts_with("/v1/prices/")
@@ -202,6 +205,14 @@ fn route(
         ["v1", "payment_intents", rest @ ..] => {
             route_payment_intents(app, state, method, rest, params, context)
         }
+        ["v1", "payment_methods", id] if *method == Method::GET => {
+            secret_only(context)?;
+            payment_methods::retrieve(state, id, params)
+        }
+        ["v1", "payment_methods", id, "attach"] if *method == Method::POST => {
+            secret_only(context)?;
+            payment_methods::attach(app, state, id, params, context)
+        }
         ["v1", resource @ ("prices" | "coupons" | "promotion_codes"), rest @ ..] => {
             secret_only(context)?;
             route_catalog(state, method, resource, rest, params, context)
@@ -295,6 +306,9 @@ fn route_payments(
             invoices::preview::create_preview(state, params)
         }
         (&Method::GET, "invoices", [id]) => invoices::read::retrieve(state, id, params),
+        (&Method::POST, "invoices", [id, "pay"]) => {
+            invoices::collect::pay(app, state, id, params, context)
+        }
         (&Method::POST, "refunds", []) => refunds::create(app, state, params, context),
         (&Method::GET, "refunds", []) => refunds::list(state, params),
         (&Method::GET, "refunds", [id]) => refunds::retrieve(state, id, params),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use crate::checkout::CheckoutStatus;
 use crate::gateways::stripe::ordered::Ordered;
+use crate::instruments::{Decline, Instrument};
 
 /// Recurring price details of a Stripe line item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +137,9 @@ pub(crate) struct Session {
     pub(crate) payment_method_collection: Option<String>,
     /// What `subscription_data` asked of the subscription a paid session creates.
     pub(crate) subscription_data: SubscriptionData,
+    /// Where a delayed payment (SEPA Direct Debit) of a completed session stands; `None` for
+    /// a payment that succeeded at once.
+    pub(crate) delayed_payment: Option<DelayedPayment>,
     /// What `payment_intent_data` asked of the PaymentIntent a paid payment session creates.
     pub(crate) payment_intent_data: IntentData,
     /// What `setup_intent_data` asked of the SetupIntent a completed setup session creates.
@@ -152,6 +156,15 @@ pub(crate) struct Session {
     /// Payment and setup mode: `always` creates a customer on completion, `if_required`
     /// (default) does not.
     pub(crate) customer_creation: Option<String>,
+}
+
+/// A completed session's payment by a delayed method: `payment_status` stays `unpaid` until
+/// the debit succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DelayedPayment {
+    Processing,
+    Succeeded,
+    Failed,
 }
 
 /// The `payment_intent_data` or `setup_intent_data` of a Checkout Session: what the intent
@@ -254,6 +267,8 @@ pub(crate) struct Store {
     pub(crate) charges: Ordered<Charge>,
     pub(crate) refunds: Ordered<Refund>,
     pub(crate) portal_sessions: Ordered<PortalSession>,
+    /// PaymentMethods made from test cards and IBANs (checkout, `…/attach`).
+    pub(crate) payment_methods: Ordered<PaymentMethod>,
     /// Every event emitted, as sent (`GET /v1/events` lists them newest first).
     pub(crate) events: Ordered<serde_json::Value>,
     /// Responses saved under an `Idempotency-Key`, and keys in use.
@@ -312,11 +327,13 @@ impl Store {
         self.charges.forget_past_cap(cap);
         self.refunds.forget_past_cap(cap);
         self.portal_sessions.forget_past_cap(cap);
+        self.payment_methods.forget_past_cap(cap);
         self.events.forget_past_cap(cap);
     }
 
-    /// Returns when the clock next has something to do: the earliest open session expiry or
-    /// subscription due time (period end, trial end, `cancel_at`).
+    /// Returns when the clock next has something to do: the earliest open session expiry,
+    /// subscription due time (period end, trial end, `cancel_at`), pending debit settlement,
+    /// draft finalization or payment retry.
     pub(crate) fn next_expiry(&self) -> Option<i64> {
         let sessions = self
             .sessions
@@ -327,7 +344,16 @@ impl Store {
             .subscriptions
             .oldest_first()
             .filter_map(Subscription::next_due);
-        sessions.chain(subscriptions).min()
+        let debits = self
+            .charges
+            .oldest_first()
+            .filter_map(|charge| charge.settles_at);
+        let invoices = self.invoices.oldest_first().filter_map(Invoice::next_due);
+        sessions
+            .chain(subscriptions)
+            .chain(debits)
+            .chain(invoices)
+            .min()
     }
 }
 
@@ -347,6 +373,9 @@ pub(crate) struct Customer {
     pub(crate) invoice_prefix: String,
     /// Sequence number of the customer's next invoice, from 1.
     pub(crate) next_invoice_sequence: u64,
+    /// `invoice_settings.default_payment_method`: what the customer's invoices are charged
+    /// to when their subscription names no payment method.
+    pub(crate) default_payment_method: Option<String>,
 }
 
 /// The price a subscription item or invoice line bills, copied when it was chosen: a
@@ -382,9 +411,11 @@ pub(crate) struct SubscriptionItem {
 pub(crate) enum SubscriptionStatus {
     Trialing,
     Active,
-    /// An invoice could not be collected (a trial ended without a payment method and
-    /// `create_invoice`).
+    /// Its latest invoice could not be collected; retries are scheduled.
     PastDue,
+    /// Every retry failed and the account's setting says `unpaid`: invoices are still made
+    /// but not collected.
+    Unpaid,
     Paused,
     Canceled,
 }
@@ -396,6 +427,7 @@ impl SubscriptionStatus {
             SubscriptionStatus::Trialing => "trialing",
             SubscriptionStatus::Active => "active",
             SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Unpaid => "unpaid",
             SubscriptionStatus::Paused => "paused",
             SubscriptionStatus::Canceled => "canceled",
         }
@@ -481,7 +513,8 @@ impl Subscription {
             SubscriptionStatus::Canceled | SubscriptionStatus::Paused => None,
             SubscriptionStatus::Trialing
             | SubscriptionStatus::Active
-            | SubscriptionStatus::PastDue => {
+            | SubscriptionStatus::PastDue
+            | SubscriptionStatus::Unpaid => {
                 let period_end = self.items.iter().map(|item| item.current_period_end).min();
                 let trial = self
                     .trial_end
@@ -569,9 +602,28 @@ pub(crate) struct Invoice {
     pub(crate) paid_at: Option<i64>,
     pub(crate) voided_at: Option<i64>,
     pub(crate) marked_uncollectible_at: Option<i64>,
+    /// When a draft is finalized and collected by itself (`automatically_finalizes_at`): an
+    /// hour after a renewal's draft, as Stripe does; `None` for a draft that waits.
+    pub(crate) finalizes_at: Option<i64>,
+    /// Payment attempts counted by the retry schedule.
+    pub(crate) attempt_count: u32,
+    /// Whether any attempt to pay it was made.
+    pub(crate) attempted: bool,
+    /// When the retry schedule attempts payment next.
+    pub(crate) next_payment_attempt: Option<i64>,
 }
 
 impl Invoice {
+    /// Returns when the clock next has to act on this invoice: a draft's finalization or an
+    /// open invoice's next payment retry.
+    pub(crate) fn next_due(&self) -> Option<i64> {
+        match self.status {
+            InvoiceStatus::Draft => self.finalizes_at,
+            InvoiceStatus::Open => self.next_payment_attempt,
+            InvoiceStatus::Paid | InvoiceStatus::Uncollectible | InvoiceStatus::Void => None,
+        }
+    }
+
     /// Sum of the lines before discounts.
     pub(crate) fn subtotal(&self) -> i64 {
         self.lines
@@ -623,6 +675,43 @@ pub(crate) struct Charge {
     pub(crate) metadata: BTreeMap<String, String>,
     /// Refund ids, oldest first.
     pub(crate) refunds: Vec<String>,
+    pub(crate) status: ChargeStatus,
+    /// What paid (or failed to): the card or bank account behind `payment_method`.
+    pub(crate) instrument: Instrument,
+    /// Why it failed (`failure_code`, `failure_message`, `outcome`).
+    pub(crate) failure: Option<Decline>,
+    /// When a pending debit settles, as the instrument says.
+    pub(crate) settles_at: Option<i64>,
+}
+
+/// A charge's `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChargeStatus {
+    /// A bank debit that has not settled yet.
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl ChargeStatus {
+    /// The wire value of `status`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ChargeStatus::Pending => "pending",
+            ChargeStatus::Succeeded => "succeeded",
+            ChargeStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A Stripe PaymentMethod (`pm_…`) made from a test card or IBAN, attached to a customer or not.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentMethod {
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) customer: Option<String>,
+    pub(crate) billing_email: Option<String>,
+    pub(crate) instrument: Instrument,
 }
 
 /// A Stripe Refund (`re_…`).

@@ -172,9 +172,13 @@ pub(crate) fn view(state: &State, token: &str) -> Result<PortalView, PortalRefus
                 (None, SubscriptionStatus::Trialing, Some(end)) => {
                     Some(("Trial ends", format_day(end)))
                 }
-                (None, SubscriptionStatus::Active | SubscriptionStatus::PastDue, Some(end)) => {
-                    Some(("Renews", format_day(end)))
-                }
+                (
+                    None,
+                    SubscriptionStatus::Active
+                    | SubscriptionStatus::PastDue
+                    | SubscriptionStatus::Unpaid,
+                    Some(end),
+                ) => Some(("Renews", format_day(end))),
                 (None, _, _) => None,
             };
             let actions = match subscription.status {

@@ -5,18 +5,17 @@ use crate::gateways::stripe::objects::{Subscription, SubscriptionStatus as Statu
 use crate::state::{Gateway, State};
 
 /// Maps a Stripe subscription to the neutral status: a scheduled cancellation is
-/// `CancelScheduled` while it still runs; `past_due` (still running, its last invoice open)
-/// reports as `Active`.
+/// `CancelScheduled` while it still runs and is paid up.
 fn neutral_status(subscription: &Subscription) -> SubscriptionStatus {
     let scheduled = subscription.cancel_at_period_end || subscription.cancel_at.is_some();
     match subscription.status {
         Status::Canceled => SubscriptionStatus::Canceled,
         Status::Paused => SubscriptionStatus::Paused,
-        Status::Trialing | Status::Active | Status::PastDue if scheduled => {
-            SubscriptionStatus::CancelScheduled
-        }
+        Status::PastDue => SubscriptionStatus::PastDue,
+        Status::Unpaid => SubscriptionStatus::Unpaid,
+        Status::Trialing | Status::Active if scheduled => SubscriptionStatus::CancelScheduled,
         Status::Trialing => SubscriptionStatus::Trialing,
-        Status::Active | Status::PastDue => SubscriptionStatus::Active,
+        Status::Active => SubscriptionStatus::Active,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::events::{emit_event, emit_update_event, previous_attributes};
 use crate::gateways::stripe::form::Params;
 use crate::gateways::stripe::lists::{item_expansions, list_body, paginate};
-use crate::gateways::stripe::objects::{Charge, Refund};
+use crate::gateways::stripe::objects::{Charge, ChargeStatus, Refund};
 use crate::gateways::stripe::params::{
     check_expand, expand_list, integer, metadata, one_of, range, reject_unknown,
     reject_unsupported, text, CallContext,
@@ -118,8 +118,16 @@ fn refunded_charge<'a>(state: &'a State, params: &Params) -> Result<&'a Charge, 
 ///
 /// # Errors
 /// Stripe's 400s: `charge_already_refunded` when nothing is left, `amount` above the
-/// remainder, a non-positive `amount`.
+/// remainder, a non-positive `amount`, and a charge that failed (nothing was paid; the rule
+/// is Stripe's, the wording the sandbox's).
 pub(crate) fn refund_amount(charge: &Charge, requested: Option<i64>) -> Result<i64, Failure> {
+    if charge.status == ChargeStatus::Failed {
+        return Err(Failure::invalid(
+            None,
+            Some("charge"),
+            format!("Charge {} failed and has nothing to refund.", charge.id),
+        ));
+    }
     let remaining = charge.amount.saturating_sub(charge.amount_refunded);
     if remaining <= 0 {
         return Err(Failure::invalid(
@@ -294,6 +302,10 @@ mod tests {
             amount_refunded: refunded,
             metadata: BTreeMap::new(),
             refunds: Vec::new(),
+            status: ChargeStatus::Succeeded,
+            instrument: crate::instruments::DEFAULT_CARD,
+            failure: None,
+            settles_at: None,
         }
     }
 
@@ -327,5 +339,17 @@ mod tests {
         assert_eq!(done.error.code, Some("charge_already_refunded"));
         assert_eq!(done.error.message, "Charge ch_1 has already been refunded.");
         assert!(refund_amount(&charge(5000, 0, "usd"), Some(0)).is_err());
+        let failed = Charge {
+            status: ChargeStatus::Failed,
+            ..charge(5000, 0, "usd")
+        };
+        assert_eq!(
+            refund_amount(&failed, None)
+                .expect_err("failed")
+                .error
+                .param
+                .as_deref(),
+            Some("charge")
+        );
     }
 }

@@ -13,12 +13,13 @@ use crate::gateways::stripe::objects::{IntentData, SetupIntent};
 use crate::gateways::stripe::params::{check_expand, expand_list, reject_unknown};
 use crate::state::{new_id, random_token, State};
 
-/// Stores the succeeded SetupIntent of a completed setup-mode session for `customer`, emits
-/// its events and returns its id.
+/// Stores the succeeded SetupIntent of a completed setup-mode session for `customer`, which
+/// saved the PaymentMethod `payment_method`, emits its events and returns its id.
 pub(crate) fn record_setup(
     app: &App,
     state: &mut State,
     customer: Option<&str>,
+    payment_method: &str,
     data: &IntentData,
 ) -> String {
     let id = new_id("seti_");
@@ -29,7 +30,7 @@ pub(crate) fn record_setup(
         customer: customer.map(str::to_owned),
         description: data.description.clone(),
         metadata: data.metadata.clone(),
-        payment_method: Some(new_id("pm_")),
+        payment_method: Some(payment_method.to_owned()),
     };
     // Created without a payment method (`requires_payment_method`), then confirmed with the
     // card the customer entered.

@@ -1,12 +1,14 @@
 //! Issuing invoices as Stripe's billing does for subscriptions: the draft (`invoice.created`),
-//! finalized with its number (`invoice.finalized`) and collected at once (a succeeded
-//! PaymentIntent and charge when something is due; `invoice.paid`,
-//! `invoice.payment_succeeded`). Under `pause_collection` it stays a draft, is voided
-//! (`invoice.voided`) or is marked uncollectible (`invoice.marked_uncollectible`) instead.
+//! finalized with its number (`invoice.finalized`) and collected (see `collect.rs`: the
+//! PaymentIntent and charge, `invoice.paid` and `invoice.payment_succeeded`, or a failure and
+//! the retry schedule). The first invoice and update invoices are finalized at once; a
+//! renewal's draft waits an hour, as Stripe's does. Under `pause_collection` it stays a
+//! draft, is voided (`invoice.voided`) or is marked uncollectible
+//! (`invoice.marked_uncollectible`) instead.
 
 use crate::app::App;
-use crate::gateways::stripe::charges::{record_payment, Payment};
 use crate::gateways::stripe::events::emit_event;
+use crate::gateways::stripe::invoices::collect::{self, emit_invoice, AttemptKind};
 use crate::gateways::stripe::invoices::lines::apply_discount;
 use crate::gateways::stripe::invoices::render::render;
 use crate::gateways::stripe::objects::{Coupon, Invoice, InvoiceLine, InvoiceStatus};
@@ -31,7 +33,7 @@ pub(crate) struct Draft {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Collection {
     Pay,
-    /// Finalized and left open: there is no payment method to collect with.
+    /// Finalized and left open, unattempted: the subscription is `unpaid`.
     LeaveOpen,
     KeepAsDraft,
     MarkUncollectible,
@@ -79,6 +81,10 @@ pub(crate) fn build(state: &State, draft: Draft, id: String) -> Invoice {
         paid_at: None,
         voided_at: None,
         marked_uncollectible_at: None,
+        finalizes_at: None,
+        attempt_count: 0,
+        attempted: false,
+        next_payment_attempt: None,
     }
 }
 
@@ -88,8 +94,14 @@ pub(crate) fn new_invoice_id() -> String {
     new_id("in_")
 }
 
-/// Stores the draft as invoice `id`, finalizes and collects it as `collection` says,
-/// emitting each step's event; returns the id.
+/// How long a subscription renewal's draft waits before Stripe finalizes and collects it:
+/// "approximately 1 hour" after `invoice.created` (Stripe's trials page; the API reference
+/// says an invoice "is not attempted until 1 hour after the `invoice.created` webhook").
+pub(crate) const RENEWAL_DRAFT_SECONDS: i64 = 60 * 60;
+
+/// Stores the draft as invoice `id`, finalizes and collects it now as `collection` says,
+/// emitting each step's event; returns the id. The first invoice of a subscription and the
+/// invoices of updates are issued this way.
 pub(crate) fn issue(
     app: &App,
     state: &mut State,
@@ -98,64 +110,87 @@ pub(crate) fn issue(
     collection: Collection,
     context: Option<&CallContext<'_>>,
 ) -> String {
-    let invoice = build(state, draft, id.clone());
+    store_draft(app, state, &id, draft, None, context);
+    if collection != Collection::KeepAsDraft {
+        finalize_and_collect(app, state, &id, collection, context);
+    }
+    id
+}
+
+/// Stores a renewal's draft as invoice `id` (`invoice.created`); the clock finalizes and
+/// collects it at `finalizes_at`, or never when `None` (`pause_collection` keeps drafts).
+pub(crate) fn issue_draft(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    draft: Draft,
+    finalizes_at: Option<i64>,
+) {
+    store_draft(app, state, id, draft, finalizes_at, None);
+    if let Some(at) = finalizes_at {
+        state.note_expiry(at);
+    }
+}
+
+fn store_draft(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    draft: Draft,
+    finalizes_at: Option<i64>,
+    context: Option<&CallContext<'_>>,
+) {
+    let mut invoice = build(state, draft, id.to_owned());
+    invoice.finalizes_at = finalizes_at;
     if let Some(customer) = state.stripe.customers.get_mut(&invoice.customer) {
         customer
             .currency
             .get_or_insert_with(|| invoice.currency.clone());
     }
     let rendered = render(state, &invoice, &[]);
-    state.stripe.invoices.insert(id.clone(), invoice);
+    state.stripe.invoices.insert(id.to_owned(), invoice);
     emit_event(app, state, "invoice.created", rendered, context);
-    if collection == Collection::KeepAsDraft {
-        return id;
-    }
-    finalize(state, &id);
-    emit_current(app, state, &id, "invoice.finalized", context);
+}
+
+/// Finalizes a draft (`invoice.finalized`) and collects it as `collection` says: voided,
+/// marked uncollectible, left open, or charged (see [`collect`]).
+pub(crate) fn finalize_and_collect(
+    app: &App,
+    state: &mut State,
+    id: &str,
+    collection: Collection,
+    context: Option<&CallContext<'_>>,
+) {
+    finalize(state, id);
+    emit_invoice(app, state, id, "invoice.finalized", context);
     let now = state.now();
     match collection {
         Collection::Void => {
-            change(state, &id, |invoice| {
+            change(state, id, |invoice| {
                 invoice.status = InvoiceStatus::Void;
                 invoice.voided_at = Some(now);
             });
-            emit_current(app, state, &id, "invoice.voided", context);
+            emit_invoice(app, state, id, "invoice.voided", context);
         }
         Collection::MarkUncollectible => {
-            change(state, &id, |invoice| {
+            change(state, id, |invoice| {
                 invoice.status = InvoiceStatus::Uncollectible;
                 invoice.marked_uncollectible_at = Some(now);
             });
-            emit_current(app, state, &id, "invoice.marked_uncollectible", context);
+            emit_invoice(app, state, id, "invoice.marked_uncollectible", context);
         }
-        Collection::LeaveOpen => {}
-        Collection::Pay | Collection::KeepAsDraft => {
-            pay(state, &id);
-            emit_current(app, state, &id, "invoice.paid", context);
-            emit_current(app, state, &id, "invoice.payment_succeeded", context);
+        Collection::LeaveOpen | Collection::KeepAsDraft => {}
+        Collection::Pay => {
+            // A decline is the dunning schedule's business, not the caller's.
+            let _ = collect::attempt(app, state, id, AttemptKind::Automatic, None, context);
         }
     }
-    id
 }
 
 fn change(state: &mut State, id: &str, apply: impl FnOnce(&mut Invoice)) {
     if let Some(invoice) = state.stripe.invoices.get_mut(id) {
         apply(invoice);
     }
-}
-
-fn emit_current(
-    app: &App,
-    state: &mut State,
-    id: &str,
-    event_type: &str,
-    context: Option<&CallContext<'_>>,
-) {
-    let Some(invoice) = state.stripe.invoices.get(id) else {
-        return;
-    };
-    let rendered = render(state, invoice, &[]);
-    emit_event(app, state, event_type, rendered, context);
 }
 
 /// Gives the invoice its number (the customer's prefix and sequence) and opens it.
@@ -185,33 +220,6 @@ fn finalize(state: &mut State, id: &str) {
         invoice.number = number;
         invoice.status = InvoiceStatus::Open;
         invoice.finalized_at = Some(now);
-    });
-}
-
-/// Collects the amount due with the customer's payment method (the sandbox's test card) and
-/// marks the invoice paid; an invoice with nothing due is paid without a payment.
-fn pay(state: &mut State, id: &str) {
-    let Some(invoice) = state.stripe.invoices.get(id) else {
-        return;
-    };
-    let due = invoice.amount_due();
-    let description = match invoice.billing_reason.as_str() {
-        "subscription_create" => "Subscription creation",
-        "subscription_cycle" => "Subscription cycle",
-        _ => "Subscription update",
-    };
-    let payment = Payment {
-        amount: due,
-        currency: invoice.currency.clone(),
-        customer: Some(invoice.customer.clone()),
-        description: Some(description.to_owned()),
-        email: invoice.customer_email.clone(),
-    };
-    let intent = (due > 0).then(|| record_payment(state, payment));
-    let now = state.now();
-    change(state, id, |invoice| {
-        invoice.payment_intent = intent;
-        invoice.status = InvoiceStatus::Paid;
-        invoice.paid_at = Some(now);
+        invoice.finalizes_at = None;
     });
 }

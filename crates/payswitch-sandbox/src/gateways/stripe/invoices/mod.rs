@@ -1,7 +1,10 @@
-//! Stripe Invoices: the lines they bill ([`lines`]), their JSON ([`render`]), issuing and
-//! collecting them ([`issue`]), `GET /v1/invoices…` ([`read`]) and
+//! Stripe Invoices: the lines they bill ([`lines`]), their JSON ([`render`]), issuing them
+//! ([`issue`]), collecting them and retrying failed payments ([`collect`]), what the clock
+//! does to them ([`clock`]), `GET /v1/invoices…` ([`read`]) and
 //! `POST /v1/invoices/create_preview` ([`preview`]).
 
+pub(crate) mod clock;
+pub(crate) mod collect;
 pub(crate) mod issue;
 pub(crate) mod lines;
 pub(crate) mod preview;

@@ -95,7 +95,13 @@ pub(crate) fn render(state: &State, invoice: &Invoice, expand: &[String]) -> Val
         })
     });
     let finalized = invoice.finalized_at.is_some();
-    let attempted = invoice.status == InvoiceStatus::Paid && invoice.amount_due() > 0;
+    // Stripe advances a draft by itself until it is finalized, and an open invoice while the
+    // retry schedule has an attempt ahead.
+    let auto_advance = match invoice.status {
+        InvoiceStatus::Draft => invoice.finalizes_at.is_some(),
+        InvoiceStatus::Open => invoice.next_payment_attempt.is_some(),
+        InvoiceStatus::Paid | InvoiceStatus::Uncollectible | InvoiceStatus::Void => false,
+    };
     let mut value = json!({
         "id": invoice.id,
         "object": "invoice",
@@ -108,14 +114,14 @@ pub(crate) fn render(state: &State, invoice: &Invoice, expand: &[String]) -> Val
         "amount_remaining": invoice.amount_due() - invoice.amount_paid(),
         "amount_shipping": 0,
         "application": null,
-        "attempt_count": u8::from(attempted),
-        "attempted": attempted,
-        "auto_advance": invoice.status == InvoiceStatus::Draft,
+        "attempt_count": invoice.attempt_count,
+        "attempted": invoice.attempted,
+        "auto_advance": auto_advance,
         "automatic_tax": {
             "disabled_reason": null, "enabled": false, "liability": null,
             "provider": null, "status": null,
         },
-        "automatically_finalizes_at": null,
+        "automatically_finalizes_at": invoice.finalizes_at,
         "billing_reason": invoice.billing_reason,
         "collection_method": "charge_automatically",
         "confirmation_secret": null,
@@ -154,7 +160,7 @@ pub(crate) fn render(state: &State, invoice: &Invoice, expand: &[String]) -> Val
         },
         "livemode": false,
         "metadata": {},
-        "next_payment_attempt": null,
+        "next_payment_attempt": invoice.next_payment_attempt,
         "number": invoice.number,
         "on_behalf_of": null,
         "parent": parent,

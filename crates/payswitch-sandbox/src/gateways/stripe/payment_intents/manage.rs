@@ -301,7 +301,7 @@ pub(crate) fn capture(
     };
     "succeeded".clone_into(&mut intent.status);
     intent.metadata = metadata;
-    record_intent_charge(state, id);
+    record_intent_charge(app, state, id, Some(context));
     let intent = find(state, id)?;
     let rendered = render(intent);
     emit_event(

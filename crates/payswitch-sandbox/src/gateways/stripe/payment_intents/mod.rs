@@ -9,18 +9,21 @@ use serde_json::{json, Map, Value};
 
 use crate::access::constant_time_eq;
 use crate::app::App;
-use crate::gateways::stripe::charges::record_intent_charge;
+use crate::gateways::stripe::charges::{
+    self, doc_url, record_failed_intent_charge, record_intent_charge,
+};
 use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{ApiError, Failure, Outcome};
 use crate::gateways::stripe::events::emit_event;
 use crate::gateways::stripe::form::{FormValue, Params};
-use crate::gateways::stripe::objects::{IntentData, PaymentIntent};
+use crate::gateways::stripe::objects::PaymentIntent;
 use crate::gateways::stripe::params::{
     boolean, check_expand, emulated_value, existing_customer, expand_list, integer, metadata,
     not_emulated, object, one_of, reject_unknown, reject_unsupported, text, version_at_least,
     CallContext,
 };
-use crate::gateways::stripe::payment_methods::{self, test_card, TestCard};
+use crate::gateways::stripe::payment_methods;
+use crate::instruments::{Charged, Decline, Instrument};
 use crate::state::{new_id, random_token, State};
 
 /// What a refusal names: the operation.
@@ -193,7 +196,9 @@ pub(crate) fn create(
         cancellation_reason: None,
     };
     state.counts.stripe_payment_intents += 1;
+    let created = render(&intent);
     state.stripe.payment_intents.insert(id.clone(), intent);
+    emit_event(app, state, "payment_intent.created", created, Some(context));
     if confirm {
         return apply_payment_method(app, state, &id, payment_method, context);
     }
@@ -377,17 +382,40 @@ fn apply_payment_method(
                 .to_owned(),
         ));
     };
-    let Some(card) = test_card(method) else {
-        return Err(Failure::invalid(
-            Some("resource_missing"),
-            Some("payment_method"),
-            format!("No such PaymentMethod: '{method}'"),
-        ));
+    let customer = intent.customer.clone();
+    // A stored PaymentMethod (attached, or saved by Checkout), or one of Stripe's test tokens,
+    // which makes a new one.
+    let payment_method_id = match (
+        state.stripe.payment_methods.get(method),
+        payment_methods::test_token(method),
+    ) {
+        (Some(stored), _) => {
+            if matches!(stored.instrument, Instrument::SepaDebit(_)) {
+                return Err(not_emulated(
+                    "payment_method (a SEPA Direct Debit PaymentMethod)",
+                    WHAT,
+                ));
+            }
+            stored.id.clone()
+        }
+        (None, Some(instrument)) => {
+            payment_methods::insert(state, instrument, customer.as_deref(), None)
+        }
+        (None, None) => {
+            return Err(Failure::invalid(
+                Some("resource_missing"),
+                Some("payment_method"),
+                format!("No such PaymentMethod: '{method}'"),
+            ))
+        }
     };
-    let payment_method_id = new_id("pm_");
-    match card.decline {
-        None => succeed(app, state, id, payment_method_id, context),
-        Some(_) => decline_with(app, state, id, payment_method_id, card, context),
+    match charges::instrument_of(state, Some(&payment_method_id)).charge() {
+        Charged::Declined(decline) => {
+            decline_with(app, state, id, payment_method_id, decline, context)
+        }
+        Charged::Paid | Charged::Processing(_) => {
+            succeed(app, state, id, payment_method_id, context)
+        }
     }
 }
 
@@ -414,7 +442,7 @@ fn succeed(
     let rendered = render(intent);
     if intent.status == "succeeded" {
         // A succeeded intent has a charge that refunds can draw on.
-        record_intent_charge(state, id);
+        record_intent_charge(app, state, id, Some(context));
         emit_event(
             app,
             state,
@@ -433,30 +461,39 @@ fn decline_with(
     state: &mut State,
     id: &str,
     payment_method_id: String,
-    card: TestCard,
+    decline: Decline,
     context: &CallContext<'_>,
 ) -> Outcome {
-    let (decline_code, message) = card
-        .decline
-        .unwrap_or(("generic_decline", "Your card was declined."));
-    let now = state.now();
+    // Stripe embeds the whole PaymentMethod that was declined.
+    let payment_method = state
+        .stripe
+        .payment_methods
+        .get(&payment_method_id)
+        .map(payment_methods::render);
+    let charge_id = new_id("ch_");
     let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
         return Err(Failure::not_found("payment_intent", "intent", id));
     };
-    // Stripe embeds the whole PaymentMethod that was declined.
-    let payment_method =
-        payment_methods::render(&payment_method_id, card, intent.customer.as_deref(), now);
-    let last_error = json!({
+    let mut last_error = json!({
+        "charge": charge_id,
         "type": "card_error",
-        "code": "card_declined",
-        "decline_code": decline_code,
-        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-        "message": message,
+        "code": decline.code,
+        "doc_url": doc_url(decline.code),
+        "message": decline.message,
         "payment_method": payment_method,
     });
+    if let (Some(code), Some(object)) = (decline.decline_code, last_error.as_object_mut()) {
+        object.insert("decline_code".into(), json!(code));
+    }
+    // The failed charge is made with the method; the intent then gives it back.
+    intent.payment_method = Some(payment_method_id);
+    intent.latest_charge = Some(charge_id);
+    record_failed_intent_charge(app, state, id, decline, Some(context));
+    let Some(intent) = state.stripe.payment_intents.get_mut(id) else {
+        return Err(Failure::not_found("payment_intent", "intent", id));
+    };
     intent.status = "requires_payment_method".to_owned();
     intent.payment_method = None;
-    intent.latest_charge = Some(new_id("ch_"));
     intent.last_payment_error = Some(last_error);
     let rendered = render(intent);
     emit_event(
@@ -467,15 +504,17 @@ fn decline_with(
         Some(context),
     );
     let mut extra = Map::new();
-    extra.insert("decline_code".into(), json!(decline_code));
+    if let Some(code) = decline.decline_code {
+        extra.insert("decline_code".into(), json!(code));
+    }
     extra.insert("payment_intent".into(), rendered);
     Err(Failure {
         status: StatusCode::PAYMENT_REQUIRED,
         error: ApiError {
             kind: "card_error",
-            code: Some("card_declined"),
+            code: Some(decline.code),
             param: None,
-            message: message.to_owned(),
+            message: decline.message.to_owned(),
         },
         extra,
     })
@@ -535,28 +574,4 @@ pub(crate) fn render(intent: &PaymentIntent) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     })
-}
-
-/// Gives the PaymentIntent a paid checkout made (and its charge) what the session's
-/// `payment_intent_data` asked for: `description`, `metadata` and `receipt_email`.
-pub(crate) fn apply_intent_data(state: &mut State, intent_id: &str, data: &IntentData) {
-    let Some(intent) = state.stripe.payment_intents.get_mut(intent_id) else {
-        return;
-    };
-    if data.description.is_some() {
-        intent.description.clone_from(&data.description);
-    }
-    intent.metadata.extend(data.metadata.clone());
-    if data.receipt_email.is_some() {
-        intent.receipt_email.clone_from(&data.receipt_email);
-    }
-    let description = intent.description.clone();
-    let metadata = intent.metadata.clone();
-    let Some(charge_id) = intent.latest_charge.clone() else {
-        return;
-    };
-    if let Some(charge) = state.stripe.charges.get_mut(&charge_id) {
-        charge.description = description;
-        charge.metadata = metadata;
-    }
 }

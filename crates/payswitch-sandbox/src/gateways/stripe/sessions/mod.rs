@@ -198,6 +198,7 @@ pub(crate) fn create(
         allow_promotion_codes,
         payment_method_collection,
         subscription_data,
+        delayed_payment: None,
         payment_intent_data,
         setup_intent_data,
         setup_intent: None,

@@ -10,7 +10,7 @@ use crate::gateways::stripe::currencies;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::form::Params;
 use crate::gateways::stripe::lists::paginate;
-use crate::gateways::stripe::objects::{LineItem, Session};
+use crate::gateways::stripe::objects::{DelayedPayment, LineItem, Session};
 use crate::gateways::stripe::params::{
     check_expand, expand_list, one_of, range, reject_unknown, text,
 };
@@ -63,12 +63,15 @@ pub(crate) fn render(app: &App, state: &State, session: &Session, expand: &[Stri
 }
 
 /// `payment_status`: a completed session that charged nothing (setup mode, or a no-cost
-/// order) needed no payment.
+/// order) needed no payment; one paid by a delayed method is `unpaid` until it succeeds.
 fn payment_status(session: &Session) -> &'static str {
     match session.status {
         _ if session.mode == "setup" => "no_payment_required",
         CheckoutStatus::Complete if session.amount_total == 0 => "no_payment_required",
-        CheckoutStatus::Complete => "paid",
+        CheckoutStatus::Complete => match session.delayed_payment {
+            Some(DelayedPayment::Processing | DelayedPayment::Failed) => "unpaid",
+            Some(DelayedPayment::Succeeded) | None => "paid",
+        },
         CheckoutStatus::Open | CheckoutStatus::Expired => "unpaid",
     }
 }

@@ -9,6 +9,7 @@ use crate::gateways::stripe::calendar::period_containing;
 use crate::gateways::stripe::error::{Failure, Outcome};
 use crate::gateways::stripe::events::{emit_event, emit_update_event, previous_attributes};
 use crate::gateways::stripe::form::Params;
+use crate::gateways::stripe::invoices::collect::stop_collection;
 use crate::gateways::stripe::invoices::issue::{issue, new_invoice_id, Collection, Draft};
 use crate::gateways::stripe::invoices::lines::{
     period_line, remaining_time_line, unused_time_line, Billed,
@@ -17,12 +18,14 @@ use crate::gateways::stripe::objects::{InvoiceLine, Subscription, SubscriptionSt
 use crate::gateways::stripe::params::{
     boolean, check_expand, expand_list, integer, object, one_of, reject_unknown, text, CallContext,
 };
+use crate::gateways::stripe::payment_methods;
 use crate::gateways::stripe::subscriptions::changes::{
     check_proration_date, proration_behavior, ProrationBehavior,
 };
 use crate::gateways::stripe::subscriptions::render::{render, EXPANSIONS};
 use crate::gateways::stripe::subscriptions::{discount_at, find, period_end, schedule};
-use crate::state::{new_id, State};
+use crate::instruments::DEFAULT_CARD;
+use crate::state::State;
 
 /// `DELETE /v1/subscriptions/{id}`: cancels now. A canceled subscription answers 404, as
 /// Stripe's does ("akin to being deleted", stripe/stripe-go#1887).
@@ -119,6 +122,7 @@ pub(crate) fn cancel(
     let rendered = render(state, &canceled, &[]);
     let answer = render(state, &canceled, &expand);
     state.stripe.subscriptions.insert(id.to_owned(), canceled);
+    stop_collection(state, id);
     if let (Some(invoice_id), Some(draft)) = (invoice_id, draft) {
         issue(
             app,
@@ -151,6 +155,7 @@ pub(crate) fn end_scheduled(app: &App, state: &mut State, id: &str, at: i64) {
         subscription.canceled_at = Some(at);
     }
     subscription.cancellation_reason = Some("cancellation_requested".to_owned());
+    stop_collection(state, id);
     let Some(subscription) = state.stripe.subscriptions.get(id) else {
         return;
     };
@@ -245,8 +250,9 @@ pub(crate) fn pause_after_trial(app: &App, state: &mut State, id: &str) {
 /// `POST /v1/subscriptions/{id}/resume`: only a `paused` subscription. With
 /// `billing_cycle_anchor=now` (the default) a new period starts now and is invoiced; with
 /// `unchanged` the current cycle goes on and the rest of it is prorated (unless
-/// `proration_behavior=none`). The invoice is collected with the test card: the sandbox
-/// assumes the customer added a payment method before resuming.
+/// `proration_behavior=none`). The invoice is charged to the subscription's (or customer's)
+/// payment method; without one the sandbox assumes the customer added the paying test Visa
+/// before resuming, and saves it.
 pub(crate) fn resume(
     app: &App,
     state: &mut State,
@@ -333,9 +339,16 @@ pub(crate) fn resume(
         }
     }
     resumed.status = SubscriptionStatus::Active;
-    resumed
-        .default_payment_method
-        .get_or_insert_with(|| new_id("pm_"));
+    if resumed.default_payment_method.is_none()
+        && payment_methods::for_subscription(state, &resumed).is_none()
+    {
+        resumed.default_payment_method = Some(payment_methods::insert(
+            state,
+            DEFAULT_CARD,
+            Some(&resumed.customer),
+            None,
+        ));
+    }
     let invoice_id = (!lines.is_empty()).then(new_invoice_id);
     if invoice_id.is_some() {
         resumed.latest_invoice = invoice_id.clone();

@@ -1,18 +1,23 @@
 //! What the sandbox clock does to subscriptions: `customer.subscription.trial_will_end` three
-//! days before a trial ends; the trial's end (invoice and `active`, or — without a payment
-//! method — `past_due`, `paused` or canceled as `trial_settings` say); renewals at each
-//! period end (`subscription_cycle` invoices with the pending prorations, collected or held
-//! as `pause_collection` says); and scheduled cancellations (`cancel_at_period_end`,
-//! `cancel_at`).
+//! days before a trial ends; the trial's end (`active` and the first paid period's invoice,
+//! or — without a payment method — `paused` or canceled as `trial_settings` say, while
+//! `create_invoice` bills anyway and lets the failed payment make it `past_due`); renewals
+//! at each period end (a `subscription_cycle` draft with the pending prorations, which the
+//! invoice clock finalizes and collects an hour later, as Stripe does); and scheduled
+//! cancellations (`cancel_at_period_end`, `cancel_at`). Past-due and unpaid subscriptions
+//! renew too.
 
 use crate::app::App;
 use crate::gateways::stripe::calendar::next_boundary;
 use crate::gateways::stripe::events::{emit_event, emit_update_event, previous_attributes};
-use crate::gateways::stripe::invoices::issue::{issue, new_invoice_id, Collection, Draft};
+use crate::gateways::stripe::invoices::issue::{
+    issue, issue_draft, new_invoice_id, Collection, Draft, RENEWAL_DRAFT_SECONDS,
+};
 use crate::gateways::stripe::invoices::lines::{period_line, Billed};
 use crate::gateways::stripe::objects::{
-    InvoiceLine, Subscription, SubscriptionStatus, TrialEndBehavior, TRIAL_WARNING_SECONDS,
+    InvoiceLine, SubscriptionStatus, TrialEndBehavior, TRIAL_WARNING_SECONDS,
 };
+use crate::gateways::stripe::payment_methods;
 use crate::gateways::stripe::subscriptions::cancel::{end_scheduled, pause_after_trial};
 use crate::gateways::stripe::subscriptions::render::render;
 use crate::gateways::stripe::subscriptions::{discount_at, period_end, schedule};
@@ -128,18 +133,15 @@ fn end_trial(app: &App, state: &mut State, id: &str) {
     let Some(subscription) = state.stripe.subscriptions.get(id) else {
         return;
     };
-    let has_method = subscription.default_payment_method.is_some();
+    let has_method = subscription.default_payment_method.is_some()
+        || payment_methods::for_subscription(state, subscription).is_some();
     let trial_end = subscription.trial_end.unwrap_or_else(|| state.now());
     match (has_method, subscription.trial_end_behavior) {
         (false, TrialEndBehavior::Pause) => pause_after_trial(app, state, id),
         (false, TrialEndBehavior::Cancel) => end_scheduled(app, state, id, trial_end),
+        // Without a method the invoice's payment fails an hour later: `past_due` then.
         (true, _) | (false, TrialEndBehavior::CreateInvoice) => {
-            let status = if has_method {
-                SubscriptionStatus::Active
-            } else {
-                SubscriptionStatus::PastDue
-            };
-            start_next_periods(app, state, id, Some(status));
+            start_next_periods(app, state, id, Some(SubscriptionStatus::Active));
         }
     }
 }
@@ -159,8 +161,10 @@ fn renew(app: &App, state: &mut State, id: &str, now: i64) {
     start_next_periods(app, state, id, None);
 }
 
-/// Starts the next period of every item whose period has ended, invoices it with the
-/// pending prorations, and emits `customer.subscription.updated` then the invoice's events.
+/// Starts the next period of every item whose period has ended, drafts its invoice with the
+/// pending prorations, and emits `customer.subscription.updated` then `invoice.created`; the
+/// invoice clock finalizes and collects the draft an hour later (never while
+/// `pause_collection` keeps drafts).
 fn start_next_periods(app: &App, state: &mut State, id: &str, status: Option<SubscriptionStatus>) {
     let Some(before) = state.stripe.subscriptions.get(id).cloned() else {
         return;
@@ -207,7 +211,11 @@ fn start_next_periods(app: &App, state: &mut State, id: &str, status: Option<Sub
         // A `repeating` coupon ran out.
         after.discount = None;
     }
-    let collection = collection_for(&after);
+    let keeps_drafts = after.pause_collection.as_ref().is_some_and(|pause| {
+        Collection::for_pause(Some(&pause.behavior)) == Collection::KeepAsDraft
+    });
+    let now = state.now();
+    let finalizes_at = (!keeps_drafts).then(|| now.saturating_add(RENEWAL_DRAFT_SECONDS));
     let draft = Draft {
         customer: after.customer.clone(),
         subscription: Some(id.to_owned()),
@@ -235,17 +243,5 @@ fn start_next_periods(app: &App, state: &mut State, id: &str, status: Option<Sub
         changed,
         None,
     );
-    issue(app, state, invoice_id, draft, collection, None);
-}
-
-/// How a renewal invoice is collected: held as `pause_collection` says, left open without a
-/// payment method, paid otherwise.
-fn collection_for(subscription: &Subscription) -> Collection {
-    if let Some(pause) = &subscription.pause_collection {
-        return Collection::for_pause(Some(&pause.behavior));
-    }
-    if subscription.default_payment_method.is_none() {
-        return Collection::LeaveOpen;
-    }
-    Collection::Pay
+    issue_draft(app, state, &invoice_id, draft, finalizes_at);
 }

@@ -19,6 +19,7 @@ use crate::gateways::stripe::params::{
     apply_metadata, boolean, check_expand, expand_list, integer, object, one_of, reject_unknown,
     reject_unsupported, text, text_update, CallContext,
 };
+use crate::gateways::stripe::payment_methods::check_attached;
 use crate::gateways::stripe::subscriptions::changes::{
     check_proration_date, parse_items, plan, proration_behavior, ItemChange, ProrationBehavior,
 };
@@ -27,12 +28,13 @@ use crate::gateways::stripe::subscriptions::{discount_at, find, schedule};
 use crate::state::State;
 
 /// Update parameters the sandbox implements. `payment_behavior` and `off_session` are read
-/// and have no effect: the sandbox's payments always succeed.
+/// and have no effect.
 const UPDATE_PARAMS: &[&str] = &[
     "billing_cycle_anchor",
     "cancel_at",
     "cancel_at_period_end",
     "cancellation_details",
+    "default_payment_method",
     "description",
     "expand",
     "items",
@@ -51,7 +53,6 @@ const UNEMULATED_UPDATE_PARAMS: &[&str] = &[
     "billing_thresholds",
     "collection_method",
     "days_until_due",
-    "default_payment_method",
     "default_source",
     "default_tax_rates",
     "discounts",
@@ -89,6 +90,8 @@ pub(crate) struct Update {
     pub(crate) description: Option<Option<String>>,
     pub(crate) cancellation_feedback: Option<Option<String>>,
     pub(crate) cancellation_comment: Option<Option<String>>,
+    /// `Some(None)` unsets `default_payment_method`.
+    pub(crate) default_payment_method: Option<Option<String>>,
 }
 
 /// `POST /v1/subscriptions/{id}`.
@@ -165,8 +168,18 @@ fn read_update(state: &State, params: &Params, id: &str) -> Result<Update, Failu
         pause_collection: read_pause_collection(params)?,
         description: text_update(params, "description", "")?
             .map(|description| description.map(str::to_owned)),
+        default_payment_method: text_update(params, "default_payment_method", "")?
+            .map(|method| method.map(str::to_owned)),
         ..Update::default()
     };
+    if let Some(Some(method)) = &update.default_payment_method {
+        check_attached(
+            state,
+            method,
+            &subscription.customer,
+            "default_payment_method",
+        )?;
+    }
     if let Some(at) = update.proration_date {
         check_proration_date(subscription, at, "proration_date")?;
     }
@@ -358,6 +371,9 @@ pub(crate) fn apply(
     }
     if let Some(description) = update.description {
         after.description = description;
+    }
+    if let Some(method) = update.default_payment_method {
+        after.default_payment_method = method;
     }
     if let Some(feedback) = update.cancellation_feedback {
         after.cancellation_feedback = feedback;
