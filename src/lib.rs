@@ -79,4 +79,7 @@ pub mod guide_doctests {
     #[cfg(feature = "store")]
     #[doc = include_str!("../docs/store.md")]
     pub struct Store;
+    #[cfg(feature = "sandbox")]
+    #[doc = include_str!("../docs/sandbox.md")]
+    pub struct Sandbox;
 }
